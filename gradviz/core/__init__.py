@@ -1,0 +1,1 @@
+"""Plain data, sessions and layout: imports neither torch nor Qt."""

@@ -1,0 +1,60 @@
+"""RunRequest and Limits: what the app or the CLI asks the engine to run, as plain data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from gradviz.core.plain import from_plain, to_plain
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one run; each exceeded limit is an error that names it.
+
+    Defaults are generous for teaching programs: a loop that builds a 5,000-node graph runs
+    well inside them.
+
+    Parameters
+    ----------
+    max_elements
+        Elements in any one tensor, checked before allocation where the size is known.
+    max_steps
+        Interpreter steps (statements and expressions evaluated).
+    max_seconds
+        Wall-clock time of the whole run.
+    max_memory_mb
+        Memory the run may add on top of the engine's own (torch loaded).
+    max_depth
+        Nesting of user function calls.
+    max_output_chars
+        Characters the program may print.
+    """
+
+    max_elements: int = 50_000_000
+    max_steps: int = 20_000_000
+    max_seconds: float = 60.0
+    max_memory_mb: int = 4096
+    max_depth: int = 200
+    max_output_chars: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One program to run: its text, the seed set before the first statement, the limits.
+
+    ``stop_after_line`` ends the run after the top-level statement that contains that line
+    (run to cursor, step).
+    """
+
+    program: str
+    seed: int = 0
+    limits: Limits = field(default_factory=Limits)
+    stop_after_line: int | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(to_plain(self), allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunRequest:
+        return from_plain(cls, json.loads(text))

@@ -1,0 +1,382 @@
+"""RunResult and its parts: what one run of a program did, as plain data (no torch objects)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from gradviz.core.plain import NONFINITE, from_plain, to_plain
+
+# Node kinds of GraphData.
+ROOT = "root"  # the tensor a backward call (or the view) starts from
+OP = "op"  # a grad_fn node such as MulBackward0
+ACCUMULATE = "accumulate"  # AccumulateGrad: where a leaf's .grad is written
+LEAF = "leaf"  # a leaf tensor with requires_grad
+PARAM = "param"  # an nn.Parameter
+NODE_KINDS = (ROOT, OP, ACCUMULATE, LEAF, PARAM)
+
+# Kinds of GradEvent.
+BACKWARD = "backward"  # a backward call wrote the grad
+ZEROED = "zero"  # .grad filled with zeros (zero_grad(set_to_none=False), grad.zero_())
+SET_NONE = "none"  # .grad set to None (zero_grad() by default, x.grad = None)
+SET = "set"  # .grad changed some other way (assignment, in-place arithmetic)
+GRAD_EVENT_KINDS = (BACKWARD, ZEROED, SET_NONE, SET)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Summary numbers of a tensor, computed over its finite elements."""
+
+    min: float
+    max: float
+    mean: float
+    norm: float
+
+
+@dataclass(frozen=True)
+class TensorValue:
+    """A tensor's numbers as plain data.
+
+    Parameters
+    ----------
+    shape, dtype
+        As torch reports them (dtype without the ``torch.`` prefix, e.g. ``"float32"``).
+    data
+        Nested lists of numbers when the tensor is small enough to keep whole, else None.
+        Non-finite floats are the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
+    stats
+        min, max, mean and norm; None for empty or non-numeric tensors.
+    """
+
+    shape: tuple[int, ...]
+    dtype: str
+    data: Any = None
+    stats: Stats | None = None
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def is_full(self) -> bool:
+        """True when ``data`` holds every element."""
+        return self.data is not None
+
+    def flat(self) -> list[float]:
+        """All elements in row-major order as floats (NaN and infinities restored); [] when summarised."""
+        if self.data is None:
+            return []
+        out: list[float] = []
+        stack = [self.data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, str):
+                out.append(NONFINITE.get(item, math.nan))
+            else:
+                out.append(float(item))
+        return out
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """Why a program (or one backward call) failed, in plain words.
+
+    ``type`` is the Python exception name (``RuntimeError``) or one of gradviz's own:
+    ``NotAllowed`` (outside the safe surface), ``LimitExceeded`` (``limit`` names which),
+    ``SyntaxError``, ``Cancelled``, ``WorkerCrashed``.
+    """
+
+    type: str
+    message: str
+    line: int | None = None
+    hint: str | None = None
+    limit: str | None = None
+    col: int | None = None
+
+
+@dataclass(frozen=True)
+class StatementRecord:
+    """One top-level statement that ran: where it is, whether it worked, what it printed."""
+
+    line: int
+    end_line: int
+    ok: bool
+    stdout: str = ""
+    error: ErrorInfo | None = None
+
+
+@dataclass(frozen=True)
+class SavedTensor:
+    """A tensor an op node saved for backward (``_saved_self`` is named ``self``)."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    value: TensorValue | None = None
+    freed: bool = False
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One node of an autograd graph.
+
+    ``kind`` is one of ROOT, OP, ACCUMULATE, LEAF, PARAM. ``names`` are the user's variable
+    names that hold this node's tensor (qualified for parameters: ``lin.weight``); ``line``
+    is the source line that created it; ``attrs`` are non-tensor saved values such as
+    ``("exponent", "2")``.
+    """
+
+    id: str
+    kind: str
+    op: str
+    shape: tuple[int, ...] | None = None
+    dtype: str | None = None
+    names: tuple[str, ...] = ()
+    line: int | None = None
+    saved: tuple[SavedTensor, ...] = ()
+    attrs: tuple[tuple[str, str], ...] = ()
+    value: TensorValue | None = None
+    grad: TensorValue | None = None
+    sequence_nr: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The short text drawn on the node: variable names for tensors, the op for grad_fns."""
+        if self.kind in (ROOT, LEAF, PARAM) and self.names:
+            return ", ".join(self.names)
+        return self.op
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    """An edge in the direction gradients flow: from ``src`` to the node that produced its input.
+
+    ``index`` is the position in ``src.next_functions`` (duplicates are kept: ``torch.dot(x, x)``
+    has edges 0 and 1 to the same AccumulateGrad); ``output_nr`` selects the output of ``dst``.
+    """
+
+    src: str
+    dst: str
+    index: int = 0
+    output_nr: int = 0
+
+
+@dataclass(frozen=True)
+class GraphData:
+    """An autograd graph as plain data; ``roots`` are where gradients enter."""
+
+    nodes: tuple[GraphNode, ...] = ()
+    edges: tuple[GraphEdge, ...] = ()
+    roots: tuple[str, ...] = ()
+
+    @cached_property
+    def by_id(self) -> dict[str, GraphNode]:
+        return {n.id: n for n in self.nodes}
+
+    def node(self, node_id: str) -> GraphNode:
+        return self.by_id[node_id]
+
+    @cached_property
+    def out_edges(self) -> dict[str, tuple[GraphEdge, ...]]:
+        """Edges leaving each node, in ``index`` order."""
+        found: dict[str, list[GraphEdge]] = {n.id: [] for n in self.nodes}
+        for e in self.edges:
+            found[e.src].append(e)
+        return {k: tuple(sorted(v, key=lambda e: e.index)) for k, v in found.items()}
+
+    @cached_property
+    def in_edges(self) -> dict[str, tuple[GraphEdge, ...]]:
+        """Edges arriving at each node, in graph order."""
+        found: dict[str, list[GraphEdge]] = {n.id: [] for n in self.nodes}
+        for e in self.edges:
+            found[e.dst].append(e)
+        return {k: tuple(v) for k, v in found.items()}
+
+    def reachable(self, start: str) -> GraphData:
+        """The part of the graph reachable from ``start`` following edges, with ``start`` as root."""
+        seen = {start}
+        stack = [start]
+        while stack:
+            for e in self.out_edges.get(stack.pop(), ()):
+                if e.dst not in seen:
+                    seen.add(e.dst)
+                    stack.append(e.dst)
+        return GraphData(
+            nodes=tuple(n for n in self.nodes if n.id in seen),
+            edges=tuple(e for e in self.edges if e.src in seen),
+            roots=(start,),
+        )
+
+    def to_networkx(self):
+        """A networkx MultiDiGraph: node attribute ``data`` is the GraphNode, edge key is ``index``."""
+        import networkx as nx
+
+        g = nx.MultiDiGraph()
+        for n in self.nodes:
+            g.add_node(n.id, data=n)
+        for e in self.edges:
+            g.add_edge(e.src, e.dst, key=e.index, data=e)
+        return g
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One node the engine executed during a backward call, in execution order.
+
+    ``grad_in`` are the gradients with respect to the node's outputs as the engine handed them
+    to it (contributions from several consumers already summed: see ``BackwardCall.incoming``);
+    ``grad_out`` has one entry per out-edge ``index`` (None where no gradient flows). For an
+    AccumulateGrad node ``leaf_before``/``leaf_after`` are the leaf's ``.grad`` around the write.
+    """
+
+    order: int
+    node_id: str
+    op: str
+    grad_in: tuple[TensorValue | None, ...] = ()
+    grad_out: tuple[TensorValue | None, ...] = ()
+    leaf_before: TensorValue | None = None
+    leaf_after: TensorValue | None = None
+
+
+@dataclass(frozen=True)
+class LeafGrad:
+    """A leaf's ``.grad`` before and after one backward call (None means ``.grad is None``)."""
+
+    name: str
+    node_id: str
+    before: TensorValue | None
+    after: TensorValue | None
+
+
+@dataclass(frozen=True)
+class SavedRef:
+    """Names one saved tensor of one node."""
+
+    node_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One gradient contribution arriving at a node: from which step, along which edge."""
+
+    step: BackwardStep
+    edge: GraphEdge
+    value: TensorValue | None
+
+
+@dataclass(frozen=True)
+class BackwardCall:
+    """One ``backward()``, ``torch.autograd.backward`` or ``torch.autograd.grad`` call, run for real.
+
+    ``graph`` is the graph as it was when the call started; ``steps`` are the nodes in the order
+    the engine ran them; ``freed`` are the saved tensors the call released (no ``retain_graph``);
+    ``outputs`` are the gradients ``autograd.grad`` returned.
+    """
+
+    index: int
+    line: int
+    kind: str
+    graph: GraphData
+    steps: tuple[BackwardStep, ...] = ()
+    leaves: tuple[LeafGrad, ...] = ()
+    freed: tuple[SavedRef, ...] = ()
+    retain_graph: bool = False
+    create_graph: bool = False
+    outputs: tuple[TensorValue | None, ...] = ()
+    error: ErrorInfo | None = None
+
+    def incoming(self, node_id: str, upto: int | None = None) -> list[Incoming]:
+        """Contributions that reached ``node_id`` from steps before ``upto`` (all steps by default).
+
+        More than one entry is a fan-in: the engine summed them into the node's ``grad_in``.
+        """
+        found = []
+        for step in self.steps[:upto]:
+            for edge in self.graph.out_edges.get(step.node_id, ()):
+                if edge.dst == node_id and edge.index < len(step.grad_out):
+                    value = step.grad_out[edge.index]
+                    if value is not None:
+                        found.append(Incoming(step, edge, value))
+        return found
+
+
+@dataclass(frozen=True)
+class GradEvent:
+    """A change of one leaf's ``.grad``: kind is BACKWARD, ZEROED, SET_NONE or SET.
+
+    ``call`` is the BackwardCall index for BACKWARD events; ``value`` is ``.grad`` afterwards.
+    """
+
+    kind: str
+    line: int
+    value: TensorValue | None = None
+    call: int | None = None
+
+
+@dataclass(frozen=True)
+class LeafHistory:
+    """How one leaf's ``.grad`` changed over the whole run."""
+
+    name: str
+    shape: tuple[int, ...]
+    events: tuple[GradEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A top-level tensor (or module parameter, under its qualified name) at the end of the run.
+
+    ``node_id`` points into ``RunResult.graph`` (the tensor's grad_fn, or its leaf node).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    requires_grad: bool
+    is_leaf: bool
+    value: TensorValue
+    grad: TensorValue | None = None
+    grad_fn: str | None = None
+    is_param: bool = False
+    node_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one run recorded; the engine's only output, shared by the app and the CLI.
+
+    ``graph`` joins the graphs of every tensor in ``variables`` that has a grad_fn;
+    ``stopped_at`` is the last line run when the run was asked to stop early (run to cursor).
+    """
+
+    stdout: str = ""
+    error: ErrorInfo | None = None
+    statements: tuple[StatementRecord, ...] = ()
+    variables: tuple[TensorInfo, ...] = ()
+    graph: GraphData = field(default_factory=GraphData)
+    backward_calls: tuple[BackwardCall, ...] = ()
+    grad_history: tuple[LeafHistory, ...] = ()
+    seed: int = 0
+    stopped_at: int | None = None
+    duration: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def variable(self, name: str) -> TensorInfo | None:
+        return next((v for v in self.variables if v.name == name), None)
+
+    def to_json(self) -> str:
+        return json.dumps(to_plain(self), allow_nan=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> RunResult:
+        return from_plain(cls, json.loads(text))

@@ -1,0 +1,84 @@
+"""Round trips of RunResult through JSON, and the type checks of from_plain."""
+
+import json
+import math
+
+import pytest
+
+from gradviz.core.plain import from_plain, to_plain
+from gradviz.core.request import Limits, RunRequest
+from gradviz.core.result import (
+    ACCUMULATE, LEAF, OP, ROOT, BackwardCall, BackwardStep, GraphData, GraphEdge, GraphNode,
+    RunResult, Stats, TensorValue,
+)
+
+
+def dot_graph() -> GraphData:
+    return GraphData(
+        nodes=(
+            GraphNode("n0", ROOT, "Tensor", (), "float32", ("y",)),
+            GraphNode("n1", OP, "MulBackward0", (), "float32", line=2),
+            GraphNode("n2", OP, "DotBackward0", (), "float32", line=2),
+            GraphNode("n3", ACCUMULATE, "AccumulateGrad", (4,), "float32"),
+            GraphNode("n4", LEAF, "Tensor", (4,), "float32", ("x",)),
+        ),
+        edges=(
+            GraphEdge("n0", "n1"), GraphEdge("n1", "n2"), GraphEdge("n2", "n3", 0),
+            GraphEdge("n2", "n3", 1), GraphEdge("n3", "n4"),
+        ),
+        roots=("n0",),
+    )
+
+
+def test_run_result_round_trips_through_json_with_nonfinite_numbers():
+    grad = TensorValue((2,), "float32", [float("nan"), 1.0], Stats(1.0, 1.0, 1.0, math.inf))
+    call = BackwardCall(0, 3, "backward", dot_graph(),
+                        steps=(BackwardStep(0, "n2", "DotBackward0", (grad,), (grad, None)),))
+    result = RunResult(stdout="hi\n", backward_calls=(call,), graph=dot_graph())
+    text = result.to_json()
+    json.loads(text)  # strict JSON: no NaN tokens
+    assert '"nan"' in text and '"inf"' in text
+    back = RunResult.from_json(text)
+    assert back.backward_calls[0].steps[0].grad_out[1] is None
+    assert back.backward_calls[0].steps[0].grad_in[0].stats.norm == math.inf
+    assert back.backward_calls[0].steps[0].grad_in[0].flat()[1] == 1.0
+    assert math.isnan(back.backward_calls[0].steps[0].grad_in[0].flat()[0])
+    assert back.graph == result.graph
+
+
+def test_multigraph_keeps_both_dot_edges_and_reachable_subgraph():
+    g = dot_graph()
+    nxg = g.to_networkx()
+    assert nxg.number_of_edges("n2", "n3") == 2
+    assert [e.index for e in g.out_edges["n2"]] == [0, 1]
+    sub = g.reachable("n2")
+    assert {n.id for n in sub.nodes} == {"n2", "n3", "n4"} and sub.roots == ("n2",)
+
+
+def test_incoming_lists_each_contribution_of_a_fan_in():
+    g = dot_graph()
+    v = TensorValue((4,), "float32", [0.0, 2.0, 4.0, 6.0])
+    call = BackwardCall(0, 3, "backward", g, steps=(
+        BackwardStep(0, "n2", "DotBackward0", grad_out=(v, v)),
+        BackwardStep(1, "n3", "AccumulateGrad"),
+    ))
+    incoming = call.incoming("n3")
+    assert [i.edge.index for i in incoming] == [0, 1]
+    assert call.incoming("n3", upto=0) == []
+
+
+@pytest.mark.parametrize("data, where", [
+    ({"program": 3}, "$.program"),
+    ({"program": "x", "seed": True}, "$.seed"),
+    ({"program": "x", "limits": {"max_steps": "many"}}, "$.limits.max_steps"),
+    ({"seed": 1}, "missing field 'program'"),
+])
+def test_from_plain_names_the_bad_field(data, where):
+    with pytest.raises(ValueError, match=where.replace("$", r"\$")):
+        from_plain(RunRequest, data)
+
+
+def test_request_round_trip():
+    req = RunRequest("x = 1", seed=3, limits=Limits(max_steps=10), stop_after_line=1)
+    assert RunRequest.from_json(req.to_json()) == req
+    assert to_plain(req)["limits"]["max_steps"] == 10
