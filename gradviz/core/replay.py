@@ -1,0 +1,130 @@
+"""Replay of a recorded backward call: what the graph shows at animation step k (plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gradviz.core.result import (
+    ACCUMULATE, LEAF, PARAM, ROOT, BackwardCall, ErrorInfo, Incoming, SavedRef, TensorValue,
+)
+
+EdgeKey = tuple[str, str, int]  # (src, dst, index)
+
+
+def edge_key(edge) -> EdgeKey:
+    return (edge.src, edge.dst, edge.index)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The state of one backward call after ``step`` of its steps ran.
+
+    Frame 0 is the moment before the engine starts; frame k (1 ≤ k ≤ len(steps)) has
+    ``steps[k-1]`` as the ``current`` node, lit, with its gradient travelling along
+    ``active_edges``. ``edge_grads`` holds every gradient that has flowed so far;
+    ``incoming`` lists the contributions summed into the current node (more than one is a
+    fan-in); ``leaf_grads`` maps leaf and parameter node ids to their ``.grad`` at this point.
+    The last frame also carries the saved tensors the call ``freed`` and its ``error``.
+    """
+
+    call_index: int
+    step: int
+    total: int
+    current: str | None = None
+    done: frozenset[str] = frozenset()
+    active_edges: frozenset[EdgeKey] = frozenset()
+    edge_grads: dict[EdgeKey, TensorValue] = field(default_factory=dict)
+    incoming: tuple[Incoming, ...] = ()
+    leaf_grads: dict[str, TensorValue | None] = field(default_factory=dict)
+    freed: frozenset[SavedRef] = frozenset()
+    error: ErrorInfo | None = None
+
+    @property
+    def is_last(self) -> bool:
+        return self.step >= self.total
+
+
+def frame_count(call: BackwardCall) -> int:
+    """Number of frames of a call: one before the first step, then one per step."""
+    return len(call.steps) + 1
+
+
+class Replay:
+    """Frames of one backward call; the gradient flow of every step is worked out once.
+
+    ``frame(k)`` then costs one pass over the edges that carried gradient, so scrubbing a
+    5,000-step call stays cheap.
+    """
+
+    def __init__(self, call: BackwardCall):
+        self.call = call
+        graph = call.graph
+        self._leaf_of_acc = {
+            e.src: e.dst for e in graph.edges if graph.node(e.src).kind == ACCUMULATE
+        }
+        root_edges = [e for r in graph.roots if graph.node(r).kind == ROOT for e in graph.out_edges.get(r, ())]
+        self._flows: list[list[tuple[EdgeKey, TensorValue]]] = []
+        self._active: list[frozenset[EdgeKey]] = []
+        self._incoming: dict[str, list[tuple[int, Incoming]]] = {}
+        for s, st in enumerate(call.steps):
+            flows: list[tuple[EdgeKey, TensorValue]] = []
+            # The root tensor hands its gradient to its grad_fn as that node starts.
+            for e in root_edges:
+                if e.dst == st.node_id and st.grad_in and st.grad_in[0] is not None:
+                    flows.append((edge_key(e), st.grad_in[0]))
+            active = []
+            is_acc = st.node_id in self._leaf_of_acc
+            for e in graph.out_edges.get(st.node_id, ()):
+                if is_acc:
+                    value = st.leaf_after if st.leaf_after is not None else (st.grad_in[0] if st.grad_in else None)
+                else:
+                    value = st.grad_out[e.index] if e.index < len(st.grad_out) else None
+                if value is not None:
+                    flows.append((edge_key(e), value))
+                    active.append(edge_key(e))
+                    if not is_acc:
+                        self._incoming.setdefault(e.dst, []).append((s, Incoming(st, e, value)))
+            self._flows.append(flows)
+            self._active.append(frozenset(active))
+
+    def __len__(self) -> int:
+        return len(self.call.steps) + 1
+
+    def frame(self, step: int) -> Frame:
+        """The frame after ``step`` steps (clamped to the valid range)."""
+        call = self.call
+        total = len(call.steps)
+        step = max(0, min(step, total))
+        edge_grads: dict[EdgeKey, TensorValue] = {}
+        for flows in self._flows[:step]:
+            edge_grads.update(flows)
+        leaf_grads: dict[str, TensorValue | None] = {lg.node_id: lg.before for lg in call.leaves}
+        for st in call.steps[:step]:
+            leaf = self._leaf_of_acc.get(st.node_id)
+            if leaf is not None and st.leaf_after is not None:
+                leaf_grads[leaf] = st.leaf_after
+        current = call.steps[step - 1].node_id if step else None
+        last = step >= total
+        return Frame(
+            call_index=call.index,
+            step=step,
+            total=total,
+            current=current,
+            done=frozenset(st.node_id for st in call.steps[: max(0, step - 1)]),
+            active_edges=self._active[step - 1] if step else frozenset(),
+            edge_grads=edge_grads,
+            incoming=tuple(i for s, i in self._incoming.get(current, ()) if s < step - 1) if current else (),
+            leaf_grads=leaf_grads,
+            freed=frozenset(call.freed) if last else frozenset(),
+            error=call.error if last else None,
+        )
+
+
+def frame_at(call: BackwardCall, step: int) -> Frame:
+    """The frame after ``step`` steps of ``call``; build a Replay to ask for many frames."""
+    return Replay(call).frame(step)
+
+
+def is_tensor_node(kind: str) -> bool:
+    """Nodes that stand for a tensor rather than an operation."""
+    return kind in (ROOT, LEAF, PARAM)
