@@ -173,24 +173,33 @@ def parse_session(data: bytes) -> Session:
 
 
 def _read_bounded(path: Path) -> bytes:
-    """The file's bytes, refusing non-files and anything over the cap before reading it all."""
+    """The file's bytes, refusing non-files and anything over the cap before reading it all.
+
+    The checks use fstat on the opened descriptor, so the file cannot be swapped between check
+    and read; O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+    """
     try:
-        info = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise SessionError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SessionError(f"{path} is a directory, not a file") from None
     except OSError as exc:
         raise SessionError(f"cannot read {path}: {_os_reason(exc)}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise SessionError(f"{path} is a directory, not a file")
-    if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never ends
-        raise SessionError(f"{path} is not a regular file")
-    if info.st_size > MAX_FILE_BYTES:
-        raise SessionError(_too_large(info.st_size))
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise SessionError(f"{path} is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never ends
+            raise SessionError(f"{path} is not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise SessionError(_too_large(info.st_size))
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since fstat
     except OSError as exc:
         raise SessionError(f"cannot read {path}: {_os_reason(exc)}") from None
+    finally:
+        os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise SessionError(_too_large(len(data)))
     return data

@@ -374,32 +374,26 @@ def test_session_error_is_a_value_error():
         parse_session(b"[]")
 
 
-def test_oversized_file_is_refused_before_it_is_opened(tmp_path, monkeypatch):
+def test_oversized_file_is_refused_from_its_size_without_reading_it(tmp_path):
     path = tmp_path / "big.gradviz"
     with open(path, "wb") as handle:
         handle.truncate(50 * 1024 * 1024)  # sparse: costs no disk
-
-    def no_open(*args, **kwargs):
-        raise AssertionError("the file was opened")
-
-    monkeypatch.setattr(session_module, "open", no_open, raising=False)
+    # The size in the message is the file's, not the 2 MB + 1 a bounded read would have seen.
     with pytest.raises(SessionError, match=r"too large \(52,428,800 bytes; the limit is 2,097,152 bytes\)"):
         load_session(path)
 
 
-def test_file_that_grows_after_stat_is_refused_by_the_bounded_read(tmp_path, monkeypatch):
+def test_file_that_grows_after_the_size_check_is_refused_by_the_bounded_read(tmp_path, monkeypatch):
     path = tmp_path / "growing.gradviz"
-    path.write_bytes(v2())
-    real_stat = os.stat
+    path.write_bytes(v2() + b" " * (MAX_FILE_BYTES + 10))
+    real_fstat = os.fstat
 
-    def small_stat(p, *args, **kwargs):
-        result = real_stat(p, *args, **kwargs)
-        return os.stat_result((result.st_mode, *result[1:6], 10, *result[7:]))
+    def small_fstat(fd):
+        result = real_fstat(fd)
+        return os.stat_result((*result[:6], 10, *result[7:]))  # st_size says 10 bytes
 
-    with open(path, "ab") as handle:
-        handle.write(b" " * (MAX_FILE_BYTES + 10))
-    monkeypatch.setattr(session_module.os, "stat", small_stat)
-    with pytest.raises(SessionError, match="too large"):
+    monkeypatch.setattr(session_module.os, "fstat", small_fstat)
+    with pytest.raises(SessionError, match=r"too large \(2,097,\d{3} bytes"):
         load_session(path)
 
 
@@ -433,7 +427,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
         def denied(*args, **kwargs):
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr(session_module, "open", denied, raising=False)
+        monkeypatch.setattr(session_module.os, "open", denied)
     with pytest.raises(SessionError, match=r"cannot read .*locked\.gradviz: permission denied$"):
         load_session(path)
 
