@@ -14,7 +14,7 @@ from gradviz.core.result import (
 )
 from gradviz.engine.capture import GraphCapture, NameIndex, tag_lines
 from gradviz.engine.recorder import Recorder
-from gradviz.engine.values import SMALL_LIMIT, tensor_value, tensor_values
+from gradviz.engine.values import EDGE_LIMIT, LEAF_LIMIT, tensor_value, tensor_values
 
 #: Backward calls recorded step by step; later calls still update the gradient history.
 MAX_DETAILED_CALLS = 200
@@ -138,17 +138,17 @@ class Tracer(Recorder):
         # Every tensor of the record converted in one batch: statistics of the big ones come
         # from one set of reductions instead of several small torch calls per tensor.
         keys = list(capture.leaf_ids)
-        flat: list[torch.Tensor | None] = [leaf_before[k] for k in keys]
-        flat += [capture.leaves[k].grad for k in keys]
+        leaf_values = tensor_values([leaf_before[k] for k in keys] + [capture.leaves[k].grad for k in keys],
+                                    LEAF_LIMIT)
+        before = dict(zip(keys, leaf_values[: len(keys)]))
+        after = dict(zip(keys, leaf_values[len(keys):]))
+        flat: list[torch.Tensor | None] = []
         for _, received, sent in fired:
             flat.extend(received)
             flat.extend(sent)
         if isinstance(outputs, (tuple, list)):
             flat.extend(outputs)
-        values = tensor_values(flat, SMALL_LIMIT)
-        before = dict(zip(keys, values[: len(keys)]))
-        after = dict(zip(keys, values[len(keys): 2 * len(keys)]))
-        rest = iter(values[2 * len(keys):])
+        rest = iter(tensor_values(flat, EDGE_LIMIT))
         acc_leaf = {acc: key for key, acc in capture.acc_ids.items()}
         steps = []
         for order, (node, received, sent) in enumerate(fired):
@@ -215,7 +215,7 @@ class Tracer(Recorder):
 
     @staticmethod
     def _grad_value(t: torch.Tensor):
-        return tensor_value(t.grad, SMALL_LIMIT) if t.grad is not None else None
+        return tensor_value(t.grad, LEAF_LIMIT) if t.grad is not None else None
 
     @staticmethod
     def _add_event(tracked: _TrackedLeaf, event: GradEvent) -> None:

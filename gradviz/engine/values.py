@@ -13,8 +13,11 @@ from gradviz.core.result import Stats, TensorValue
 
 #: Variables keep every element up to this many (issue: "at least 10,000").
 VARIABLE_LIMIT = 10_000
-#: Gradients on edges keep whole values up to this many; beyond, statistics.
-SMALL_LIMIT = 256
+#: A leaf's .grad around a backward call and in the history keeps whole values up to this many.
+LEAF_LIMIT = 256
+#: Gradients on edges and tensor values on graph nodes keep whole values up to this many;
+#: beyond, statistics (a 5,000-node record must stay a few MB).
+EDGE_LIMIT = 64
 
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
 
@@ -46,7 +49,7 @@ def tensor_value(t: torch.Tensor, limit: int = VARIABLE_LIMIT) -> TensorValue:
     return tensor_values([t], limit)[0]
 
 
-def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = SMALL_LIMIT) -> list[TensorValue | None]:
+def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMIT) -> list[TensorValue | None]:
     """Many tensors at once: the small ones whole, the big ones as statistics.
 
     Everything is batched (one ``tolist`` per dtype, one set of segment reductions for the
@@ -114,7 +117,7 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
         low, high, mean = rows.amin(1), rows.amax(1), rows.mean(1, dtype=torch.float64)
         for k, (i, ok, lo, hi, mu, nr) in enumerate(zip(
                 members, fast.tolist(), low.tolist(), high.tolist(), mean.tolist(), norm.tolist())):
-            out[i] = Stats(lo, hi, mu, nr) if ok else _masked_stats(rows[k])
+            out[i] = Stats(_r(lo), _r(hi), _r(mu), _r(nr)) if ok else _masked_stats(rows[k])
     return out
 
 
@@ -124,5 +127,10 @@ def _masked_stats(row: torch.Tensor) -> Stats:
     finite = row[torch.isfinite(row)]
     if finite.numel() == 0:
         return Stats(math.nan, math.nan, math.nan, math.nan)
-    return Stats(finite.min().item(), finite.max().item(), finite.mean().item(),
-                 torch.linalg.vector_norm(finite).item())
+    return Stats(_r(finite.min().item()), _r(finite.max().item()), _r(finite.mean().item()),
+                 _r(torch.linalg.vector_norm(finite).item()))
+
+
+def _r(x: float) -> float:
+    """Seven significant digits: what float32 data supports, and a third of the JSON."""
+    return float(f"{x:.7g}")
