@@ -11,12 +11,12 @@ from torch.autograd.graph import get_gradient_edge
 from gradviz.core.result import (
     ACCUMULATE, LEAF, OP, PARAM, ROOT, GraphData, GraphEdge, GraphNode, SavedTensor,
 )
-from gradviz.engine.values import SMALL_LIMIT, dtype_name, tensor_values
+from gradviz.engine.values import EDGE_LIMIT, dtype_name, tensor_values
 
 #: Key in ``Node.metadata`` holding the source line that created the node.
 LINE_KEY = "gradviz_line"
 #: Saved tensors keep whole values up to this many elements (shape and dtype always).
-SAVED_LIMIT = 64
+SAVED_LIMIT = 16
 #: Containers are searched this deep for tensors to name (``layers[0].weight``).
 NAME_DEPTH = 3
 
@@ -224,21 +224,18 @@ class GraphCapture:
 
     def graph(self) -> GraphData:
         """The GraphData, with every tensor value converted in one batch."""
-        wanted: list[torch.Tensor | None] = []
-        for f in self._nodes:
-            for key in ("value", "grad"):
-                t = f.get(key)
-                wanted.append(t if t is not None and t.numel() <= SMALL_LIMIT else None)
-            for _, t in f.get("saved", ()):
-                wanted.append(t if t is not None and t.numel() <= SAVED_LIMIT else None)
-        values = iter(tensor_values(wanted, max(SMALL_LIMIT, SAVED_LIMIT)))
+        tensors = [f.get(key) for f in self._nodes for key in ("value", "grad")]
+        values = iter(tensor_values(tensors, EDGE_LIMIT))
+        small_saved = [t if t is not None and t.numel() <= SAVED_LIMIT else None
+                       for f in self._nodes for _, t in f.get("saved", ())]
+        saved_values = iter(tensor_values(small_saved, SAVED_LIMIT))
         nodes = []
         for f in self._nodes:
             value, grad = next(values), next(values)
             saved = tuple(
                 SavedTensor(name, (), "", None, freed=True) if t is None
                 else SavedTensor(name, tuple(t.shape), dtype_name(t.dtype), next_value)
-                for (name, t), next_value in ((st, next(values)) for st in f.get("saved", ()))
+                for (name, t), next_value in ((st, next(saved_values)) for st in f.get("saved", ()))
             )
             nodes.append(GraphNode(
                 f["id"], f["kind"], f["op"], f.get("shape"), f.get("dtype"), tuple(f.get("names", ())),

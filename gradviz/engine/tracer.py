@@ -14,7 +14,7 @@ from gradviz.core.result import (
 )
 from gradviz.engine.capture import GraphCapture, NameIndex, tag_lines
 from gradviz.engine.recorder import Recorder
-from gradviz.engine.values import SMALL_LIMIT, tensor_value, tensor_values
+from gradviz.engine.values import EDGE_LIMIT, LEAF_LIMIT, tensor_value, tensor_values
 
 #: Backward calls recorded step by step; later calls still update the gradient history.
 MAX_DETAILED_CALLS = 200
@@ -130,50 +130,49 @@ class Tracer(Recorder):
                 index, line, kind, capture, fired, leaf_before, retain, create, error,
                 result if kind == "autograd.grad" else None,
             ))
-            self._record_backward_events(capture, index, line)
 
     # --- building the record --------------------------------------------------------------
     def _build_call(self, index, line, kind, capture: GraphCapture, fired, leaf_before, retain, create,
                     error, outputs) -> BackwardCall:
         graph = capture.graph()
-        # Convert every gradient in one batch (statistics of big tensors in one reduction).
+        # Every tensor of the record converted in one batch: statistics of the big ones come
+        # from one set of reductions instead of several small torch calls per tensor.
+        keys = list(capture.leaf_ids)
+        leaf_values = tensor_values([leaf_before[k] for k in keys] + [capture.leaves[k].grad for k in keys],
+                                    LEAF_LIMIT)
+        before = dict(zip(keys, leaf_values[: len(keys)]))
+        after = dict(zip(keys, leaf_values[len(keys):]))
         flat: list[torch.Tensor | None] = []
         for _, received, sent in fired:
             flat.extend(received)
             flat.extend(sent)
-        values = iter(tensor_values(flat, SMALL_LIMIT))
+        if isinstance(outputs, (tuple, list)):
+            flat.extend(outputs)
+        rest = iter(tensor_values(flat, EDGE_LIMIT))
         acc_leaf = {acc: key for key, acc in capture.acc_ids.items()}
         steps = []
         for order, (node, received, sent) in enumerate(fired):
             nid = capture.node_ids[node]
-            grad_in = tuple(next(values) for _ in received)
-            grad_out = tuple(next(values) for _ in sent)
-            before = after = None
-            if nid in acc_leaf:
-                leaf = capture.leaves[acc_leaf[nid]]
-                b = leaf_before[acc_leaf[nid]]
-                before = tensor_value(b, SMALL_LIMIT) if b is not None else None
-                after = tensor_value(leaf.grad, SMALL_LIMIT) if leaf.grad is not None else None
-            steps.append(BackwardStep(order, nid, graph.node(nid).op, grad_in, grad_out, before, after))
-        leaves = []
-        for key, leaf_id in capture.leaf_ids.items():
-            leaf = capture.leaves[key]
-            node = graph.node(leaf_id)
-            b = leaf_before[key]
-            leaves.append(LeafGrad(
-                ", ".join(node.names) or f"leaf {leaf_id}", leaf_id,
-                tensor_value(b, SMALL_LIMIT) if b is not None else None,
-                tensor_value(leaf.grad, SMALL_LIMIT) if leaf.grad is not None else None,
+            grad_in = tuple(next(rest) for _ in received)
+            grad_out = tuple(next(rest) for _ in sent)
+            key = acc_leaf.get(nid)
+            steps.append(BackwardStep(
+                order, nid, graph.node(nid).op, grad_in, grad_out,
+                before[key] if key is not None else None, after[key] if key is not None else None,
             ))
+        leaves = tuple(
+            LeafGrad(", ".join(graph.node(leaf_id).names) or f"leaf {leaf_id}", leaf_id, before[key], after[key])
+            for key, leaf_id in capture.leaf_ids.items()
+        )
         # Without retain_graph the engine releases the saved tensors of every node it runs
         # (tests check this against the real "backward a second time" error).
         freed = [] if retain else [
             SavedRef(st.node_id, saved.name) for st in steps for saved in graph.node(st.node_id).saved
             if not saved.freed
         ]
-        out_values = tuple(tensor_values(list(outputs), SMALL_LIMIT)) if isinstance(outputs, (tuple, list)) else ()
-        return BackwardCall(index, line, kind, graph, tuple(steps), tuple(leaves), tuple(freed),
-                            retain, create, out_values, error)
+        self._record_backward_events(capture, index, line, after)
+        return BackwardCall(index, line, kind, graph, tuple(steps), leaves, tuple(freed),
+                            retain, create, tuple(rest), error)
 
     # --- gradient history -------------------------------------------------------------------
     def _track_leaves(self, capture: GraphCapture, names: NameIndex) -> None:
@@ -188,13 +187,15 @@ class Tracer(Recorder):
             if t.requires_grad and t.is_leaf and id(t) not in self.history:
                 self.history[id(t)] = _TrackedLeaf(t, name, _grad_state(t))
 
-    def _record_backward_events(self, capture: GraphCapture, index: int, line: int) -> None:
+    def _record_backward_events(self, capture: GraphCapture, index: int, line: int, after=None) -> None:
+        """A BACKWARD event for each leaf whose .grad the call changed (``after``: values if known)."""
         for key, leaf in capture.leaves.items():
             tracked = self.history[key]
             state = _grad_state(leaf)
             if state != tracked.state:
                 tracked.state = state
-                self._add_event(tracked, GradEvent(BACKWARD, line, self._grad_value(leaf), index))
+                value = after[key] if after is not None else self._grad_value(leaf)
+                self._add_event(tracked, GradEvent(BACKWARD, line, value, index))
 
     def check_grads(self, line: int) -> None:
         """Record .grad changes that happened outside backward calls since the last check."""
@@ -214,7 +215,7 @@ class Tracer(Recorder):
 
     @staticmethod
     def _grad_value(t: torch.Tensor):
-        return tensor_value(t.grad, SMALL_LIMIT) if t.grad is not None else None
+        return tensor_value(t.grad, LEAF_LIMIT) if t.grad is not None else None
 
     @staticmethod
     def _add_event(tracked: _TrackedLeaf, event: GradEvent) -> None:

@@ -13,8 +13,11 @@ from gradviz.core.result import Stats, TensorValue
 
 #: Variables keep every element up to this many (issue: "at least 10,000").
 VARIABLE_LIMIT = 10_000
-#: Gradients on edges keep whole values up to this many; beyond, statistics.
-SMALL_LIMIT = 256
+#: A leaf's .grad around a backward call and in the history keeps whole values up to this many.
+LEAF_LIMIT = 256
+#: Gradients on edges and tensor values on graph nodes keep whole values up to this many;
+#: beyond, statistics (a 5,000-node record must stay a few MB).
+EDGE_LIMIT = 64
 
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
 
@@ -46,7 +49,7 @@ def tensor_value(t: torch.Tensor, limit: int = VARIABLE_LIMIT) -> TensorValue:
     return tensor_values([t], limit)[0]
 
 
-def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = SMALL_LIMIT) -> list[TensorValue | None]:
+def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMIT) -> list[TensorValue | None]:
     """Many tensors at once: the small ones whole, the big ones as statistics.
 
     Everything is batched (one ``tolist`` per dtype, one set of segment reductions for the
@@ -95,30 +98,39 @@ def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = SMALL_LIM
 
 
 def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
-    """min, max, mean and norm of the finite elements of each tensor, by segment reductions."""
-    if not tensors:
-        return []
-    count_all = len(tensors)
-    lengths = torch.tensor([t.numel() for t in tensors], dtype=torch.long)
-    values = torch.cat([t.detach().reshape(-1).to(torch.float64) for t in tensors])
-    finite = torch.isfinite(values)
-    clean = torch.where(finite, values, 0.0)
-    segment = torch.repeat_interleave(torch.arange(count_all), lengths)
+    """min, max, mean and norm of each tensor's finite elements.
 
-    def summed(x: torch.Tensor) -> torch.Tensor:
-        return torch.zeros(count_all, dtype=torch.float64).index_add_(0, segment, x)
+    Tensors of equal size and dtype are stacked and reduced together, so thousands of gradients
+    cost a handful of torch calls. A finite norm proves a row has no NaN or infinity; the rare
+    other rows are redone with masked reductions in float64.
+    """
+    out: list[Stats | None] = [None] * len(tensors)
+    groups: dict[tuple[int, torch.dtype], list[int]] = {}
+    for i, t in enumerate(tensors):
+        groups.setdefault((t.numel(), t.dtype), []).append(i)
+    for (numel, dtype), members in groups.items():
+        rows = torch.stack([tensors[i].detach().reshape(-1) for i in members])
+        if not rows.is_floating_point():
+            rows = rows.to(torch.float64)
+        norm = torch.linalg.vector_norm(rows, dim=1)
+        fast = torch.isfinite(norm)
+        low, high, mean = rows.amin(1), rows.amax(1), rows.mean(1, dtype=torch.float64)
+        for k, (i, ok, lo, hi, mu, nr) in enumerate(zip(
+                members, fast.tolist(), low.tolist(), high.tolist(), mean.tolist(), norm.tolist())):
+            out[i] = Stats(_r(lo), _r(hi), _r(mu), _r(nr)) if ok else _masked_stats(rows[k])
+    return out
 
-    count = summed(finite.to(torch.float64))
-    total = summed(clean)
-    squares = summed(clean * clean)
-    high = torch.full((count_all,), -math.inf, dtype=torch.float64).scatter_reduce_(
-        0, segment, torch.where(finite, values, -math.inf), "amax")
-    low = torch.full((count_all,), math.inf, dtype=torch.float64).scatter_reduce_(
-        0, segment, torch.where(finite, values, math.inf), "amin")
-    stats = []
-    for n, s, q, hi, lo in zip(count.tolist(), total.tolist(), squares.tolist(), high.tolist(), low.tolist()):
-        if n == 0:
-            stats.append(Stats(math.nan, math.nan, math.nan, math.nan))
-        else:
-            stats.append(Stats(lo, hi, s / n, math.sqrt(q)))
-    return stats
+
+def _masked_stats(row: torch.Tensor) -> Stats:
+    """Statistics over the finite elements of one row that holds NaN or infinity (or overflows)."""
+    row = row.to(torch.float64)
+    finite = row[torch.isfinite(row)]
+    if finite.numel() == 0:
+        return Stats(math.nan, math.nan, math.nan, math.nan)
+    return Stats(_r(finite.min().item()), _r(finite.max().item()), _r(finite.mean().item()),
+                 _r(torch.linalg.vector_norm(finite).item()))
+
+
+def _r(x: float) -> float:
+    """Seven significant digits: what float32 data supports, and a third of the JSON."""
+    return float(f"{x:.7g}")
