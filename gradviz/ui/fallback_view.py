@@ -24,6 +24,7 @@ class FallbackView(QGraphicsView):
         self.frame = None
         self.selected = None
         self.theme = "light"
+        self.root_at = "top"
 
     def show_graph(self, graph, layout=None) -> None:
         self.graph = graph
@@ -31,8 +32,11 @@ class FallbackView(QGraphicsView):
         for i, node in enumerate(graph.nodes):
             self.scene().addText(f"{node.label}").setPos(0, 24 * i)
 
-    def show_frame(self, frame) -> None:
+    def show_frame(self, frame, call=None) -> None:
         self.frame = frame
+
+    def set_root_at(self, where: str) -> None:
+        self.root_at = where
 
     def set_theme(self, name: str) -> None:
         self.theme = name

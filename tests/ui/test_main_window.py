@@ -13,7 +13,7 @@ from PySide6.QtGui import QDropEvent, QKeySequence
 from gradviz.core.result import ErrorInfo, RunResult
 from gradviz.core.session import Session, load_session, save_session
 from gradviz.ui import dialogs
-from gradviz.ui.main_window import DEFAULT_PROGRAM, top_level_statements
+from gradviz.ui.main_window import default_session, top_level_statements
 
 
 def labels_on_canvas(window) -> list[str]:
@@ -30,8 +30,9 @@ def window(qtbot, tmp_path, dialog_log):
 
 
 def test_starts_on_the_two_x_squared_example(window):
-    assert window.editor.toPlainText() == DEFAULT_PROGRAM
-    assert "torch.dot(x, x)" in window.editor.toPlainText()
+    assert window.editor.toPlainText() == default_session().program
+    assert "y = 2 * torch.dot(x, x)\ny.backward()" in window.editor.toPlainText()
+    assert "DotBackward0" in window.notes_text.toPlainText()  # the lesson's notes
     assert window.notes_title.text() == "The gradient of 2xᵀx"
     assert not window.dirty
     assert window.windowTitle().startswith("The gradient of 2xᵀx")
@@ -98,6 +99,7 @@ def test_choosing_a_variable_shows_its_graph(qtbot, window):
 def test_step_runs_one_statement_at_a_time(qtbot, tmp_path, dialog_log):
     client = FakeClient(respond=lambda r: partial_dot_result(r.stop_after_line or 99))
     window, _ = make_window(qtbot, tmp_path, client)
+    type_text(window, DOT_PROGRAM)
     stops = []
     for _ in range(5):
         run_and_wait(qtbot, window, "step")
@@ -117,6 +119,7 @@ def test_step_runs_one_statement_at_a_time(qtbot, tmp_path, dialog_log):
 def test_run_to_cursor_stops_at_the_cursor_statement(qtbot, tmp_path, dialog_log):
     client = FakeClient(respond=lambda r: partial_dot_result(r.stop_after_line or 99))
     window, _ = make_window(qtbot, tmp_path, client)
+    type_text(window, DOT_PROGRAM)
     window.editor.go_to_line(4)
     run_and_wait(qtbot, window, "run_to_cursor")
     assert client.requests[-1].stop_after_line == 4
@@ -163,7 +166,7 @@ def test_save_and_reopen_a_session(qtbot, tmp_path, dialog_log):
     window.notes_title.setText("My lesson")
     window.notes_text.setPlainText("Look at z.")
     window.editor.undo()
-    assert window.editor.toPlainText() == DEFAULT_PROGRAM  # typing is undoable
+    assert window.editor.toPlainText() == default_session().program  # typing is undoable
     window.editor.redo()
     assert window.dirty
     target = tmp_path / "lesson.gradviz"
@@ -278,8 +281,8 @@ def test_worker_killed_mid_run_is_reported_and_the_next_run_works(qtbot, tmp_pat
         window.actions["restart_engine"].trigger()
     assert window.message_bar.kind == "warning"
     assert "engine stopped while running" in window.message_bar.title
-    qtbot.waitUntil(lambda: window.runner.is_ready, timeout=3000)
-    assert window.engine_label.text() == "● Engine ready"
+    qtbot.waitUntil(lambda: window.engine_label.text() == "● Engine ready", timeout=3000)
+    assert client.starts == 2
     type_text(window, DOT_PROGRAM)
     result = run_and_wait(qtbot, window)
     assert result.ok and window.grads.grad_text("x") == "[0, 4, 8, 12]"
