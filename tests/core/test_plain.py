@@ -31,7 +31,7 @@ def dot_graph() -> GraphData:
 
 
 def test_run_result_round_trips_through_json_with_nonfinite_numbers():
-    grad = TensorValue((2,), "float32", [float("nan"), 1.0], Stats(1.0, 1.0, 1.0, math.inf))
+    grad = TensorValue((2,), "float32", ["nan", 1.0], Stats(1.0, 1.0, 1.0, math.inf))
     call = BackwardCall(0, 3, "backward", dot_graph(),
                         steps=(BackwardStep(0, "n2", "DotBackward0", (grad,), (grad, None)),))
     result = RunResult(stdout="hi\n", backward_calls=(call,), graph=dot_graph())

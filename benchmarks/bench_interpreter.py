@@ -1,0 +1,106 @@
+"""Interpreter overhead: the same ~5,000-node programs run by plain exec and by run_program.
+
+Run: python benchmarks/bench_interpreter.py  (alternating runs, medians, ratio per program).
+The plain-Python anchor uses exec here, in the benchmark only; the package never does.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from gradviz.core.request import Limits  # noqa: E402
+from gradviz.engine.interpreter import run_program  # noqa: E402
+from gradviz.engine.recorder import Recorder  # noqa: E402
+
+TRANSFORMER = """
+import torch
+import torch.nn.functional as F
+import math
+torch.manual_seed(0)
+T, D, H = 8, 16, 4
+x = torch.randn(T, D, requires_grad=True)
+blocks = []
+for i in range(82):
+    blocks.append({name: torch.randn(D, D, requires_grad=True) for name in ("wq", "wk", "wv", "wo")})
+    blocks[-1].update({"w1": torch.randn(D, 4 * D, requires_grad=True),
+                       "w2": torch.randn(4 * D, D, requires_grad=True),
+                       "b1": torch.zeros(4 * D, requires_grad=True),
+                       "g1": torch.ones(D, requires_grad=True), "g2": torch.ones(D, requires_grad=True)})
+h = x
+for b in blocks:
+    a = F.layer_norm(h, (D,), weight=b["g1"])
+    q = (a @ b["wq"]).view(T, H, D // H).transpose(0, 1)
+    k = (a @ b["wk"]).view(T, H, D // H).transpose(0, 1)
+    v = (a @ b["wv"]).view(T, H, D // H).transpose(0, 1)
+    att = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(D // H), dim=-1)
+    y = (att @ v).transpose(0, 1).reshape(T, D)
+    h = h + y @ b["wo"] * 0.1
+    m = F.layer_norm(h, (D,), weight=b["g2"])
+    h = h + F.gelu(m @ b["w1"] + b["b1"]) @ b["w2"] * 0.1
+loss = h.pow(2).mean()
+loss.backward()
+print(loss.item() > 0, x.grad.shape)
+"""
+
+CHAIN = """
+import torch
+torch.manual_seed(0)
+x = torch.randn(16, requires_grad=True)
+y = x
+for i in range(1666):
+    y = y * 1.001
+    y = y + 0.01
+    y = torch.tanh(y)
+loss = y.sum()
+loss.backward()
+print(round(loss.item(), 3), x.grad.shape)
+"""
+
+
+def count_nodes(program: str) -> int:
+    out = run_program(program, Limits(), Recorder())
+    root = out.globals["loss"].grad_fn
+    return root is not None
+
+
+def time_plain(program: str) -> float:
+    ns: dict = {}
+    t0 = time.perf_counter()
+    exec(program, ns)  # noqa: S102 - the benchmark's anchor, never in the package
+    return time.perf_counter() - t0
+
+
+def time_interp(program: str) -> float:
+    t0 = time.perf_counter()
+    out = run_program(program, Limits(), Recorder())
+    elapsed = time.perf_counter() - t0
+    assert out.error is None, out.error
+    return elapsed
+
+
+def main(rounds: int = 7) -> None:
+    import contextlib
+    import io
+
+    print(f"{'program':<14}{'plain ms':>10}{'gradviz ms':>12}{'ratio':>8}")
+    for name, program in (("transformer", TRANSFORMER), ("chain", CHAIN)):
+        plain, interp = [], []
+        with contextlib.redirect_stdout(io.StringIO()):
+            time_plain(program)
+            time_interp(program)  # warm both
+            for _ in range(rounds):
+                plain.append(time_plain(program))
+                interp.append(time_interp(program))
+        p, i = statistics.median(plain), statistics.median(interp)
+        print(f"{name:<14}{p * 1000:>10.1f}{i * 1000:>12.1f}{i / p:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

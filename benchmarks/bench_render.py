@@ -1,0 +1,87 @@
+"""`gradviz render` of ~5,000-node programs against its anchors, measured side by side in one run.
+
+Anchors: the floor (plain Python + torch running the same program) and torchviz (make_dot on the
+same program, then graphviz `dot -Tpng`). Each round runs all three once, in alternating order;
+the table shows medians and ratios. torchviz and graphviz are benchmark-only: `make bench` installs
+them into benchmarks/.venv (torchviz) and expects graphviz's `dot` on PATH (Debian: apt-get install graphviz).
+
+Run: python benchmarks/bench_render.py [--rounds N] [--skip-torchviz] [--torchviz-python PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import programs  # noqa: E402
+
+TORCHVIZ_TAIL = """
+import sys
+sys.setrecursionlimit(100_000)  # make_dot recurses once per node; give it room instead of failing
+from torchviz import make_dot
+with open(sys.argv[1], "w") as f:
+    f.write(make_dot(loss).source)
+"""
+
+
+def timed(cmd: list[str], timeout: float = 1800) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-torchviz", action="store_true")
+    parser.add_argument("--torchviz-python", default=str(HERE / ".venv" / "bin" / "python"))
+    args = parser.parse_args()
+    python = sys.executable
+    have_torchviz = not args.skip_torchviz and Path(args.torchviz_python).exists() and shutil.which("dot")
+    work = Path(tempfile.mkdtemp(prefix="gradviz-bench-"))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    rows = []
+    for name, source in (("transformer x82", programs.transformer(82)), ("chain x1666", programs.chain(1666))):
+        script = work / f"{name.split()[0]}.py"
+        script.write_text(source)
+        tv_script = work / f"{name.split()[0]}_torchviz.py"
+        tv_script.write_text(source.split("loss.backward()")[0] + TORCHVIZ_TAIL)
+        times: dict[str, list[float]] = {"plain": [], "gradviz": [], "torchviz": []}
+        for r in range(args.rounds):
+            order = ["plain", "gradviz", "torchviz"] if r % 2 == 0 else ["torchviz", "gradviz", "plain"]
+            for what in order:
+                if what == "plain":
+                    times[what].append(timed([python, str(script)]))
+                elif what == "gradviz":
+                    times[what].append(timed([python, "-m", "gradviz", "render", str(script), "-o", str(work / "g.png")]))
+                elif have_torchviz:
+                    t = timed([args.torchviz_python, str(tv_script), str(work / "t.dot")])
+                    t += timed(["dot", "-Tpng", str(work / "t.dot"), "-o", str(work / "t.png")])
+                    times[what].append(t)
+        med = {k: statistics.median(v) for k, v in times.items() if v}
+        rows.append((name, med))
+    print(f"\n{'program':<18}{'plain s':>9}{'gradviz s':>11}{'torchviz+dot s':>16}{'gv/plain':>10}{'torchviz/gv':>13}")
+    for name, med in rows:
+        tv = med.get("torchviz")
+        print(f"{name:<18}{med['plain']:>9.2f}{med['gradviz']:>11.2f}{(f'{tv:.2f}' if tv else 'n/a'):>16}"
+              f"{med['gradviz'] / med['plain']:>10.2f}{(f'{tv / med['gradviz']:.1f}' if tv else 'n/a'):>13}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

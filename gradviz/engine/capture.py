@@ -1,0 +1,244 @@
+"""The autograd graph behind tensors, as GraphData: grad_fn nodes, leaves, saved tensors, names, lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import torch
+from torch.autograd.graph import get_gradient_edge
+
+from gradviz.core.result import (
+    ACCUMULATE, LEAF, OP, PARAM, ROOT, GraphData, GraphEdge, GraphNode, SavedTensor,
+)
+from gradviz.engine.values import EDGE_LIMIT, dtype_name, tensor_values
+
+#: Key in ``Node.metadata`` holding the source line that created the node.
+LINE_KEY = "gradviz_line"
+#: Saved tensors keep whole values up to this many elements (shape and dtype always).
+SAVED_LIMIT = 16
+#: Containers are searched this deep for tensors to name (``layers[0].weight``).
+NAME_DEPTH = 3
+
+
+def tag_lines(value: Any, line: int) -> None:
+    """Give every grad_fn node behind ``value`` that has no line yet the line ``line``.
+
+    Called with each result the program computes; the walk stops at nodes already tagged, so
+    each node is visited about once over the whole run.
+    """
+    if isinstance(value, torch.Tensor):
+        node = value.grad_fn
+        if node is None or LINE_KEY in node.metadata:
+            return
+        node.metadata[LINE_KEY] = line
+        stack = [node]
+        while stack:
+            for nxt, _ in stack.pop().next_functions:
+                if nxt is not None and LINE_KEY not in nxt.metadata:
+                    nxt.metadata[LINE_KEY] = line
+                    stack.append(nxt)
+    elif isinstance(value, (tuple, list)) and len(value) <= 64:
+        for v in value:
+            if isinstance(v, torch.Tensor):
+                tag_lines(v, line)
+
+
+@dataclass
+class NameIndex:
+    """Which user names hold which tensors: leaves by tensor identity, others by grad_fn node."""
+
+    leaves: dict[int, list[str]] = field(default_factory=dict)
+    nodes: dict[Any, list[str]] = field(default_factory=dict)
+    params: dict[int, str] = field(default_factory=dict)
+    tensors: list[tuple[str, torch.Tensor]] = field(default_factory=list)
+
+    @classmethod
+    def from_bindings(cls, bindings: Iterable[tuple[str, Any]]) -> NameIndex:
+        index = cls()
+        seen_names: set[str] = set()
+        for name, value in bindings:
+            if name in seen_names:  # an inner scope shadows an outer one
+                continue
+            seen_names.add(name)
+            index._add(name, value, NAME_DEPTH, set())
+        return index
+
+    def _add(self, name: str, value: Any, depth: int, visiting: set[int]) -> None:
+        if isinstance(value, torch.Tensor):
+            self.tensors.append((name, value))
+            if value.grad_fn is not None:
+                self.nodes.setdefault(value.grad_fn, []).append(name)
+            else:
+                self.leaves.setdefault(id(value), []).append(name)
+            return
+        if depth <= 0 or id(value) in visiting:
+            return
+        visiting = visiting | {id(value)}
+        if isinstance(value, torch.nn.Module):
+            for pname, p in value.named_parameters():
+                qualified = f"{name}.{pname}"
+                self.params.setdefault(id(p), qualified)
+                self.leaves.setdefault(id(p), []).append(qualified)
+        elif isinstance(value, (list, tuple)) and len(value) <= 1000:
+            for i, v in enumerate(value):
+                self._add(f"{name}[{i}]", v, depth - 1, visiting)
+        elif isinstance(value, dict) and len(value) <= 1000:
+            for k, v in value.items():
+                if isinstance(k, (str, int)):
+                    self._add(f"{name}[{k!r}]", v, depth - 1, visiting)
+
+    def names_of(self, t: torch.Tensor) -> tuple[str, ...]:
+        if t.grad_fn is None:
+            return tuple(self.leaves.get(id(t), ()))
+        return tuple(self.nodes.get(t.grad_fn, ()))
+
+
+_SAVED_ATTRS: dict[type, tuple[str, ...]] = {}
+
+
+def _saved_attrs(node) -> tuple[str, ...]:
+    """The ``_saved_*`` attribute names of a node type (``dir`` is slow: once per type)."""
+    kind = type(node)
+    names = _SAVED_ATTRS.get(kind)
+    if names is None:
+        names = tuple(a for a in dir(node) if a.startswith("_saved_"))
+        _SAVED_ATTRS[kind] = names
+    return names
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def saved_of(node) -> tuple[list[tuple[str, torch.Tensor | None]], tuple[tuple[str, str], ...]]:
+    """Saved tensors (None once freed) and other saved values of one node."""
+    saved: list[tuple[str, torch.Tensor | None]] = []
+    attrs: list[tuple[str, str]] = []
+    for attr in _saved_attrs(node):
+        name = attr.removeprefix("_saved_")
+        try:
+            value = getattr(node, attr)
+        except RuntimeError:  # "Trying to backward through the graph a second time ..."
+            saved.append((name, None))
+            continue
+        if isinstance(value, torch.Tensor):
+            saved.append((name, value))
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
+            saved.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
+        elif value is not None and not name.endswith(("sym_sizes", "sym_strides")):
+            attrs.append((name, _short_repr(value)))
+    return saved, tuple(attrs)
+
+
+class GraphCapture:
+    """Builds one GraphData from root tensors, remembering which node id each autograd node got.
+
+    ``node_ids`` maps autograd Node objects to GraphData ids; ``leaf_ids`` maps ``id(leaf)`` to
+    the LEAF/PARAM node id and ``acc_ids`` to its AccumulateGrad node id; ``leaves`` keeps the
+    leaf tensors themselves (by ``id``). Tensor values are converted in one batch in ``graph()``.
+    """
+
+    def __init__(self, names: NameIndex, with_saved: bool = True):
+        self.names = names
+        self.with_saved = with_saved
+        self._nodes: list[dict] = []
+        self.edges: list[GraphEdge] = []
+        self.roots: list[str] = []
+        self.node_ids: dict[Any, str] = {}
+        self.leaf_ids: dict[int, str] = {}
+        self.acc_ids: dict[int, str] = {}
+        self.leaves: dict[int, torch.Tensor] = {}
+
+    def _new(self, **fields) -> str:
+        nid = f"n{len(self._nodes)}"
+        fields["id"] = nid
+        self._nodes.append(fields)
+        return nid
+
+    def add_root(self, t: torch.Tensor, names: tuple[str, ...] | None = None) -> str | None:
+        """Add a ROOT tensor node for ``t`` pointing at its grad_fn (or its AccumulateGrad)."""
+        if not t.requires_grad:
+            return None
+        names = names if names is not None else self.names.names_of(t)
+        rid = self._new(kind=ROOT, op="Tensor", shape=tuple(t.shape), dtype=dtype_name(t.dtype),
+                        names=names, value=t)
+        self.roots.append(rid)
+        target = self.add_node(t.grad_fn if t.grad_fn is not None else get_gradient_edge(t).node)
+        self.edges.append(GraphEdge(rid, target, 0, t.output_nr if t.grad_fn is not None else 0))
+        return rid
+
+    def _add_leaf(self, leaf: torch.Tensor) -> str:
+        """AccumulateGrad node and LEAF/PARAM node of a leaf tensor; returns the AccumulateGrad id."""
+        key = id(leaf)
+        if key in self.acc_ids:
+            return self.acc_ids[key]
+        self.leaves[key] = leaf
+        shape, dtype = tuple(leaf.shape), dtype_name(leaf.dtype)
+        acc_id = self._new(kind=ACCUMULATE, op="AccumulateGrad", shape=shape, dtype=dtype)
+        is_param = isinstance(leaf, torch.nn.Parameter)
+        leaf_id = self._new(kind=PARAM if is_param else LEAF, op="Parameter" if is_param else "Tensor",
+                            shape=shape, dtype=dtype, names=self.names.names_of(leaf),
+                            value=leaf, grad=leaf.grad)
+        self.edges.append(GraphEdge(acc_id, leaf_id))
+        self.acc_ids[key] = acc_id
+        self.leaf_ids[key] = leaf_id
+        return acc_id
+
+    def add_node(self, root_node) -> str:
+        """Add ``root_node`` and everything reachable from it; returns its id."""
+        node_ids = self.node_ids
+        if root_node in node_ids:
+            return node_ids[root_node]
+        names = self.names.nodes
+        # Iterative DFS: graphs of thousands of nodes must not hit Python's recursion limit.
+        order = []
+        stack = [root_node]
+        while stack:
+            node = stack.pop()
+            if node in node_ids:
+                continue
+            if type(node).__name__ == "AccumulateGrad":
+                node_ids[node] = self._add_leaf(node.variable)
+                continue
+            meta = node._input_metadata
+            saved, attrs = saved_of(node) if self.with_saved else ((), ())
+            node_ids[node] = self._new(
+                kind=OP, op=type(node).__name__,
+                shape=tuple(meta[0].shape) if meta else None,
+                dtype=dtype_name(meta[0].dtype) if meta else None,
+                names=tuple(names.get(node, ())), line=node.metadata.get(LINE_KEY),
+                saved=saved, attrs=attrs, sequence_nr=node._sequence_nr(),
+            )
+            order.append(node)
+            for nxt, _ in reversed(node.next_functions):
+                if nxt is not None and nxt not in node_ids:
+                    stack.append(nxt)
+        for node in order:
+            nid = node_ids[node]
+            for index, (nxt, output_nr) in enumerate(node.next_functions):
+                if nxt is not None:
+                    self.edges.append(GraphEdge(nid, node_ids[nxt], index, output_nr))
+        return node_ids[root_node]
+
+    def graph(self) -> GraphData:
+        """The GraphData, with every tensor value converted in one batch."""
+        tensors = [f.get(key) for f in self._nodes for key in ("value", "grad")]
+        values = iter(tensor_values(tensors, EDGE_LIMIT))
+        small_saved = [t if t is not None and t.numel() <= SAVED_LIMIT else None
+                       for f in self._nodes for _, t in f.get("saved", ())]
+        saved_values = iter(tensor_values(small_saved, SAVED_LIMIT))
+        nodes = []
+        for f in self._nodes:
+            value, grad = next(values), next(values)
+            saved = tuple(
+                SavedTensor(name, (), "", None, freed=True) if t is None
+                else SavedTensor(name, tuple(t.shape), dtype_name(t.dtype), next_value)
+                for (name, t), next_value in ((st, next(saved_values)) for st in f.get("saved", ()))
+            )
+            nodes.append(GraphNode(
+                f["id"], f["kind"], f["op"], f.get("shape"), f.get("dtype"), tuple(f.get("names", ())),
+                f.get("line"), saved, f.get("attrs", ()), value, grad, f.get("sequence_nr"),
+            ))
+        return GraphData(tuple(nodes), tuple(self.edges), tuple(self.roots))

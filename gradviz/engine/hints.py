@@ -1,0 +1,136 @@
+"""Turn torch and Python errors into a plain message and, for common autograd mistakes, a hint."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+# Each rule: (pattern searched in the error text, hint). The first match wins.
+_RULES: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"grad can be implicitly created only for scalar outputs"),
+     "backward() needs a single number to start from. Reduce the tensor first, e.g. "
+     "y.sum().backward(), or say which gradient flows in: y.backward(gradient=torch.ones_like(y))."),
+    (re.compile(r"Trying to backward through the graph a second time"),
+     "The first backward() freed the values the graph saved. Pass retain_graph=True to the first "
+     "backward() if you want to run backward again, or rebuild the graph (run the forward "
+     "computation again) before the second backward()."),
+    (re.compile(r"element 0 of tensors does not require grad and does not have a grad_fn"),
+     "Nothing in this computation requires a gradient, so there is no graph to go back through. "
+     "Create the input with requires_grad=True (e.g. torch.tensor([1.0], requires_grad=True)) "
+     "and check that the computation did not run under torch.no_grad() or use .detach()."),
+    (re.compile(r"a leaf Variable that requires grad is being used in an in-place operation"),
+     "A leaf tensor that requires grad can't be changed in place while autograd watches it. "
+     "Update it inside `with torch.no_grad():` (as optimizers do), or change its .data."),
+    (re.compile(r"Only Tensors of floating point and complex dtype can require gradients"),
+     "Gradients need floating-point numbers. Write 1.0 instead of 1, or pass dtype=torch.float32 "
+     "(e.g. torch.tensor([1.0, 2.0], requires_grad=True) or torch.arange(4.0))."),
+    (re.compile(r"one of the variables needed for gradient computation has been modified by an "
+                r"inplace operation"),
+     "A tensor that backward() needs was changed in place after it was used. Use the out-of-place "
+     "version (x = x + 1 instead of x += 1, relu instead of relu_) or .clone() it first."),
+    (re.compile(r"mat1 and mat2 shapes cannot be multiplied|size mismatch|shapes cannot be multiplied"),
+     "For a @ b the last dimension of a must equal the first dimension of b (for 2-D tensors: "
+     "(n, k) @ (k, m)). Print a.shape and b.shape; .T or .transpose(0, 1) swaps the two dimensions."),
+    (re.compile(r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\)"),
+     "The two tensors' shapes don't broadcast: each dimension, counted from the right, must be "
+     "equal or 1. Print both .shape values; .unsqueeze() or .view() can add a dimension of size 1."),
+    (re.compile(r"expected scalar type \w+ but found \w+|expected .*dtype.* but got|"
+                r"expected m1 and m2 to have the same dtype"),
+     "The tensors have different dtypes. Convert one with .float() (or .double(), .long()), or "
+     "create both with the same dtype=."),
+    (re.compile(r"Can't call numpy\(\) on Tensor that requires grad"),
+     "Use .detach() first, or better stay in torch: .tolist() or .item() give Python numbers."),
+    (re.compile(r"a Tensor with \d+ elements cannot be converted to Scalar|"
+                r"only one element tensors can be converted to Python scalars"),
+     ".item() (and float(), int()) work only on a tensor with exactly one element. Reduce it first "
+     "(e.g. .sum() or .mean()) or use .tolist() for all the numbers."),
+    (re.compile(r"the derivative for .* is not implemented"),
+     "This operation has no gradient. Look for a differentiable alternative."),
+    (re.compile(r"does not require grad|One of the differentiated Tensors does not require grad"),
+     "torch.autograd.grad can only differentiate with respect to tensors created with "
+     "requires_grad=True that the output was computed from."),
+    (re.compile(r"One of the differentiated Tensors appears to not have been used in the graph"),
+     "One of the inputs you asked a gradient for did not take part in computing the output. "
+     "Pass allow_unused=True to get None for it, or remove it from the inputs."),
+    (re.compile(r"can't convert np\.ndarray|numpy"),
+     "gradviz keeps numpy out of programs: use torch functions and .tolist() for Python numbers."),
+    (re.compile(r"view size is not compatible with input tensor's size and stride"),
+     "The tensor isn't contiguous in memory (e.g. after .t() or .transpose()). Use .reshape(…) "
+     "instead of .view(…), or call .contiguous() first."),
+    (re.compile(r"shape '\[.*\]' is invalid for input of size \d+"),
+     "The new shape must have as many elements as the tensor (multiply the sizes). Use -1 for one "
+     "dimension to let torch work it out, e.g. x.view(-1, 4)."),
+    (re.compile(r"Dimension out of range"),
+     "The tensor has fewer dimensions than the dim you passed. Print x.shape (or x.dim()); "
+     "dims count from 0, and -1 is the last one."),
+]
+
+_GRAD_NONE = re.compile(r"'NoneType' object has no attribute '(\w+)'")
+_METHOD_ATTR = re.compile(r"'(builtin_function_or_method|method)' object has no attribute '(\w+)'")
+
+
+def explain(exc: BaseException, source_line: str | None) -> tuple[str, str | None]:
+    """(plain message, teaching hint or None) for an exception raised by a user program."""
+    text = str(exc)
+    if isinstance(exc, KeyError):
+        text = repr(exc.args[0]) if exc.args else ""
+    message = _first_lines(text) or type(exc).__name__
+    src = source_line or ""
+    if isinstance(exc, AttributeError):
+        m = _GRAD_NONE.search(text)
+        if m and ".grad" in src:
+            return message, (
+                f".grad is None here, so it has no '{m.group(1)}'. A tensor's .grad stays None "
+                "until a backward() reaches it: was backward() called? does the tensor have "
+                "requires_grad=True? is it a leaf (created by you, not computed)? zero_grad() "
+                "also sets .grad to None. Check with `if x.grad is not None:`."
+            )
+        m = _METHOD_ATTR.search(text)
+        if m:
+            return message, (
+                f"Something is a method, not its result: add parentheses before .{m.group(2)}, "
+                "e.g. y.sum().backward() instead of y.sum.backward()."
+            )
+    if isinstance(exc, NameError):
+        name = _name_of(text)
+        if name in ("np", "numpy"):
+            return message, ("gradviz runs PyTorch code: write torch. instead of np. "
+                             "(torch.tensor, torch.zeros, torch.exp … work like numpy's).")
+        if name in ("nn", "F", "optim"):
+            full = {"nn": "import torch.nn as nn", "F": "import torch.nn.functional as F",
+                    "optim": "import torch.optim as optim"}[name]
+            return message, f"Add `{full}` at the top of the program."
+        if name == "torch":
+            return message, "Add `import torch` at the top of the program."
+    for pattern, hint in _RULES:
+        if pattern.search(text):
+            return message, hint
+    if isinstance(exc, ZeroDivisionError):
+        return message, None
+    if "np." in src and isinstance(exc, (NameError, AttributeError)):
+        return message, "Use torch. instead of np. — gradviz runs PyTorch code only."
+    return message, None
+
+
+def did_you_mean(name: str, known: list[str]) -> str | None:
+    """'Did you mean …?' for a NameError, from the names the program can see."""
+    close = difflib.get_close_matches(name, [k for k in known if not k.startswith("_")], n=1, cutoff=0.75)
+    if close:
+        return f"Did you mean '{close[0]}'?"
+    return None
+
+
+def _name_of(text: str) -> str | None:
+    m = re.match(r"name '(\w+)' is not defined", text)
+    return m.group(1) if m else None
+
+
+def _first_lines(text: str, limit: int = 1200) -> str:
+    """Torch errors can carry long C++ traces; keep the readable head."""
+    text = text.strip()
+    cut = text.find("\nException raised from")
+    if cut >= 0:
+        text = text[:cut].rstrip()
+    if len(text) > limit:
+        text = text[:limit].rstrip() + " …"
+    return text

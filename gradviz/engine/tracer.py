@@ -1,0 +1,229 @@
+"""Records what autograd really does: each backward call step by step, and every leaf's .grad over the run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from gradviz.core.result import (
+    BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, LeafGrad,
+    LeafHistory, SavedRef, StatementRecord,
+)
+from gradviz.engine.capture import GraphCapture, NameIndex, tag_lines
+from gradviz.engine.recorder import Recorder
+from gradviz.engine.values import EDGE_LIMIT, LEAF_LIMIT, tensor_value, tensor_values
+
+#: Backward calls recorded step by step; later calls still update the gradient history.
+MAX_DETAILED_CALLS = 200
+#: Events kept per leaf in the gradient history.
+MAX_EVENTS_PER_LEAF = 5_000
+
+
+def _as_tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, torch.Tensor)]
+    return []
+
+
+def _root_tensors(kind: str, args: tuple, kwargs: dict) -> tuple[list[torch.Tensor], bool, bool]:
+    """The tensors a backward call starts from, and its retain_graph / create_graph flags."""
+    if kind == "backward":
+        roots = _as_tensors(args[0]) if args else []
+        gradient_pos = 1
+    else:
+        first = args[0] if args else kwargs.get("tensors", kwargs.get("outputs"))
+        roots = _as_tensors(first)
+        gradient_pos = 2 if kind == "autograd.grad" else 1
+    create = bool(kwargs.get("create_graph", args[gradient_pos + 2] if len(args) > gradient_pos + 2 else False))
+    retain = kwargs.get("retain_graph", args[gradient_pos + 1] if len(args) > gradient_pos + 1 else None)
+    retain = create if retain is None else bool(retain)
+    return roots, retain, create
+
+
+@dataclass
+class _TrackedLeaf:
+    tensor: torch.Tensor
+    name: str
+    state: tuple[int, int] | None  # (id(grad), grad._version), None when .grad is None
+    events: list[GradEvent] = field(default_factory=list)
+
+
+def _grad_state(t: torch.Tensor) -> tuple[int, int] | None:
+    g = t.grad
+    return None if g is None else (id(g), g._version)
+
+
+class Tracer(Recorder):
+    """The Recorder the engine runs programs with.
+
+    Tags grad_fn nodes with the line that created them, runs every backward call with a hook on
+    each reachable node (the order the hooks fire is the order the engine executed the nodes),
+    and follows each leaf's ``.grad`` across the run: backward writes, zeroing, set to None.
+    """
+
+    def __init__(self, explain: Callable[[BaseException], tuple[str, str | None]] | None = None):
+        self.calls: list[BackwardCall] = []
+        self.history: dict[int, _TrackedLeaf] = {}
+        self.statements: list[StatementRecord] = []
+        self.hook_seconds = 0.0
+        self.explain = explain
+        self.calls_seen = 0
+        self.scopes: Callable[[], Any] = lambda: ()
+        self.on_progress: Callable[[StatementRecord], None] | None = None
+
+    # --- Recorder interface -------------------------------------------------------------
+    def on_result(self, value: Any, line: int) -> None:
+        tag_lines(value, line)
+
+    def on_statement(self, record: StatementRecord) -> None:
+        self.statements.append(record)
+        if self.on_progress is not None:
+            self.on_progress(record)
+
+    def on_grad_touched(self, line: int) -> None:
+        self.check_grads(line)
+
+    def run_backward(self, kind: str, line: int, fn: Callable, args: tuple, kwargs: dict) -> Any:
+        roots, retain, create = _root_tensors(kind, args, kwargs)
+        self.check_grads(line)
+        index = self.calls_seen
+        self.calls_seen += 1
+        names = NameIndex.from_bindings(self.scopes())
+        capture = GraphCapture(names, with_saved=index < MAX_DETAILED_CALLS)
+        for t in roots:
+            capture.add_root(t)
+        self._track_leaves(capture, names)
+        if index >= MAX_DETAILED_CALLS:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._record_backward_events(capture, index, line)
+
+        leaf_before = {key: (leaf.grad.detach().clone() if leaf.grad is not None else None)
+                       for key, leaf in capture.leaves.items()}
+        fired: list[tuple[Any, tuple, tuple]] = []
+        handles = []
+        for node in capture.node_ids:
+            def hook(grad_inputs, grad_outputs, node=node):
+                fired.append((node, grad_outputs, grad_inputs))
+            handles.append(node.register_hook(hook))
+        error: ErrorInfo | None = None
+        start = time.perf_counter()
+        try:
+            result = fn(*args, **kwargs)
+            return result
+        except Exception as exc:  # recorded here, raised to the interpreter which reports it
+            message, hint = self.explain(exc) if self.explain else (str(exc), None)
+            error = ErrorInfo(type(exc).__name__, message, line, hint)
+            result = None
+            raise
+        finally:
+            self.hook_seconds += time.perf_counter() - start
+            for h in handles:
+                h.remove()
+            self.calls.append(self._build_call(
+                index, line, kind, capture, fired, leaf_before, retain, create, error,
+                result if kind == "autograd.grad" else None,
+            ))
+
+    # --- building the record --------------------------------------------------------------
+    def _build_call(self, index, line, kind, capture: GraphCapture, fired, leaf_before, retain, create,
+                    error, outputs) -> BackwardCall:
+        graph = capture.graph()
+        # Every tensor of the record converted in one batch: statistics of the big ones come
+        # from one set of reductions instead of several small torch calls per tensor.
+        keys = list(capture.leaf_ids)
+        leaf_values = tensor_values([leaf_before[k] for k in keys] + [capture.leaves[k].grad for k in keys],
+                                    LEAF_LIMIT)
+        before = dict(zip(keys, leaf_values[: len(keys)]))
+        after = dict(zip(keys, leaf_values[len(keys):]))
+        flat: list[torch.Tensor | None] = []
+        for _, received, sent in fired:
+            flat.extend(received)
+            flat.extend(sent)
+        if isinstance(outputs, (tuple, list)):
+            flat.extend(outputs)
+        rest = iter(tensor_values(flat, EDGE_LIMIT))
+        acc_leaf = {acc: key for key, acc in capture.acc_ids.items()}
+        steps = []
+        for order, (node, received, sent) in enumerate(fired):
+            nid = capture.node_ids[node]
+            grad_in = tuple(next(rest) for _ in received)
+            grad_out = tuple(next(rest) for _ in sent)
+            key = acc_leaf.get(nid)
+            steps.append(BackwardStep(
+                order, nid, graph.node(nid).op, grad_in, grad_out,
+                before[key] if key is not None else None, after[key] if key is not None else None,
+            ))
+        leaves = tuple(
+            LeafGrad(", ".join(graph.node(leaf_id).names) or f"leaf {leaf_id}", leaf_id, before[key], after[key])
+            for key, leaf_id in capture.leaf_ids.items()
+        )
+        # Without retain_graph the engine releases the saved tensors of every node it runs
+        # (tests check this against the real "backward a second time" error).
+        freed = [] if retain else [
+            SavedRef(st.node_id, saved.name) for st in steps for saved in graph.node(st.node_id).saved
+            if not saved.freed
+        ]
+        self._record_backward_events(capture, index, line, after)
+        return BackwardCall(index, line, kind, graph, tuple(steps), leaves, tuple(freed),
+                            retain, create, tuple(rest), error)
+
+    # --- gradient history -------------------------------------------------------------------
+    def _track_leaves(self, capture: GraphCapture, names: NameIndex) -> None:
+        for key, leaf in capture.leaves.items():
+            if key not in self.history or self.history[key].tensor is not leaf:
+                label = ", ".join(names.leaves.get(key, ())) or f"unnamed leaf {len(self.history) + 1}"
+                self.history[key] = _TrackedLeaf(leaf, label, _grad_state(leaf))
+
+    def track_named_leaves(self, names: NameIndex) -> None:
+        """Follow leaves that require grad but never took part in a backward call."""
+        for name, t in names.tensors:
+            if t.requires_grad and t.is_leaf and id(t) not in self.history:
+                self.history[id(t)] = _TrackedLeaf(t, name, _grad_state(t))
+
+    def _record_backward_events(self, capture: GraphCapture, index: int, line: int, after=None) -> None:
+        """A BACKWARD event for each leaf whose .grad the call changed (``after``: values if known)."""
+        for key, leaf in capture.leaves.items():
+            tracked = self.history[key]
+            state = _grad_state(leaf)
+            if state != tracked.state:
+                tracked.state = state
+                value = after[key] if after is not None else self._grad_value(leaf)
+                self._add_event(tracked, GradEvent(BACKWARD, line, value, index))
+
+    def check_grads(self, line: int) -> None:
+        """Record .grad changes that happened outside backward calls since the last check."""
+        for tracked in self.history.values():
+            state = _grad_state(tracked.tensor)
+            if state == tracked.state:
+                continue
+            tracked.state = state
+            g = tracked.tensor.grad
+            if g is None:
+                kind = SET_NONE
+            elif not bool(torch.count_nonzero(g)):
+                kind = ZEROED
+            else:
+                kind = SET
+            self._add_event(tracked, GradEvent(kind, line, self._grad_value(tracked.tensor)))
+
+    @staticmethod
+    def _grad_value(t: torch.Tensor):
+        return tensor_value(t.grad, LEAF_LIMIT) if t.grad is not None else None
+
+    @staticmethod
+    def _add_event(tracked: _TrackedLeaf, event: GradEvent) -> None:
+        if len(tracked.events) < MAX_EVENTS_PER_LEAF:
+            tracked.events.append(event)
+
+    def leaf_histories(self) -> tuple[LeafHistory, ...]:
+        return tuple(
+            LeafHistory(t.name, tuple(t.tensor.shape), tuple(t.events))
+            for t in self.history.values()
+        )

@@ -1,0 +1,136 @@
+"""Torch tensors to TensorValue: whole values for small tensors, summary statistics for big ones."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch._utils import _flatten_dense_tensors
+
+from gradviz.core.plain import plain_float
+from gradviz.core.result import Stats, TensorValue
+
+#: Variables keep every element up to this many (issue: "at least 10,000").
+VARIABLE_LIMIT = 10_000
+#: A leaf's .grad around a backward call and in the history keeps whole values up to this many.
+LEAF_LIMIT = 256
+#: Gradients on edges and tensor values on graph nodes keep whole values up to this many;
+#: beyond, statistics (a 5,000-node record must stay a few MB).
+EDGE_LIMIT = 64
+
+_DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float32`` -> ``"float32"``."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+    return name
+
+
+def _is_numeric(t: torch.Tensor) -> bool:
+    return t.layout == torch.strided and not (t.is_complex() or t.is_quantized)
+
+
+def _nest(flat: list, shape: tuple[int, ...]):
+    """Row-major ``flat`` as nested lists of ``shape`` (a scalar for shape ())."""
+    if not shape:
+        return flat[0]
+    if len(shape) == 1:
+        return flat
+    step = len(flat) // shape[0] if shape[0] else 0
+    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def tensor_value(t: torch.Tensor, limit: int = VARIABLE_LIMIT) -> TensorValue:
+    """One tensor as a TensorValue; statistics only when the values are left out."""
+    return tensor_values([t], limit)[0]
+
+
+def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMIT) -> list[TensorValue | None]:
+    """Many tensors at once: the small ones whole, the big ones as statistics.
+
+    Everything is batched (one ``tolist`` per dtype, one set of segment reductions for the
+    statistics): a 5,000-step backward pass has tens of thousands of gradients to convert, and
+    per-tensor torch calls would cost more than the backward pass itself.
+    """
+    out: list[TensorValue | None] = [None] * len(tensors)
+    seen: dict[int, int] = {}
+    small: dict[torch.dtype, list[tuple[int, torch.Tensor]]] = {}
+    big: list[tuple[int, torch.Tensor]] = []
+    for i, t in enumerate(tensors):
+        if t is None:
+            continue
+        if id(t) in seen:  # the same gradient often travels along several edges
+            out[i] = seen[id(t)]
+            continue
+        seen[id(t)] = i
+        if t.requires_grad:
+            t = t.detach()
+        if not _is_numeric(t):
+            out[i] = TensorValue(tuple(t.shape), dtype_name(t.dtype))
+        elif t.numel() <= limit:
+            small.setdefault(t.dtype, []).append((i, t))
+        else:
+            big.append((i, t))
+    for dtype, items in small.items():
+        joined = _flatten_dense_tensors([t for _, t in items])
+        values = joined.tolist()
+        bad = joined.is_floating_point() and joined.numel() and not bool(torch.isfinite(joined).all())
+        pos = 0
+        name = dtype_name(dtype)
+        for i, t in items:
+            n = t.numel()
+            chunk = values[pos:pos + n]
+            pos += n
+            if bad:
+                chunk = [plain_float(v) for v in chunk]
+            out[i] = TensorValue(tuple(t.shape), name, _nest(chunk, tuple(t.shape)))
+    if big:
+        for (i, t), stats in zip(big, batch_stats([t for _, t in big])):
+            out[i] = TensorValue(tuple(t.shape), dtype_name(t.dtype), None, stats)
+    for i, t in enumerate(tensors):
+        if isinstance(out[i], int):
+            out[i] = out[out[i]]
+    return out
+
+
+def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
+    """min, max, mean and norm of each tensor's finite elements.
+
+    Tensors of equal size and dtype are stacked and reduced together, so thousands of gradients
+    cost a handful of torch calls. A finite norm proves a row has no NaN or infinity; the rare
+    other rows are redone with masked reductions in float64.
+    """
+    out: list[Stats | None] = [None] * len(tensors)
+    groups: dict[tuple[int, torch.dtype], list[int]] = {}
+    for i, t in enumerate(tensors):
+        groups.setdefault((t.numel(), t.dtype), []).append(i)
+    for (numel, dtype), members in groups.items():
+        rows = torch.stack([tensors[i].detach().reshape(-1) for i in members])
+        if not rows.is_floating_point():
+            rows = rows.to(torch.float64)
+        norm = torch.linalg.vector_norm(rows, dim=1)
+        fast = torch.isfinite(norm)
+        low, high, mean = rows.amin(1), rows.amax(1), rows.mean(1, dtype=torch.float64)
+        for k, (i, ok, lo, hi, mu, nr) in enumerate(zip(
+                members, fast.tolist(), low.tolist(), high.tolist(), mean.tolist(), norm.tolist())):
+            out[i] = Stats(_r(lo), _r(hi), _r(mu), _r(nr)) if ok else _masked_stats(rows[k])
+    return out
+
+
+def _masked_stats(row: torch.Tensor) -> Stats:
+    """Statistics over the finite elements of one row that holds NaN or infinity (or overflows)."""
+    row = row.to(torch.float64)
+    finite = row[torch.isfinite(row)]
+    if finite.numel() == 0:
+        return Stats(math.nan, math.nan, math.nan, math.nan)
+    return Stats(_r(finite.min().item()), _r(finite.max().item()), _r(finite.mean().item()),
+                 _r(torch.linalg.vector_norm(finite).item()))
+
+
+def _r(x: float) -> float:
+    """Seven significant digits: what float32 data supports, and a third of the JSON."""
+    return float(f"{x:.7g}")

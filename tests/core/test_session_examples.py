@@ -1,0 +1,112 @@
+"""Every shipped lesson loads, has a title and notes, and runs in real PyTorch with the output it promises."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import pytest
+
+from gradviz.core.resources import example_paths
+from gradviz.core.session import CURRENT_VERSION, dumps_session, load_session
+
+torch = pytest.importorskip("torch")
+
+# Exact printed output in real torch, per lesson (the MLP's losses are checked by shape instead).
+EXPECTED_STDOUT = {
+    "01-two-x-squared": "tensor([ 0.,  4.,  8., 12.])\ntensor([True, True, True, True])\n",
+    "02-sum-vs-ones-like": "tensor([0., 2., 4., 6.])\ntensor([0., 2., 4., 6.])\n",
+    "03-non-scalar-backward": "fix 1: tensor([2., 4., 6.])\nfix 2: tensor([2., 4., 6.])\n",
+    "04-accumulation-and-zero-grad": (
+        "without zero_grad: tensor([2., 4.])\n"
+        "without zero_grad: tensor([4., 8.])\n"
+        "without zero_grad: tensor([ 6., 12.])\n"
+        "with zero_grad:    tensor([2., 4.])\n"
+        "with zero_grad:    tensor([2., 4.])\n"
+        "with zero_grad:    tensor([2., 4.])\n"
+    ),
+    "05-retain-graph": "tensor([2., 4., 6.])\ntensor([ 4.,  8., 12.])\n",
+    "06-detach-and-no-grad": "tensor([0., 1., 4., 9.])\ntensor([True, True, True, True])\nFalse None\n",
+    "07-fan-in": "tensor(10., grad_fn=<AddBackward0>)\ntensor(7.)\n",
+}
+
+# Lessons that end in an error on purpose (their notes say so): lesson -> (type, message part).
+EXPECTED_ERROR = {
+    "05-retain-graph": (RuntimeError, "Trying to backward through the graph a second time"),
+}
+
+EXAMPLES = example_paths()
+
+
+def run_for_real(program: str, seed: int) -> tuple[str, BaseException | None]:
+    """Run a lesson as plain Python + torch would (tests only: the package never execs user code)."""
+    torch.manual_seed(seed)
+    out = io.StringIO()
+    error = None
+    with contextlib.redirect_stdout(out):
+        try:
+            exec(program, {"__name__": "__lesson__"})  # noqa: S102 - trusted, shipped lesson text
+        except Exception as exc:  # noqa: BLE001 - recorded and checked below
+            error = exc
+    return out.getvalue(), error
+
+
+def test_there_are_at_least_eight_lessons():
+    assert len(EXAMPLES) >= 8
+    assert {p.stem for p in EXAMPLES} >= set(EXPECTED_STDOUT) | {"08-mlp-training-loop"}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_lesson_is_a_clean_current_session(path):
+    data = path.read_bytes()
+    session = load_session(path)
+    assert dumps_session(session) == data  # stored exactly as gradviz saves it, current version
+    assert f'"version": {CURRENT_VERSION}'.encode() in data
+    assert 5 <= len(session.title) <= 60
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", session.notes.strip()) if s]
+    assert 2 <= len(sentences) <= 5, sentences
+    assert "import torch" in session.program
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_lesson_runs_in_real_torch(path):
+    session = load_session(path)
+    stdout, error = run_for_real(session.program, session.seed)
+    if path.stem in EXPECTED_ERROR:
+        kind, part = EXPECTED_ERROR[path.stem]
+        assert isinstance(error, kind) and part in str(error)
+        assert "on purpose" in session.notes
+        # the error comes from the last statement: everything before it ran
+        assert session.program.rstrip().splitlines()[-1].startswith("y.backward()")
+    else:
+        assert error is None, f"{type(error).__name__}: {error}"
+    if path.stem in EXPECTED_STDOUT:
+        assert stdout == EXPECTED_STDOUT[path.stem]
+
+
+def test_mlp_lesson_loss_falls():
+    session = load_session(next(p for p in EXAMPLES if p.stem == "08-mlp-training-loop"))
+    stdout, error = run_for_real(session.program, session.seed)
+    assert error is None
+    losses = [float(x) for x in re.findall(r"loss (\d+\.\d+)", stdout)]
+    assert len(losses) == 7
+    assert losses == sorted(losses, reverse=True)
+    assert losses[-1] < losses[0] / 10
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_lesson_runs_the_same_through_gradviz(path):
+    """gradviz runs lessons for real: its output must be what plain Python + torch printed."""
+    engine = pytest.importorskip("gradviz.engine.run", reason="the engine has not landed yet")
+    from gradviz.core.request import RunRequest
+
+    session = load_session(path)
+    real_stdout, real_error = run_for_real(session.program, session.seed)
+    result = engine.run_request(RunRequest(program=session.program, seed=session.seed))
+    assert result.stdout == real_stdout
+    if real_error is None:
+        assert result.error is None, result.error
+    else:
+        assert result.error is not None and result.error.type == type(real_error).__name__
+        assert result.error.line == len(session.program.rstrip().splitlines())
