@@ -49,6 +49,16 @@ class Minimap(QWidget):
         self.move(vp.right() - size.width() - MARGIN, vp.bottom() - size.height() - MARGIN)
         self.raise_()
 
+    def _update_map(self) -> QTransform:
+        """Scene -> widget: the graph centred in the widget with a 4 px border."""
+        rect = self._graph_rect()
+        w, h = self.width(), self.height()
+        s = min((w - 8) / max(rect.width(), 1), (h - 8) / max(rect.height(), 1))
+        ox = (w - rect.width() * s) / 2 - rect.left() * s
+        oy = (h - rect.height() * s) / 2 - rect.top() * s
+        self._map = QTransform(s, 0, 0, s, ox, oy)
+        return self._map
+
     def _render(self) -> None:
         scene = self.view.scene()
         rect = self._graph_rect()
@@ -65,11 +75,7 @@ class Minimap(QWidget):
         p.setPen(QPen(look.color("border"), 1))
         p.setBrush(bg)
         p.drawRoundedRect(QRectF(0.5, 0.5, w - 1, h - 1), 6, 6)
-        s = min((w - 8) / max(rect.width(), 1), (h - 8) / max(rect.height(), 1))
-        ox = (w - rect.width() * s) / 2 - rect.left() * s
-        oy = (h - rect.height() * s) / 2 - rect.top() * s
-        self._map = QTransform(s, 0, 0, s, ox, oy)
-        p.setTransform(self._map)
+        p.setTransform(self._update_map())
         overview = scene.ensure_overview()
         overview.draw_base(p)
         p.end()
@@ -99,7 +105,7 @@ class Minimap(QWidget):
         p.end()
 
     def _navigate(self, pos: QPointF) -> None:
-        inverse, ok = self._map.inverted()
+        inverse, ok = self._update_map().inverted()
         if ok:
             self.view.centerOn(inverse.map(pos))
             self.update()
@@ -113,6 +119,9 @@ class Minimap(QWidget):
         if event.buttons() & Qt.MouseButton.LeftButton:
             self._navigate(event.position())
             event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        event.accept()
 
     def wheelEvent(self, event) -> None:
         event.accept()  # a wheel over the minimap must not zoom the view under it

@@ -9,6 +9,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QGraphicsScene, QToolTip
 
+from gradviz.core.layout import Layout, layered_layout
 from gradviz.core.replay import EdgeKey, Frame, edge_key
 from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT, BackwardCall, GraphData, GraphNode
 from gradviz.ui.canvas.fmt import add_values, fmt_shape, fmt_value, split_op
@@ -37,11 +38,7 @@ def node_sizes(shapes: dict[str, NodeShape]) -> dict[str, tuple[float, float]]:
 
 
 def compute_layout(graph: GraphData, sizes: dict[str, tuple[float, float]], root_at: str = "top"):
-    """The layered layout of ``graph`` (gradviz.core.layout)."""
-    try:
-        from gradviz.core.layout import layered_layout
-    except ImportError:  # until core.layout lands: a plain longest-path layering
-        return _fallback_layout(graph, sizes, root_at)
+    """The layered layout of ``graph`` (gradviz.core.layout) for nodes of ``sizes``."""
     return layered_layout(graph, sizes, root_at=root_at)
 
 
@@ -52,66 +49,6 @@ def _bezier_point(a: QPointF, b: QPointF, t: float) -> QPointF:
     x = (u ** 3 + 3 * u * u * t) * a.x() + (3 * u * t * t + t ** 3) * b.x()
     y = u ** 3 * a.y() + 3 * u * u * t * (a.y() + dy) + 3 * u * t * t * (b.y() - dy) + t ** 3 * b.y()
     return QPointF(x, y)
-
-
-class _SimpleLayout:
-    def __init__(self, positions, routes, layers, width, height):
-        self.positions, self.routes, self.layers, self.width, self.height = positions, routes, layers, width, height
-
-
-def _fallback_layout(graph: GraphData, sizes, root_at: str = "top", layer_gap: float = 80.0,
-                     node_gap: float = 30.0):
-    """Longest-path layers, DFS order, one barycentre pass; dummy waypoints for long edges."""
-    order = [n.id for n in graph.nodes]
-    indeg = {k: 0 for k in order}
-    for e in graph.edges:
-        indeg[e.dst] += 1
-    layer = {k: 0 for k in order}
-    queue = [k for k in order if indeg[k] == 0]
-    while queue:
-        k = queue.pop()
-        for e in graph.out_edges[k]:
-            layer[e.dst] = max(layer[e.dst], layer[k] + 1)
-            indeg[e.dst] -= 1
-            if indeg[e.dst] == 0:
-                queue.append(e.dst)
-    rows: dict[int, list] = defaultdict(list)
-    for k in order:
-        rows[layer[k]].append(k)
-    dummies: dict[tuple, list] = {}
-    for e in graph.edges:
-        chain = []
-        for lv in range(layer[e.src] + 1, layer[e.dst]):
-            d = ("d", e.src, e.dst, e.index, lv)
-            rows[lv].append(d)
-            chain.append(d)
-        dummies[(e.src, e.dst, e.index)] = chain
-    n_layers = max(rows) + 1 if rows else 0
-    x_of: dict = {}
-    heights = [max((sizes[k][1] if not isinstance(k, tuple) else 0) for k in rows[lv]) for lv in range(n_layers)]
-    ys, y = [], 0.0
-    for lv in range(n_layers):
-        ys.append(y + heights[lv] / 2)
-        y += heights[lv] + layer_gap
-    width = 0.0
-    for lv in range(n_layers):
-        xs, x = [], 0.0
-        for k in rows[lv]:
-            w = sizes[k][0] if not isinstance(k, tuple) else 10.0
-            xs.append(x + w / 2)
-            x += w + node_gap
-        width = max(width, x - node_gap)
-        for k, cx in zip(rows[lv], xs):
-            x_of[k] = cx - (x - node_gap) / 2
-    total_h = y - layer_gap
-    positions, routes = {}, {}
-    for k in order:
-        cy = ys[layer[k]]
-        positions[k] = (x_of[k] + width / 2, cy if root_at == "top" else total_h - cy)
-    for key, chain in dummies.items():
-        routes[key] = tuple((x_of[d] + width / 2, ys[d[4]] if root_at == "top" else total_h - ys[d[4]])
-                            for d in chain)
-    return _SimpleLayout(positions, routes, dict(layer), width, total_h)
 
 
 class GraphScene(QGraphicsScene):
@@ -165,7 +102,7 @@ class GraphScene(QGraphicsScene):
     def measure(self, graph: GraphData) -> dict[str, NodeShape]:
         return node_shapes(graph, self.look)
 
-    def build(self, graph: GraphData, layout, shapes: dict[str, NodeShape] | None = None) -> None:
+    def build(self, graph: GraphData, layout: Layout, shapes: dict[str, NodeShape] | None = None) -> None:
         """Replace the scene's items with those of ``graph`` placed by ``layout``."""
         self.clear_graph()
         self.graph = graph
@@ -251,9 +188,18 @@ class GraphScene(QGraphicsScene):
             pts = [start]
             route = routes.get(key, ())
             pos = parallel.get(key)
-            bulge = (pos[0] - (pos[1] - 1) / 2) * PARALLEL_BULGE if pos else 0.0
+            bulge = 0.0
+            if pos:
+                # Parallel edges between adjacent layers: one arc each, bowing out as far as
+                # the layout set their waypoint apart (at least PARALLEL_BULGE between arcs).
+                bulge = (pos[0] - (pos[1] - 1) / 2) * PARALLEL_BULGE
+                if len(route) == 1:
+                    offset = route[0][0] - (start.x() + tip.x()) / 2
+                    if abs(offset) > abs(bulge):
+                        bulge = offset
+                    route = ()
             if route:
-                pts.extend(QPointF(x + bulge, y) for x, y in route)
+                pts.extend(QPointF(x + bulge, y) for x, y in route)  # long parallel edges keep apart
             pts.append(end)
             if bulge and not route:
                 # One arc bowing out by ``bulge`` at its middle: a cubic whose control points sit
@@ -528,11 +474,13 @@ class GraphScene(QGraphicsScene):
         label.set_content(text, style)
 
     def _apply_leaf_grads(self, frame: Frame | None) -> None:
-        wanted = {} if frame is None else {k: v for k, v in frame.leaf_grads.items() if v is not None}
+        items = self.node_items
+        wanted = {} if frame is None else {
+            k: v for k, v in frame.leaf_grads.items() if v is not None and k in items}
         for nid in self._tag_values.keys() - wanted.keys():
             self.grad_tags[nid].setVisible(False)
         for nid, value in wanted.items():
-            if self._tag_values.get(nid) is value or nid not in self.node_items:
+            if self._tag_values.get(nid) is value:
                 continue
             tag = self.grad_tags.get(nid)
             if tag is None:
@@ -602,18 +550,22 @@ class GraphScene(QGraphicsScene):
             after = frame.leaf_grads.get(leaf_id) if leaf_id else None
             if step is not None and step.leaf_after is not None:
                 after = step.leaf_after
-            rows = []
-            if step is not None:
-                rows.append(BadgeRow("", ".grad before", fmt_value(step.leaf_before)))
+            # Without the call, .grad before is the leaf's .grad in the call's graph, which was
+            # captured as the call started (an AccumulateGrad node runs once per call).
+            before = step.leaf_before if step is not None else (leaf.grad if leaf is not None else None)
+            rows = [BadgeRow("", ".grad before", fmt_value(before))]
             if len(incoming) > 1:
                 for inc in incoming:
                     rows.append(BadgeRow("+", source(inc), fmt_value(inc.value)))
             else:
-                value = step.grad_in[0] if step is not None and step.grad_in else (
-                    incoming[0].value if incoming else None)
+                if step is not None and step.grad_in:
+                    value = step.grad_in[0]
+                elif incoming:
+                    value = incoming[0].value
+                else:  # straight from the root (x.backward() on a leaf's own graph)
+                    value = next((frame.edge_grads[edge_key(e)] for e in graph.in_edges.get(nid, ())
+                                  if edge_key(e) in frame.edge_grads), None)
                 rows.append(BadgeRow("+", "incoming", fmt_value(value)))
-            if rows[0].op == "+":
-                rows[0] = BadgeRow("", rows[0].caption, rows[0].value)
             rows.append(BadgeRow("=", ".grad after", fmt_value(after)))
             title = f"{name}.grad \u2190 AccumulateGrad" + (" \u00b7 \u03a3 fan-in" if len(incoming) > 1 else "")
             return title, tuple(rows)

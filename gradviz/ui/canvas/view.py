@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, QThread, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QGraphicsView
 
 from gradviz.core.replay import Frame
 from gradviz.core.result import BackwardCall, GraphData
 from gradviz.ui.canvas.minimap import Minimap
-from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_sizes
+from gradviz.ui.canvas.items import Look
+from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_shapes, node_sizes
 from gradviz.ui.theme import Theme
 
 ZOOM_STEP = 1.2
@@ -74,7 +75,15 @@ class GraphView(QGraphicsView):
         return self._scene
 
     def node_sizes(self, graph: GraphData) -> dict[str, tuple[float, float]]:
-        """The node sizes the layout needs (fonts measured here, on the GUI thread)."""
+        """The node sizes the layout needs for ``graph`` at the current theme and font scale.
+
+        Safe to call from a worker thread (the app lays big graphs out off the GUI thread): the
+        fonts are then measured with a private Look, never the one the items paint with.
+        """
+        app = QCoreApplication.instance()
+        if app is not None and QThread.currentThread() is not app.thread():
+            look = Look(Theme(self._theme.name, self._theme.font_scale))
+            return node_sizes(node_shapes(graph, look))
         return node_sizes(self._scene.measure(graph))
 
     def show_graph(self, graph: GraphData, layout=None) -> None:
