@@ -18,6 +18,8 @@ from gradviz.core.request import RunRequest
 from gradviz.core.result import ACCUMULATE, LEAF, PARAM, BackwardCall, GraphData, RunResult
 from gradviz.core.session import Session, SessionError, ViewSettings, load_path, load_session, save_session
 from gradviz.ui import dialogs, style
+from gradviz.ui.canvas.scene import compute_layout
+from gradviz.ui.canvas.view import GraphView
 from gradviz.ui.editor import CodeEditor, MessageBar
 from gradviz.ui.icons import icon
 from gradviz.ui.inspector import Inspector
@@ -69,27 +71,9 @@ def default_session() -> Session:
         return Session(program=DEFAULT_PROGRAM, title=DEFAULT_TITLE)
 
 
-def compute_layout(graph: GraphData, sizes, root_at: str):
-    """Node positions for ``graph``; pure Python, so it may run on a worker thread."""
-    try:
-        from gradviz.ui.canvas.scene import compute_layout as canvas_layout
-    except ImportError:
-        from gradviz.core.layout import layered_layout
-
-        return layered_layout(graph, sizes, root_at=root_at)
-    return canvas_layout(graph, sizes, root_at)
-
-
-def _canvas_class():
-    """The canvas engineer's GraphView, or a stand-in until it is available."""
-    try:
-        from gradviz.ui.canvas.view import GraphView
-
-        return GraphView
-    except ImportError:
-        from gradviz.ui.fallback_view import FallbackView
-
-        return FallbackView
+def layout_in_background(view, graph: GraphData, root_at: str):
+    """Measure node sizes and lay ``graph`` out; pure Python, meant for a worker thread."""
+    return compute_layout(graph, view.node_sizes(graph), root_at)
 
 
 class MainWindow(QMainWindow):
@@ -267,7 +251,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.graph_combo)
         self._graph_header_row = row
 
-        self.view = _canvas_class()(central)
+        self.view = GraphView(central, theme=self.theme, root_at=self.root_at)
         self.view.setObjectName("graphView")
         self.view.installEventFilter(self)
         self.player = Player(self)
@@ -536,8 +520,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_theme(self.theme)
         self.inspector.set_font_scale(scale)
         self.view.set_theme(self.theme)
-        if hasattr(self.view, "set_font_scale"):
-            self.view.set_font_scale(scale)
+        self.view.set_font_scale(scale)
         if self.grads is not None:
             self.grads.set_theme(self.theme)
             self.grads.set_font_scale(scale)
@@ -581,8 +564,7 @@ class MainWindow(QMainWindow):
     def _root_toggled(self, on: bool) -> None:
         self.root_at = "bottom" if on else "top"
         self.settings.root_at = self.root_at
-        if hasattr(self.view, "set_root_at"):
-            self.view.set_root_at(self.root_at)
+        self.view.set_root_at(self.root_at)
 
     # =============================================================================================
     # Sessions and files
@@ -655,8 +637,7 @@ class MainWindow(QMainWindow):
         if self.grads is not None:
             self.grads.set_result(None)
             self.history.set_histories(())
-        if hasattr(self.view, "show_graph"):
-            self.view.show_graph(GraphData(), None)
+        self.view.clear()
         self.graph_title.setText("Graph")
         self.graph_subtitle.setText("")
 
@@ -1146,15 +1127,13 @@ class MainWindow(QMainWindow):
             self._pinned_node = None
         self.inspector.set_graph(graph, self.player.call)
         self._layout_token += 1
-        if hasattr(self.view, "set_root_at") and getattr(self.view, "root_at", self.root_at) != self.root_at:
+        if self.view.root_at != self.root_at:
             self.view.set_root_at(self.root_at)
         if len(graph.nodes) > BACKGROUND_LAYOUT_NODES:
-            # Layout is pure Python: on a worker thread the window keeps painting meanwhile.
-            # Node sizes depend on fonts, which are measured here on the GUI thread.
+            # Layout is pure Python: on a worker thread the window keeps painting meanwhile
+            # (the canvas measures node sizes with fonts of its own there).
             self.run_label.setText(f"Laying out {len(graph.nodes)} nodes…")
-            sizer = getattr(self.view, "node_sizes", None)
-            sizes = sizer(graph) if callable(sizer) else None
-            self.background.submit((self._layout_token, key), compute_layout, graph, sizes, self.root_at)
+            self.background.submit((self._layout_token, key), layout_in_background, self.view, graph, self.root_at)
             return
         self._put_graph(graph, None)
 
@@ -1169,7 +1148,10 @@ class MainWindow(QMainWindow):
         self._put_graph(self._graph, None if error else layout)
 
     def _put_graph(self, graph: GraphData, layout) -> None:
-        self.view.show_graph(graph, layout)
+        if graph.nodes:
+            self.view.show_graph(graph, layout)
+        else:
+            self.view.clear()
         self._fitted_scale = self.view.transform().m11()
         self._frame_changed(self.player.frame)
         self.graph_shown.emit(graph)
@@ -1237,8 +1219,7 @@ class MainWindow(QMainWindow):
     def _node_clicked(self, node_id: str) -> None:
         self._pinned_node = node_id or None
         self.inspector.show_node(node_id)
-        if hasattr(self.view, "select_node"):
-            self.view.select_node(node_id)
+        self.view.select_node(node_id)
         if self.grads is not None:
             self.grads.select_node(node_id)
             names = self.leaf_names(self._graph_call)

@@ -17,10 +17,16 @@ from gradviz.ui.main_window import default_session, top_level_statements
 
 
 def labels_on_canvas(window) -> list[str]:
-    """The node labels the canvas shows."""
-    view = window.view
-    graph = getattr(view, "graph", None)
-    return [n.label for n in graph.nodes] if graph is not None else []
+    """The titles drawn on the canvas's node items, in graph order."""
+    items = window.view.scene().node_items
+    return [items[n.id].shape_.title for n in window.view.graph.nodes] if window.view.graph else []
+
+
+def lit_nodes(window) -> list[str]:
+    """Ids of the node items drawn lit (the node the engine runs in this frame)."""
+    from gradviz.ui.canvas.items import CURRENT
+
+    return [nid for nid, item in window.view.scene().node_items.items() if item.state == CURRENT]
 
 
 @pytest.fixture
@@ -41,7 +47,10 @@ def test_starts_on_the_two_x_squared_example(window):
 def test_run_draws_the_graph_and_fills_every_panel(qtbot, window):
     result = run_and_wait(qtbot, window)
     assert result.ok
-    assert labels_on_canvas(window) == ["y", "MulBackward0", "DotBackward0", "AccumulateGrad", "x"]
+    assert labels_on_canvas(window) == ["y", "Mul", "Dot", "Accumulate", "x"]
+    items = window.view.scene().node_items
+    assert items["n2"].shape_.subtitle == "Backward0" and items["n4"].shape_.subtitle == "leaf"
+    assert lit_nodes(window) == ["n3"]
     assert window.graph_choices()[0] == ("backward at line 5", "call:0")
     assert ("var:y" in [d for _l, d in window.graph_choices()]) and ("var:x" in [d for _l, d in window.graph_choices()])
     assert window.output.toPlainText() == "tensor([ 0.,  4.,  8., 12.])\n"
@@ -56,12 +65,16 @@ def test_stepping_the_animation_lights_nodes_and_grad_follows(qtbot, window):
     run_and_wait(qtbot, window)
     window.actions["first"].trigger()
     assert window.view.frame.current is None and window.grads.grad_text("x") == "None"
+    assert lit_nodes(window) == []
     window.actions["step_forward"].trigger()
-    assert window.view.frame.current == "n1"
+    assert window.view.frame.current == "n1" and lit_nodes(window) == ["n1"]
     assert window.inspector.text().startswith("MulBackward0")
     window.actions["step_forward"].trigger()
-    assert window.view.frame.current == "n2"
+    assert window.view.frame.current == "n2" and lit_nodes(window) == ["n2"]
     assert "→ x.grad [input 0]: [0, 2, 4, 6]" in window.inspector.text()
+    # The gradient travels along both edges of the fan-in, labelled with its value.
+    labels = window.view.scene().labels
+    assert "[0, 2, 4, 6]" in labels[("n2", "n3", 0)].text and "[0, 2, 4, 6]" in labels[("n2", "n3", 1)].text
     assert window.grads.grad_text("x") == "None"
     window.actions["step_forward"].trigger()
     assert window.view.frame.current == "n3"
