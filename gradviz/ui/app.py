@@ -1,0 +1,87 @@
+"""Start the desktop app: check for a display, set up QApplication, show the window, start the engine."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Callable
+
+#: What to do instead when there is no display; printed rather than letting Qt abort.
+HEADLESS_MESSAGE = """\
+gradviz: no display found (DISPLAY and WAYLAND_DISPLAY are not set), so the window cannot open.
+
+Run gradviz without a window instead:
+  gradviz inspect FILE [--json]       run a lesson or script, print what autograd did
+  gradviz render FILE -o graph.png    draw its autograd graph to an image
+
+or give Qt a screen of its own:
+  xvfb-run gradviz [FILE]                     a virtual X server (apt install xvfb)
+  QT_QPA_PLATFORM=offscreen gradviz [FILE]    runs without showing anything
+"""
+
+
+def has_display(environ: dict[str, str] | None = None, platform: str | None = None) -> bool:
+    """True when Qt can open a window: a display is set, Qt was told a platform, or not Linux/BSD."""
+    env = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if env.get("QT_QPA_PLATFORM"):
+        return True
+    if platform.startswith(("win", "darwin", "cygwin")):
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def create_window(path: str | None = None, settings_dir: str | None = None,
+                  client_factory: Callable | None = None, recover: bool = True):
+    """Build the main window on a QApplication that already exists (what tests drive).
+
+    The engine worker is started before the window is built, so torch loads in parallel.
+    """
+    from gradviz.ui.main_window import MainWindow
+    from gradviz.ui.runner import Runner
+    from gradviz.ui.settings import Settings
+
+    runner = Runner(client_factory)
+    runner.start()
+    window = MainWindow(Settings(settings_dir), runner)
+    return window
+
+
+def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir: str | None = None,
+            client_factory: Callable | None = None) -> int:
+    """Open the gradviz window on ``path`` (a ``.gradviz`` session or ``.py`` script) or the 2xᵀx example.
+
+    Returns the exit code: 0 when the window was closed, 2 when there is no display.
+    """
+    started = time.perf_counter()
+    if not has_display():
+        sys.stderr.write(HEADLESS_MESSAGE)
+        return 2
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "gradviz", *(argv or [])])
+    app.setApplicationName("gradviz")
+    app.setApplicationDisplayName("gradviz")
+    app.setOrganizationName("gradviz")
+    app.setDesktopFileName("gradviz")
+    window = create_window(path, settings_dir, client_factory)
+    window.show()
+    if os.environ.get("GRADVIZ_TIMING"):
+        # Launch-to-window time, for the performance check of issue 5.
+        QTimer.singleShot(0, lambda: sys.stderr.write(
+            f"gradviz: window shown {time.perf_counter() - started:.3f} s after run_app\n"))
+
+    def after_show() -> None:
+        window.ensure_panels()
+        if window.offer_recovery():
+            return
+        if path:
+            if not window.open_path(path, ask=False):
+                window.run_all()
+        else:
+            window.run_all()
+
+    QTimer.singleShot(0, after_show)
+    return app.exec()

@@ -1,0 +1,580 @@
+"""The gradients panel (leaves and parameters with their .grad) and the .grad history plot, in pyqtgraph."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QStackedWidget, QTreeWidget, QTreeWidgetItem,
+    QVBoxLayout, QWidget,
+)
+
+from gradviz.core.replay import Frame
+from gradviz.core.result import BACKWARD, SET, SET_NONE, ZEROED, LeafHistory, RunResult, TensorValue
+from gradviz.ui.numbers import format_block, format_number, format_shape, format_value, norm
+
+#: Tensors with at most this many elements are shown as numbers; larger matrices as a heatmap.
+NUMBERS_MAX = 16
+#: Heatmaps with at most this many cells show each value in its cell.
+CELL_LABELS_MAX = 64
+#: Leaves with at most this many elements can plot each element's history.
+ELEMENTS_MAX = 12
+
+SERIES_COLORS = ("#0969da", "#d1242f", "#1a7f37", "#8250df", "#bf8700", "#0598bc", "#cf4fa0", "#57606a")
+SERIES_COLORS_DARK = ("#58a6ff", "#ff7b72", "#3fb950", "#d2a8ff", "#e3b341", "#39c5cf", "#f778ba", "#8b949e")
+
+THEMES = {
+    "light": {"bg": "#ffffff", "fg": "#24292f", "grid": 0.25, "muted": "#8c959f", "zero": "#bf8700", "none": "#cf222e",
+              "current": "#0969da22"},
+    "dark": {"bg": "#1e2127", "fg": "#d7dae0", "grid": 0.2, "muted": "#7f848e", "zero": "#e3b341", "none": "#ff7b72",
+             "current": "#58a6ff30"},
+}
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One change of a leaf's .grad placed on the history plot's x axis.
+
+    Backward call k (0-based) sits at x = k + 1; a zeroing or set-to-None sits half a call
+    before the leaf's next backward call (other leaves' calls may run in between), or half a
+    call after its last one. ``y`` is the plotted number (the norm, or one element);
+    a ``.grad`` of None plots as 0, since the next backward starts from nothing.
+    """
+
+    x: float
+    y: float
+    kind: str
+    line: int
+    call: int | None
+    value: TensorValue | None
+
+
+def history_points(history: LeafHistory, element: int | None = None) -> list[HistoryPoint]:
+    """The points of one leaf's history: its norm, or element ``element`` (flat index)."""
+    points: list[HistoryPoint] = []
+    events = history.events
+    last_call = -1
+    between = 0
+    for i, ev in enumerate(events):
+        if ev.kind == BACKWARD:
+            last_call = ev.call if ev.call is not None else last_call + 1
+            x = last_call + 1.0
+            between = 0
+        else:
+            # Other leaves' backward calls may run in between: place a reset just before this
+            # leaf's next backward call (x = call + 0.5), or after its last one.
+            nxt = next((e.call for e in events[i + 1:] if e.kind == BACKWARD and e.call is not None), None)
+            base = nxt + 0.5 if nxt is not None else last_call + 1.5
+            x = base + 0.12 * between - (0.12 * _resets_before_next(events, i) if nxt is not None else 0.0)
+            between += 1
+        points.append(HistoryPoint(x, _y(ev.value, element), ev.kind, ev.line, ev.call, ev.value))
+    return points
+
+
+def _resets_before_next(events, i: int) -> int:
+    """How many non-backward events follow event ``i`` before the next backward one."""
+    n = 0
+    for e in events[i + 1:]:
+        if e.kind == BACKWARD:
+            break
+        n += 1
+    return n
+
+
+def _y(value: TensorValue | None, element: int | None) -> float:
+    if value is None:
+        return 0.0
+    if element is None:
+        n = norm(value)
+        return n if n is not None and math.isfinite(n) else float("nan")
+    flat = value.flat()
+    return flat[element] if element < len(flat) else float("nan")
+
+
+def leaf_rows(result: RunResult) -> list[tuple[str, tuple[int, ...], TensorValue | None, str | None, bool]]:
+    """(name, shape, grad, node_id, is_param) for every leaf tensor that requires grad and every parameter."""
+    rows = []
+    for v in result.variables:
+        if v.is_param or (v.is_leaf and v.requires_grad):
+            rows.append((v.name, v.shape, v.grad, v.node_id, v.is_param))
+    known = {r[0] for r in rows}
+    # Leaves that only appear in the history (bound inside a function, or deleted) still count.
+    for h in result.grad_history:
+        if h.name not in known:
+            last = h.events[-1].value if h.events else None
+            rows.append((h.name, h.shape, last, None, False))
+            known.add(h.name)
+    return rows
+
+
+def _mono_font(scale: float = 1.0) -> QFont:
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setPointSizeF(max(7.0, font.pointSizeF() * scale))
+    return font
+
+
+class GradsPanel(QWidget):
+    """Every leaf and parameter with its ``.grad`` at the current animation step.
+
+    The table lists them; the selected one is shown whole below: numbers for small tensors,
+    a heatmap (pyqtgraph ImageItem) for matrices and long vectors.
+
+    Signals
+    -------
+    leaf_selected(str)
+        A row was selected (the leaf's name).
+    """
+
+    leaf_selected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("gradsPanel")
+        self._theme = "light"
+        self._rows: dict[str, QTreeWidgetItem] = {}
+        self._node_of: dict[str, str | None] = {}
+        self._final: dict[str, TensorValue | None] = {}
+        self._shown: dict[str, TensorValue | None] = {}
+        self._changed: set[str] = set()
+        self._cell_labels: list = []
+        self.table = QTreeWidget(self)
+        self.table.setObjectName("gradsTable")
+        self.table.setColumnCount(3)
+        self.table.setHeaderLabels(["Leaf / parameter", "Shape", ".grad"])
+        self.table.setRootIsDecorated(False)
+        self.table.setUniformRowHeights(True)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.currentItemChanged.connect(self._current_changed)
+
+        self.title = QLabel("", self)
+        self.title.setObjectName("gradTitle")
+        self.numbers = QLabel("", self)
+        self.numbers.setObjectName("gradNumbers")
+        self.numbers.setFont(_mono_font(1.05))
+        self.numbers.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.numbers.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.numbers.setWordWrap(True)
+        self.heatmap = pg.GraphicsLayoutWidget(self)
+        self.heatmap.setObjectName("gradHeatmap")
+        self._heat_plot = self.heatmap.addPlot()
+        self._heat_plot.invertY(True)
+        self._heat_plot.setAspectLocked(False)
+        self._heat_plot.hideButtons()
+        self._heat_plot.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self._heat_plot.addItem(self.image)
+        self._colorbar = pg.ColorBarItem(colorMap=pg.colormap.get("CET-D1"), interactive=False, width=12)
+        self._colorbar.setImageItem(self.image, insert_in=self._heat_plot)
+        self.empty = QLabel("Run a program to see each leaf's .grad", self)
+        self.empty.setObjectName("emptyLabel")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.detail = QStackedWidget(self)
+        self.detail.addWidget(self.empty)
+        self.detail.addWidget(self.numbers)
+        self.detail.addWidget(self.heatmap)
+
+        below = QWidget(self)
+        below_layout = QVBoxLayout(below)
+        below_layout.setContentsMargins(8, 6, 8, 6)
+        below_layout.addWidget(self.title)
+        below_layout.addWidget(self.detail, 1)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.table)
+        split.addWidget(below)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+        self.set_theme("light")
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def set_result(self, result: RunResult | None) -> None:
+        """Show the leaves of a run with their final ``.grad``."""
+        selected = self.selected_leaf()
+        self.table.clear()
+        self._rows.clear()
+        self._node_of.clear()
+        self._final.clear()
+        self._shown.clear()
+        self._changed.clear()
+        for name, shape, grad, node_id, is_param in (leaf_rows(result) if result else []):
+            item = QTreeWidgetItem([name, format_shape(shape), format_value(grad, 60)])
+            item.setData(0, Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(0, "nn.Parameter" if is_param else "leaf tensor (requires_grad=True)")
+            item.setFont(2, _mono_font(0.95))
+            self.table.addTopLevelItem(item)
+            self._rows[name] = item
+            self._node_of[name] = node_id
+            self._final[name] = grad
+            self._shown[name] = grad
+        self._paint_rows()
+        if self._rows:
+            self.select_leaf(selected if selected in self._rows else next(iter(self._rows)))
+        else:
+            self.title.setText("")
+            self.detail.setCurrentWidget(self.empty)
+
+    def set_frame(self, frame: Frame | None, leaf_names: dict[str, str] | None = None) -> None:
+        """Show ``.grad`` as it is at an animation frame; ``leaf_names`` maps node ids to leaf names.
+
+        Leaves the replayed call does not touch keep their final value.
+        """
+        shown = dict(self._final)
+        changed: set[str] = set()
+        if frame is not None and leaf_names:
+            for node_id, value in frame.leaf_grads.items():
+                name = leaf_names.get(node_id)
+                if name in self._rows:
+                    shown[name] = value
+            if frame.current is not None and frame.current in leaf_names:
+                changed.add(leaf_names[frame.current])
+        self._changed = changed
+        if shown != self._shown:
+            self._shown = shown
+            for name, item in self._rows.items():
+                item.setText(2, format_value(shown[name], 60))
+            self._show_detail()
+        self._paint_rows()
+
+    def grad_text(self, name: str) -> str:
+        """The ``.grad`` column of a leaf as shown now (for tests and the status bar)."""
+        item = self._rows.get(name)
+        return item.text(2) if item else ""
+
+    def shown_value(self, name: str) -> TensorValue | None:
+        return self._shown.get(name)
+
+    def leaf_names(self) -> list[str]:
+        return list(self._rows)
+
+    def selected_leaf(self) -> str | None:
+        item = self.table.currentItem()
+        return item.data(0, Qt.ItemDataRole.UserRole) if item else None
+
+    def select_leaf(self, name: str) -> None:
+        item = self._rows.get(name)
+        if item is not None:
+            self.table.setCurrentItem(item)
+
+    def select_node(self, node_id: str | None) -> None:
+        """Select the leaf whose graph node is ``node_id`` (clicked on the canvas)."""
+        for name, nid in self._node_of.items():
+            if nid is not None and nid == node_id:
+                self.select_leaf(name)
+                return
+
+    def _current_changed(self, current, _previous) -> None:
+        self._show_detail()
+        if current is not None:
+            self.leaf_selected.emit(current.data(0, Qt.ItemDataRole.UserRole))
+
+    def _show_detail(self) -> None:
+        name = self.selected_leaf()
+        if name is None:
+            self.detail.setCurrentWidget(self.empty)
+            return
+        value = self._shown.get(name)
+        if value is None:
+            self.title.setText(f"{name}.grad")
+            self.numbers.setText("None\n\n(no backward pass has written it yet, or zero_grad() set it to None)")
+            self.detail.setCurrentWidget(self.numbers)
+            return
+        self.title.setText(f"{name}.grad  ·  {format_shape(value.shape)}  ·  ‖·‖ = {format_number(norm(value) or 0.0, 4)}")
+        matrix = self._as_matrix(value)
+        if matrix is None:
+            self.numbers.setText(format_block(value))
+            self.detail.setCurrentWidget(self.numbers)
+        else:
+            finite = matrix[np.isfinite(matrix)]
+            top = float(np.abs(finite).max()) if finite.size else 1.0
+            top = top or 1.0
+            self.image.setImage(matrix, levels=(-top, top))
+            self._label_cells(matrix, top)
+            rows, cols = matrix.shape
+            every = max(1, cols // 12), max(1, rows // 12)
+            self._heat_plot.getAxis("bottom").setTicks([[(c + 0.5, str(c)) for c in range(0, cols, every[0])]])
+            self._heat_plot.getAxis("left").setTicks([[(r + 0.5, str(r)) for r in range(0, rows, every[1])]])
+            self._colorbar.setLevels((-top, top))
+            self._heat_plot.getViewBox().autoRange(padding=0.02)
+            self.detail.setCurrentWidget(self.heatmap)
+
+    @staticmethod
+    def _as_matrix(value: TensorValue) -> np.ndarray | None:
+        """A 2-D array for the heatmap, or None when numbers read better (small or not whole)."""
+        if value.data is None or len(value.shape) == 0 or value.numel == 0:
+            return None
+        if value.numel <= NUMBERS_MAX and (len(value.shape) == 1 or value.shape[0] == 1):
+            return None
+        arr = np.array(value.flat(), dtype=float)
+        if len(value.shape) == 1:
+            return arr.reshape(1, -1)
+        return arr.reshape(-1, value.shape[-1])
+
+    def _label_cells(self, matrix: np.ndarray, top: float) -> None:
+        """Write each value in its cell when the matrix is small enough to read them."""
+        for item in self._cell_labels:
+            self._heat_plot.removeItem(item)
+        self._cell_labels = []
+        if matrix.size > CELL_LABELS_MAX:
+            return
+        font = _mono_font(0.85)
+        for (r, c), v in np.ndenumerate(matrix):
+            dark_cell = np.isfinite(v) and abs(v) > 0.55 * top
+            label = pg.TextItem(format_number(float(v), 3), anchor=(0.5, 0.5),
+                                color="#ffffff" if dark_cell else "#1c2230")
+            label.setFont(font)
+            label.setPos(c + 0.5, r + 0.5)
+            self._heat_plot.addItem(label)
+            self._cell_labels.append(label)
+
+    def is_heatmap_shown(self) -> bool:
+        return self.detail.currentWidget() is self.heatmap
+
+    # -- look ----------------------------------------------------------------------------------
+
+    def set_theme(self, theme: str) -> None:
+        self._theme = theme if theme in THEMES else "light"
+        t = THEMES[self._theme]
+        self.heatmap.setBackground(t["bg"])
+        for axis in ("left", "bottom"):
+            ax = self._heat_plot.getAxis(axis)
+            ax.setPen(pg.mkPen(t["muted"]))
+            ax.setTextPen(pg.mkPen(t["fg"]))
+        self._colorbar.axis.setPen(pg.mkPen(t["muted"]))
+        self._colorbar.axis.setTextPen(pg.mkPen(t["fg"]))
+        self._paint_rows()
+
+    def _paint_rows(self) -> None:
+        muted = QColor(THEMES[self._theme]["muted"])
+        accent = QColor(SERIES_COLORS[0] if self._theme == "light" else SERIES_COLORS_DARK[0])
+        for name, item in self._rows.items():
+            value = self._shown.get(name)
+            bold = QFont(item.font(0))
+            bold.setBold(name in self._changed)
+            item.setFont(0, bold)
+            item.setForeground(2, accent if name in self._changed else (muted if value is None else self.palette().text().color()))
+
+
+class HistoryPlot(QWidget):
+    """Each leaf's ``.grad`` across backward calls, with zeroing and set-to-None marked.
+
+    Without ``zero_grad`` the norm climbs call after call; with it, it resets. Vertical dashed
+    lines mark where ``.grad`` was zeroed (amber) or set to None (red); the replayed call is
+    shaded.
+    """
+
+    MODES = ("norm", "elements")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("historyPlot")
+        self._theme = "light"
+        self._histories: tuple[LeafHistory, ...] = ()
+        self._current_call: int | None = None
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.markers: list[tuple[float, str]] = []
+        self.mode = QComboBox(self)
+        self.mode.setObjectName("historyMode")
+        self.mode.addItem("‖.grad‖ (norm)", "norm")
+        self.mode.addItem("each element", "elements")
+        self.mode.setToolTip("Plot the norm of each .grad, or every element of one small leaf")
+        self.leaf = QComboBox(self)
+        self.leaf.setObjectName("historyLeaf")
+        self.leaf.setToolTip("Which leaves to plot")
+        self.caption = QLabel("", self)
+        self.caption.setObjectName("historyCaption")
+        self.plot = pg.PlotWidget(self)
+        self.plot.setObjectName("historyPlotWidget")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setLabel("bottom", "backward call")
+        self.plot.setLabel("left", "‖.grad‖")
+        self.plot.getAxis("bottom").setTickSpacing(1, 1)
+        self.legend = self.plot.addLegend(offset=(10, 4), colCount=6)
+        self.empty = QLabel("No .grad history yet: the plot fills in when a program calls backward()", self)
+        self.empty.setObjectName("emptyLabel")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.plot)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 4, 8, 0)
+        bar.addWidget(self.caption, 1)
+        bar.addWidget(self.leaf)
+        bar.addWidget(self.mode)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+        self.mode.currentIndexChanged.connect(lambda _i: self._redraw())
+        self.leaf.currentIndexChanged.connect(lambda _i: self._redraw())
+        self.set_theme("light")
+
+    def set_histories(self, histories: tuple[LeafHistory, ...] | list[LeafHistory]) -> None:
+        self._histories = tuple(h for h in histories if h.events)
+        current = self.leaf.currentData()
+        self.leaf.blockSignals(True)
+        self.leaf.clear()
+        self.leaf.addItem("all leaves", None)
+        for h in self._histories:
+            self.leaf.addItem(h.name, h.name)
+        i = self.leaf.findData(current)
+        self.leaf.setCurrentIndex(max(0, i))
+        self.leaf.blockSignals(False)
+        self.leaf.setVisible(len(self._histories) > 1)
+        self._redraw()
+
+    def set_current_call(self, index: int | None) -> None:
+        """Shade backward call ``index`` (the one being replayed)."""
+        if index != self._current_call:
+            self._current_call = index
+            self._redraw()
+
+    def set_mode(self, mode: str) -> None:
+        self.mode.setCurrentIndex(self.MODES.index(mode))
+
+    def set_leaf(self, name: str | None) -> None:
+        i = self.leaf.findData(name)
+        if i >= 0:
+            self.leaf.setCurrentIndex(i)
+
+    def curve_data(self, name: str) -> tuple[list[float], list[float]]:
+        """The plotted (x, y) of one series (a leaf name, or ``x[i]`` in element mode)."""
+        curve = self.curves[name]
+        xs, ys = curve.getData()
+        return [float(v) for v in xs], [float(v) for v in ys]
+
+    def _selected(self) -> list[LeafHistory]:
+        name = self.leaf.currentData()
+        return [h for h in self._histories if name is None or h.name == name]
+
+    def _redraw(self) -> None:
+        t = THEMES[self._theme]
+        colors = SERIES_COLORS if self._theme == "light" else SERIES_COLORS_DARK
+        self.plot.clear()
+        self.legend.clear()
+        self.curves = {}
+        self.markers = []
+        histories = self._selected()
+        if not histories:
+            self.stack.setCurrentWidget(self.empty)
+            self.caption.setText("")
+            return
+        self.stack.setCurrentWidget(self.plot)
+        mode = self.mode.currentData()
+        series: list[tuple[str, list[HistoryPoint]]] = []
+        small = len(histories) == 1 and 0 < math.prod(histories[0].shape) <= ELEMENTS_MAX
+        self.mode.setEnabled(small or mode == "elements")
+        if mode == "elements" and small:
+            h = histories[0]
+            n = math.prod(h.shape)
+            for i in range(n):
+                series.append((f"{h.name}[{_index(i, h.shape)}]", history_points(h, i)))
+            self.plot.setLabel("left", f"{h.name}.grad elements")
+        else:
+            for h in histories:
+                series.append((h.name, history_points(h)))
+            self.plot.setLabel("left", "‖.grad‖")
+        xs_all = []
+        for k, (name, points) in enumerate(series):
+            color = colors[k % len(colors)]
+            xs = [p.x for p in points]
+            ys = [p.y for p in points]
+            xs_all.extend(xs)
+            # One symbol for the legend's sake (pyqtgraph's legend crashes on per-point symbol
+            # lists); zeroing and set-to-None get their own markers drawn on top.
+            curve = self.plot.plot(xs, ys, pen=pg.mkPen(color, width=2.2), symbol="o", symbolSize=8,
+                                   symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(t["bg"], width=1.2), name=name)
+            special = [p for p in points if p.kind != BACKWARD]
+            if special:
+                marks = pg.ScatterPlotItem(
+                    x=[p.x for p in special], y=[p.y for p in special], size=11,
+                    symbol=[{ZEROED: "s", SET_NONE: "x", SET: "d"}.get(p.kind, "o") for p in special],
+                    brush=[pg.mkBrush(t["none"] if p.kind == SET_NONE else t["zero"]) for p in special],
+                    pen=[pg.mkPen(t["none"] if p.kind == SET_NONE else t["zero"], width=1.5) for p in special],
+                )
+                marks.setZValue(5)
+                self.plot.addItem(marks)
+            self.curves[name] = curve
+        # One dashed line per place where .grad was zeroed or set to None (any leaf); the
+        # legend explains the markers, so the lines carry no text that could cover the data.
+        seen = set()
+        for h in histories:
+            for p in history_points(h):
+                if p.kind in (ZEROED, SET_NONE, SET) and (p.x, p.kind) not in seen:
+                    seen.add((p.x, p.kind))
+                    color = t["none"] if p.kind == SET_NONE else t["zero"]
+                    line = pg.InfiniteLine(pos=p.x, angle=90, pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
+                    line.setZValue(-5)
+                    self.plot.addItem(line)
+                    self.markers.append((p.x, p.kind))
+        for kind, text in ((SET_NONE, ".grad = None"), (ZEROED, ".grad zeroed"), (SET, ".grad set")):
+            if any(k == kind for _x, k in self.markers):
+                color = t["none"] if kind == SET_NONE else t["zero"]
+                sample = pg.ScatterPlotItem(symbol={ZEROED: "s", SET_NONE: "x", SET: "d"}[kind], size=10,
+                                            brush=pg.mkBrush(color), pen=pg.mkPen(color))
+                self.legend.addItem(sample, text)
+        ys_all = [p.y for _n, pts in series for p in pts if math.isfinite(p.y)]
+        if ys_all:
+            low, high = min(0.0, min(ys_all)), max(0.0, max(ys_all))
+            span = (high - low) or 1.0
+            # Headroom at the top for the legend row.
+            self.plot.setYRange(low - 0.06 * span, high + 0.45 * span, padding=0)
+        if self._current_call is not None:
+            x = self._current_call + 1
+            region = pg.LinearRegionItem((x - 0.3, x + 0.3), movable=False, brush=pg.mkBrush(t["current"]),
+                                         pen=pg.mkPen(None))
+            region.setZValue(-10)
+            self.plot.addItem(region)
+        if xs_all:
+            self.plot.setXRange(min(0.5, min(xs_all) - 0.5), max(xs_all) + 0.5, padding=0.02)
+        calls = max((p.call for h in histories for p in history_points(h) if p.call is not None), default=-1) + 1
+        zeroes = sum(1 for _x, k in self.markers if k in (ZEROED, SET_NONE))
+        self.caption.setText(
+            f"{calls} backward call{'s' if calls != 1 else ''}"
+            + (f" · .grad reset {zeroes}×" if zeroes else " · never reset: .grad accumulates")
+        )
+
+    def set_theme(self, theme: str) -> None:
+        self._theme = theme if theme in THEMES else "light"
+        t = THEMES[self._theme]
+        self.plot.setBackground(t["bg"])
+        for axis in ("left", "bottom"):
+            ax = self.plot.getAxis(axis)
+            ax.setPen(pg.mkPen(t["muted"]))
+            ax.setTextPen(pg.mkPen(t["fg"]))
+        self.plot.showGrid(x=True, y=True, alpha=t["grid"])
+        self.legend.setLabelTextColor(t["fg"])
+        self.legend.setBrush(pg.mkBrush(t["bg"] + "d0"))
+        self.legend.setPen(pg.mkPen(t["muted"]))
+        self._redraw()
+
+    def set_font_scale(self, scale: float) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(9 * scale)
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setStyle(tickFont=font)
+            self.plot.getAxis(axis).label.setFont(font)
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    idx = []
+    for size in reversed(shape):
+        idx.append(flat % size)
+        flat //= size
+    return ", ".join(str(i) for i in reversed(idx))

@@ -1,0 +1,281 @@
+"""The inspector: everything about the selected node at the current animation step, and its rule."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
+
+from gradviz.core.replay import Frame
+from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT, BackwardCall, GraphData, GraphNode, SavedRef
+from gradviz.core.rules import UPSTREAM, rule_for
+from gradviz.ui.numbers import format_block, format_shape, format_value
+
+KIND_TEXT = {
+    ROOT: "root tensor (where backward starts)",
+    OP: "operation (grad_fn)",
+    ACCUMULATE: "AccumulateGrad (writes .grad)",
+    LEAF: "leaf tensor",
+    PARAM: "parameter",
+}
+
+COLORS = {
+    "light": {"text": "#1f2328", "muted": "#6e7781", "faded": "#aeb6bf", "accent": "#0969da", "good": "#1a7f37",
+              "bad": "#cf222e", "code_bg": "#f6f8fa", "rule": "#8250df", "border": "#d0d7de", "badge": "#ddf4ff"},
+    "dark": {"text": "#d7dae0", "muted": "#8b949e", "faded": "#5c6370", "accent": "#58a6ff", "good": "#3fb950",
+             "bad": "#ff7b72", "code_bg": "#262a31", "rule": "#d2a8ff", "border": "#3b4048", "badge": "#1f3a5f"},
+}
+
+
+class Inspector(QWidget):
+    """Details of one graph node: op, shape, dtype, names, line, saved tensors, gradients, rule.
+
+    Signals
+    -------
+    line_clicked(int)
+        The source line link was clicked.
+    """
+
+    line_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("inspector")
+        self._theme = "light"
+        self._font_scale = 1.0
+        self._graph: GraphData | None = None
+        self._call: BackwardCall | None = None
+        self._frame: Frame | None = None
+        self._node_id: str | None = None
+        self.browser = QTextBrowser(self)
+        self.browser.setObjectName("inspectorText")
+        self.browser.setOpenLinks(False)
+        self.browser.anchorClicked.connect(self._anchor)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.browser)
+        self._render()
+
+    @property
+    def node_id(self) -> str | None:
+        return self._node_id
+
+    def text(self) -> str:
+        """What the inspector shows, as plain text (for tests)."""
+        return self.browser.toPlainText()
+
+    def set_theme(self, theme: str) -> None:
+        self._theme = theme if theme in COLORS else "light"
+        self._render()
+
+    def set_font_scale(self, scale: float) -> None:
+        self._font_scale = scale
+        self._render()
+
+    def set_graph(self, graph: GraphData | None, call: BackwardCall | None = None) -> None:
+        """The graph on the canvas and the backward call being replayed (None if none)."""
+        self._graph = graph
+        self._call = call
+        if graph is None or self._node_id not in graph.by_id:
+            self._node_id = None
+        self._render()
+
+    def set_frame(self, frame: Frame | None) -> None:
+        self._frame = frame
+        self._render()
+
+    def set_call(self, call: BackwardCall | None) -> None:
+        self._call = call
+        self._render()
+
+    def show_node(self, node_id: str | None) -> None:
+        self._node_id = node_id if (self._graph is not None and node_id in self._graph.by_id) else None
+        self._render()
+
+    def _anchor(self, url: QUrl) -> None:
+        if url.scheme() == "line":
+            try:
+                self.line_clicked.emit(int(url.path() or url.toString().split(":", 1)[1]))
+            except ValueError:
+                pass
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def _render(self) -> None:
+        c = COLORS[self._theme]
+        size = 10 * self._font_scale
+        style = (
+            f"<style>body {{ color: {c['text']}; font-size: {size:.1f}pt; }}"
+            f" h2 {{ margin: 0 0 2px 0; font-size: {size * 1.35:.1f}pt; }}"
+            f" h3 {{ margin: 12px 0 4px 0; font-size: {size * 0.92:.1f}pt; color: {c['muted']};"
+            f" text-transform: uppercase; letter-spacing: 1px; }}"
+            f" .muted {{ color: {c['muted']}; }} .faded {{ color: {c['faded']}; }}"
+            f" .accent {{ color: {c['accent']}; }} .good {{ color: {c['good']}; }} .bad {{ color: {c['bad']}; }}"
+            f" pre, .mono {{ font-family: monospace; }}"
+            f" pre {{ background: {c['code_bg']}; margin: 2px 0; padding: 6px; }}"
+            f" .rule {{ color: {c['rule']}; font-family: monospace; font-size: {size * 1.05:.1f}pt; }}"
+            f" td {{ padding: 1px 8px 1px 0; vertical-align: top; }}"
+            f" a {{ color: {c['accent']}; text-decoration: none; }}</style>"
+        )
+        self.browser.document().setDefaultStyleSheet(style.removeprefix("<style>").removesuffix("</style>"))
+        self.browser.setHtml(self._body())
+
+    def _body(self) -> str:
+        if self._graph is None or not self._graph.nodes:
+            return "<p class='muted'>Run a program, then click a node of the graph to inspect it.</p>"
+        if self._node_id is None:
+            return (
+                "<p class='muted'>Click a node of the graph to see its op, shape, saved tensors, the gradients "
+                "flowing through it at the current step, and its derivative rule.</p>"
+            )
+        node = self._graph.node(self._node_id)
+        parts = [self._header(node), self._facts(node)]
+        parts.append(self._gradients(node))
+        if node.saved or node.attrs:
+            parts.append(self._saved(node))
+        parts.append(self._rule(node))
+        return "".join(p for p in parts if p)
+
+    def _header(self, node: GraphNode) -> str:
+        title = node.op if node.kind in (OP, ACCUMULATE) else (", ".join(node.names) or node.op)
+        sub = KIND_TEXT.get(node.kind, node.kind)
+        if node.kind in (OP, ACCUMULATE) and node.names:
+            sub += f" · output held by <b>{html.escape(', '.join(node.names))}</b>"
+        elif node.kind in (ROOT, LEAF, PARAM) and node.op and node.op != "Tensor":
+            sub += f" · {html.escape(node.op)}"
+        return f"<h2>{html.escape(title)}</h2><div class='muted'>{sub}</div>"
+
+    def _facts(self, node: GraphNode) -> str:
+        rows = [("shape", format_shape(node.shape)), ("dtype", node.dtype or "?")]
+        if node.names:
+            rows.append(("names", ", ".join(node.names)))
+        if node.line is not None:
+            rows.append(("line", f"<a href='line:{node.line}'>line {node.line}</a>"))
+        if node.sequence_nr is not None:
+            rows.append(("sequence_nr", str(node.sequence_nr)))
+        if node.value is not None and node.kind in (ROOT, LEAF, PARAM):
+            rows.append(("value", f"<span class='mono'>{html.escape(format_value(node.value, 60))}</span>"))
+        cells = "".join(
+            f"<tr><td class='muted'>{k}</td><td>{v if k in ('line', 'value') else html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        title = "Tensor" if node.kind in (ROOT, LEAF, PARAM) else "Output"
+        return f"<h3>{title}</h3><table>{cells}</table>"
+
+    def _step_of(self, node_id: str):
+        if self._call is None:
+            return None, None
+        for i, st in enumerate(self._call.steps):
+            if st.node_id == node_id:
+                return i, st
+        return None, None
+
+    def _gradients(self, node: GraphNode) -> str:
+        call, frame = self._call, self._frame
+        if call is None:
+            if node.grad is not None:
+                return f"<h3>.grad</h3><pre>{html.escape(format_block(node.grad))}</pre>"
+            return "<h3>Gradient</h3><p class='muted'>No backward call has run through this graph.</p>"
+        if node.id not in call.graph.by_id:
+            return (
+                "<h3>Gradient</h3><p class='muted'>This node is not part of the graph of the backward call being "
+                f"replayed (call {call.index + 1}, line {call.line}).</p>"
+            )
+        step = frame.step if frame is not None else len(call.steps)
+        index, st = self._step_of(node.id)
+        head = f"<h3>Gradient · step {step} of {len(call.steps)}</h3>"
+        if node.kind in (LEAF, PARAM):
+            value = frame.leaf_grads.get(node.id) if frame is not None else None
+            if frame is None or node.id not in frame.leaf_grads:
+                lg = next((lg for lg in call.leaves if lg.node_id == node.id), None)
+                value = lg.after if lg else node.grad
+            return head + f"<div class='muted'>.grad now</div><pre>{html.escape(format_block(value))}</pre>"
+        if node.kind == ROOT and index is None:
+            seed = None
+            for e in call.graph.out_edges.get(node.id, ()):
+                _i, child = self._step_of(e.dst)
+                if child is not None and child.grad_in:
+                    seed = child.grad_in[0]
+            text = format_block(seed) if seed is not None else "1"
+            return head + f"<div class='muted'>backward starts here with ∂L/∂{html.escape(node.label)} =</div><pre>{html.escape(text)}</pre>"
+        if st is None:
+            return head + "<p class='muted'>The engine did not run this node in this call (no gradient reached it).</p>"
+        if step <= index:
+            return head + f"<p class='muted'>Not run yet: the engine runs it at step {index + 1}.</p>"
+        current = frame is not None and frame.current == node.id
+        parts = [head]
+        if current:
+            parts.append("<p class='accent'><b>▶ running now</b></p>")
+        # What came in: one contribution per consumer edge; several are summed (fan-in).
+        incoming = call.incoming(node.id, index)
+        if len(incoming) > 1:
+            terms = " + ".join(html.escape(format_value(i.value, 40)) for i in incoming)
+            parts.append(f"<div class='muted'>fan-in: {len(incoming)} gradients arrive and are summed</div>"
+                         f"<pre>{terms}</pre>")
+        grad_in = st.grad_in[0] if len(st.grad_in) == 1 else None
+        if len(st.grad_in) == 1:
+            parts.append(f"<div class='muted'>gradient in (∂L/∂output)</div><pre>{html.escape(format_block(grad_in))}</pre>")
+        elif st.grad_in:
+            lines = "\n".join(f"[{k}] {format_value(v, 60)}" for k, v in enumerate(st.grad_in))
+            parts.append(f"<div class='muted'>gradients in</div><pre>{html.escape(lines)}</pre>")
+        if node.kind == ACCUMULATE:
+            before = format_value(st.leaf_before, 50)
+            after = format_value(st.leaf_after, 50)
+            summed = format_value(st.grad_in[0] if st.grad_in else None, 50)
+            parts.append(
+                "<div class='muted'>.grad before + incoming = after</div>"
+                f"<pre>{html.escape(before)}\n+ {html.escape(summed)}\n= {html.escape(after)}</pre>"
+            )
+            return "".join(parts)
+        outs = []
+        for e in call.graph.out_edges.get(node.id, ()):
+            value = st.grad_out[e.index] if e.index < len(st.grad_out) else None
+            dst = call.graph.by_id.get(e.dst)
+            target = dst.label if dst else e.dst
+            if dst is not None and dst.kind == ACCUMULATE:
+                leaf = next((call.graph.by_id.get(x.dst) for x in call.graph.out_edges.get(dst.id, ())), None)
+                target = f"{leaf.label}.grad" if leaf else target
+            outs.append(f"→ {target} [input {e.index}]: {format_value(value, 60)}")
+        if outs:
+            parts.append(f"<div class='muted'>gradients out, one per input</div><pre>{html.escape(chr(10).join(outs))}</pre>")
+        return "".join(parts)
+
+    def _saved(self, node: GraphNode) -> str:
+        freed_now = self._frame.freed if self._frame is not None else frozenset()
+        rows = []
+        for s in node.saved:
+            freed = s.freed or SavedRef(node.id, s.name) in freed_now
+            value = format_value(s.value, 40) if s.value is not None else ""
+            cls = "faded" if freed else ""
+            note = " <i>(freed)</i>" if freed else ""
+            rows.append(
+                f"<tr class='{cls}'><td class='{cls or 'mono'}'>{html.escape(s.name)}</td>"
+                f"<td class='{cls}'>{html.escape(format_shape(s.shape))}</td>"
+                f"<td class='{cls or 'mono'}'>{html.escape(value)}{note}</td></tr>"
+            )
+        for k, v in node.attrs:
+            rows.append(f"<tr><td class='mono'>{html.escape(k)}</td><td colspan='2' class='mono'>{html.escape(v)}</td></tr>")
+        freed_any = any(s.freed or SavedRef(node.id, s.name) in freed_now for s in node.saved)
+        tail = (
+            "<p class='muted'>Freed saved tensors are gone: a second backward through this node needs "
+            "<span class='mono'>retain_graph=True</span> on the first.</p>" if freed_any else ""
+        )
+        return f"<h3>Saved for backward</h3><table>{''.join(rows)}</table>{tail}"
+
+    def _rule(self, node: GraphNode) -> str:
+        if node.kind in (LEAF, PARAM):
+            return ("<h3>Rule</h3><p class='muted'>A leaf has no grad_fn: gradients end here, added into "
+                    "<span class='mono'>.grad</span> by its AccumulateGrad node.</p>")
+        if node.kind == ROOT:
+            return ""
+        rule = rule_for(node.op, dict(node.attrs))
+        if rule is None:
+            return f"<h3>Local derivative</h3><p class='muted'>No formula written for {html.escape(node.op)} yet.</p>"
+        lines = "<br>".join(html.escape(g) for g in rule.grads)
+        note = f"<p class='muted'>{html.escape(rule.note)}</p>" if rule.note else ""
+        return (
+            f"<h3>Local derivative · {html.escape(rule.name)}</h3>"
+            f"<div class='rule'>{html.escape(rule.forward)}<br>{lines}</div>"
+            f"<p class='muted'>{html.escape(UPSTREAM)}.</p>{note}"
+        )

@@ -1,0 +1,97 @@
+"""Tensor values as short, readable text for the inspector and the gradients panel."""
+
+from __future__ import annotations
+
+import math
+
+from gradviz.core.result import TensorValue
+
+
+def format_number(x: float | int | str, digits: int = 4) -> str:
+    """A number in at most ``digits`` significant digits; integers stay integers; nan/inf spelled out."""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if x == 0:
+        return "0"
+    if x == int(x) and abs(x) < 1e7:
+        return str(int(x))
+    if 1e-4 <= abs(x) < 1e6:
+        text = f"{x:.{digits}g}"
+    else:
+        text = f"{x:.{max(1, digits - 2)}e}"
+    return text
+
+
+def format_shape(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "?"
+    if len(shape) == 0:
+        return "scalar"
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def _nested(data, digits: int) -> str:
+    if isinstance(data, list):
+        return "[" + ", ".join(_nested(d, digits) for d in data) + "]"
+    return format_number(data, digits)
+
+
+def format_value(value: TensorValue | None, max_chars: int = 80, digits: int = 4) -> str:
+    """One line: the numbers when short enough, else shape and norm."""
+    if value is None:
+        return "None"
+    if value.data is not None:
+        text = _nested(value.data, digits)
+        if len(text) <= max_chars:
+            return text
+    return summary(value)
+
+
+def summary(value: TensorValue) -> str:
+    """Shape with norm, min and max: for tensors too big to show."""
+    parts = [format_shape(value.shape)]
+    if value.stats is not None:
+        s = value.stats
+        parts.append(f"‖·‖ {format_number(s.norm, 3)}")
+        parts.append(f"min {format_number(s.min, 3)}")
+        parts.append(f"max {format_number(s.max, 3)}")
+    elif value.data is not None:
+        flat = value.flat()
+        finite = [f for f in flat if math.isfinite(f)]
+        if finite:
+            parts.append(f"‖·‖ {format_number(math.sqrt(sum(f * f for f in finite)), 3)}")
+    return " · ".join(parts)
+
+
+def format_block(value: TensorValue | None, digits: int = 4, max_rows: int = 12, max_cols: int = 8) -> str:
+    """Several lines: a matrix as aligned rows (cut with … when large), else `format_value`."""
+    if value is None:
+        return "None"
+    data = value.data
+    if data is None:
+        return summary(value)
+    if len(value.shape) != 2:
+        return format_value(value, max_chars=400, digits=digits)
+    rows = data[:max_rows]
+    cells = [[format_number(x, digits) for x in row[:max_cols]] + (["…"] if len(row) > max_cols else []) for row in rows]
+    width = max((len(c) for row in cells for c in row), default=1)
+    lines = ["[" + "  ".join(c.rjust(width) for c in row) + "]" for row in cells]
+    if len(data) > max_rows:
+        lines.append(" …")
+    return "\n".join(lines)
+
+
+def norm(value: TensorValue | None) -> float | None:
+    """The Frobenius norm of a value (None for None)."""
+    if value is None:
+        return None
+    if value.stats is not None:
+        return value.stats.norm
+    flat = value.flat()
+    return math.sqrt(sum(f * f for f in flat if math.isfinite(f))) if flat else 0.0

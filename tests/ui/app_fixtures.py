@@ -1,0 +1,211 @@
+"""Hand-built RunResults (as the engine records them) and a fake EngineClient for UI tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from gradviz.core.request import RunRequest
+from gradviz.core.result import (
+    ACCUMULATE, BACKWARD, LEAF, OP, ROOT, SET_NONE, BackwardCall, BackwardStep, ErrorInfo, GradEvent,
+    GraphData, GraphEdge, GraphNode, LeafGrad, LeafHistory, RunResult, SavedRef, SavedTensor,
+    StatementRecord, TensorInfo, TensorValue,
+)
+
+DOT_PROGRAM = """import torch
+
+x = torch.arange(4.0, requires_grad=True)
+y = 2 * torch.dot(x, x)
+y.backward()
+
+print(x.grad)
+"""
+
+
+def tv(*values, shape=None):
+    if len(values) == 1 and shape is None:
+        return TensorValue((), "float32", values[0])
+    return TensorValue(shape or (len(values),), "float32", list(values))
+
+
+def dot_graph(freed: bool = False) -> GraphData:
+    """y = 2 * torch.dot(x, x), x = arange(4.0): Mul → Dot ⇉ AccumulateGrad → x."""
+    return GraphData(
+        nodes=(
+            GraphNode("n0", ROOT, "Tensor", (), "float32", ("y",), 4, value=tv(28.0)),
+            GraphNode("n1", OP, "MulBackward0", (), "float32", ("y",), 4, attrs=(("other", "2"),)),
+            GraphNode("n2", OP, "DotBackward0", (), "float32", (), 4,
+                      saved=(SavedTensor("self", (4,), "float32", tv(0.0, 1.0, 2.0, 3.0), freed),
+                             SavedTensor("tensor", (4,), "float32", tv(0.0, 1.0, 2.0, 3.0), freed))),
+            GraphNode("n3", ACCUMULATE, "AccumulateGrad", (4,), "float32"),
+            GraphNode("n4", LEAF, "Tensor", (4,), "float32", ("x",), 3, value=tv(0.0, 1.0, 2.0, 3.0)),
+        ),
+        edges=(GraphEdge("n0", "n1"), GraphEdge("n1", "n2"), GraphEdge("n2", "n3", 0),
+               GraphEdge("n2", "n3", 1), GraphEdge("n3", "n4")),
+        roots=("n0",),
+    )
+
+
+def dot_result(stopped_at: int | None = None) -> RunResult:
+    graph = dot_graph()
+    half = tv(0.0, 2.0, 4.0, 6.0)
+    full = tv(0.0, 4.0, 8.0, 12.0)
+    steps = (
+        BackwardStep(0, "n1", "MulBackward0", (tv(1.0),), (tv(2.0), None)),
+        BackwardStep(1, "n2", "DotBackward0", (tv(2.0),), (half, half)),
+        BackwardStep(2, "n3", "AccumulateGrad", (full,), (), leaf_before=None, leaf_after=full),
+    )
+    call = BackwardCall(0, 5, "backward", graph, steps, leaves=(LeafGrad("x", "n4", None, full),),
+                        freed=(SavedRef("n2", "self"), SavedRef("n2", "tensor")))
+    return RunResult(
+        stdout="tensor([ 0.,  4.,  8., 12.])\n",
+        statements=tuple(StatementRecord(line, line, True) for line in (1, 3, 4, 5, 7)),
+        variables=(
+            TensorInfo("x", (4,), "float32", True, True, tv(0.0, 1.0, 2.0, 3.0), full, None, node_id="n4"),
+            TensorInfo("y", (), "float32", True, False, tv(28.0), None, "MulBackward0", node_id="n0"),
+        ),
+        graph=graph,
+        backward_calls=(call,),
+        grad_history=(LeafHistory("x", (4,), (GradEvent(BACKWARD, 5, full, 0),)),),
+        stopped_at=stopped_at,
+        duration=0.01,
+    )
+
+
+def partial_dot_result(stop_line: int) -> RunResult:
+    """What a Step run of DOT_PROGRAM records when it stops after ``stop_line``."""
+    if stop_line >= 5:
+        return dot_result(stopped_at=stop_line)
+    x = TensorInfo("x", (4,), "float32", True, True, tv(0.0, 1.0, 2.0, 3.0), None, None, node_id="n4")
+    variables = (x,)
+    graph = GraphData()
+    if stop_line >= 4:
+        full = dot_graph()
+        graph = GraphData(full.nodes, full.edges, ("n0",))
+        variables = (x, TensorInfo("y", (), "float32", True, False, tv(28.0), None, "MulBackward0", node_id="n0"))
+    elif stop_line >= 3:
+        graph = GraphData((dot_graph().node("n4"),), (), ("n4",))
+    lines = [ln for ln in (1, 3, 4, 5, 7) if ln <= stop_line]
+    return RunResult(statements=tuple(StatementRecord(ln, ln, True) for ln in lines), variables=variables,
+                     graph=graph, stopped_at=stop_line)
+
+
+ACCUM_PROGRAM = """import torch
+
+w = torch.tensor([1.0, 2.0], requires_grad=True)
+for step in range(3):
+    loss = (w * w).sum()
+    loss.backward()
+
+v = torch.tensor([1.0, 2.0], requires_grad=True)
+for step in range(3):
+    v.grad = None
+    loss = (v * v).sum()
+    loss.backward()
+"""
+
+
+def _square_sum_call(index: int, line: int, leaf: str, before, after, ids: int) -> BackwardCall:
+    p = f"c{ids}_"
+    graph = GraphData(
+        nodes=(GraphNode(p + "r", ROOT, "Tensor", (), "float32", ("loss",)),
+               GraphNode(p + "sum", OP, "SumBackward0", (), "float32", ("loss",), line - 1),
+               GraphNode(p + "mul", OP, "MulBackward0", (2,), "float32", (), line - 1),
+               GraphNode(p + "acc", ACCUMULATE, "AccumulateGrad", (2,), "float32"),
+               GraphNode(p + "leaf", LEAF, "Tensor", (2,), "float32", (leaf,), 3)),
+        edges=(GraphEdge(p + "r", p + "sum"), GraphEdge(p + "sum", p + "mul"), GraphEdge(p + "mul", p + "acc", 0),
+               GraphEdge(p + "mul", p + "acc", 1), GraphEdge(p + "acc", p + "leaf")),
+        roots=(p + "r",),
+    )
+    ones = tv(1.0, 1.0)
+    half = tv(1.0, 2.0)
+    grad = tv(2.0, 4.0)
+    steps = (BackwardStep(0, p + "sum", "SumBackward0", (tv(1.0),), (ones,)),
+             BackwardStep(1, p + "mul", "MulBackward0", (ones,), (half, half)),
+             BackwardStep(2, p + "acc", "AccumulateGrad", (grad,), (), before, after))
+    return BackwardCall(index, line, "backward", graph, steps, leaves=(LeafGrad(leaf, p + "leaf", before, after),))
+
+
+def accumulation_result() -> RunResult:
+    """Three backward calls into w without zero_grad (2, 4, 6 × w), three into v with .grad = None."""
+    w_vals = [tv(2.0 * k, 4.0 * k) for k in (1, 2, 3)]
+    calls = []
+    before = None
+    for k in range(3):
+        calls.append(_square_sum_call(k, 6, "w", before, w_vals[k], k))
+        before = w_vals[k]
+    for k in range(3):
+        calls.append(_square_sum_call(3 + k, 12, "v", None, tv(2.0, 4.0), 3 + k))
+    w_hist = LeafHistory("w", (2,), tuple(GradEvent(BACKWARD, 6, w_vals[k], k) for k in range(3)))
+    v_events = []
+    for k in range(3):
+        v_events.append(GradEvent(SET_NONE, 10, None, None))
+        v_events.append(GradEvent(BACKWARD, 12, tv(2.0, 4.0), 3 + k))
+    v_hist = LeafHistory("v", (2,), tuple(v_events))
+    return RunResult(
+        variables=(TensorInfo("w", (2,), "float32", True, True, tv(1.0, 2.0), w_vals[-1], node_id="c2_leaf"),
+                   TensorInfo("v", (2,), "float32", True, True, tv(1.0, 2.0), tv(2.0, 4.0), node_id="c5_leaf")),
+        graph=calls[-1].graph,
+        backward_calls=tuple(calls),
+        grad_history=(w_hist, v_hist),
+    )
+
+
+def matrix_result() -> RunResult:
+    """A 3×4 parameter gradient (for the heatmap)."""
+    data = [[float(r * 4 + c - 5) for c in range(4)] for r in range(3)]
+    g = TensorValue((3, 4), "float32", data)
+    return RunResult(variables=(TensorInfo("lin.weight", (3, 4), "float32", True, True, g, g, is_param=True),))
+
+
+class FakeClient:
+    """The EngineClient API over canned results: ``respond(request) -> RunResult``.
+
+    ``while True`` programs run until cancelled or killed, like the real worker would.
+    """
+
+    def __init__(self, respond=None, ready_delay: float = 0.0, run_delay: float = 0.0):
+        self.respond = respond or (lambda request: dot_result())
+        self.ready_delay = ready_delay
+        self.run_delay = run_delay
+        self.requests: list[RunRequest] = []
+        self.starts = 0
+        self._cancel = threading.Event()
+        self._kill = threading.Event()
+        self.running = threading.Event()
+
+    def start(self) -> None:
+        self.starts += 1
+
+    def wait_ready(self, timeout: float) -> bool:
+        time.sleep(self.ready_delay)
+        return True
+
+    def run(self, request: RunRequest, on_progress=None) -> RunResult:
+        self.requests.append(request)
+        self._cancel.clear()
+        self._kill.clear()
+        self.running.set()
+        try:
+            deadline = time.monotonic() + self.run_delay
+            endless = "while True" in request.program
+            while endless or time.monotonic() < deadline:
+                if self._kill.is_set():
+                    return RunResult(error=ErrorInfo("WorkerCrashed", "the engine process stopped (killed)"))
+                if self._cancel.is_set():
+                    return RunResult(error=ErrorInfo("Cancelled", "stopped by the user", line=1))
+                if on_progress is not None:
+                    on_progress({"statements_done": 1, "line": 1})
+                time.sleep(0.01)
+            return self.respond(request)
+        finally:
+            self.running.clear()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def kill(self) -> None:
+        self._kill.set()
+
+    def close(self) -> None:
+        self._kill.set()

@@ -1,0 +1,131 @@
+"""Gradients panel and .grad history plot: values at a step, heatmap, climbing and resetting history."""
+
+import math
+
+import pytest
+from app_fixtures import accumulation_result, dot_result, matrix_result
+
+from gradviz.core.replay import Replay
+from gradviz.core.result import BACKWARD, SET_NONE, ZEROED, GradEvent, LeafHistory
+from gradviz.ui.grads import GradsPanel, HistoryPlot, history_points
+from app_fixtures import tv
+
+
+def test_history_points_place_calls_and_resets():
+    w, v = accumulation_result().grad_history
+    pw = history_points(w)
+    assert [p.x for p in pw] == [1.0, 2.0, 3.0]
+    assert [round(p.y, 4) for p in pw] == [round(math.sqrt(20) * k, 4) for k in (1, 2, 3)]
+    pv = history_points(v)
+    # v's resets happen after w's three calls: just before v's own calls 4, 5, 6.
+    assert [(p.x, p.kind) for p in pv] == [(3.5, SET_NONE), (4.0, BACKWARD), (4.5, SET_NONE), (5.0, BACKWARD),
+                                          (5.5, SET_NONE), (6.0, BACKWARD)]
+    assert [p.y for p in pv if p.kind == SET_NONE] == [0.0, 0.0, 0.0]
+
+
+def test_history_points_of_one_element():
+    w, _v = accumulation_result().grad_history
+    assert [p.y for p in history_points(w, element=1)] == [4.0, 8.0, 12.0]
+
+
+def test_trailing_zeroing_sits_after_the_last_call():
+    h = LeafHistory("p", (1,), (GradEvent(BACKWARD, 3, tv(1.0, shape=(1,)), 0), GradEvent(ZEROED, 4, tv(0.0, shape=(1,)))))
+    assert [p.x for p in history_points(h)] == [1.0, 1.5]
+
+
+@pytest.fixture
+def history(qtbot):
+    plot = HistoryPlot()
+    qtbot.addWidget(plot)
+    plot.resize(500, 300)
+    return plot
+
+
+def test_plot_climbs_without_zero_grad_and_resets_with_it(history):
+    history.set_histories(accumulation_result().grad_history)
+    xs, ys = history.curve_data("w")
+    assert xs == [1.0, 2.0, 3.0]
+    assert ys[0] < ys[1] < ys[2]
+    assert ys[2] == pytest.approx(3 * ys[0])
+    xs, ys = history.curve_data("v")
+    assert ys == pytest.approx([0.0, math.sqrt(20), 0.0, math.sqrt(20), 0.0, math.sqrt(20)])
+    assert sorted(history.markers) == [(3.5, SET_NONE), (4.5, SET_NONE), (5.5, SET_NONE)]
+    assert history.caption.text() == "6 backward calls · .grad reset 3×"
+
+
+def test_plot_elements_of_one_small_leaf(history):
+    history.set_histories(accumulation_result().grad_history)
+    history.set_leaf("w")
+    history.set_mode("elements")
+    assert set(history.curves) == {"w[0]", "w[1]"}
+    assert history.curve_data("w[0]")[1] == [2.0, 4.0, 6.0]
+    assert history.curve_data("w[1]")[1] == [4.0, 8.0, 12.0]
+    assert history.caption.text() == "3 backward calls · never reset: .grad accumulates"
+
+
+def test_empty_history_says_so(history):
+    history.set_histories(())
+    assert history.stack.currentWidget() is history.empty and history.curves == {}
+
+
+def test_dark_theme_redraws(history):
+    history.set_histories(accumulation_result().grad_history)
+    history.set_theme("dark")
+    assert set(history.curves) == {"w", "v"}
+
+
+@pytest.fixture
+def panel(qtbot):
+    panel = GradsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 400)
+    return panel
+
+
+def test_panel_lists_leaves_with_final_grad(panel):
+    panel.set_result(dot_result())
+    assert panel.leaf_names() == ["x"]
+    assert panel.grad_text("x") == "[0, 4, 8, 12]"
+    assert panel.selected_leaf() == "x"
+    assert "[0, 4, 8, 12]" in panel.numbers.text()
+
+
+def test_panel_follows_the_animation(panel):
+    result = dot_result()
+    panel.set_result(result)
+    replay = Replay(result.backward_calls[0])
+    names = {"n4": "x", "n3": "x"}
+    panel.set_frame(replay.frame(0), names)
+    assert panel.grad_text("x") == "None"
+    assert panel.numbers.text().startswith("None")
+    panel.set_frame(replay.frame(2), names)
+    assert panel.grad_text("x") == "None"
+    panel.set_frame(replay.frame(3), names)
+    assert panel.grad_text("x") == "[0, 4, 8, 12]"
+    assert panel.table.topLevelItem(0).font(0).bold()  # AccumulateGrad of x is lit
+
+
+def test_matrix_grad_is_a_heatmap(panel):
+    panel.set_result(matrix_result())
+    assert panel.is_heatmap_shown()
+    image = panel.image.image
+    assert image.shape == (3, 4)
+    assert image[0, 0] == -5.0 and image[2, 3] == 6.0
+    assert panel.image.levels is not None and tuple(panel.image.levels) == (-6.0, 6.0)
+
+
+def test_no_result_clears(panel):
+    panel.set_result(dot_result())
+    panel.set_result(None)
+    assert panel.leaf_names() == [] and panel.detail.currentWidget() is panel.empty
+
+
+def test_small_matrix_heatmap_writes_values_in_cells(panel):
+    panel.set_result(matrix_result())
+    texts = sorted(label.toPlainText() for label in panel._cell_labels)
+    assert len(texts) == 12 and "-5" in texts and "6" in texts
+
+
+def test_short_vector_is_numbers_not_heatmap(panel):
+    panel.set_result(dot_result())
+    assert not panel.is_heatmap_shown()

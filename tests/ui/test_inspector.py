@@ -1,0 +1,106 @@
+"""The inspector: op, shape, saved tensors (greyed when freed), gradients at the current step, rule."""
+
+import pytest
+from app_fixtures import dot_result
+
+from gradviz.core.replay import Replay
+from gradviz.ui.inspector import Inspector
+
+
+@pytest.fixture
+def inspector(qtbot):
+    widget = Inspector()
+    qtbot.addWidget(widget)
+    result = dot_result()
+    call = result.backward_calls[0]
+    widget.set_graph(call.graph, call)
+    return widget, Replay(call)
+
+
+def test_empty_states(qtbot):
+    widget = Inspector()
+    qtbot.addWidget(widget)
+    assert "Run a program" in widget.text()
+    widget.set_graph(dot_result().graph)
+    assert "Click a node" in widget.text()
+
+
+def test_op_node_before_during_and_after_its_step(inspector):
+    widget, replay = inspector
+    widget.show_node("n2")
+    widget.set_frame(replay.frame(1))
+    text = widget.text()
+    assert text.startswith("DotBackward0")
+    assert "Not run yet: the engine runs it at step 2." in text
+    assert "y = Σᵢ aᵢ · bᵢ" in text and "∂L/∂a = g · b" in text  # the rule
+    widget.set_frame(replay.frame(2))
+    text = widget.text()
+    assert "running now" in text
+    assert "gradient in (∂L/∂output)\n2" in text
+    assert "→ x.grad [input 0]: [0, 2, 4, 6]" in text and "→ x.grad [input 1]: [0, 2, 4, 6]" in text
+
+
+def test_saved_tensors_are_greyed_once_freed(inspector):
+    widget, replay = inspector
+    widget.show_node("n2")
+    widget.set_frame(replay.frame(2))
+    assert "(freed)" not in widget.text()
+    assert "self" in widget.text() and "[0, 1, 2, 3]" in widget.text()
+    widget.set_frame(replay.frame(3))  # the last frame carries the freed tensors
+    text = widget.text()
+    assert text.count("(freed)") == 2
+    assert "retain_graph=True" in text
+    assert "faded" in widget.browser.toHtml() or "#aeb6bf" in widget.browser.toHtml()
+
+
+def test_accumulate_grad_shows_before_plus_incoming(inspector):
+    widget, replay = inspector
+    widget.show_node("n3")
+    widget.set_frame(replay.frame(3))
+    text = widget.text()
+    assert "fan-in: 2 gradients arrive and are summed" in text
+    assert "[0, 2, 4, 6] + [0, 2, 4, 6]" in text
+    assert "None\n+ [0, 4, 8, 12]\n= [0, 4, 8, 12]" in text
+    assert "x.grad ← x.grad + g" in text
+
+
+def test_leaf_shows_grad_at_the_step(inspector):
+    widget, replay = inspector
+    widget.show_node("n4")
+    widget.set_frame(replay.frame(1))
+    assert ".grad now\nNone" in widget.text()
+    widget.set_frame(replay.frame(3))
+    assert ".grad now\n[0, 4, 8, 12]" in widget.text()
+    assert "shape\t(4)" in widget.text() or "(4)" in widget.text()
+
+
+def test_mul_node_shows_shape_dtype_line_and_attrs(inspector):
+    widget, replay = inspector
+    widget.show_node("n1")
+    widget.set_frame(replay.frame(3))
+    text = widget.text()
+    assert "MulBackward0" in text and "float32" in text and "line 4" in text and "scalar" in text
+    assert "other" in text  # a non-tensor saved value
+
+
+def test_line_link_emits(inspector, qtbot):
+    widget, _replay = inspector
+    widget.show_node("n1")
+    from PySide6.QtCore import QUrl
+
+    with qtbot.waitSignal(widget.line_clicked) as blocker:
+        widget.browser.anchorClicked.emit(QUrl("line:4"))
+    assert blocker.args == [4]
+
+
+def test_unknown_node_is_ignored(inspector):
+    widget, _replay = inspector
+    widget.show_node("nope")
+    assert widget.node_id is None
+
+
+def test_dark_theme(inspector):
+    widget, _replay = inspector
+    widget.show_node("n2")
+    widget.set_theme("dark")
+    assert "#d7dae0" in widget.browser.document().defaultStyleSheet()

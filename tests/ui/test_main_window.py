@@ -1,0 +1,362 @@
+"""The real main window driven offscreen on a fake engine: run, graph, animation, grads, files."""
+
+import json
+
+import pytest
+from app_fixtures import (
+    ACCUM_PROGRAM, DOT_PROGRAM, FakeClient, accumulation_result, dot_result, partial_dot_result,
+)
+from app_window import dialog_log, make_window, run_and_wait, type_text  # noqa: F401 (fixture)
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QKeySequence
+
+from gradviz.core.result import ErrorInfo, RunResult
+from gradviz.core.session import Session, load_session, save_session
+from gradviz.ui import dialogs
+from gradviz.ui.main_window import DEFAULT_PROGRAM, top_level_statements
+
+
+def labels_on_canvas(window) -> list[str]:
+    """The node labels the canvas shows."""
+    view = window.view
+    graph = getattr(view, "graph", None)
+    return [n.label for n in graph.nodes] if graph is not None else []
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, dialog_log):
+    w, _client = make_window(qtbot, tmp_path)
+    return w
+
+
+def test_starts_on_the_two_x_squared_example(window):
+    assert window.editor.toPlainText() == DEFAULT_PROGRAM
+    assert "torch.dot(x, x)" in window.editor.toPlainText()
+    assert window.notes_title.text() == "The gradient of 2xᵀx"
+    assert not window.dirty
+    assert window.windowTitle().startswith("The gradient of 2xᵀx")
+
+
+def test_run_draws_the_graph_and_fills_every_panel(qtbot, window):
+    result = run_and_wait(qtbot, window)
+    assert result.ok
+    assert labels_on_canvas(window) == ["y", "MulBackward0", "DotBackward0", "AccumulateGrad", "x"]
+    assert window.graph_choices()[0] == ("backward at line 5", "call:0")
+    assert ("var:y" in [d for _l, d in window.graph_choices()]) and ("var:x" in [d for _l, d in window.graph_choices()])
+    assert window.output.toPlainText() == "tensor([ 0.,  4.,  8., 12.])\n"
+    assert window.grads.grad_text("x") == "[0, 4, 8, 12]"
+    assert window.player.step == 3 and window.inspector.node_id == "n3"
+    assert window.graph_title.text() == "Backward pass"
+    assert "5 nodes" in window.run_label.text() and "1 backward call" in window.run_label.text()
+    assert window.editor.error_line is None and window.message_bar.isHidden()
+
+
+def test_stepping_the_animation_lights_nodes_and_grad_follows(qtbot, window):
+    run_and_wait(qtbot, window)
+    window.actions["first"].trigger()
+    assert window.view.frame.current is None and window.grads.grad_text("x") == "None"
+    window.actions["step_forward"].trigger()
+    assert window.view.frame.current == "n1"
+    assert window.inspector.text().startswith("MulBackward0")
+    window.actions["step_forward"].trigger()
+    assert window.view.frame.current == "n2"
+    assert "→ x.grad [input 0]: [0, 2, 4, 6]" in window.inspector.text()
+    assert window.grads.grad_text("x") == "None"
+    window.actions["step_forward"].trigger()
+    assert window.view.frame.current == "n3"
+    assert window.grads.grad_text("x") == "[0, 4, 8, 12]"
+    window.actions["step_back"].trigger()
+    assert window.view.frame.current == "n2" and window.grads.grad_text("x") == "None"
+
+
+def test_play_animates_to_the_end(qtbot, window):
+    run_and_wait(qtbot, window)
+    window.player.set_speed(4.0)
+    window.actions["first"].trigger()
+    with qtbot.waitSignal(window.player.playing_changed, timeout=5000, check_params_cb=lambda p: not p):
+        window.actions["play"].trigger()
+    assert window.view.frame.current == "n3" and window.player.step == 3
+
+
+def test_clicked_node_is_inspected_and_stays_while_stepping(qtbot, window):
+    run_and_wait(qtbot, window)
+    window.view.node_clicked.emit("n2")
+    assert window.inspector.node_id == "n2" and window.view.selected == "n2"
+    window.actions["first"].trigger()
+    assert window.inspector.node_id == "n2" and "Not run yet" in window.inspector.text()
+
+
+def test_choosing_a_variable_shows_its_graph(qtbot, window):
+    run_and_wait(qtbot, window)
+    window.choose_graph("var:x")
+    assert labels_on_canvas(window) == ["x"]
+    assert window.graph_title.text() == "Graph of x"
+    window.choose_graph("call:0")
+    assert len(labels_on_canvas(window)) == 5
+
+
+def test_step_runs_one_statement_at_a_time(qtbot, tmp_path, dialog_log):
+    client = FakeClient(respond=lambda r: partial_dot_result(r.stop_after_line or 99))
+    window, _ = make_window(qtbot, tmp_path, client)
+    stops = []
+    for _ in range(5):
+        run_and_wait(qtbot, window, "step")
+        stops.append(client.requests[-1].stop_after_line)
+        if stops[-1] == 3:
+            assert window.editor.step_line == 3 and window.editor._ran_lines == {1}
+            assert window.graph_choices() == [("x  (leaf, 4)", "var:x")]
+    assert stops == [1, 3, 4, 5, 7]
+    assert window.editor.step_line == 7
+    assert window.player.calls  # the backward call ran by now
+    run_and_wait(qtbot, window, "step")  # past the end: starts over
+    assert client.requests[-1].stop_after_line == 1
+    run_and_wait(qtbot, window, "run")
+    assert client.requests[-1].stop_after_line is None and window.editor.step_line is None
+
+
+def test_run_to_cursor_stops_at_the_cursor_statement(qtbot, tmp_path, dialog_log):
+    client = FakeClient(respond=lambda r: partial_dot_result(r.stop_after_line or 99))
+    window, _ = make_window(qtbot, tmp_path, client)
+    window.editor.go_to_line(4)
+    run_and_wait(qtbot, window, "run_to_cursor")
+    assert client.requests[-1].stop_after_line == 4
+    assert window.editor.step_line == 4
+
+
+def test_failed_line_is_marked_with_message_and_hint(qtbot, tmp_path, dialog_log):
+    error = ErrorInfo("RuntimeError", "grad can be implicitly created only for scalar outputs", 5,
+                      "y has 4 elements: call y.sum().backward() or pass gradient=torch.ones_like(y)")
+    client = FakeClient(respond=lambda r: RunResult(stdout="before\n", error=error))
+    window, _ = make_window(qtbot, tmp_path, client)
+    text = window.editor.toPlainText()
+    run_and_wait(qtbot, window)
+    assert window.editor.error_line == 5
+    assert window.message_bar.kind == "error"
+    assert window.message_bar.title == "Line 5: grad can be implicitly created only for scalar outputs"
+    assert window.message_bar.hint.startswith("Hint: y has 4 elements")
+    assert "line 5: RuntimeError" in window.output.toPlainText() and "Hint:" in window.output.toPlainText()
+    assert window.editor.toPlainText() == text  # a run never replaces the text
+    assert window.graph_title.text() == "No autograd graph"
+
+
+def test_zero_grad_lesson_history_plot(qtbot, tmp_path, dialog_log):
+    client = FakeClient(respond=lambda r: accumulation_result())
+    window, _ = make_window(qtbot, tmp_path, client)
+    type_text(window, ACCUM_PROGRAM)
+    run_and_wait(qtbot, window)
+    xs, ys = window.history.curve_data("w")
+    assert xs == [1.0, 2.0, 3.0] and ys == pytest.approx([20 ** 0.5 * k for k in (1, 2, 3)])
+    xs, ys = window.history.curve_data("v")
+    assert ys == pytest.approx([0.0, 20 ** 0.5] * 3)
+    assert len(window.history.markers) == 3
+    # The timeline picks a call; its graph and the grads follow.
+    window.player.select_call(1)
+    assert window.graph_combo.currentData() == "call:1"
+    assert window.grads.grad_text("w") == "[4, 8]"
+    assert window.history._current_call == 1
+
+
+def test_save_and_reopen_a_session(qtbot, tmp_path, dialog_log):
+    window, _ = make_window(qtbot, tmp_path)
+    run_and_wait(qtbot, window)
+    type_text(window, "import torch\nz = torch.ones(3, requires_grad=True)\n")
+    window.notes_title.setText("My lesson")
+    window.notes_text.setPlainText("Look at z.")
+    window.editor.undo()
+    assert window.editor.toPlainText() == DEFAULT_PROGRAM  # typing is undoable
+    window.editor.redo()
+    assert window.dirty
+    target = tmp_path / "lesson.gradviz"
+    dialog_log.save_answer = str(target)
+    window.actions["save"].trigger()
+    assert dialog_log.named("save_file") and not window.dirty
+    saved = load_session(target)
+    assert saved.program.startswith("import torch\nz = torch.ones(3")
+    assert saved.title == "My lesson" and saved.notes == "Look at z."
+    assert window.windowTitle().startswith("lesson.gradviz")
+    window.new_session()
+    assert window.editor.toPlainText() == "import torch\n\n"
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        assert window.open_path(str(target))
+    assert window.editor.toPlainText() == saved.program and window.notes_text.toPlainText() == "Look at z."
+    assert window.path == str(target.resolve())
+    assert window.settings.recent_files()[0] == str(target.resolve())
+    assert window.recent_menu.actions()[0].text() == "lesson.gradviz"
+
+
+def test_opening_a_malformed_file_shows_the_error_and_changes_nothing(qtbot, window, tmp_path, dialog_log):
+    bad = tmp_path / "broken.gradviz"
+    bad.write_text('{"format": "gradviz-session", "version": 2, "program": 5}', encoding="utf-8")
+    before = window.editor.toPlainText()
+    assert not window.open_path(str(bad))
+    (title, text), = [c[1:] for c in dialog_log.named("show_error")]
+    assert title == "Cannot open file" and text.startswith("broken.gradviz: ") and "program" in text
+    assert window.editor.toPlainText() == before and window.path is None
+    bad.write_bytes(b"\xff\xfe not json")
+    assert not window.open_path(str(bad))
+    assert "UTF-8" in dialog_log.named("show_error")[-1][2]
+
+
+def test_open_a_python_script_never_overwrites_it(qtbot, window, tmp_path, dialog_log):
+    script = tmp_path / "demo.py"
+    script.write_text("import torch\na = torch.ones(2)\n", encoding="utf-8")
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.open_path(str(script))
+    assert window.editor.toPlainText() == "import torch\na = torch.ones(2)\n"
+    assert window.path is None and window.notes_title.text() == "demo"
+    dialog_log.save_answer = None
+    assert not window.save()  # asks where to save the session instead
+    assert dialog_log.named("save_file")[-1][1] == "demo.gradviz"
+    assert script.read_text(encoding="utf-8") == "import torch\na = torch.ones(2)\n"
+
+
+def test_unsaved_changes_prompt(qtbot, window, tmp_path, dialog_log):
+    type_text(window, "edited")
+    dialog_log.unsaved_answer = dialogs.CANCEL
+    window.new_session()
+    assert window.editor.toPlainText() == "edited" and dialog_log.named("ask_unsaved")
+    dialog_log.unsaved_answer = dialogs.SAVE
+    dialog_log.save_answer = str(tmp_path / "kept.gradviz")
+    window.new_session()
+    assert load_session(tmp_path / "kept.gradviz").program == "edited"
+    assert window.editor.toPlainText() == "import torch\n\n"
+
+
+def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path, dialog_log):
+    window, _ = make_window(qtbot, tmp_path)
+    assert not window.autosave()  # nothing unsaved
+    type_text(window, "import torch\nprecious = 1\n")
+    assert window.autosave()
+    recovery = window.settings.recovery_path
+    assert load_session(recovery).program == "import torch\nprecious = 1\n"
+    # Simulate a crash: a second window on the same settings finds the file and offers it.
+    dialog_log.recover_answer = True
+    second, _ = make_window(qtbot, tmp_path)
+    assert second.offer_recovery()
+    assert dialog_log.named("ask_recover")
+    assert second.editor.toPlainText() == "import torch\nprecious = 1\n" and second.dirty
+    dialog_log.recover_answer = False
+    third, _ = make_window(qtbot, tmp_path)
+    assert not third.offer_recovery() and not recovery.exists()
+
+
+def test_drop_a_session_file_opens_it(qtbot, window, tmp_path, dialog_log):
+    path = tmp_path / "dropped.gradviz"
+    save_session(Session(program="import torch\nd = 1\n", title="Dropped"), path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.session_loaded, timeout=3000):
+        window.dropEvent(event)
+    assert window.editor.toPlainText() == "import torch\nd = 1\n"
+    other = QMimeData()
+    other.setUrls([QUrl.fromLocalFile(str(tmp_path / "x.txt"))])
+    assert window._dropped_path(QDropEvent(QPointF(1, 1), Qt.DropAction.CopyAction, other, Qt.MouseButton.LeftButton,
+                                           Qt.KeyboardModifier.NoModifier)) is None
+
+
+def test_examples_menu_opens_lessons_with_notes(qtbot, window, dialog_log):
+    actions = [a for a in window.examples_menu.actions() if a.objectName().startswith("example:")]
+    assert len(actions) >= 8
+    accumulate = next(a for a in actions if "04-" in a.objectName())
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        accumulate.trigger()
+    assert window.notes_title.text() == accumulate.text()
+    assert "zero_grad" in window.notes_text.toPlainText()
+    assert window.path is None and not window.dirty  # the shipped file is never the save target
+
+
+def test_worker_killed_mid_run_is_reported_and_the_next_run_works(qtbot, tmp_path, dialog_log):
+    window, client = make_window(qtbot, tmp_path)
+    run_and_wait(qtbot, window)
+    type_text(window, "while True:\n    pass\n")
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.actions["run"].trigger()
+        assert client.running.wait(3)
+        assert window.actions["cancel"].isEnabled()
+        window.actions["restart_engine"].trigger()
+    assert window.message_bar.kind == "warning"
+    assert "engine stopped while running" in window.message_bar.title
+    qtbot.waitUntil(lambda: window.runner.is_ready, timeout=3000)
+    assert window.engine_label.text() == "● Engine ready"
+    type_text(window, DOT_PROGRAM)
+    result = run_and_wait(qtbot, window)
+    assert result.ok and window.grads.grad_text("x") == "[0, 4, 8, 12]"
+
+
+def test_cancel_stops_a_long_run(qtbot, tmp_path, dialog_log):
+    window, client = make_window(qtbot, tmp_path)
+    type_text(window, "while True:\n    pass\n")
+    with qtbot.waitSignal(window.result_shown, timeout=5000) as blocker:
+        window.actions["run"].trigger()
+        assert client.running.wait(3)
+        qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=3000)
+        window.actions["cancel"].trigger()
+    assert blocker.args[0].error.type == "Cancelled"
+    assert window.message_bar.kind == "info" and window.progress.isHidden()
+    qtbot.waitUntil(lambda: not window.actions["cancel"].isEnabled(), timeout=3000)
+
+
+def test_every_toolbar_action_has_a_shortcut_in_its_tooltip(window):
+    for action in window.toolbar.actions():
+        if action.isSeparator() or not action.objectName() or action.objectName() not in window.actions:
+            continue
+        seq = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        assert seq, action.objectName()
+        assert seq in action.toolTip(), action.objectName()
+    for name in ("first", "step_back", "play", "step_forward", "last"):
+        assert window.actions[name].shortcut().toString()
+    assert window.actions["run"].shortcut().toString() == "Ctrl+Return"
+
+
+def test_dark_theme_and_presentation_mode_are_applied_and_remembered(qtbot, tmp_path, dialog_log):
+    window, _ = make_window(qtbot, tmp_path)
+    base = window.editor.font().pointSizeF()
+    window.actions["dark"].trigger()
+    assert window.theme == "dark" and window.settings.theme == "dark"
+    assert "#16181d" in window.window().styleSheet() or "#16181d" in qtbot_app_stylesheet()
+    window.actions["presentation"].trigger()
+    assert window.editor.font().pointSizeF() > base * 1.4
+    window.close()
+    again, _ = make_window(qtbot, tmp_path)
+    assert again.theme == "dark" and again.presentation and again.actions["dark"].isChecked()
+    again.actions["dark"].trigger()
+    again.actions["presentation"].trigger()
+    assert again.theme == "light" and not again.presentation
+
+
+def qtbot_app_stylesheet() -> str:
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance().styleSheet()
+
+
+def test_window_layout_is_remembered(qtbot, tmp_path, dialog_log):
+    window, _ = make_window(qtbot, tmp_path)
+    window.resize(1100, 700)
+    window.docks["historyDock"].hide()
+    window.close()
+    again, _ = make_window(qtbot, tmp_path)
+    # (offscreen screens are small: restoreGeometry clamps the width, not the height)
+    assert again.size().height() == 700 and again.docks["historyDock"].isHidden()
+
+
+def test_top_level_statements():
+    assert top_level_statements(DOT_PROGRAM) == [(1, 1), (3, 3), (4, 4), (5, 5), (7, 7)]
+    assert top_level_statements("for i in range(2):\n    a = i\nb = 1\n") == [(1, 2), (3, 3)]
+    assert top_level_statements("def f(:\n") is None
+
+
+def test_session_round_trip_keeps_view_choices(qtbot, window, tmp_path, dialog_log):
+    run_and_wait(qtbot, window)
+    window.choose_graph("var:x")
+    window.player.seek(1)
+    session = window.current_session()
+    assert session.view.selected_variable == "x" and session.view.step == 1 and session.view.backward_call == 0
+    path = tmp_path / "v.gradviz"
+    save_session(session, path)
+    assert json.loads(path.read_text())["view"]["selected_variable"] == "x"
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.open_path(str(path))
+    assert window.graph_combo.currentData() == "var:x" and window.player.step == 1
