@@ -1,0 +1,130 @@
+"""Canvas benchmark: scene build and one animation step's repaint on a ~5,000-node graph.
+
+Run from the repository root::
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_canvas.py [--nodes 5000] [--repeat 5]
+
+Prints medians (ms): measuring the node texts, building the items, the layout (for reference),
+and one animation step (``show_frame`` of frame k+1 after frame k, then the event loop paints
+what changed) at 1:1 zoom and at fit-all zoom, plus a full viewport repaint at both zooms and
+an export of the whole graph to PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=40, help="animation steps timed per zoom")
+    parser.add_argument("--size", default="1280x800", help="viewport size WxH")
+    args = parser.parse_args(argv)
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from gradviz.core.replay import Replay
+    from gradviz.ui.canvas import GraphView
+    from gradviz.ui.canvas.scene import compute_layout, node_sizes
+    from gradviz.ui import export
+    from tests.ui.canvas_data import big_call
+
+    call = big_call(args.nodes)
+    graph = call.graph
+    w, h = (int(v) for v in args.size.split("x"))
+    view = GraphView()
+    view.resize(w, h)
+    view.show()
+    app.processEvents()
+    scene = view.scene()
+
+    def ms(t0: float) -> float:
+        return (time.perf_counter() - t0) * 1000
+
+    measure, build, layout_ms = [], [], []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        shapes = scene.measure(graph)
+        measure.append(ms(t0))
+        t0 = time.perf_counter()
+        layout = compute_layout(graph, node_sizes(shapes), "top")
+        layout_ms.append(ms(t0))
+        t0 = time.perf_counter()
+        scene.build(graph, layout, shapes)
+        build.append(ms(t0))
+    view.show_graph(graph, layout)
+    app.processEvents()
+
+    replay = Replay(call)
+    total = len(replay) - 1
+    first = max(1, total // 2 - args.steps // 2)
+    ks = list(range(first, min(total, first + args.steps)))
+    frames = {k: replay.frame(k) for k in ks + [ks[-1] + 1]}
+    t0 = time.perf_counter()
+    for k in ks:
+        replay.frame(k)
+    frame_ms = ms(t0) / len(ks)
+
+    def step_times(center_on_current: bool) -> list[float]:
+        out = []
+        view.show_frame(frames[ks[0]], call)
+        app.processEvents()
+        for k in ks:
+            if center_on_current:
+                view.center_on_node(frames[k + 1].current)
+                app.processEvents()
+            t0 = time.perf_counter()
+            view.show_frame(frames[k + 1], call)
+            app.processEvents()
+            out.append(ms(t0))
+        return out
+
+    def full_repaint(n: int = 5) -> list[float]:
+        out = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            view.viewport().repaint()
+            out.append(ms(t0))
+        return out
+
+    results = {}
+    view.reset_zoom()
+    app.processEvents()
+    results["step @1:1"] = step_times(True)
+    results["full repaint @1:1"] = full_repaint()
+    view.fit_all()
+    app.processEvents()
+    results["step @fit-all"] = step_times(False)
+    results["full repaint @fit-all"] = full_repaint()
+    scale_fit = view.scale_factor()
+    t0 = time.perf_counter()
+    png = export.png_bytes(scene, scale=1.0)
+    export_ms = ms(t0)
+
+    print(f"graph: {len(graph.nodes)} nodes, {len(graph.edges)} edges, {total} steps; "
+          f"viewport {w}x{h}, fit-all scale {scale_fit:.3f}")
+    print(f"{'what':28s} {'median ms':>10s} {'max ms':>8s}")
+    rows = [("measure node texts", measure), ("build items", build),
+            ("measure + build", [a + b for a, b in zip(measure, build)]),
+            ("layout (reference)", layout_ms)]
+    rows += list(results.items())
+    for name, values in rows:
+        print(f"{name:28s} {statistics.median(values):10.1f} {max(values):8.1f}")
+    print(f"{'Replay.frame(k)':28s} {frame_ms:10.2f}")
+    print(f"{'export PNG 1x':28s} {export_ms:10.1f}   ({len(png) / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

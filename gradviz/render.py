@@ -1,0 +1,234 @@
+"""`gradviz render`: run a session or script headless and export its graph as PNG, SVG, GIF or APNG.
+
+The program runs in the engine worker (the same call the app makes), the graph is laid out and
+drawn by the canvas scene offscreen, and the image comes from ``gradviz.ui.export``. By default
+the picture is the last backward call after it finished; ``--step`` shows an animation step; a
+GIF or APNG holds the whole pass (the start, then one frame per step). Same input, same bytes.
+
+Exit codes: 0 written; 1 the program failed (the message on stderr; the graph up to the error is
+still written when there is one); 2 unusable arguments or files (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+FORMATS = {".png": "png", ".svg": "svg", ".gif": "gif", ".apng": "apng"}
+MAX_SCALE = 8.0
+
+
+class RenderError(Exception):
+    """An unusable argument or file: exit code 2, ``str(error)`` is the one-line message."""
+
+
+def add_render_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gradviz render`` to ``parser``."""
+    parser.add_argument("path", help="a .gradviz session or a .py script")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="the file to write: .png, .svg, .gif or .apng (the extension picks the format)")
+    parser.add_argument("--call", type=int, default=None, metavar="K",
+                        help="which backward call to show, 1 = the first (default: the last)")
+    parser.add_argument("--step", type=int, default=None, metavar="N",
+                        help="show the animation after N steps, 0 = before the first (default: the end); "
+                             "PNG and SVG only")
+    parser.add_argument("--scale", type=float, default=1.0, metavar="S",
+                        help=f"pixels per canvas unit for PNG, GIF and APNG, up to {MAX_SCALE:g} (default 1)")
+    parser.add_argument("--theme", choices=("light", "dark"), default=None,
+                        help="colour theme (default: the session's, else light)")
+    parser.add_argument("--root-at", choices=("top", "bottom"), default=None,
+                        help="where the root goes (default: the session's, else top)")
+    parser.add_argument("--font-scale", type=float, default=None, metavar="F",
+                        help="larger fonts, e.g. 1.5 for slides (default: 1, or the session's presentation size)")
+    parser.add_argument("--transparent", action="store_true", help="no background (PNG, SVG and APNG)")
+    parser.add_argument("--caption", action="store_true",
+                        help="draw the lesson title, the backward statement and the step above the graph")
+
+
+def _fail(message: str) -> int:
+    print(f"gradviz render: {message}", file=sys.stderr)
+    return 2
+
+
+def _check_args(args: argparse.Namespace) -> str:
+    fmt = FORMATS.get(Path(args.output).suffix.lower())
+    if fmt is None:
+        raise RenderError(f"cannot tell the format of {args.output!r}: use .png, .svg, .gif or .apng")
+    if not (0 < args.scale <= MAX_SCALE):
+        raise RenderError(f"--scale must be above 0 and at most {MAX_SCALE:g}, not {args.scale:g}")
+    if args.font_scale is not None and not (0.5 <= args.font_scale <= 4):
+        raise RenderError(f"--font-scale must be between 0.5 and 4, not {args.font_scale:g}")
+    if args.call is not None and args.call < 1:
+        raise RenderError(f"--call counts from 1 (the first backward call), not {args.call}")
+    if args.step is not None:
+        if args.step < 0:
+            raise RenderError(f"--step must be 0 or more, not {args.step}")
+        if fmt in ("gif", "apng"):
+            raise RenderError("--step picks one picture; a GIF or APNG always holds the whole pass")
+    if args.transparent and fmt == "gif":
+        raise RenderError("--transparent needs PNG, SVG or APNG (GIF has no alpha channel)")
+    out_dir = Path(args.output).resolve().parent
+    if not out_dir.is_dir():
+        raise RenderError(f"the folder {str(out_dir)!r} does not exist")
+    return fmt
+
+
+def default_runner(session):
+    """Run a session's program in the engine worker process (imports no torch here)."""
+    from gradviz.core.request import RunRequest
+    from gradviz.engine.client import EngineClient
+
+    client = EngineClient()
+    client.start()  # torch loads in the worker while this process sets up Qt
+    try:
+        _ensure_app()
+        return client.run(RunRequest(session.program, seed=session.seed))
+    finally:
+        client.close()
+
+
+def _ensure_app():
+    """The QApplication, created offscreen when there is none (render never needs a display)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        app = QApplication(["gradviz-render"])
+    return app
+
+
+def _program_error(result) -> str | None:
+    error = result.error
+    if error is None:
+        return None
+    where = f"line {error.line}: " if error.line else ""
+    text = f"the program failed: {where}{error.type}: {error.message}"
+    if error.hint:
+        text += f" (hint: {error.hint})"
+    return " ".join(text.split())
+
+
+def _statement(session, line: int | None) -> str:
+    if not line:
+        return ""
+    lines = session.program.splitlines()
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
+def _variable_graph(result):
+    """The graph of the last tensor variable with a grad_fn (a program without backward)."""
+    for info in reversed(result.variables):
+        if info.grad_fn is not None and info.node_id is not None and info.node_id in result.graph.by_id:
+            return result.graph.reachable(info.node_id)
+    return None
+
+
+def run_render(args: argparse.Namespace, runner: Callable | None = None) -> int:
+    """Carry out ``gradviz render`` for parsed ``args``; returns the exit code.
+
+    ``runner(session) -> RunResult`` runs the program (default: the engine worker).
+    """
+    try:
+        fmt = _check_args(args)
+    except RenderError as exc:
+        return _fail(str(exc))
+    from gradviz.core.session import SessionError, load_path
+
+    try:
+        session = load_path(args.path)
+    except SessionError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot read {args.path!r}: {exc.strerror or exc}")
+    result = (runner or default_runner)(session)
+    failure = _program_error(result)
+    try:
+        data = render_result(result, session, args, fmt)
+    except RenderError as exc:
+        if failure:
+            print(f"gradviz render: {failure}", file=sys.stderr)
+            return 1
+        return _fail(str(exc))
+    try:
+        Path(args.output).write_bytes(data)
+    except OSError as exc:
+        return _fail(f"cannot write {args.output!r}: {exc.strerror or exc}")
+    if failure:
+        print(f"gradviz render: {failure}; wrote {args.output} with the graph as it stood", file=sys.stderr)
+        return 1
+    return 0
+
+
+def render_result(result, session, args: argparse.Namespace, fmt: str) -> bytes:
+    """The bytes of the requested picture of ``result``; RenderError when there is nothing to draw."""
+    _ensure_app()
+    from gradviz.core.replay import Replay
+    from gradviz.ui import export
+    from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_sizes
+    from gradviz.ui.theme import Theme
+
+    view = session.view
+    theme = args.theme or (view.theme if view.theme in ("light", "dark") else "light")
+    font_scale = args.font_scale if args.font_scale is not None else (1.4 if view.presentation else 1.0)
+    root_at = args.root_at or (view.root_at if view.root_at in ("top", "bottom") else "top")
+    calls = result.backward_calls
+    call = None
+    if args.call is not None:
+        if args.call > len(calls):
+            raise RenderError(f"--call {args.call}: the program made {len(calls)} backward call(s)")
+        call = calls[args.call - 1]
+    elif calls:
+        call = calls[-1]
+    if call is not None:
+        graph = call.graph
+    else:
+        if fmt in ("gif", "apng"):
+            raise RenderError("the program made no backward call: there is no pass to animate")
+        graph = _variable_graph(result)
+        if graph is None:
+            raise RenderError("the program built no autograd graph to draw")
+    scene = GraphScene(Theme(theme, font_scale))
+    shapes = scene.measure(graph)
+    scene.build(graph, compute_layout(graph, node_sizes(shapes), root_at), shapes)
+    base_caption = None
+    if args.caption:
+        base_caption = export.Caption(session.title, _statement(session, call.line if call else None))
+    if fmt in ("gif", "apng"):
+        if fmt == "gif":
+            return export.gif_bytes(scene, call, args.scale, base_caption)
+        return export.apng_bytes(scene, call, args.scale, args.transparent, base_caption)
+    caption = base_caption
+    if call is not None:
+        replay = Replay(call)
+        total = len(replay) - 1
+        step = total if args.step is None else args.step
+        if step > total:
+            raise RenderError(f"--step {step}: that backward call has {total} steps (0 to {total})")
+        scene.apply_frame(replay.frame(step), call)
+        if caption is not None:
+            caption = export.step_caption(call, step, caption)
+    elif args.step is not None:
+        raise RenderError("--step needs a backward call; the program made none")
+    if fmt == "svg":
+        return export.svg_bytes(scene, caption, args.transparent)
+    return export.png_bytes(scene, args.scale, args.transparent, caption)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gradviz.render`` (the lead's ``gradviz render`` calls the same functions)."""
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str):
+            self.exit(2, f"gradviz render: {message}\n")
+
+    parser = Parser(prog="gradviz render", description="Render the autograd graph of a session or script.")
+    add_render_arguments(parser)
+    return run_render(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

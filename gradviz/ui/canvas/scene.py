@@ -1,0 +1,649 @@
+"""GraphScene: builds the items of a graph from its layout and shows animation frames by diffing them."""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
+from PySide6.QtWidgets import QGraphicsScene, QToolTip
+
+from gradviz.core.layout import Layout, layered_layout
+from gradviz.core.replay import EdgeKey, Frame, edge_key
+from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT, BackwardCall, GraphData, GraphNode
+from gradviz.ui.canvas.fmt import add_values, fmt_shape, fmt_value, split_op
+from gradviz.ui.canvas.items import (
+    CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, EDGE_IDLE, IDLE, LABEL_ACTIVE, LABEL_GRAD, LABEL_INDEX,
+    LABEL_QUIET, BadgeItem, BadgeRow, BannerItem, EdgeItem, LabelItem, Look, NodeItem, NodeShape,
+    OverviewItem, curve_through, measure_node,
+)
+from gradviz.ui.theme import Theme
+
+#: Room left around the graph in the scene rect, for badges and the error banner.
+SCENE_MARGIN = 60.0
+PORT_SPACING = 14.0
+PARALLEL_BULGE = 40.0
+ARROW_LEN = 8.0
+ARROW_HALF = 4.5
+
+
+def node_shapes(graph: GraphData, look: Look) -> dict[str, NodeShape]:
+    """Measure every node (the sizes the layout needs); same texts are measured once."""
+    return {n.id: measure_node(n, look) for n in graph.nodes}
+
+
+def node_sizes(shapes: dict[str, NodeShape]) -> dict[str, tuple[float, float]]:
+    return {k: (s.w, s.h) for k, s in shapes.items()}
+
+
+def compute_layout(graph: GraphData, sizes: dict[str, tuple[float, float]], root_at: str = "top"):
+    """The layered layout of ``graph`` (gradviz.core.layout) for nodes of ``sizes``."""
+    return layered_layout(graph, sizes, root_at=root_at)
+
+
+def _bezier_point(a: QPointF, b: QPointF, t: float) -> QPointF:
+    """Point at parameter ``t`` of the vertical-tangent cubic from ``a`` to ``b`` (see curve_through)."""
+    u = 1 - t
+    dy = (b.y() - a.y()) * 0.5
+    x = (u ** 3 + 3 * u * u * t) * a.x() + (3 * u * t * t + t ** 3) * b.x()
+    y = u ** 3 * a.y() + 3 * u * u * t * (a.y() + dy) + 3 * u * t * t * (b.y() - dy) + t ** 3 * b.y()
+    return QPointF(x, y)
+
+
+class GraphScene(QGraphicsScene):
+    """The items of one autograd graph and the state of one animation frame.
+
+    ``build(graph, layout, shapes)`` creates one NodeItem per node and one EdgeItem per edge
+    (parallel edges kept apart); ``apply_frame(frame, call)`` lights the current node, labels
+    the edges that carried gradient and shows fan-in, ``.grad`` updates, freed tensors and
+    errors, touching only the items whose state changed since the previous frame.
+
+    ``node_items``, ``edge_items`` and ``labels`` map node ids and edge keys to their items.
+    """
+
+    def __init__(self, theme: Theme | None = None, parent=None):
+        super().__init__(parent)
+        self.look = Look(theme or Theme())
+        self.graph = GraphData()
+        self.layout = None
+        self.node_items: dict[str, NodeItem] = {}
+        self.edge_items: dict[EdgeKey, EdgeItem] = {}
+        self.labels: dict[EdgeKey, LabelItem] = {}
+        self.grad_tags: dict[str, LabelItem] = {}
+        self.badge: BadgeItem | None = None
+        self.banner: BannerItem | None = None
+        self.overview: OverviewItem | None = None  # the graph, for tiny zoom levels
+        self.overview_state: OverviewItem | None = None  # the frame on top of it
+        self._hidden_labels: set[EdgeKey] = set()
+        self.frame: Frame | None = None
+        self.call: BackwardCall | None = None
+        self.detail = True
+        self.show_grid = True
+        self.transparent = False
+        self.parallel: dict[EdgeKey, tuple[int, int]] = {}  # key -> (position, group size)
+        self._done: set[str] = set()
+        self._current: str | None = None
+        self._carried: set[EdgeKey] = set()
+        self._active: frozenset[EdgeKey] = frozenset()
+        self._leaf_edges: set[EdgeKey] = set()  # AccumulateGrad -> leaf edges
+        self._root_ids: list[str] = []
+        self._tag_values: dict[str, object] = {}
+        self._freed: dict[str, frozenset[str]] = {}
+        self._label_text: dict[EdgeKey, tuple[object, str]] = {}
+        self._bounds = QRectF()
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+
+    # ----------------------------------------------------------------------------- building
+    @property
+    def theme(self) -> Theme:
+        return self.look.theme
+
+    def measure(self, graph: GraphData) -> dict[str, NodeShape]:
+        return node_shapes(graph, self.look)
+
+    def build(self, graph: GraphData, layout: Layout, shapes: dict[str, NodeShape] | None = None) -> None:
+        """Replace the scene's items with those of ``graph`` placed by ``layout``."""
+        self.clear_graph()
+        self.graph = graph
+        self.layout = layout
+        shapes = shapes or self.measure(graph)
+        look = self.look
+        positions = layout.positions
+        # Bounds first: a fixed scene rect spares the index from growing with every item.
+        left = top = float("inf")
+        right = bottom = float("-inf")
+        for nid, (x, y) in positions.items():
+            s = shapes[nid]
+            left, right = min(left, x - s.w / 2), max(right, x + s.w / 2)
+            top, bottom = min(top, y - s.h / 2), max(bottom, y + s.h / 2)
+        if left == float("inf"):
+            left = top = right = bottom = 0.0
+        self._bounds = QRectF(left, top, right - left, bottom - top)
+        self.setSceneRect(self._bounds.adjusted(-SCENE_MARGIN * 4, -SCENE_MARGIN * 3,
+                                                SCENE_MARGIN * 4, SCENE_MARGIN * 3))
+        add = self.addItem
+        items = self.node_items
+        for node in graph.nodes:
+            item = NodeItem(node, shapes[node.id], look)
+            x, y = positions[node.id]
+            item.setPos(x, y)
+            add(item)
+            items[node.id] = item
+        self._build_edges(graph, layout, shapes)
+        kinds = {n.id: n.kind for n in graph.nodes}
+        self._leaf_edges = {edge_key(e) for e in graph.edges if kinds.get(e.dst) in (LEAF, PARAM)}
+        self._root_ids = [r for r in graph.roots if kinds.get(r) == ROOT]
+
+    def _build_edges(self, graph: GraphData, layout, shapes) -> None:
+        positions = layout.positions
+        routes = layout.routes
+        look = self.look
+        # Group parallel edges (same src and dst): they bow apart and carry their input index.
+        groups: dict[tuple[str, str], list] = defaultdict(list)
+        for e in graph.edges:
+            groups[(e.src, e.dst)].append(e)
+        parallel = {}
+        for (src, dst), es in groups.items():
+            if len(es) > 1:
+                es.sort(key=lambda e: e.index)
+                for i, e in enumerate(es):
+                    parallel[edge_key(e)] = (i, len(es))
+        self.parallel = parallel
+        # Ports: the edges leaving a node spread along its bottom, those arriving along its top,
+        # ordered by where the other end is so that they don't cross at the node.
+        out_port: dict[EdgeKey, float] = {}
+        in_port: dict[EdgeKey, float] = {}
+        out_lists: dict[str, list] = defaultdict(list)
+        in_lists: dict[str, list] = defaultdict(list)
+        for e in graph.edges:
+            key = edge_key(e)
+            route = routes.get(key, ())
+            nxt = route[0][0] if route else positions[e.dst][0]
+            prv = route[-1][0] if route else positions[e.src][0]
+            out_lists[e.src].append((nxt, e.index, key))
+            in_lists[e.dst].append((prv, e.index, key))
+        for ports, lists in ((out_port, out_lists), (in_port, in_lists)):
+            for nid, lst in lists.items():
+                if len(lst) == 1:
+                    ports[lst[0][2]] = 0.0
+                    continue
+                lst.sort()
+                w = shapes[nid].w
+                spacing = min(PORT_SPACING, (w - 24) / (len(lst) - 1)) if w > 24 else 0.0
+                mid = (len(lst) - 1) / 2
+                for i, (_, _, key) in enumerate(lst):
+                    ports[key] = (i - mid) * spacing
+        add = self.addItem
+        items = self.edge_items
+        for e in graph.edges:
+            key = edge_key(e)
+            sx, sy = positions[e.src]
+            dx, dy = positions[e.dst]
+            sh, dh = shapes[e.src].h, shapes[e.dst].h
+            down = 1.0 if dy >= sy else -1.0
+            start = QPointF(sx + out_port[key], sy + down * sh / 2)
+            tip = QPointF(dx + in_port[key], dy - down * (dh / 2 + 1.0))
+            end = QPointF(tip.x(), tip.y() - down * ARROW_LEN)
+            pts = [start]
+            route = routes.get(key, ())
+            pos = parallel.get(key)
+            bulge = 0.0
+            if pos:
+                # Parallel edges between adjacent layers: one arc each, bowing out as far as
+                # the layout set their waypoint apart (at least PARALLEL_BULGE between arcs).
+                bulge = (pos[0] - (pos[1] - 1) / 2) * PARALLEL_BULGE
+                if len(route) == 1:
+                    offset = route[0][0] - (start.x() + tip.x()) / 2
+                    if abs(offset) > abs(bulge):
+                        bulge = offset
+                    route = ()
+            if route:
+                pts.extend(QPointF(x + bulge, y) for x, y in route)  # long parallel edges keep apart
+            pts.append(end)
+            if bulge and not route:
+                # One arc bowing out by ``bulge`` at its middle: a cubic whose control points sit
+                # 4/3 of it to the side. The arrow follows the arc's end tangent.
+                k = bulge / 0.75
+                third = (end.y() - start.y()) / 3
+                c2 = QPointF(end.x() + k, end.y() - third)
+                curve = QPainterPath(start)
+                curve.cubicTo(QPointF(start.x() + k, start.y() + third), c2, end)
+                ux, uy = end.x() - c2.x(), end.y() - c2.y()
+                n = (ux * ux + uy * uy) ** 0.5 or 1.0
+                ux, uy = ux / n, uy / n
+                end = QPointF(tip.x() - ux * ARROW_LEN, tip.y() - uy * ARROW_LEN)
+                # Re-aim the arc at the arrow's base and build the arrow across the tangent.
+                curve = QPainterPath(start)
+                curve.cubicTo(QPointF(start.x() + k, start.y() + third), QPointF(end.x() + k, end.y() - third), end)
+                arrow = QPolygonF([tip, QPointF(end.x() - uy * ARROW_HALF, end.y() + ux * ARROW_HALF),
+                                   QPointF(end.x() + uy * ARROW_HALF, end.y() - ux * ARROW_HALF)])
+                pts = [start, QPointF((start.x() + end.x()) / 2 + bulge, (start.y() + end.y()) / 2), end]
+            else:
+                curve = curve_through(pts)
+                arrow = QPolygonF([tip, QPointF(end.x() - ARROW_HALF, end.y()), QPointF(end.x() + ARROW_HALF, end.y())])
+            # Where the label goes: where this edge is farthest from its siblings. Edges fanning
+            # out of a node are apart near their targets, edges fanning in near their sources.
+            dot_t = 0.82
+            if len(pts) == 2:
+                fan_out = len(out_lists[e.src]) > 1
+                fan_in = len(in_lists[e.dst]) > 1
+                t = 0.7 if fan_out and not fan_in else (0.3 if fan_in and not fan_out else 0.5)
+                dot_t = 0.3 if t > 0.5 else 0.82
+                anchor = _bezier_point(pts[0], pts[1], t)
+            elif len(pts) % 2 == 1:
+                anchor = pts[len(pts) // 2]
+            else:
+                a, b = pts[len(pts) // 2 - 1], pts[len(pts) // 2]
+                anchor = _bezier_point(a, b, 0.5)
+            align = 0
+            if pos:  # parallel edges: the label on the outer side of the arc
+                align = -1 if bulge < 0 else (1 if bulge > 0 else 0)
+                anchor = QPointF(anchor.x() + align * 4.0, anchor.y())
+            item = EdgeItem(key, curve, arrow, look, anchor, align, dot_t)
+            item.points = pts
+            add(item)
+            items[key] = item
+        for key, (i, n) in parallel.items():
+            self._set_label(key, f"#{key[2]}", LABEL_INDEX)
+
+    def clear_graph(self) -> None:
+        self.clear()
+        self.node_items, self.edge_items, self.labels, self.grad_tags = {}, {}, {}, {}
+        self.badge = self.banner = self.overview = self.overview_state = None
+        self.frame = self.call = None
+        self.detail = True
+        self._done, self._current, self._carried, self._active = set(), None, set(), frozenset()
+        self._leaf_edges, self._root_ids = set(), []
+        self._tag_values, self._freed = {}, {}
+        self._label_text = {}
+        self._hidden_labels = set()
+        self.graph = GraphData()
+
+    # ----------------------------------------------------------------------------- looks
+    def set_theme(self, theme: Theme) -> None:
+        """Repaint with ``theme``; a different font scale needs ``build`` again (sizes change)."""
+        self.look.set_theme(theme)
+        if self.overview is not None:
+            self.overview.update()
+            self.overview_state.update()
+        for label in list(self.labels.values()) + list(self.grad_tags.values()):
+            label.relayout()
+        self.update()
+
+    def graph_rect(self) -> QRectF:
+        """The bounding rect of what is drawn: nodes, edges, labels, badge and banner."""
+        rect = QRectF(self._bounds)
+        for item in self.edge_items.values():
+            rect = rect.united(item.sceneBoundingRect().adjusted(4, 4, -4, -4))
+        for group in (self.labels.values(), self.grad_tags.values()):
+            for item in group:
+                if item.isVisible():
+                    rect = rect.united(item.sceneBoundingRect())
+        for item in (self.badge, self.banner):
+            if item is not None and item.isVisible():
+                rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        if self.transparent:
+            return
+        look = self.look
+        painter.fillRect(rect, look.brush("background"))
+        if not self.show_grid:
+            return
+        scale = painter.worldTransform().m11()
+        step = 24.0
+        if step * scale < 10:  # dots closer than 10 px on screen read as noise
+            return
+        painter.setPen(look.pen("grid", max(1.5, 2.0 * scale), cosmetic=True))
+        x0 = int(rect.left() // step) * step
+        y0 = int(rect.top() // step) * step
+        points = []
+        y = y0
+        while y <= rect.bottom():
+            x = x0
+            while x <= rect.right():
+                points.append(QPointF(x, y))
+                x += step
+            y += step
+        if len(points) < 20000:
+            painter.drawPoints(points)
+
+    # ----------------------------------------------------------------------------- detail
+    def set_detail(self, on: bool) -> None:
+        """Items (True) or the batched overview (False) for zoom levels where nodes are dots."""
+        if on == self.detail or not self.node_items:
+            return
+        self.detail = on
+        self.ensure_overview()
+        for group in (self.node_items.values(), self.edge_items.values(), self.labels.values()):
+            for item in group:
+                item.setVisible(on)
+        for key in self._hidden_labels:
+            self.labels[key].setVisible(False)
+        for nid, tag in self.grad_tags.items():
+            tag.setVisible(on and nid in self._tag_values)
+        if self.badge is not None:
+            self.badge.setVisible(on and self._badge_wanted)
+        self.overview.setVisible(not on)
+        self.overview_state.setVisible(not on)
+
+    def ensure_overview(self) -> OverviewItem:
+        """The batched overview of the graph (built on first use; hidden while items are shown)."""
+        if self.overview is None:
+            self._build_overview()
+        return self.overview
+
+    def _build_overview(self) -> None:
+        bounds = self._bounds.adjusted(-20, -20, 20, 20)
+        base = OverviewItem(self.look, bounds, "base")
+        state = OverviewItem(self.look, bounds, "state")
+        for nid, item in self.node_items.items():
+            base.node_rects[nid] = item.box.translated(item.pos())
+            base.node_kinds[nid] = item.node.kind
+        for key, item in self.edge_items.items():
+            pts = item.points
+            base.edge_polylines[key] = [QLineF(a, b) for a, b in zip(pts, pts[1:])]
+        # The state layer reads the same geometry.
+        state.node_rects, state.node_kinds, state.edge_polylines = (
+            base.node_rects, base.node_kinds, base.edge_polylines)
+        for ov in (base, state):
+            ov.setVisible(not self.detail)
+            self.addItem(ov)
+        self.overview, self.overview_state = base, state
+        state.set_state(self._done, self._current, self._active)
+
+    # ----------------------------------------------------------------------------- frames
+    def apply_frame(self, frame: Frame | None, call: BackwardCall | None = None) -> None:
+        """Show ``frame`` (None: the plain graph). ``call`` adds ``.grad`` before to AccumulateGrad badges.
+
+        Only items whose state differs from the previous frame are touched; the differences
+        are set operations, so a step of a 5,000-node graph costs well under a millisecond here.
+        """
+        self.frame, self.call = frame, call
+        node_items = self.node_items
+        if frame is None:
+            grads: dict = {}
+            done: set[str] = set()
+            current = None
+            carried: set[EdgeKey] = set()
+            active: frozenset[EdgeKey] = frozenset()
+        else:
+            grads = frame.edge_grads
+            carried = set(grads)
+            active = frame.active_edges & carried
+            done = set(frame.done)
+            # Leaves count as done once their AccumulateGrad has written them, the root once
+            # the engine started.
+            done.update(k[1] for k in self._leaf_edges.intersection(carried))
+            if frame.step >= 1:
+                done.update(self._root_ids)
+            current = frame.current if frame.current in node_items else None
+            done.discard(current)
+        ov = self.overview
+        changed_nodes: list[str] = []
+        old_done, old_current = self._done, self._current
+        for nid in old_done - done:
+            if nid in node_items:
+                node_items[nid].set_state(IDLE)
+                changed_nodes.append(nid)
+        for nid in done - old_done:
+            if nid in node_items:
+                node_items[nid].set_state(DONE)
+                changed_nodes.append(nid)
+        if old_current != current:
+            if old_current is not None and old_current not in done:
+                node_items[old_current].set_state(IDLE)
+                changed_nodes.append(old_current)
+            if current is not None:
+                node_items[current].set_state(CURRENT)
+                changed_nodes.append(current)
+        self._done, self._current = done, current
+        # Edges (and their labels) whose state changed.
+        old_carried, old_active = self._carried, self._active
+        changed_edges: list[EdgeKey] = []
+        for key in old_carried - carried:
+            self._edge_changed(key, EDGE_IDLE, None)
+            changed_edges.append(key)
+        for key in (carried - old_carried) - active:
+            self._edge_changed(key, EDGE_CARRIED, grads[key])
+            changed_edges.append(key)
+        for key in (old_active - active) & carried:
+            self._edge_changed(key, EDGE_CARRIED, grads[key])
+            changed_edges.append(key)
+        for key in active:
+            cached = self._label_text.get(key)
+            if key not in old_active or cached is None or cached[0] is not grads[key]:
+                self._edge_changed(key, EDGE_ACTIVE, grads[key])
+                changed_edges.append(key)
+        self._carried, self._active = carried, active
+        if ov is not None:
+            self.overview_state.set_state(done, current, active)
+            if not self.detail:
+                self._update_overview(changed_nodes, changed_edges)
+        self._apply_leaf_grads(frame)
+        self._apply_freed(frame)
+        self._apply_badge(frame, call)
+        self._apply_banner(frame)
+
+    def _update_overview(self, nodes: list[str], edges: list[EdgeKey]) -> None:
+        """Repaint only the parts of the overview that changed."""
+        ov = self.overview_state
+        for nid in nodes:
+            rect = ov.node_rects[nid]
+            # The current node's ring has a fixed size on screen: leave room for it.
+            m = max(rect.width(), rect.height()) * 3 + 60
+            ov.update(rect.adjusted(-m, -m, m, m))
+        for key in edges:
+            ov.update(self.edge_items[key].sceneBoundingRect())
+
+    def _edge_changed(self, key: EdgeKey, state: int, value) -> None:
+        item = self.edge_items.get(key)
+        if item is None:
+            return
+        item.set_state(state)
+        if value is None:
+            if key in self.parallel:
+                self._set_label(key, f"#{key[2]}", LABEL_INDEX)
+            elif key in self.labels:
+                self.labels[key].setVisible(False)
+                self._hidden_labels.add(key)
+            return
+        cached = self._label_text.get(key)
+        if cached is None or cached[0] is not value:
+            text = fmt_value(value)
+            if key in self.parallel:
+                text = f"#{key[2]}  {text}"
+            self._label_text[key] = (value, text)
+        else:
+            text = cached[1]
+        self._set_label(key, text, LABEL_ACTIVE if state == EDGE_ACTIVE else LABEL_QUIET)
+
+    def _set_label(self, key: EdgeKey, text: str, style: str) -> None:
+        label = self.labels.get(key)
+        if label is None:
+            edge = self.edge_items[key]
+            label = LabelItem(edge.label_anchor, edge.label_align, self.look)
+            label.setVisible(self.detail)
+            self.addItem(label)
+            self.labels[key] = label
+        elif key in self._hidden_labels:
+            self._hidden_labels.discard(key)
+            label.setVisible(self.detail)
+        label.set_content(text, style)
+
+    def _apply_leaf_grads(self, frame: Frame | None) -> None:
+        items = self.node_items
+        wanted = {} if frame is None else {
+            k: v for k, v in frame.leaf_grads.items() if v is not None and k in items}
+        for nid in self._tag_values.keys() - wanted.keys():
+            self.grad_tags[nid].setVisible(False)
+        for nid, value in wanted.items():
+            if self._tag_values.get(nid) is value:
+                continue
+            tag = self.grad_tags.get(nid)
+            if tag is None:
+                item = self.node_items[nid]
+                anchor = QPointF(item.pos().x(), item.pos().y() + item.box.bottom() + self.look.theme.px(13))
+                tag = LabelItem(anchor, 0, self.look)
+                self.addItem(tag)
+                self.grad_tags[nid] = tag
+            tag.setVisible(self.detail)
+            tag.set_content(f".grad = {fmt_value(value)}", LABEL_GRAD)
+        self._tag_values = wanted
+
+    def _apply_freed(self, frame: Frame | None) -> None:
+        wanted: dict[str, set[str]] = defaultdict(set)
+        if frame is not None:
+            for ref in frame.freed:
+                wanted[ref.node_id].add(ref.name)
+        for nid in self._freed.keys() - wanted.keys():
+            if nid in self.node_items:
+                self.node_items[nid].set_freed(frozenset())
+        new = {k: frozenset(v) for k, v in wanted.items()}
+        for nid, names in new.items():
+            if nid in self.node_items:
+                self.node_items[nid].set_freed(names)
+        self._freed = new
+
+    _badge_wanted = False
+
+    def _apply_badge(self, frame: Frame | None, call: BackwardCall | None) -> None:
+        content = None if frame is None or frame.current is None else self._badge_content(frame, call)
+        self._badge_wanted = content is not None
+        if content is None:
+            if self.badge is not None:
+                self.badge.setVisible(False)
+            return
+        if self.badge is None:
+            self.badge = BadgeItem(self.look)
+            self.addItem(self.badge)
+        title, rows = content
+        item = self.node_items[frame.current]
+        box = item.box.translated(item.pos())
+        side = 1 if box.center().x() <= self._bounds.right() - self._bounds.width() * 0.2 else -1
+        self.badge.set_content(title, rows, box, side)
+        self.badge.setVisible(self.detail)
+
+    def _badge_content(self, frame: Frame, call: BackwardCall | None):
+        """Title and rows of the badge of the current node, or None when it needs none."""
+        graph = self.graph
+        nid = frame.current
+        node = graph.by_id.get(nid)
+        if node is None:
+            return None
+        step = call.steps[frame.step - 1] if call is not None and 0 < frame.step <= len(call.steps) else None
+        if step is not None and step.node_id != nid:
+            step = None
+        incoming = list(frame.incoming)
+
+        def source(inc) -> str:
+            name = split_op(graph.node(inc.edge.src).op)[0] if inc.edge.src in graph.by_id else inc.edge.src
+            # A repeated edge (torch.dot(x, x)) names which input it is.
+            return f"from {name} #{inc.edge.index}" if edge_key(inc.edge) in self.parallel else f"from {name}"
+
+        if node.kind == ACCUMULATE:
+            leaf_id = next((e.dst for e in graph.out_edges.get(nid, ())), None)
+            leaf = graph.by_id.get(leaf_id)
+            name = leaf.names[0] if leaf is not None and leaf.names else "leaf"
+            after = frame.leaf_grads.get(leaf_id) if leaf_id else None
+            if step is not None and step.leaf_after is not None:
+                after = step.leaf_after
+            # Without the call, .grad before is the leaf's .grad in the call's graph, which was
+            # captured as the call started (an AccumulateGrad node runs once per call).
+            before = step.leaf_before if step is not None else (leaf.grad if leaf is not None else None)
+            rows = [BadgeRow("", ".grad before", fmt_value(before))]
+            if len(incoming) > 1:
+                for inc in incoming:
+                    rows.append(BadgeRow("+", source(inc), fmt_value(inc.value)))
+            else:
+                if step is not None and step.grad_in:
+                    value = step.grad_in[0]
+                elif incoming:
+                    value = incoming[0].value
+                else:  # straight from the root (x.backward() on a leaf's own graph)
+                    value = next((frame.edge_grads[edge_key(e)] for e in graph.in_edges.get(nid, ())
+                                  if edge_key(e) in frame.edge_grads), None)
+                rows.append(BadgeRow("+", "incoming", fmt_value(value)))
+            rows.append(BadgeRow("=", ".grad after", fmt_value(after)))
+            title = f"{name}.grad \u2190 AccumulateGrad" + (" \u00b7 \u03a3 fan-in" if len(incoming) > 1 else "")
+            return title, tuple(rows)
+        if len(incoming) > 1:
+            rows = [BadgeRow("" if i == 0 else "+", source(inc), fmt_value(inc.value))
+                    for i, inc in enumerate(incoming)]
+            total = step.grad_in[0] if step is not None and step.grad_in else add_values([i.value for i in incoming])
+            rows.append(BadgeRow("=", "summed", fmt_value(total) if total is not None else "?"))
+            return f"\u03a3  fan-in: {len(incoming)} gradients summed", tuple(rows)
+        return None
+
+    def _apply_banner(self, frame: Frame | None) -> None:
+        error = frame.error if frame is not None else None
+        if error is None:
+            if self.banner is not None:
+                self.banner.setVisible(False)
+            return
+        if self.banner is None:
+            self.banner = BannerItem(self.look)
+            self.addItem(self.banner)
+        root = next((r for r in self.graph.roots if r in self.node_items), None)
+        if root is not None:
+            item = self.node_items[root]
+            box = item.box.translated(item.pos())
+            above = box.center().y() <= self._bounds.center().y()
+            anchor = QPointF(box.center().x(), box.top() - 18 if above else box.bottom() + 18)
+        else:
+            above, anchor = True, QPointF(self._bounds.center().x(), self._bounds.top() - 18)
+        title = error.type + (f" (line {error.line})" if error.line else "")
+        self.banner.set_content(title, error.message, error.hint or "", anchor, above)
+        self.banner.setVisible(True)
+        self.setSceneRect(self.sceneRect().united(self.banner.sceneBoundingRect().adjusted(-40, -40, 40, 40)))
+
+    # ----------------------------------------------------------------------------- queries
+    def node_at(self, pos: QPointF) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def tooltip(self, node_id: str) -> str:
+        """Rich text describing a node: full op, shape, dtype, names, line, saved tensors."""
+        node = self.graph.by_id.get(node_id)
+        if node is None:
+            return ""
+        return node_tooltip(node, self.node_items[node_id].freed if node_id in self.node_items else frozenset())
+
+    def helpEvent(self, event) -> None:
+        item = self.node_at(event.scenePos())
+        if item is None:
+            QToolTip.hideText()
+            event.ignore()
+            return
+        QToolTip.showText(event.screenPos(), self.tooltip(item.node_id), event.widget())
+        event.accept()
+
+
+def node_tooltip(node: GraphNode, freed: frozenset[str] = frozenset()) -> str:
+    kind_words = {ROOT: "root tensor", OP: "grad_fn node", ACCUMULATE: "AccumulateGrad (writes .grad)",
+                  LEAF: "leaf tensor", PARAM: "parameter"}
+    esc = html.escape
+    lines = [f"<b>{esc(node.op)}</b> <span style='color:gray'>{kind_words.get(node.kind, node.kind)}</span>"]
+    if node.shape is not None:
+        lines.append(f"shape {esc(fmt_shape(node.shape))}" + (f" · {esc(node.dtype)}" if node.dtype else ""))
+    if node.names:
+        lines.append("names: " + esc(", ".join(node.names)))
+    if node.line is not None:
+        lines.append(f"line {node.line}")
+    if node.saved:
+        parts = []
+        for s in node.saved:
+            text = f"{esc(s.name)} {esc(fmt_shape(s.shape))} {esc(s.dtype)}"
+            parts.append(f"<s>{text}</s> (freed)" if s.freed or s.name in freed else text)
+        lines.append("saved: " + "; ".join(parts))
+    if node.attrs:
+        lines.append(esc(", ".join(f"{k}={v}" for k, v in node.attrs)))
+    if node.value is not None and node.value.data is not None and node.value.numel <= 6:
+        lines.append("value " + esc(fmt_value(node.value)))
+    if node.grad is not None:
+        lines.append(".grad " + esc(fmt_value(node.grad)))
+    return "<br>".join(lines)

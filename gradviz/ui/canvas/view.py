@@ -1,0 +1,352 @@
+"""GraphView: the zoomable, pannable canvas that shows a GraphScene, with a minimap for big graphs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, QThread, Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QFrame, QGraphicsView
+
+from gradviz.core.replay import Frame
+from gradviz.core.result import BackwardCall, GraphData
+from gradviz.ui.canvas.minimap import Minimap
+from gradviz.ui.canvas.items import Look
+from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_shapes, node_sizes
+from gradviz.ui.theme import Theme
+
+ZOOM_STEP = 1.2
+MAX_SCALE = 4.0
+FIT_MAX_SCALE = 1.25  # fit-all never blows a small graph up beyond this
+#: Below this scale a big graph is drawn by the batched overview instead of its items.
+OVERVIEW_SCALE = 0.2
+OVERVIEW_MIN_NODES = 300
+
+
+class GraphView(QGraphicsView):
+    """The graph canvas: show a graph, show animation frames, zoom, pan, select.
+
+    Signals
+    -------
+    node_clicked(str)
+        A node was clicked (its id).
+    node_hovered(str)
+        The pointer entered a node (its id) or left all nodes ("").
+    zoom_changed(float)
+        The view scale changed (1.0 = 1:1).
+
+    Zoom with the wheel, a pinch, or the keys + / - / 0 (1:1) / F (fit); pan by dragging, with
+    the scroll bars or the arrow keys. ``scene()`` is the GraphScene that export renders.
+    """
+
+    node_clicked = Signal(str)
+    node_hovered = Signal(str)
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent=None, theme: str = "light", font_scale: float = 1.0, root_at: str = "top"):
+        self._theme = Theme(theme, font_scale)
+        self._scene = GraphScene(self._theme)
+        super().__init__(self._scene, parent)
+        self._scene.setParent(self)
+        self.root_at = root_at
+        self.follow_current = False
+        self.graph: GraphData | None = None
+        self._layout = None
+        self._frame: Frame | None = None
+        self._call: BackwardCall | None = None
+        self._selected: str | None = None
+        self._hovered: str | None = None
+        self._press_pos: QPointF | None = None
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setMouseTracking(True)
+        self.viewport().grabGesture(Qt.GestureType.PinchGesture)
+        self.minimap = Minimap(self)
+        self.minimap.hide()
+
+    # ----------------------------------------------------------------------------- content
+    def scene(self) -> GraphScene:  # noqa: D102 - typed accessor
+        return self._scene
+
+    def node_sizes(self, graph: GraphData) -> dict[str, tuple[float, float]]:
+        """The node sizes the layout needs for ``graph`` at the current theme and font scale.
+
+        Safe to call from a worker thread (the app lays big graphs out off the GUI thread): the
+        fonts are then measured with a private Look, never the one the items paint with.
+        """
+        app = QCoreApplication.instance()
+        if app is not None and QThread.currentThread() is not app.thread():
+            look = Look(Theme(self._theme.name, self._theme.font_scale))
+            return node_sizes(node_shapes(graph, look))
+        return node_sizes(self._scene.measure(graph))
+
+    def show_graph(self, graph: GraphData, layout=None) -> None:
+        """Draw ``graph`` placed by ``layout`` (computed here when None), fitted into the view."""
+        self.graph = graph
+        self._frame = self._call = None
+        self._selected = self._hovered = None
+        self._build(layout)
+        self.fit_all()
+
+    def _build(self, layout=None) -> None:
+        scene = self._scene
+        shapes = scene.measure(self.graph)
+        if layout is None:
+            layout = compute_layout(self.graph, node_sizes(shapes), self.root_at)
+        self._layout = layout
+        scene.build(self.graph, layout, shapes)
+        self.resetCachedContent()
+        self.minimap.invalidate()
+        self._update_lod()
+
+    def clear(self) -> None:
+        self.graph = None
+        self._scene.clear_graph()
+        self.minimap.invalidate()
+        self.minimap.hide()
+
+    def show_frame(self, frame: Frame | None, call: BackwardCall | None = None) -> None:
+        """Show animation ``frame`` (None: the plain graph); pass ``call`` for ``.grad before`` badges."""
+        self._frame, self._call = frame, call
+        self._scene.apply_frame(frame, call)
+        if self.follow_current and frame is not None and frame.current in self._scene.node_items:
+            item = self._scene.node_items[frame.current]
+            self.ensureVisible(item.sceneBoundingRect(), 80, 80)
+        self.minimap.update()
+
+    @property
+    def frame(self) -> Frame | None:
+        return self._frame
+
+    # ----------------------------------------------------------------------------- looks
+    def set_theme(self, name: str) -> None:
+        """Switch to the "light" or "dark" palette."""
+        self._theme = Theme(name, self._theme.font_scale)
+        self._scene.set_theme(self._theme)
+        self.resetCachedContent()
+        self.minimap.invalidate()
+        self.viewport().update()
+
+    @property
+    def theme_name(self) -> str:
+        return self._theme.name
+
+    def set_font_scale(self, scale: float) -> None:
+        """Presentation mode: every canvas font ``scale`` times larger; the graph is laid out again."""
+        if scale == self._theme.font_scale:
+            return
+        self._theme = Theme(self._theme.name, scale)
+        self._scene.set_theme(self._theme)
+        if self.graph is not None:
+            self._rebuild()
+
+    @property
+    def font_scale(self) -> float:
+        return self._theme.font_scale
+
+    def set_root_at(self, where: str) -> None:
+        """Put the root at the "top" or the "bottom" of the graph."""
+        if where not in ("top", "bottom"):
+            raise ValueError(f"root_at must be 'top' or 'bottom', not {where!r}")
+        if where != self.root_at:
+            self.root_at = where
+            if self.graph is not None:
+                self._rebuild()
+
+    def _rebuild(self) -> None:
+        frame, call, selected = self._frame, self._call, self._selected
+        self._build(None)
+        if frame is not None:
+            self._scene.apply_frame(frame, call)
+        self._selected = None
+        self.select_node(selected)
+        self.fit_all()
+
+    # ----------------------------------------------------------------------------- zoom
+    def scale_factor(self) -> float:
+        return self.transform().m11()
+
+    def fit_all(self) -> None:
+        """Show the whole graph (never magnified beyond FIT_MAX_SCALE)."""
+        if self.graph is None or not self._scene.node_items:
+            return
+        rect = self._scene.graph_rect().adjusted(-24, -24, 24, 24)
+        vp = self.viewport().rect()
+        if rect.isEmpty() or vp.width() < 2 or vp.height() < 2:
+            return
+        s = min(vp.width() / rect.width(), vp.height() / rect.height(), FIT_MAX_SCALE)
+        self._set_scale(s)
+        self.centerOn(rect.center())
+
+    def zoom_in(self) -> None:
+        self.zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1 / ZOOM_STEP)
+
+    def reset_zoom(self) -> None:
+        """1:1 (one scene unit per pixel), keeping the centre."""
+        center = self.mapToScene(self.viewport().rect().center())
+        self._set_scale(1.0)
+        self.centerOn(center)
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Zoom by ``factor`` keeping ``anchor`` (viewport coordinates; default the centre) still."""
+        current = self.scale_factor()
+        target = max(self._min_scale(), min(MAX_SCALE, current * factor))
+        if abs(target - current) < 1e-9:
+            return
+        if anchor is None:
+            anchor = QPointF(self.viewport().rect().center())
+        before = self.mapToScene(anchor.toPoint())
+        self._set_scale(target)
+        after = self.mapToScene(anchor.toPoint())
+        delta = after - before
+        center = self.mapToScene(self.viewport().rect().center())
+        self.centerOn(center - delta)
+
+    def _min_scale(self) -> float:
+        rect = self._scene.graph_rect() if self.graph is not None else QRectF(0, 0, 1, 1)
+        vp = self.viewport().rect()
+        fit = min(vp.width() / max(rect.width(), 1), vp.height() / max(rect.height(), 1))
+        return max(min(fit * 0.5, 0.1), 0.002)
+
+    def _set_scale(self, s: float) -> None:
+        t = self.transform()
+        self.setTransform(t.fromScale(s, s))
+        self._update_lod()
+        self.zoom_changed.emit(s)
+
+    def _update_lod(self) -> None:
+        scene = self._scene
+        big = len(scene.node_items) >= OVERVIEW_MIN_NODES
+        scene.set_detail(not big or self.scale_factor() >= OVERVIEW_SCALE)
+        self._update_minimap()
+
+    def _update_minimap(self) -> None:
+        if self.graph is None or not self._scene.node_items:
+            self.minimap.hide()
+            return
+        rect = self.mapFromScene(self._scene.graph_rect()).boundingRect()
+        fits = self.viewport().rect().adjusted(-2, -2, 2, 2).contains(rect)
+        self.minimap.setVisible(not fits)
+        if not fits:
+            self.minimap.place()
+            self.minimap.update()
+
+    # ----------------------------------------------------------------------------- selection
+    def select_node(self, node_id: str | None) -> None:
+        """Mark ``node_id`` as selected (None clears); does not emit node_clicked."""
+        items = self._scene.node_items
+        if self._selected in items:
+            items[self._selected].set_selected(False)
+        self._selected = node_id if node_id in items else None
+        if self._selected is not None:
+            items[self._selected].set_selected(True)
+
+    @property
+    def selected(self) -> str | None:
+        return self._selected
+
+    def center_on_node(self, node_id: str) -> None:
+        item = self._scene.node_items.get(node_id)
+        if item is not None:
+            self.centerOn(item.pos())
+
+    # ----------------------------------------------------------------------------- events
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta().y()
+        if delta == 0:
+            super().wheelEvent(event)
+            return
+        self.zoom_by(ZOOM_STEP ** (delta / 120), event.position())
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_in()
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.zoom_out()
+        elif key == Qt.Key.Key_0:
+            self.reset_zoom()
+        elif key == Qt.Key.Key_F:
+            self.fit_all()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def viewportEvent(self, event) -> bool:
+        etype = event.type()
+        if etype == QEvent.Type.Gesture:
+            pinch = event.gesture(Qt.GestureType.PinchGesture)
+            if pinch is not None:
+                factor = pinch.scaleFactor()
+                if factor > 0:
+                    self.zoom_by(factor, self.viewport().mapFromGlobal(pinch.centerPoint().toPoint()).toPointF())
+                event.accept()
+                return True
+        elif etype == QEvent.Type.NativeGesture:
+            if event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
+                self.zoom_by(1.0 + event.value(), event.position())
+                event.accept()
+                return True
+        return super().viewportEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press_pos = event.position()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        press, self._press_pos = self._press_pos, None
+        if event.button() != Qt.MouseButton.LeftButton or press is None:
+            return
+        if (event.position() - press).manhattanLength() > 4:
+            return  # a drag, not a click
+        item = self._scene.node_at(self.mapToScene(event.position().toPoint()))
+        if item is not None:
+            self.select_node(item.node_id)
+            self.node_clicked.emit(item.node_id)
+
+    def mouseMoveEvent(self, event) -> None:
+        super().mouseMoveEvent(event)
+        if self._press_pos is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            return
+        item = self._scene.node_at(self.mapToScene(event.position().toPoint())) if self._scene.detail else None
+        self._set_hovered(item.node_id if item is not None else None)
+
+    def leaveEvent(self, event) -> None:
+        self._set_hovered(None)
+        super().leaveEvent(event)
+
+    def _set_hovered(self, node_id: str | None) -> None:
+        if node_id == self._hovered:
+            return
+        items = self._scene.node_items
+        if self._hovered in items:
+            items[self._hovered].set_hovered(False)
+        self._hovered = node_id
+        if node_id is not None:
+            items[node_id].set_hovered(True)
+            self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        self.node_hovered.emit(node_id or "")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_minimap()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        if self.minimap.isVisible():
+            self.minimap.update()

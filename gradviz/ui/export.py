@@ -1,0 +1,339 @@
+"""Export the graph canvas: PNG at a scale, SVG with text labels, GIF/APNG and PNG frames of a backward pass.
+
+Pure functions of a GraphScene (the same scene and items the app shows): no dialogs, no files
+unless asked (``write_png_frames``). Output is deterministic: the same scene and frames give the
+same bytes (no timestamps or other metadata are written).
+
+An animation has one image per Replay frame: frame 0 (the graph before the engine starts) and
+then one per backward step, so ``len(call.steps) + 1`` images. The last one is held longer.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QImage, QPainter, QStaticText
+
+from gradviz.core.replay import Replay
+from gradviz.core.result import BackwardCall
+from gradviz.ui.canvas.fmt import split_op
+from gradviz.ui.canvas.scene import GraphScene
+
+MARGIN = 24.0  # scene units around the graph's bounding rect
+#: Images are shrunk to stay below this many pixels (a 5,000-node graph at 1x would not fit in memory).
+MAX_PIXELS = 48_000_000
+FRAME_MS = 900  # one animation step
+LAST_FRAME_MS = 2600  # the finished pass stays on screen a little longer
+FIRST_FRAME_MS = 1200
+
+
+@dataclass(frozen=True)
+class Caption:
+    """Text drawn above an exported graph: a lesson title, the statement, the step."""
+
+    title: str = ""
+    statement: str = ""
+    step: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.title or self.statement or self.step)
+
+
+def step_caption(call: BackwardCall, step: int, base: Caption | None = None) -> Caption:
+    """``base`` with its step text set to "step k / n · Op" for ``step`` of ``call``."""
+    base = base or Caption()
+    n = len(call.steps)
+    if step <= 0:
+        text = f"before backward \u00b7 {n} steps"
+    else:
+        st = call.steps[min(step, n) - 1]
+        op = "".join(split_op(st.op))
+        text = f"step {min(step, n)} / {n} \u00b7 {op}"
+    return Caption(base.title, base.statement, text)
+
+
+def export_rect(scene: GraphScene) -> QRectF:
+    """The part of the scene an export shows: what is drawn, with a margin."""
+    return scene.graph_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+
+
+class _Prepared:
+    """Scene switched to export looks (no grid, items not the overview) for a with-block."""
+
+    def __init__(self, scene: GraphScene, transparent: bool):
+        self.scene, self.transparent = scene, transparent
+
+    def __enter__(self):
+        s = self.scene
+        self.saved = (s.show_grid, s.transparent, s.detail)
+        s.show_grid = False
+        s.transparent = self.transparent
+        s.set_detail(True)
+        return s
+
+    def __exit__(self, *exc):
+        s = self.scene
+        s.show_grid, s.transparent = self.saved[0], self.saved[1]
+        s.set_detail(self.saved[2])
+        return False
+
+
+def _caption_height(scene: GraphScene, caption: Caption | None) -> float:
+    if not caption:
+        return 0.0
+    look = scene.look
+    px = look.theme.px
+    h = px(14)
+    if caption.title or caption.step:
+        h += look.height("caption_title") + px(4)
+    if caption.statement:
+        h += (look.height("caption") + px(3)) * len(caption.statement.splitlines()) + px(2)
+    return h + px(8)
+
+
+def _caption_width(scene: GraphScene, caption: Caption | None) -> float:
+    if not caption:
+        return 0.0
+    look = scene.look
+    px = look.theme.px
+    w = look.width("caption_title", caption.title) + px(40) + look.width("caption", caption.step)
+    for line in caption.statement.splitlines():
+        w = max(w, look.width("caption", line))
+    return w + 2 * px(MARGIN)
+
+
+def _draw_caption(painter: QPainter, scene: GraphScene, caption: Caption, width: float) -> None:
+    look = scene.look
+    t = look.theme
+    px = t.px
+    x, y = MARGIN, px(14)
+    if caption.title or caption.step:
+        painter.setFont(t.font("caption_title"))
+        painter.setPen(look.color("text"))
+        if caption.title:
+            painter.drawStaticText(QPointF(x, y), _static(caption.title))
+        if caption.step:
+            painter.setFont(t.font("caption"))
+            painter.setPen(look.color("flow"))
+            w = look.width("caption", caption.step)
+            dy = look.height("caption_title") - look.height("caption")
+            painter.drawStaticText(QPointF(width - MARGIN - w, y + dy), _static(caption.step))
+        y += look.height("caption_title") + px(4)
+    if caption.statement:
+        painter.setFont(t.font("caption"))
+        painter.setPen(look.color("text_muted"))
+        for line in caption.statement.splitlines():
+            painter.drawStaticText(QPointF(x, y), _static(line))
+            y += look.height("caption") + px(3)
+    painter.setPen(look.pen("border", 1.0))
+    bottom = _caption_height(scene, caption) - px(4)
+    painter.drawLine(QPointF(x, bottom), QPointF(width - MARGIN, bottom))
+
+
+def _static(text: str) -> QStaticText:
+    st = QStaticText(text)
+    st.setTextFormat(Qt.TextFormat.PlainText)
+    return st
+
+
+def _layout(scene: GraphScene, rect: QRectF, caption: Caption | None) -> tuple[float, float, float]:
+    """Width and height of the export in scene units, and the caption's height."""
+    cap_h = _caption_height(scene, caption)
+    return max(rect.width(), _caption_width(scene, caption)), rect.height() + cap_h, cap_h
+
+
+def _paint(painter: QPainter, scene: GraphScene, rect: QRectF, caption: Caption | None,
+           transparent: bool, width: float, height: float, cap_h: float) -> None:
+    """Paint caption and graph in scene units (the painter is already scaled)."""
+    if not transparent:
+        painter.fillRect(QRectF(0, 0, width, height), scene.look.brush("background"))
+    if caption:
+        _draw_caption(painter, scene, caption, width)
+    # Centre the graph horizontally when the caption is wider than it.
+    src = QRectF(rect)
+    dx = (width - rect.width()) / 2
+    target = QRectF(dx, cap_h, rect.width(), rect.height())
+    scene.render(painter, target, src, Qt.AspectRatioMode.IgnoreAspectRatio)
+
+
+def fit_scale(width: float, height: float, scale: float, max_pixels: int = MAX_PIXELS) -> float:
+    """``scale``, reduced so that the image stays under ``max_pixels``."""
+    pixels = width * height * scale * scale
+    if pixels > max_pixels:
+        scale *= math.sqrt(max_pixels / pixels)
+    return scale
+
+
+def render_image(scene: GraphScene, scale: float = 1.0, transparent: bool = False,
+                 caption: Caption | None = None, rect: QRectF | None = None) -> QImage:
+    """The scene as it stands (its current frame) rendered into an image at ``scale``.
+
+    ``rect`` is the part of the scene to show (default: ``export_rect``); the image is
+    ``ceil(width * scale) × ceil(height * scale)`` pixels, caption included.
+    """
+    with _Prepared(scene, transparent):
+        rect = QRectF(rect) if rect is not None else export_rect(scene)
+        width, height, cap_h = _layout(scene, rect, caption)
+        scale = fit_scale(width, height, scale)
+        size = QSize(max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
+        image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+                               | QPainter.RenderHint.SmoothPixmapTransform)
+        painter.scale(scale, scale)
+        _paint(painter, scene, rect, caption, transparent, width, height, cap_h)
+        painter.end()
+    return image
+
+
+def image_png(image: QImage) -> bytes:
+    """PNG bytes of ``image`` (no metadata chunks, so the bytes depend on the pixels only)."""
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buf, "PNG"):
+        raise RuntimeError("PNG encoding failed")
+    buf.close()
+    return bytes(data.data())
+
+
+def png_bytes(scene: GraphScene, scale: float = 1.0, transparent: bool = False,
+              caption: Caption | None = None) -> bytes:
+    """The scene at its current frame as PNG bytes, ``scale`` × its size (1, 2, 4 …)."""
+    return image_png(render_image(scene, scale, transparent, caption))
+
+
+def svg_bytes(scene: GraphScene, caption: Caption | None = None, transparent: bool = False,
+              title: str = "gradviz autograd graph") -> bytes:
+    """The scene at its current frame as SVG; node and edge labels stay ``<text>`` elements."""
+    from PySide6.QtSvg import QSvgGenerator
+
+    with _Prepared(scene, transparent):
+        rect = export_rect(scene)
+        width, height, cap_h = _layout(scene, rect, caption)
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        gen = QSvgGenerator()
+        gen.setOutputDevice(buf)
+        gen.setSize(QSize(math.ceil(width), math.ceil(height)))
+        gen.setViewBox(QRectF(0, 0, math.ceil(width), math.ceil(height)))
+        gen.setTitle(title)
+        gen.setDescription("Made with gradviz")
+        gen.setResolution(96)
+        painter = QPainter(gen)
+        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        _paint(painter, scene, rect, caption, transparent, width, height, cap_h)
+        painter.end()
+        buf.close()
+    return bytes(data.data())
+
+
+# ----------------------------------------------------------------------------------- animations
+def animation_images(scene: GraphScene, call: BackwardCall, scale: float = 1.0,
+                     transparent: bool = False, caption: Caption | None = None,
+                     steps: list[int] | None = None) -> list[QImage]:
+    """One image per frame of ``call`` (frame 0, then one per step), all the same size.
+
+    The scene shows the frame it showed before afterwards. ``caption`` (if any) gets the step
+    text of each frame.
+    """
+    replay = Replay(call)
+    steps = list(range(len(replay))) if steps is None else steps
+    shown = (scene.frame, scene.call)
+    # The crop must hold every frame (badges and labels come and go): take the union first.
+    rect = QRectF()
+    for k in steps:
+        scene.apply_frame(replay.frame(k), call)
+        rect = rect.united(export_rect(scene))
+    images = []
+    for k in steps:
+        scene.apply_frame(replay.frame(k), call)
+        cap = step_caption(call, k, caption) if caption is not None else None
+        images.append(render_image(scene, scale, transparent, cap, rect))
+    scene.apply_frame(*shown)
+    # Every frame the same size: the caption may differ in width from frame to frame.
+    w = max(im.width() for im in images)
+    h = max(im.height() for im in images)
+    out = []
+    for im in images:
+        if im.width() == w and im.height() == h:
+            out.append(im)
+            continue
+        padded = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+        padded.fill(Qt.GlobalColor.transparent if transparent else scene.look.color("background"))
+        p = QPainter(padded)
+        p.drawImage(0, 0, im)
+        p.end()
+        out.append(padded)
+    return out
+
+
+def _to_pil(image: QImage):
+    from PIL import Image
+
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = rgba.width(), rgba.height()
+    raw = bytes(rgba.constBits())[: rgba.bytesPerLine() * h]
+    return Image.frombuffer("RGBA", (w, h), raw, "raw", "RGBA", rgba.bytesPerLine(), 1).copy()
+
+
+def _durations(n: int, frame_ms: int) -> list[int]:
+    if n == 1:
+        return [LAST_FRAME_MS]
+    return [FIRST_FRAME_MS] + [frame_ms] * (n - 2) + [LAST_FRAME_MS]
+
+
+def gif_bytes(scene: GraphScene, call: BackwardCall, scale: float = 1.0,
+              caption: Caption | None = None, frame_ms: int = FRAME_MS) -> bytes:
+    """An animated GIF of the backward pass: ``len(call.steps) + 1`` frames, looping.
+
+    All frames share one 255-colour palette taken from the first, middle and last frame, and
+    are mapped to it without dithering (flat areas stay flat; same input, same bytes).
+    """
+    from PIL import Image
+
+    frames = [_to_pil(im).convert("RGB") for im in animation_images(scene, call, scale, False, caption)]
+    picks = sorted({0, len(frames) // 2, len(frames) - 1})
+    sample = Image.new("RGB", (frames[0].width, frames[0].height * len(picks)))
+    for i, k in enumerate(picks):
+        sample.paste(frames[k], (0, i * frames[0].height))
+    palette = sample.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    quant = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    out = io.BytesIO()
+    quant[0].save(out, format="GIF", save_all=True, append_images=quant[1:], loop=0,
+                  duration=_durations(len(quant), frame_ms), disposal=1, optimize=False)
+    return out.getvalue()
+
+
+def apng_bytes(scene: GraphScene, call: BackwardCall, scale: float = 1.0, transparent: bool = False,
+               caption: Caption | None = None, frame_ms: int = FRAME_MS) -> bytes:
+    """An animated PNG of the backward pass (full colour, optional transparency), looping."""
+    frames = [_to_pil(im) for im in animation_images(scene, call, scale, transparent, caption)]
+    if not transparent:
+        frames = [f.convert("RGB") for f in frames]
+    out = io.BytesIO()
+    frames[0].save(out, format="PNG", save_all=True, append_images=frames[1:], loop=0,
+                   duration=_durations(len(frames), frame_ms), disposal=0, blend=0, default_image=False)
+    return out.getvalue()
+
+
+def write_png_frames(scene: GraphScene, call: BackwardCall, folder: str | Path, scale: float = 1.0,
+                     transparent: bool = False, caption: Caption | None = None,
+                     prefix: str = "frame") -> list[Path]:
+    """Numbered PNG files ``frame_000.png`` … (frame 0 is before the first step) in ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    images = animation_images(scene, call, scale, transparent, caption)
+    digits = max(3, len(str(len(images) - 1)))
+    paths = []
+    for k, image in enumerate(images):
+        path = folder / f"{prefix}_{k:0{digits}d}.png"
+        path.write_bytes(image_png(image))
+        paths.append(path)
+    return paths

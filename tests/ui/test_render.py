@@ -1,0 +1,156 @@
+"""`gradviz render`: formats, steps, scale, same bytes twice, exit codes (program run by a stand-in engine)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+from PIL import Image
+from PySide6.QtGui import QImage
+
+from gradviz import render
+from gradviz.core.result import ErrorInfo, RunResult
+from tests.ui.canvas_data import dot_call, mlp_call, second_backward_call
+
+PROGRAM = "x = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\ny.backward()\n"
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    render.add_render_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "two_x.py"
+    path.write_text(PROGRAM)
+    return path
+
+
+def fake_runner(*calls, error=None):
+    seen = []
+
+    def run(session):
+        seen.append(session.program)
+        return RunResult(backward_calls=tuple(calls), error=error)
+
+    run.seen = seen
+    return run
+
+
+def go(tmp_path, script, out_name, *extra, runner=None):
+    out = tmp_path / out_name
+    code = render.run_render(parse(str(script), "-o", str(out), *extra), runner or fake_runner(dot_call()))
+    return code, out
+
+
+def test_png_of_the_finished_pass_and_its_scale(qtbot, tmp_path, script):
+    runner = fake_runner(dot_call())
+    code, out = go(tmp_path, script, "a.png", runner=runner)
+    assert code == 0 and runner.seen == [PROGRAM]
+    one = QImage(str(out))
+    code, out2 = go(tmp_path, script, "b.png", "--scale", "2")
+    two = QImage(str(out2))
+    assert code == 0 and abs(two.width() - 2 * one.width()) <= 2 and abs(two.height() - 2 * one.height()) <= 2
+    code, out3 = go(tmp_path, script, "c.png")
+    assert out3.read_bytes() == out.read_bytes()  # same input, same bytes
+
+
+def test_svg_at_a_step_holds_its_labels(qtbot, tmp_path, script):
+    code, out = go(tmp_path, script, "s.svg", "--step", "2", "--caption")
+    assert code == 0
+    texts = {(t.text or "").strip() for t in ET.fromstring(out.read_bytes()).iter("{http://www.w3.org/2000/svg}text")}
+    assert {"Dot", "Backward0", "#0  [0, 2, 4, 6]", "two_x", "y.backward()"} <= texts
+    assert "step 2 / 3 \u00b7 DotBackward0" in texts
+    assert ".grad = [0, 4, 8, 12]" not in texts  # step 2: x.grad not written yet
+
+
+def test_gif_and_apng_hold_the_whole_pass(qtbot, tmp_path, script):
+    code, out = go(tmp_path, script, "a.gif")
+    assert code == 0
+    assert Image.open(io.BytesIO(out.read_bytes())).n_frames == len(dot_call().steps) + 1
+    first = out.read_bytes()
+    go(tmp_path, script, "a.gif")
+    assert out.read_bytes() == first
+    code, out = go(tmp_path, script, "a.apng", "--theme", "dark", "--transparent")
+    assert code == 0
+    apng = Image.open(io.BytesIO(out.read_bytes()))
+    assert apng.n_frames == 4 and apng.mode == "RGBA"
+
+
+def test_which_call_and_theme(qtbot, tmp_path, script):
+    runner = fake_runner(dot_call(), mlp_call())
+    code, out = go(tmp_path, script, "last.svg", runner=runner)
+    assert code == 0 and b"model.0.weight" in out.read_bytes()
+    code, out = go(tmp_path, script, "first.svg", "--call", "1", runner=runner)
+    assert code == 0 and b"model.0.weight" not in out.read_bytes() and b"Dot" in out.read_bytes()
+    code, dark = go(tmp_path, script, "d.png", "--theme", "dark")
+    assert code == 0 and QImage(str(dark)).pixelColor(2, 2).lightness() < 40
+
+
+@pytest.mark.parametrize("extra, message", [
+    (("--scale", "0"), "--scale"),
+    (("--scale", "100"), "--scale"),
+    (("--call", "0"), "--call counts from 1"),
+    (("--call", "3"), "made 1 backward call"),
+    (("--step", "9"), "has 3 steps"),
+    (("--step", "-1"), "--step"),
+])
+def test_unusable_arguments_exit_2_with_one_line(qtbot, tmp_path, script, capsys, extra, message):
+    code, out = go(tmp_path, script, "x.png", *extra)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_unusable_files_exit_2(qtbot, tmp_path, script, capsys):
+    code, _ = go(tmp_path, script, "x.jpeg")
+    assert code == 2 and "use .png, .svg, .gif or .apng" in capsys.readouterr().err
+    code, _ = go(tmp_path, tmp_path / "missing.gradviz", "x.png")
+    assert code == 2 and capsys.readouterr().err.startswith("gradviz render: ")
+    bad = tmp_path / "bad.gradviz"
+    bad.write_text("{not json")
+    code, _ = go(tmp_path, bad, "x.png")
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    code, _ = go(tmp_path, script, "no/such/dir/x.png")
+    assert code == 2 and "does not exist" in capsys.readouterr().err
+    code, _ = go(tmp_path, script, "x.gif", "--step", "1")
+    assert code == 2 and "whole pass" in capsys.readouterr().err
+
+
+def test_failing_program_exits_1_with_a_clear_message(qtbot, tmp_path, script, capsys):
+    err = ErrorInfo("RuntimeError", "Trying to backward through the graph a second time.", 5,
+                    "Pass retain_graph=True to the first backward().")
+    code, out = go(tmp_path, script, "e.png", runner=fake_runner(dot_call(), second_backward_call(), error=err))
+    text = capsys.readouterr().err
+    assert code == 1
+    assert "the program failed: line 5: RuntimeError: Trying to backward" in text and "retain_graph=True" in text
+    assert out.exists()  # the graph with the error banner is still written
+    code, out = go(tmp_path, script, "e2.png", runner=fake_runner(error=ErrorInfo("NameError", "name 'q' is not defined", 2)))
+    assert code == 1 and "line 2: NameError" in capsys.readouterr().err and not out.exists()
+
+
+def test_no_backward_call_draws_the_variable_graph_but_cannot_animate(qtbot, tmp_path, script, capsys):
+    from gradviz.core.result import TensorInfo, TensorValue
+
+    graph = dot_call().graph
+    info = TensorInfo("y", (), "float32", True, False, TensorValue((), "float32", 28.0), grad_fn="MulBackward0",
+                      node_id="n1")
+
+    def runner(session):
+        return RunResult(variables=(info,), graph=graph)
+
+    code, out = go(tmp_path, script, "v.svg", runner=runner)
+    assert code == 0 and b"Mul" in out.read_bytes()
+    code, _ = go(tmp_path, script, "v.gif", runner=runner)
+    assert code == 2 and "no backward call" in capsys.readouterr().err
+
+
+def test_main_parses_and_refuses_bad_choices(tmp_path, script):
+    with pytest.raises(SystemExit) as exc:
+        render.main([str(script), "-o", str(tmp_path / "a.png"), "--theme", "pink"])
+    assert exc.value.code == 2
