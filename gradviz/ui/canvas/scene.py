@@ -64,6 +64,32 @@ def _bezier_point(a: tuple[float, float], b: tuple[float, float], t: float) -> t
             w0 * a[1] + w1 * (a[1] + dy) + w2 * (b[1] - dy) + w3 * b[1])
 
 
+def _label_point(a: tuple[float, float], b: tuple[float, float], t: float, h: float) -> tuple[float, float]:
+    """The point at ``t`` of the curve from ``a`` to ``b``, moved along it so that a label ``h``
+    high centred there stays clear of both ends (the node boxes and the arrowhead)."""
+    x, y = _bezier_point(a, b, t)
+    lo, hi = min(a[1], b[1]), max(a[1], b[1])
+    room = h / 2 + 4
+    if hi - lo <= 2 * room:
+        target = (lo + hi) / 2
+    elif y < lo + room:
+        target = lo + room
+    elif y > hi - room:
+        target = hi - room
+    else:
+        return x, y
+    # y(t) is monotonic on these curves: bisect for the parameter of the wanted height.
+    t0, t1 = 0.0, 1.0
+    rising = b[1] >= a[1]
+    for _ in range(24):
+        tm = (t0 + t1) / 2
+        if (_bezier_point(a, b, tm)[1] < target) == rising:
+            t0 = tm
+        else:
+            t1 = tm
+    return _bezier_point(a, b, (t0 + t1) / 2)
+
+
 class GraphScene(QGraphicsScene):
     """The items of one autograd graph and the state of one animation frame.
 
@@ -189,6 +215,7 @@ class GraphScene(QGraphicsScene):
                     ports[key] = (i - mid) * spacing
         add = self.addItem
         items = self.edge_items
+        label_h = look.height("label_bold") + look.theme.px(5)
         n_out = {k: len(v) for k, v in out_lists.items()}
         n_in = {k: len(v) for k, v in in_lists.items()}
         # Plain floats here: thousands of edges, and every QPointF built costs a Python->C++ call.
@@ -234,19 +261,24 @@ class GraphScene(QGraphicsScene):
                 pts.append((ex, ey))
                 curve = curve_through(pts)
                 arrow = QPolygonF([QPointF(tx, ty), QPointF(ex - ARROW_HALF, ey), QPointF(ex + ARROW_HALF, ey)])
-            # Where the label goes: where this edge is farthest from its siblings. Edges fanning
-            # out of a node are apart near their targets, edges fanning in near their sources.
-            dot_t = 0.82
+            # Where the label goes: in a gap between layers (never on a layer's band, where the
+            # nodes are), where this edge is farthest from its siblings. Edges fanning out of a
+            # node are apart near their targets, edges fanning in near their sources.
+            fan_out = n_out[e.src] > 1
+            fan_in = n_in[e.dst] > 1
+            t = 0.64 if fan_out and not fan_in else (0.36 if fan_in and not fan_out else 0.5)
             if len(pts) == 2:
-                fan_out = n_out[e.src] > 1
-                fan_in = n_in[e.dst] > 1
-                t = 0.7 if fan_out and not fan_in else (0.3 if fan_in and not fan_out else 0.5)
-                dot_t = 0.3 if t > 0.5 else 0.82
-                anchor = _bezier_point(pts[0], pts[1], t)
-            elif len(pts) % 2 == 1:
-                anchor = pts[len(pts) // 2]
+                a, b = pts
             else:
-                anchor = _bezier_point(pts[len(pts) // 2 - 1], pts[len(pts) // 2], 0.5)
+                # The gaps between layers are the tallest segments (the others run through a
+                # layer's band beside its nodes); take the last gap of a fan-out, else the first.
+                spans = [abs(q[1] - p[1]) for p, q in zip(pts, pts[1:])]
+                tallest = max(spans)
+                gaps = [i for i, d in enumerate(spans) if d >= tallest - 1.0]
+                i = gaps[-1] if fan_out and not fan_in else gaps[0]
+                a, b = pts[i], pts[i + 1]
+            dot_t = 0.3 if t > 0.5 else 0.82
+            anchor = _label_point(a, b, t, label_h)
             align = 0
             if pos:  # parallel edges: the label on the outer side of the arc
                 align = -1 if bulge < 0 else (1 if bulge > 0 else 0)
