@@ -50,6 +50,8 @@ DIRECT = frozenset({types.BuiltinFunctionType, types.FunctionType, types.MethodT
                     types.BuiltinMethodType, types.MethodWrapperType})
 CM_TYPES = (torch.no_grad, torch.enable_grad, torch.set_grad_enabled, torch.inference_mode)
 SEQ = frozenset({list, tuple, str})
+# Results that can't hold a tensor: the recorder isn't told about them (saves a call per op).
+NO_RECORD = frozenset({type(None), bool, int, float, str, complex})
 BASIC_ITERABLES = frozenset({list, tuple, str, dict, set, frozenset, torch.Size})
 
 RETURN = "return"
@@ -1277,7 +1279,8 @@ class Compiler:
                 if not isinstance(b, type):
                     raise TypeError("bases must be types")
                 if not (b in ctx.user_classes or b is object or
-                        (issubclass(b, surface.SUBCLASSABLE_ROOTS) and b in _ALLOWED_CLASSES)):
+                        (issubclass(b, surface.SUBCLASSABLE_ROOTS)
+                         and (b in _ALLOWED_CLASSES or b in _BUILTIN_CLASSES))):
                     raise NotAllowed(
                         f"subclassing {b.__name__} isn't available in gradviz; subclass nn.Module "
                         "(or one of your own classes)"
@@ -1415,6 +1418,8 @@ class Compiler:
                     ctx.budget.too_many(r.numel())
             else:
                 r = o[i]
+                if type(r) in NO_RECORD:
+                    return r
             on_result(r, line)
             return r
 
@@ -1449,8 +1454,12 @@ class Compiler:
             elif pre is not None and (ta in _PRE_TYPES or tb in _PRE_TYPES):
                 pre(ctx, a, b)
             r = fn(a, b)
-            if type(r) in TT and r.numel() > cap:
-                ctx.budget.too_many(r.numel())
+            tr = type(r)
+            if tr in TT:
+                if r.numel() > cap:
+                    ctx.budget.too_many(r.numel())
+            elif tr in NO_RECORD:
+                return r
             on_result(r, line)
             return r
 
@@ -1481,7 +1490,8 @@ class Compiler:
 
         def ev(f):
             r = fn(operand(f))
-            on_result(r, line)
+            if type(r) not in NO_RECORD:
+                on_result(r, line)
             return r
 
         return ev
@@ -2138,6 +2148,8 @@ def _make_call(ctx: RunContext) -> Callable:
             for x in r[:8]:
                 if type(x) in TT and x.numel() > cap:
                     budget.too_many(x.numel())
+        elif tr in NO_RECORD:
+            return r
         on_result(r, line)
         return r
 
@@ -2218,6 +2230,22 @@ def _name_hint(ctx: RunContext, e: NameError) -> str | None:
 def _syntax_error(e: SyntaxError) -> ErrorInfo:
     msg = e.msg or "invalid syntax"
     return ErrorInfo("SyntaxError", msg, e.lineno, col=e.offset)
+
+
+def _release(ctx: RunContext) -> None:
+    """Break the run's reference cycles so its tensors are freed at once, not by a later full GC.
+
+    The Outcome keeps a copy of the globals; the closures of user functions still point at the
+    context, which after this holds nothing big (and refuses to run: ``closed``).
+    """
+    ctx.closed = True
+    ctx.frames.clear()
+    ctx.globals.clear()
+    ctx.builtins.clear()
+    ctx.call = None
+    ctx.recorder = None
+    ctx.on_result = None
+    ctx.out = []
 
 
 def run_program(source: str, limits: Limits, recorder: Recorder,
@@ -2318,8 +2346,7 @@ def run_program(source: str, limits: Limits, recorder: Recorder,
         return Outcome(statements, out, info, glob, None, caught)
     finally:
         if ctx is not None:
-            ctx.closed = True
-            ctx.frames[1:] = []
+            _release(ctx)
         surface.CURRENT[0] = None
         if saved_state is not None:
             surface.restore_global_state(saved_state)

@@ -998,6 +998,34 @@ def _user_instance_action(ctx, t: type, name: str) -> Any:
     return GET
 
 
+def _user_class_action(ctx, cls: type, name: str) -> Any:
+    """Attributes of the program's own classes (class constants, static methods, Function.apply)."""
+    for klass in cls.__mro__:
+        if klass in ctx.user_classes and name in klass.__dict__:
+            return GET
+    if issubclass(cls, torch.autograd.Function) and name == "apply":
+        return GET
+    return _missing_or_denied(cls.__name__)(name)
+
+
+_CTX_ATTRS = {"save_for_backward", "saved_tensors", "needs_input_grad", "mark_dirty",
+              "mark_non_differentiable", "set_materialize_grads", "name", "next_functions"}
+
+
+def _function_ctx_action(name: str) -> Any:
+    """The ``ctx`` of a custom autograd Function: its documented methods and the program's own fields."""
+    if name in _CTX_ATTRS:
+        return GET
+
+    def act(ctx, obj, line):
+        try:
+            return obj.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'") from None
+
+    return act
+
+
 def _return_type_action(name: str, t: type) -> Any:
     fields = getattr(t, "_fields", None) or ()
     if name in fields or name in ("values", "indices", "count", "index"):
@@ -1027,7 +1055,7 @@ def attr_action(ctx, obj: Any, name: str) -> tuple[Any, bool]:
         if name.startswith("_") and (name in _MODULE_INTERNAL or name.startswith("__")):
             return _deny_action(f"'{name}' is internal and isn't available in gradviz"), False
         if isinstance(obj, type):
-            return GET, False
+            return _user_class_action(ctx, obj, name), False
         return _user_instance_action(ctx, t, name), False
     if type(obj).__name__ == "SuperProxy":
         return obj.action(ctx, name), False
@@ -1051,6 +1079,10 @@ def _compute_action(t: type, name: str) -> Any:
         if name.startswith("_"):
             return _deny_action(f"'{name}' is internal to torch and isn't available in gradviz")
         return _tensor_action(name)
+    if issubclass(t, torch.autograd.function.FunctionCtx):
+        if name.startswith("_"):
+            return _deny_action(f"'{name}' is internal to torch and isn't available in gradviz")
+        return _function_ctx_action(name)
     if issubclass(t, Node) or (t.__module__ is None and hasattr(t, "next_functions")):
         if name in NODE_ATTRS:
             return GET

@@ -1,0 +1,75 @@
+"""Common autograd mistakes get the real error plus a hint that teaches the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradviz.engine.hints import did_you_mean, explain
+from interp_helpers import run_gradviz, run_python
+
+# (program, error type, text in the message, text in the hint, line)
+MISTAKES = [
+    ("import torch\nx = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward()\n",
+     "RuntimeError", "grad can be implicitly created only for scalar outputs", "y.sum().backward()", 4),
+    ("import torch\nx = torch.ones(3, requires_grad=True)\ny = (x * x).sum()\ny.backward()\ny.backward()\n",
+     "RuntimeError", "second time", "retain_graph=True", 5),
+    ("import torch\nx = torch.ones(3, requires_grad=True)\nx.grad.zero_()\n",
+     "AttributeError", "'NoneType' object has no attribute 'zero_'", "backward", 3),
+    ("import torch\nx = torch.ones(3, requires_grad=True)\nprint(x.grad.shape)\n",
+     "AttributeError", "NoneType", "requires_grad=True", 3),
+    ("import torch\nx = np.ones(3)\n", "NameError", "name 'np' is not defined", "torch.", 2),
+    ("import torch\nx = torch.ones(3, requires_grad=True)\ny = x.sum\ny.backward()\n",
+     "AttributeError", "'builtin_function_or_method' object has no attribute 'backward'",
+     "y.sum().backward()", 4),
+    ("import torch\nx = torch.ones(3, requires_grad=True)\nx.add_(1)\n",
+     "RuntimeError", "leaf Variable that requires grad", "torch.no_grad()", 3),
+    ("import torch\nx = torch.tensor([1, 2, 3], requires_grad=True)\n",
+     "RuntimeError", "floating point", "1.0", 2),
+    ("import torch\nx = torch.ones(3)\ny = (x * 2).sum()\ny.backward()\n",
+     "RuntimeError", "does not require grad", "requires_grad=True", 4),
+    ("import torch\na = torch.ones(2, 3)\nb = torch.ones(2, 3)\nc = a @ b\n",
+     "RuntimeError", "cannot be multiplied", "shape", 4),
+    ("import torch\nweights = torch.ones(3)\nprint(weigths)\n", "NameError",
+     "name 'weigths' is not defined", "Did you mean 'weights'?", 3),
+    ("x = 1\nnn.Linear(2, 2)\n", "NameError", "name 'nn' is not defined", "import torch.nn as nn", 2),
+    ("import torch\nx = torch.ones(2, requires_grad=True)\ny = x.sigmoid()\ny.mul_(2)\ny.sum().backward()\n",
+     "RuntimeError", "modified by an inplace operation", "out-of-place", 5),
+    ("import torch\nx = torch.ones(3)\nprint(x.item())\n", "RuntimeError", "", ".item()", 3),
+    ("import torch\nx = torch.ones(6)\nx.view(4, 2)\n", "RuntimeError", "invalid for input of size 6", "-1", 3),
+]
+
+
+@pytest.mark.parametrize("program,typ,msg,hint,line", MISTAKES)
+def test_mistake_gets_message_and_hint(program, typ, msg, hint, line):
+    out = run_gradviz(program)
+    assert out.error is not None
+    assert out.error.type == typ
+    assert msg in out.error.message
+    assert out.error.hint is not None and hint in out.error.hint, out.error.hint
+    assert out.error.line == line
+    # the same program fails in real Python with the same type
+    with pytest.raises(Exception) as info:
+        run_python(program)
+    assert type(info.value).__name__ == typ
+
+
+def test_import_numpy_says_use_torch():
+    out = run_gradviz("import numpy as np\n")
+    assert out.error.type == "NotAllowed"
+    assert "numpy" in out.error.message and "torch" in out.error.message
+    assert out.error.line == 1
+
+
+def test_explain_keeps_the_readable_head_of_long_torch_errors():
+    message, hint = explain(RuntimeError("bad thing\nException raised from foo at bar.cpp:12\nframe #0"), None)
+    assert message == "bad thing" and hint is None
+
+
+def test_did_you_mean_needs_a_close_name():
+    assert did_you_mean("lables", ["labels", "x"]) == "Did you mean 'labels'?"
+    assert did_you_mean("zzz", ["labels", "x"]) is None
+
+
+def test_plain_python_errors_get_no_autograd_hint():
+    out = run_gradviz("x = [1, 2]\nx[5]\n")
+    assert (out.error.type, out.error.message, out.error.hint) == ("IndexError", "list index out of range", None)
