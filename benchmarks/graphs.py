@@ -210,36 +210,36 @@ def torch_deep_cnn(blocks: int = 1000, channels: int = 2) -> GraphData:
     return autograd_graph(F.cross_entropy(head(h.flatten(1)), torch.tensor([1])))
 
 
-def torch_transformer(blocks: int = 82, dim: int = 8, seq: int = 4, heads: int = 2) -> GraphData:
-    """Stacked hand-written pre-norm transformer blocks (60 nodes each): layer_norm, multi-head
-    attention (bias-free q/k/v projections, per-head slices, transpose, scale, softmax, concat),
-    output projection, residual adds, and an MLP with gelu."""
+def torch_transformer(blocks: int = 82, d: int = 8, seq: int = 4, heads: int = 2, hidden: int = 16) -> GraphData:
+    """Stacked hand-written pre-norm transformer blocks, the program of the render benchmark
+    (``benchmarks/programs.py``) at small sizes: layer_norm, multi-head attention (q/k/v
+    matmuls, head split with view/transpose, scaled softmax), output projection, residual adds,
+    an MLP with gelu. About 64 nodes a block."""
     import torch
     from torch.nn import functional as F
 
     torch.manual_seed(0)
+    dh = d // heads
 
-    def p(*shape):
-        return torch.nn.Parameter(torch.randn(*shape) * 0.1)
+    def param(*shape):
+        return (torch.randn(*shape) * 0.1).requires_grad_()
 
-    def linear(t, d_in, d_out, bias=True):
-        return F.linear(t, p(d_out, d_in), p(d_out) if bias else None)
-
-    hd = dim // heads
-    x = torch.randn(seq, dim, requires_grad=True)
+    x = torch.randn(seq, d, requires_grad=True)
     h = x
-    scale = hd ** -0.5
     for _ in range(blocks):
-        a = F.layer_norm(h, (dim,), p(dim), p(dim))
-        q, k, v = (linear(a, dim, dim, bias=False) for _ in range(3))
-        outs = []
-        for i in range(heads):
-            cols = slice(i * hd, (i + 1) * hd)
-            att = torch.softmax((q[:, cols] @ k[:, cols].t()) * scale, dim=-1)
-            outs.append(att @ v[:, cols])
-        h = h + linear(torch.cat(outs, dim=1), dim, dim)
-        m = F.layer_norm(h, (dim,), p(dim), p(dim))
-        h = h + linear(F.gelu(linear(m, dim, 4 * dim)), 4 * dim, dim)
+        ln1_w, ln1_b, ln2_w, ln2_b = param(d), param(d), param(d), param(d)
+        wq, wk, wv, wo = param(d, d), param(d, d), param(d, d), param(d, d)
+        bo = param(d)
+        w1, b1, w2, b2 = param(d, hidden), param(hidden), param(hidden, d), param(d)
+        a = F.layer_norm(h, (d,), ln1_w, ln1_b)
+        q = (a @ wq).view(seq, heads, dh).transpose(0, 1)
+        k = (a @ wk).view(seq, heads, dh).transpose(0, 1)
+        v = (a @ wv).view(seq, heads, dh).transpose(0, 1)
+        att = torch.softmax(q @ k.transpose(-2, -1) / dh**0.5, dim=-1)
+        o = (att @ v).transpose(0, 1).reshape(seq, d)
+        h = h + o @ wo + bo
+        m = F.layer_norm(h, (d,), ln2_w, ln2_b)
+        h = h + F.gelu(m @ w1 + b1) @ w2 + b2
     return autograd_graph(h.pow(2).mean())
 
 

@@ -32,8 +32,7 @@ def has_display(environ: dict[str, str] | None = None, platform: str | None = No
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
-def create_window(path: str | None = None, settings_dir: str | None = None,
-                  client_factory: Callable | None = None, recover: bool = True):
+def create_window(settings_dir: str | None = None, client_factory: Callable | None = None):
     """Build the main window on a QApplication that already exists (what tests drive).
 
     The engine worker is started before the window is built, so torch loads in parallel.
@@ -66,7 +65,7 @@ def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir
     app.setApplicationDisplayName("gradviz")
     app.setOrganizationName("gradviz")
     app.setDesktopFileName("gradviz")
-    window = create_window(path, settings_dir, client_factory)
+    window = create_window(settings_dir, client_factory)
     window.show()
     if os.environ.get("GRADVIZ_TIMING"):
         # Launch-to-window time, for the performance check of issue 5.
@@ -74,7 +73,7 @@ def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir
             f"gradviz: window shown {time.perf_counter() - started:.3f} s after run_app\n"))
 
     def after_show() -> None:
-        window.ensure_panels()
+        window.start_panels()
         if window.offer_recovery():
             return
         if path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
@@ -10,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QStackedWidget, QTreeWidget, QTreeWidgetItem,
+    QComboBox, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QSplitter, QStackedWidget, QTreeWidget, QTreeWidgetItem,
     QVBoxLayout, QWidget,
 )
 
@@ -142,6 +143,7 @@ class GradsPanel(QWidget):
         self._shown: dict[str, TensorValue | None] = {}
         self._changed: set[str] = set()
         self._cell_labels: list = []
+        self._font_scale = 1.0
         self.table = QTreeWidget(self)
         self.table.setObjectName("gradsTable")
         self.table.setColumnCount(3)
@@ -157,6 +159,8 @@ class GradsPanel(QWidget):
 
         self.title = QLabel("", self)
         self.title.setObjectName("gradTitle")
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(40)
         self.numbers = QLabel("", self)
         self.numbers.setObjectName("gradNumbers")
         self.numbers.setFont(_mono_font(1.05))
@@ -214,7 +218,7 @@ class GradsPanel(QWidget):
             item = QTreeWidgetItem([name, format_shape(shape), format_value(grad, 60)])
             item.setData(0, Qt.ItemDataRole.UserRole, name)
             item.setToolTip(0, "nn.Parameter" if is_param else "leaf tensor (requires_grad=True)")
-            item.setFont(2, _mono_font(0.95))
+            item.setFont(2, _mono_font(0.95 * self._font_scale))
             self.table.addTopLevelItem(item)
             self._rows[name] = item
             self._node_of[name] = node_id
@@ -330,7 +334,7 @@ class GradsPanel(QWidget):
         self._cell_labels = []
         if matrix.size > CELL_LABELS_MAX:
             return
-        font = _mono_font(0.85)
+        font = _mono_font(0.85 * self._font_scale)
         for (r, c), v in np.ndenumerate(matrix):
             dark_cell = np.isfinite(v) and abs(v) > 0.55 * top
             label = pg.TextItem(format_number(float(v), 3), anchor=(0.5, 0.5),
@@ -356,6 +360,14 @@ class GradsPanel(QWidget):
         self._colorbar.axis.setPen(pg.mkPen(t["muted"]))
         self._colorbar.axis.setTextPen(pg.mkPen(t["fg"]))
         self._paint_rows()
+
+    def set_font_scale(self, scale: float) -> None:
+        """Presentation mode: the numbers grow with the rest of the UI."""
+        self._font_scale = scale
+        self.numbers.setFont(_mono_font(1.05 * scale))
+        for item in self._rows.values():
+            item.setFont(2, _mono_font(0.95 * scale))
+        self._show_detail()
 
     def _paint_rows(self) -> None:
         muted = QColor(THEMES[self._theme]["muted"])
@@ -396,6 +408,8 @@ class HistoryPlot(QWidget):
         self.leaf.setToolTip("Which leaves to plot")
         self.caption = QLabel("", self)
         self.caption.setObjectName("historyCaption")
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.caption.setMinimumWidth(40)
         self.plot = pg.PlotWidget(self)
         self.plot.setObjectName("historyPlotWidget")
         self.plot.setMenuEnabled(False)
@@ -403,7 +417,11 @@ class HistoryPlot(QWidget):
         self.plot.setLabel("bottom", "backward call")
         self.plot.setLabel("left", "‖.grad‖")
         self.plot.getAxis("bottom").setTickSpacing(1, 1)
-        self.legend = self.plot.addLegend(offset=(10, 4), colCount=6)
+        # The legend is a label above the plot: inside the plot it would cover data points.
+        self.legend_label = QLabel("", self)
+        self.legend_label.setObjectName("historyLegend")
+        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
+        self.legend_label.setWordWrap(True)
         self.empty = QLabel("No .grad history yet: the plot fills in when a program calls backward()", self)
         self.empty.setObjectName("emptyLabel")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -420,7 +438,12 @@ class HistoryPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(bar)
+        legend_row = QHBoxLayout()
+        legend_row.setContentsMargins(10, 0, 8, 0)
+        legend_row.addWidget(self.legend_label, 1)
+        layout.addLayout(legend_row)
         layout.addWidget(self.stack, 1)
+        self.leaf.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.mode.currentIndexChanged.connect(lambda _i: self._redraw())
         self.leaf.currentIndexChanged.connect(lambda _i: self._redraw())
         self.set_theme("light")
@@ -467,13 +490,14 @@ class HistoryPlot(QWidget):
         t = THEMES[self._theme]
         colors = SERIES_COLORS if self._theme == "light" else SERIES_COLORS_DARK
         self.plot.clear()
-        self.legend.clear()
         self.curves = {}
+        legend: list[str] = []
         self.markers = []
         histories = self._selected()
         if not histories:
             self.stack.setCurrentWidget(self.empty)
             self.caption.setText("")
+            self.legend_label.setText("")
             return
         self.stack.setCurrentWidget(self.plot)
         mode = self.mode.currentData()
@@ -499,7 +523,8 @@ class HistoryPlot(QWidget):
             # One symbol for the legend's sake (pyqtgraph's legend crashes on per-point symbol
             # lists); zeroing and set-to-None get their own markers drawn on top.
             curve = self.plot.plot(xs, ys, pen=pg.mkPen(color, width=2.2), symbol="o", symbolSize=8,
-                                   symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(t["bg"], width=1.2), name=name)
+                                   symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(t["bg"], width=1.2))
+            legend.append(f"<span style='color:{color}; font-weight:700'>━●</span>&nbsp;{html.escape(name)}")
             special = [p for p in points if p.kind != BACKWARD]
             if special:
                 marks = pg.ScatterPlotItem(
@@ -526,18 +551,18 @@ class HistoryPlot(QWidget):
         for kind, text in ((SET_NONE, ".grad = None"), (ZEROED, ".grad zeroed"), (SET, ".grad set")):
             if any(k == kind for _x, k in self.markers):
                 color = t["none"] if kind == SET_NONE else t["zero"]
-                sample = pg.ScatterPlotItem(symbol={ZEROED: "s", SET_NONE: "x", SET: "d"}[kind], size=10,
-                                            brush=pg.mkBrush(color), pen=pg.mkPen(color))
-                self.legend.addItem(sample, text)
+                mark = {ZEROED: "■", SET_NONE: "✕", SET: "◆"}[kind]
+                legend.append(f"<span style='color:{color}; font-weight:700'>┆{mark}</span>&nbsp;{text}")
+        self.legend_label.setText("&nbsp;&nbsp;&nbsp;".join(legend))
         ys_all = [p.y for _n, pts in series for p in pts if math.isfinite(p.y)]
         if ys_all:
             low, high = min(0.0, min(ys_all)), max(0.0, max(ys_all))
             span = (high - low) or 1.0
             # Headroom at the top for the legend row.
-            self.plot.setYRange(low - 0.06 * span, high + 0.45 * span, padding=0)
+            self.plot.setYRange(low - 0.06 * span, high + 0.08 * span, padding=0)
         if self._current_call is not None:
             x = self._current_call + 1
-            region = pg.LinearRegionItem((x - 0.3, x + 0.3), movable=False, brush=pg.mkBrush(t["current"]),
+            region = pg.LinearRegionItem((x - 0.2, x + 0.2), movable=False, brush=pg.mkBrush(t["current"]),
                                          pen=pg.mkPen(None))
             region.setZValue(-10)
             self.plot.addItem(region)
@@ -559,9 +584,6 @@ class HistoryPlot(QWidget):
             ax.setPen(pg.mkPen(t["muted"]))
             ax.setTextPen(pg.mkPen(t["fg"]))
         self.plot.showGrid(x=True, y=True, alpha=t["grid"])
-        self.legend.setLabelTextColor(t["fg"])
-        self.legend.setBrush(pg.mkBrush(t["bg"] + "d0"))
-        self.legend.setPen(pg.mkPen(t["muted"]))
         self._redraw()
 
     def set_font_scale(self, scale: float) -> None:

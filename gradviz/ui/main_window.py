@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import ast
-import os
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QDockWidget, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPlainTextEdit,
@@ -20,6 +18,8 @@ from gradviz.core.request import RunRequest
 from gradviz.core.result import ACCUMULATE, LEAF, PARAM, BackwardCall, GraphData, RunResult
 from gradviz.core.session import Session, SessionError, ViewSettings, load_path, load_session, save_session
 from gradviz.ui import dialogs, style
+from gradviz.ui.canvas.scene import compute_layout
+from gradviz.ui.canvas.view import GraphView
 from gradviz.ui.editor import CodeEditor, MessageBar
 from gradviz.ui.icons import icon
 from gradviz.ui.inspector import Inspector
@@ -37,6 +37,7 @@ y.backward()
 print(x.grad)
 """
 DEFAULT_TITLE = "The gradient of 2xᵀx"
+DEFAULT_EXAMPLE = "01-two-x-squared.gradviz"
 #: Graphs with more nodes than this are laid out on a worker thread before they are shown.
 BACKGROUND_LAYOUT_NODES = 300
 AUTOSAVE_MS = 4000
@@ -60,16 +61,19 @@ def top_level_statements(source: str) -> list[tuple[int, int]] | None:
     return spans
 
 
-def _canvas_class():
-    """The canvas engineer's GraphView, or a stand-in until it is available."""
+def default_session() -> Session:
+    """The 2xᵀx lesson shipped in resources/examples (its notes included), or a built-in copy."""
+    from gradviz.core.resources import resource_path
+
     try:
-        from gradviz.ui.canvas.view import GraphView
+        return load_session(resource_path("examples", DEFAULT_EXAMPLE))
+    except (SessionError, FileNotFoundError, ValueError):
+        return Session(program=DEFAULT_PROGRAM, title=DEFAULT_TITLE)
 
-        return GraphView
-    except ImportError:
-        from gradviz.ui.fallback_view import FallbackView
 
-        return FallbackView
+def layout_in_background(view, graph: GraphData, root_at: str):
+    """Measure node sizes and lay ``graph`` out; pure Python, meant for a worker thread."""
+    return compute_layout(graph, view.node_sizes(graph), root_at)
 
 
 class MainWindow(QMainWindow):
@@ -123,6 +127,7 @@ class MainWindow(QMainWindow):
         self._autosaved_text: str | None = None
         self._closing = False
         self._pinned_node: str | None = None
+        self._fitted_scale: float | None = None
         self._panels_built = False
         self.grads = None
         self.history = None
@@ -152,7 +157,7 @@ class MainWindow(QMainWindow):
         self.progress_timer.setInterval(PROGRESS_DELAY_MS)
         self.progress_timer.timeout.connect(self._show_progress)
 
-        self.set_session(Session(program=DEFAULT_PROGRAM, title=DEFAULT_TITLE), path=None, run=False)
+        self.set_session(default_session(), path=None, run=False)
 
     # =============================================================================================
     # Building
@@ -210,7 +215,7 @@ class MainWindow(QMainWindow):
         a("next_call", "Next Backward Call", lambda: self.player.next_call(), "Alt+Down", None)
         a("zoom_in", "Zoom &In", lambda: self.view.zoom_in(), SK.ZoomIn, "zoom-in", "Zoom in")
         a("zoom_out", "Zoom &Out", lambda: self.view.zoom_out(), SK.ZoomOut, "zoom-out", "Zoom out")
-        a("fit", "&Fit Graph", lambda: self.view.fit_all(), "Ctrl+0", "fit", "Fit the whole graph in view")
+        a("fit", "&Fit Graph", self._refit, "Ctrl+0", "fit", "Fit the whole graph in view")
         a("reset_zoom", "Actual &Size", lambda: self.view.reset_zoom(), "Ctrl+1", None, "Zoom to 100 %")
         a("dark", "&Dark Theme", self._dark_toggled, "Ctrl+Shift+D", "theme", "Dark theme", checkable=True)
         a("presentation", "&Presentation Mode", self._presentation_toggled, "Ctrl+Shift+P", "present",
@@ -229,11 +234,13 @@ class MainWindow(QMainWindow):
         self.graph_title.setObjectName("graphTitle")
         self.graph_subtitle = QLabel("", header)
         self.graph_subtitle.setObjectName("graphSubtitle")
+        self.graph_subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.graph_subtitle.setMinimumWidth(20)
         self.graph_combo = QComboBox(header)
         self.graph_combo.setObjectName("graphCombo")
         self.graph_combo.setToolTip("Which graph to draw: a backward call's, or the graph behind any tensor variable")
-        self.graph_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.graph_combo.setMinimumWidth(220)
+        self.graph_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.graph_combo.setMinimumContentsLength(18)
         self._zoom_buttons = []
         row = QHBoxLayout(header)
         row.setContentsMargins(12, 6, 8, 6)
@@ -244,8 +251,9 @@ class MainWindow(QMainWindow):
         row.addWidget(self.graph_combo)
         self._graph_header_row = row
 
-        self.view = _canvas_class()(central)
+        self.view = GraphView(central, theme=self.theme, root_at=self.root_at)
         self.view.setObjectName("graphView")
+        self.view.installEventFilter(self)
         self.player = Player(self)
         self.player.set_speed(self.settings.speed)
         self.player_bar = PlayerBar(self.player, central)
@@ -321,7 +329,7 @@ class MainWindow(QMainWindow):
         """Default proportions, applied once the window has its size (unless a saved layout exists)."""
         w, h = self.width(), self.height()
         self.resizeDocks([self.docks["programDock"], self.docks["inspectorDock"]],
-                         [int(w * 0.3), int(w * 0.27)], Qt.Orientation.Horizontal)
+                         [int(w * 0.31), int(w * 0.27)], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["programDock"], self.docks["outputDock"]],
                          [int(h * 0.62), int(h * 0.28)], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["inspectorDock"], self.docks["gradsDock"], self.docks["historyDock"]],
@@ -334,6 +342,13 @@ class MainWindow(QMainWindow):
             if self.settings.window_state() is None:
                 self._initial_dock_sizes()
 
+    def start_panels(self) -> None:
+        """Import pyqtgraph on a worker thread, then build the panels (the UI thread never waits 0.4 s)."""
+        if not self._panels_built:
+            import importlib
+
+            self.background.submit(("panels",), importlib.import_module, "gradviz.ui.grads")
+
     def ensure_panels(self) -> None:
         """Build the pyqtgraph panels (gradients and history) if they are not built yet."""
         if self._panels_built:
@@ -345,9 +360,11 @@ class MainWindow(QMainWindow):
         self._grads_holder.layout().addWidget(self.grads)
         self.history = HistoryPlot(self._history_holder)
         self._history_holder.layout().addWidget(self.history)
+        scale = style.PRESENTATION_SCALE if self.presentation else 1.0
         self.grads.set_theme(self.theme)
+        self.grads.set_font_scale(scale)
         self.history.set_theme(self.theme)
-        self.history.set_font_scale(style.PRESENTATION_SCALE if self.presentation else 1.0)
+        self.history.set_font_scale(scale)
         if self.result is not None:
             self._show_grads(self.result)
             self._frame_changed(self.player.frame)
@@ -498,14 +515,15 @@ class MainWindow(QMainWindow):
             style.apply(app, self.theme, self.presentation)
         scale = style.PRESENTATION_SCALE if self.presentation else 1.0
         self.editor.set_theme(self.theme)
-        self.editor.set_font_size(11 * scale)
+        self.editor.set_font_size(10 * scale)
         self.output.setFont(self.editor.font())
         self.inspector.set_theme(self.theme)
         self.inspector.set_font_scale(scale)
-        if hasattr(self.view, "set_theme"):
-            self.view.set_theme(self.theme)
+        self.view.set_theme(self.theme)
+        self.view.set_font_scale(scale)
         if self.grads is not None:
             self.grads.set_theme(self.theme)
+            self.grads.set_font_scale(scale)
         if self.history is not None:
             self.history.set_theme(self.theme)
             self.history.set_font_scale(scale)
@@ -546,10 +564,7 @@ class MainWindow(QMainWindow):
     def _root_toggled(self, on: bool) -> None:
         self.root_at = "bottom" if on else "top"
         self.settings.root_at = self.root_at
-        if self._graph is not None:
-            graph, call = self._graph, self._graph_call
-            self._graph_key = None
-            self._show_graph(("root", self.root_at, id(graph)), graph, call)
+        self.view.set_root_at(self.root_at)
 
     # =============================================================================================
     # Sessions and files
@@ -569,11 +584,7 @@ class MainWindow(QMainWindow):
         step = self.player.step if self.player.calls else None
         choice = self.graph_combo.currentData()
         variable = choice[4:] if isinstance(choice, str) and choice.startswith("var:") else None
-        zoom = 1.0
-        try:
-            zoom = max(0.01, min(100.0, float(self.view.transform().m11())))
-        except Exception:  # noqa: BLE001 — a stand-in view may not have a transform
-            pass
+        zoom = max(0.01, min(100.0, float(self.view.transform().m11())))
         return Session(
             program=self.editor.toPlainText(),
             title=self.notes_title.text(),
@@ -626,8 +637,7 @@ class MainWindow(QMainWindow):
         if self.grads is not None:
             self.grads.set_result(None)
             self.history.set_histories(())
-        if hasattr(self.view, "show_graph"):
-            self.view.show_graph(GraphData(), None)
+        self.view.clear()
         self.graph_title.setText("Graph")
         self.graph_subtitle.setText("")
 
@@ -1117,37 +1127,32 @@ class MainWindow(QMainWindow):
             self._pinned_node = None
         self.inspector.set_graph(graph, self.player.call)
         self._layout_token += 1
+        if self.view.root_at != self.root_at:
+            self.view.set_root_at(self.root_at)
         if len(graph.nodes) > BACKGROUND_LAYOUT_NODES:
-            # Layout is pure Python: on a worker thread the window keeps painting meanwhile.
+            # Layout is pure Python: on a worker thread the window keeps painting meanwhile
+            # (the canvas measures node sizes with fonts of its own there).
             self.run_label.setText(f"Laying out {len(graph.nodes)} nodes…")
-            self.background.submit((self._layout_token, key), self._compute_layout, graph)
+            self.background.submit((self._layout_token, key), layout_in_background, self.view, graph, self.root_at)
             return
         self._put_graph(graph, None)
 
-    def _compute_layout(self, graph: GraphData):
-        from gradviz.core.layout import layered_layout
-
-        sizes = None
-        sizer = getattr(self.view, "node_sizes", None)
-        if callable(sizer):
-            sizes = sizer(graph)
-        return layered_layout(graph, sizes, root_at=self.root_at)
-
     def _layout_done(self, token, layout, error) -> None:
+        if token == ("panels",):
+            if not self._closing:
+                self.ensure_panels()
+            return
         number, key = token
         if number != self._layout_token or self._closing:
             return
         self._put_graph(self._graph, None if error else layout)
 
     def _put_graph(self, graph: GraphData, layout) -> None:
-        try:
-            self.view.show_graph(graph, layout)
-        except TypeError:
-            self.view.show_graph(graph)
-        if hasattr(self.view, "set_root_at"):
-            self.view.set_root_at(self.root_at)
         if graph.nodes:
-            self.view.fit_all()
+            self.view.show_graph(graph, layout)
+        else:
+            self.view.clear()
+        self._fitted_scale = self.view.transform().m11()
         self._frame_changed(self.player.frame)
         self.graph_shown.emit(graph)
 
@@ -1201,8 +1206,7 @@ class MainWindow(QMainWindow):
     def _frame_changed(self, frame: Frame | None) -> None:
         call = self.player.call
         on_call_graph = call is not None and self._graph_call is call
-        if hasattr(self.view, "show_frame"):
-            self.view.show_frame(frame if on_call_graph else None)
+        self.view.show_frame(frame if on_call_graph else None, call if on_call_graph else None)
         self.inspector.set_call(call if self._graph_call is call else None)
         self.inspector.set_frame(frame)
         # The inspector follows the lit node unless the user picked a node by clicking it.
@@ -1215,8 +1219,7 @@ class MainWindow(QMainWindow):
     def _node_clicked(self, node_id: str) -> None:
         self._pinned_node = node_id or None
         self.inspector.show_node(node_id)
-        if hasattr(self.view, "select_node"):
-            self.view.select_node(node_id)
+        self.view.select_node(node_id)
         if self.grads is not None:
             self.grads.select_node(node_id)
             names = self.leaf_names(self._graph_call)
@@ -1225,6 +1228,19 @@ class MainWindow(QMainWindow):
 
     # =============================================================================================
     # Window state
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        # While the user has not zoomed since the graph was fitted, keep it fitted as the
+        # canvas changes size (docks resized, window maximised, presentation mode).
+        if watched is self.view and event.type() == QEvent.Type.Resize and self._fitted_scale is not None:
+            if abs(self.view.transform().m11() - self._fitted_scale) < 1e-9:
+                QTimer.singleShot(0, self._refit)
+        return super().eventFilter(watched, event)
+
+    def _refit(self) -> None:
+        if self._graph is not None and self._graph.nodes and not self._closing:
+            self.view.fit_all()
+            self._fitted_scale = self.view.transform().m11()
 
     def _restore_layout(self) -> None:
         geometry = self.settings.geometry()

@@ -24,6 +24,7 @@ def theme_colors(theme: str) -> dict[str, str]:
     return dict(_VAR.findall(text))
 
 
+@lru_cache(maxsize=None)
 def stylesheet(theme: str) -> str:
     """``app.qss`` with the theme's colours in place of ``@name`` (longest names first)."""
     colors = theme_colors(theme)
@@ -62,10 +63,17 @@ def palette(theme: str) -> QPalette:
 def apply(app: QApplication, theme: str, presentation: bool = False) -> None:
     """Style the whole application: Fusion, the theme palette and QSS, the font size."""
     theme = theme if theme in THEMES else "light"
+    # Each of these re-polishes every widget of the app: only touch what changes.
     if app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
-    app.setPalette(palette(theme))
-    font = QFont(app.font())
-    font.setPointSizeF(BASE_POINTS * (PRESENTATION_SCALE if presentation else 1.0))
-    app.setFont(font)
-    app.setStyleSheet(stylesheet(theme))
+    pal = palette(theme)
+    if app.palette() != pal:
+        app.setPalette(pal)
+    points = BASE_POINTS * (PRESENTATION_SCALE if presentation else 1.0)
+    if app.font().pointSizeF() != points:
+        font = QFont(app.font())
+        font.setPointSizeF(points)
+        app.setFont(font)
+    sheet = stylesheet(theme)
+    if app.styleSheet() != sheet:
+        app.setStyleSheet(sheet)

@@ -231,7 +231,6 @@ def test_a_tree_is_drawn_as_a_tree():
             assert xs == sorted(xs)
 
 
-@pytest.mark.xfail(strict=True, reason="coordinate assignment lets the spine jog; being fixed")
 def test_mlp_spine_is_straight(families):
     graph = families["mlp"]
     layout = layered_layout(graph)
@@ -251,14 +250,45 @@ def test_big_mlp_and_cnn_have_no_crossings():
         assert count_crossings(layered_layout(graph), graph) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="ordering reaches 2x, not yet 5x; being improved")
 def test_transformer_has_five_times_fewer_crossings_than_topological_generations():
     graph = G.torch_transformer(82)
-    assert len(graph.nodes) > 4500
+    assert len(graph.nodes) > 5000
     ours = count_crossings(layered_layout(graph), graph)
     baseline = count_crossings(baseline_layout(graph), graph)
-    assert baseline > 500
+    # Taken in their given order (a depth-first capture), the generations cross once a block.
+    assert baseline >= 82
     assert ours * 5 <= baseline, (ours, baseline)
+
+
+def test_spines_and_residual_streams_are_straight():
+    cnn = G.torch_deep_cnn(blocks=5)
+    layout = layered_layout(cnn)
+    spine = [n.id for n in cnn.nodes if n.op in ("ConvolutionBackward0", "ReluBackward0")]
+    assert len(spine) == 10 and len({layout.positions[v][0] for v in spine}) == 1
+    transformer = G.torch_transformer(4)
+    layout = layered_layout(transformer)
+    # Every block's residual adds, and the long edges between them, form one vertical line.
+    adds = [n.id for n in transformer.nodes if n.op == "AddBackward0"]
+    residual = {n.id for n in transformer.nodes if n.op == "AddBackward0"
+                and any(layout.layers[e.dst] - layout.layers[n.id] > 1 for e in transformer.out_edges[n.id])}
+    assert len(residual) == 8
+    xs = {layout.positions[v][0] for v in residual}
+    assert len(xs) == 1
+    for v in residual:
+        for e in transformer.out_edges[v]:
+            route = layout.routes[(e.src, e.dst, e.index)]
+            if route:
+                assert {p[0] for p in route} == xs
+    assert len(adds) == 20
+
+
+@pytest.mark.parametrize("graph", [
+    G.torch_mlp(depth=80, width=4), G.torch_deep_cnn(blocks=80), G.torch_transformer(12),
+], ids=["mlp", "cnn", "transformer"])
+def test_deep_models_do_not_drift_sideways(graph):
+    # Repeated blocks are drawn the same way each time: the width does not grow with depth.
+    layout = layered_layout(graph)
+    assert layout.width <= 6 * (DEFAULT_SIZE[0] + 30.0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,14 +13,20 @@ from PySide6.QtGui import QDropEvent, QKeySequence
 from gradviz.core.result import ErrorInfo, RunResult
 from gradviz.core.session import Session, load_session, save_session
 from gradviz.ui import dialogs
-from gradviz.ui.main_window import DEFAULT_PROGRAM, top_level_statements
+from gradviz.ui.main_window import default_session, top_level_statements
 
 
 def labels_on_canvas(window) -> list[str]:
-    """The node labels the canvas shows."""
-    view = window.view
-    graph = getattr(view, "graph", None)
-    return [n.label for n in graph.nodes] if graph is not None else []
+    """The titles drawn on the canvas's node items, in graph order."""
+    items = window.view.scene().node_items
+    return [items[n.id].shape_.title for n in window.view.graph.nodes] if window.view.graph else []
+
+
+def lit_nodes(window) -> list[str]:
+    """Ids of the node items drawn lit (the node the engine runs in this frame)."""
+    from gradviz.ui.canvas.items import CURRENT
+
+    return [nid for nid, item in window.view.scene().node_items.items() if item.state == CURRENT]
 
 
 @pytest.fixture
@@ -30,8 +36,9 @@ def window(qtbot, tmp_path, dialog_log):
 
 
 def test_starts_on_the_two_x_squared_example(window):
-    assert window.editor.toPlainText() == DEFAULT_PROGRAM
-    assert "torch.dot(x, x)" in window.editor.toPlainText()
+    assert window.editor.toPlainText() == default_session().program
+    assert "y = 2 * torch.dot(x, x)\ny.backward()" in window.editor.toPlainText()
+    assert "DotBackward0" in window.notes_text.toPlainText()  # the lesson's notes
     assert window.notes_title.text() == "The gradient of 2xᵀx"
     assert not window.dirty
     assert window.windowTitle().startswith("The gradient of 2xᵀx")
@@ -40,7 +47,10 @@ def test_starts_on_the_two_x_squared_example(window):
 def test_run_draws_the_graph_and_fills_every_panel(qtbot, window):
     result = run_and_wait(qtbot, window)
     assert result.ok
-    assert labels_on_canvas(window) == ["y", "MulBackward0", "DotBackward0", "AccumulateGrad", "x"]
+    assert labels_on_canvas(window) == ["y", "Mul", "Dot", "Accumulate", "x"]
+    items = window.view.scene().node_items
+    assert items["n2"].shape_.subtitle == "Backward0" and items["n4"].shape_.subtitle == "leaf"
+    assert lit_nodes(window) == ["n3"]
     assert window.graph_choices()[0] == ("backward at line 5", "call:0")
     assert ("var:y" in [d for _l, d in window.graph_choices()]) and ("var:x" in [d for _l, d in window.graph_choices()])
     assert window.output.toPlainText() == "tensor([ 0.,  4.,  8., 12.])\n"
@@ -55,12 +65,16 @@ def test_stepping_the_animation_lights_nodes_and_grad_follows(qtbot, window):
     run_and_wait(qtbot, window)
     window.actions["first"].trigger()
     assert window.view.frame.current is None and window.grads.grad_text("x") == "None"
+    assert lit_nodes(window) == []
     window.actions["step_forward"].trigger()
-    assert window.view.frame.current == "n1"
+    assert window.view.frame.current == "n1" and lit_nodes(window) == ["n1"]
     assert window.inspector.text().startswith("MulBackward0")
     window.actions["step_forward"].trigger()
-    assert window.view.frame.current == "n2"
+    assert window.view.frame.current == "n2" and lit_nodes(window) == ["n2"]
     assert "→ x.grad [input 0]: [0, 2, 4, 6]" in window.inspector.text()
+    # The gradient travels along both edges of the fan-in, labelled with its value.
+    labels = window.view.scene().labels
+    assert "[0, 2, 4, 6]" in labels[("n2", "n3", 0)].text and "[0, 2, 4, 6]" in labels[("n2", "n3", 1)].text
     assert window.grads.grad_text("x") == "None"
     window.actions["step_forward"].trigger()
     assert window.view.frame.current == "n3"
@@ -98,6 +112,7 @@ def test_choosing_a_variable_shows_its_graph(qtbot, window):
 def test_step_runs_one_statement_at_a_time(qtbot, tmp_path, dialog_log):
     client = FakeClient(respond=lambda r: partial_dot_result(r.stop_after_line or 99))
     window, _ = make_window(qtbot, tmp_path, client)
+    type_text(window, DOT_PROGRAM)
     stops = []
     for _ in range(5):
         run_and_wait(qtbot, window, "step")
@@ -117,6 +132,7 @@ def test_step_runs_one_statement_at_a_time(qtbot, tmp_path, dialog_log):
 def test_run_to_cursor_stops_at_the_cursor_statement(qtbot, tmp_path, dialog_log):
     client = FakeClient(respond=lambda r: partial_dot_result(r.stop_after_line or 99))
     window, _ = make_window(qtbot, tmp_path, client)
+    type_text(window, DOT_PROGRAM)
     window.editor.go_to_line(4)
     run_and_wait(qtbot, window, "run_to_cursor")
     assert client.requests[-1].stop_after_line == 4
@@ -163,7 +179,7 @@ def test_save_and_reopen_a_session(qtbot, tmp_path, dialog_log):
     window.notes_title.setText("My lesson")
     window.notes_text.setPlainText("Look at z.")
     window.editor.undo()
-    assert window.editor.toPlainText() == DEFAULT_PROGRAM  # typing is undoable
+    assert window.editor.toPlainText() == default_session().program  # typing is undoable
     window.editor.redo()
     assert window.dirty
     target = tmp_path / "lesson.gradviz"
@@ -278,8 +294,8 @@ def test_worker_killed_mid_run_is_reported_and_the_next_run_works(qtbot, tmp_pat
         window.actions["restart_engine"].trigger()
     assert window.message_bar.kind == "warning"
     assert "engine stopped while running" in window.message_bar.title
-    qtbot.waitUntil(lambda: window.runner.is_ready, timeout=3000)
-    assert window.engine_label.text() == "● Engine ready"
+    qtbot.waitUntil(lambda: window.engine_label.text() == "● Engine ready", timeout=3000)
+    assert client.starts == 2
     type_text(window, DOT_PROGRAM)
     result = run_and_wait(qtbot, window)
     assert result.ok and window.grads.grad_text("x") == "[0, 4, 8, 12]"
