@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._pinned_node: str | None = None
         self._fitted_scale: float | None = None
+        self._last_export: dialogs.ExportChoice | None = None
         self._panels_built = False
         self.grads = None
         self.history = None
@@ -223,6 +224,12 @@ class MainWindow(QMainWindow):
         a("fullscreen", "&Full Screen", self._fullscreen_toggled, SK.FullScreen, None, "Full screen", checkable=True)
         a("root_bottom", "Root at the &Bottom", self._root_toggled, None, None,
           "Draw the loss at the bottom of the graph", checkable=True)
+        a("export", "&Export Graph…", self.export_graph, "Ctrl+E", "export",
+          "Export the graph: PNG, SVG, or the backward pass as GIF, APNG or PNG frames")
+        a("copy_image", "&Copy Graph Image", self.copy_graph_image, "Ctrl+Shift+C", None,
+          "Copy the graph as an image to the clipboard")
+        a("screenshot", "Save Window &Screenshot…", self.save_screenshot, None, None,
+          "Save a PNG of the whole window")
         a("about", "&About gradviz", self._about)
 
     def _build_central(self) -> None:
@@ -401,7 +408,7 @@ class MainWindow(QMainWindow):
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        for n in ("zoom_out", "zoom_in", "fit"):
+        for n in ("zoom_out", "zoom_in", "fit", "export"):
             add(n)
         bar.addSeparator()
         add("dark")
@@ -417,6 +424,9 @@ class MainWindow(QMainWindow):
         self.examples_menu = file.addMenu("&Examples")
         file.addSeparator()
         for n in ("save", "save_as"):
+            file.addAction(self.actions[n])
+        file.addSeparator()
+        for n in ("export", "copy_image", "screenshot"):
             file.addAction(self.actions[n])
         file.addSeparator()
         file.addAction(self.actions["quit"])
@@ -1224,6 +1234,95 @@ class MainWindow(QMainWindow):
             names = self.leaf_names(self._graph_call)
             if node_id in names:
                 self.grads.select_leaf(names[node_id])
+
+    # =============================================================================================
+    # Export
+
+    def _caption(self):
+        """The caption of an export: lesson title, the backward statement, the step shown."""
+        from gradviz.ui.export import Caption, step_caption
+
+        call = self._graph_call
+        statement = ""
+        if call is not None:
+            block = self.editor.document().findBlockByNumber(call.line - 1)
+            statement = f"line {call.line}: {block.text().strip()}" if block.isValid() else ""
+        base = Caption(self.notes_title.text(), statement)
+        if call is not None and call is self.player.call:
+            return step_caption(call, self.player.step, base)
+        return base
+
+    def _suggested_name(self, suffix: str) -> str:
+        stem = Path(self.path).stem if self.path else self._slug(self.notes_title.text())
+        if self._graph_call is not None and self.player.calls:
+            stem += f"-call{self._graph_call.index + 1}-step{self.player.step}"
+        folder = Path(self.path).parent if self.path else Path.home()
+        return str(folder / (stem + suffix))
+
+    def export_graph(self) -> bool:
+        """Ask how and where, then write the graph (or its backward pass) as PNG, SVG, GIF, APNG or frames."""
+        from gradviz.ui import export
+
+        if self._graph is None or not self._graph.nodes:
+            self.statusBar().showMessage("Nothing to export yet: run a program that builds a graph", 5000)
+            return False
+        call = self._graph_call if self._graph_call is self.player.call else None
+        choice = dialogs.ask_export(self, animation=call is not None, last=self._last_export)
+        if choice is None:
+            return False
+        self._last_export = choice
+        if choice.format in dialogs.ANIMATED and call is None:
+            return False
+        suffix = dialogs.EXPORT_FORMATS[choice.format][2]
+        target = dialogs.export_path(self, choice.format, self._suggested_name(suffix) if suffix else
+                                     str(Path(self._suggested_name("")).parent))
+        if not target:
+            return False
+        scene = self.view.scene()
+        caption = self._caption() if choice.caption else None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            if choice.format == "png":
+                data = export.png_bytes(scene, choice.scale, choice.transparent, caption)
+            elif choice.format == "svg":
+                data = export.svg_bytes(scene, caption, choice.transparent)
+            elif choice.format == "gif":
+                data = export.gif_bytes(scene, call, choice.scale, caption)
+            elif choice.format == "apng":
+                data = export.apng_bytes(scene, call, choice.scale, choice.transparent, caption)
+            else:
+                export.write_png_frames(scene, call, target, choice.scale, choice.transparent, caption)
+                data = None
+            if data is not None:
+                Path(target).write_bytes(data)
+        except OSError as exc:
+            dialogs.show_error(self, "Cannot export", f"{target}: {exc.strerror or exc}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Exported {Path(target).name}", 5000)
+        return True
+
+    def copy_graph_image(self) -> bool:
+        """Put the graph, as shown now, on the clipboard (2× for sharp slides)."""
+        from gradviz.ui import export
+
+        if self._graph is None or not self._graph.nodes:
+            return False
+        image = export.render_image(self.view.scene(), 2.0, False, self._caption())
+        QApplication.clipboard().setImage(image)
+        self.statusBar().showMessage("Copied the graph image to the clipboard", 4000)
+        return True
+
+    def save_screenshot(self) -> bool:
+        path = dialogs.screenshot_path(self, self._suggested_name("-window.png"))
+        if not path:
+            return False
+        if not self.grab().save(path, "PNG"):
+            dialogs.show_error(self, "Cannot save screenshot", path)
+            return False
+        self.statusBar().showMessage(f"Saved {Path(path).name}", 4000)
+        return True
 
     # =============================================================================================
     # Window state
