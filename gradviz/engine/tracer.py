@@ -30,17 +30,27 @@ def _as_tensors(value: Any) -> list[torch.Tensor]:
     return []
 
 
-def _root_tensors(kind: str, args: tuple, kwargs: dict) -> tuple[list[torch.Tensor], bool, bool]:
-    """The tensors a backward call starts from, and its retain_graph / create_graph flags."""
+def _root_tensors(kind: str, fn: Callable, args: tuple, kwargs: dict) -> tuple[list[torch.Tensor], bool, bool]:
+    """The tensors a backward call starts from, and its retain_graph / create_graph flags.
+
+    ``fn`` is ``y.backward`` (bound: ``y`` is the root), ``torch.Tensor.backward`` (the root is the
+    first argument), ``torch.autograd.backward`` or ``torch.autograd.grad``.
+    """
     if kind == "backward":
-        roots = _as_tensors(args[0]) if args else []
-        gradient_pos = 1
+        bound = getattr(fn, "__self__", None)
+        if isinstance(bound, torch.Tensor):
+            roots, rest = [bound], args
+        else:
+            roots, rest = _as_tensors(args[0]) if args else [], args[1:]
+        retain_pos, create_pos = 1, 2  # backward(gradient, retain_graph, create_graph, inputs)
     else:
         first = args[0] if args else kwargs.get("tensors", kwargs.get("outputs"))
-        roots = _as_tensors(first)
-        gradient_pos = 2 if kind == "autograd.grad" else 1
-    create = bool(kwargs.get("create_graph", args[gradient_pos + 2] if len(args) > gradient_pos + 2 else False))
-    retain = kwargs.get("retain_graph", args[gradient_pos + 1] if len(args) > gradient_pos + 1 else None)
+        roots, rest = _as_tensors(first), args[1:]
+        # autograd.backward(tensors, grad_tensors, retain_graph, create_graph, ...)
+        # autograd.grad(outputs, inputs, grad_outputs, retain_graph, create_graph, ...)
+        retain_pos, create_pos = (1, 2) if kind == "autograd.backward" else (2, 3)
+    create = bool(kwargs.get("create_graph", rest[create_pos] if len(rest) > create_pos else False))
+    retain = kwargs.get("retain_graph", rest[retain_pos] if len(rest) > retain_pos else None)
     retain = create if retain is None else bool(retain)
     return roots, retain, create
 
@@ -89,7 +99,7 @@ class Tracer(Recorder):
         self.check_grads(line)
 
     def run_backward(self, kind: str, line: int, fn: Callable, args: tuple, kwargs: dict) -> Any:
-        roots, retain, create = _root_tensors(kind, args, kwargs)
+        roots, retain, create = _root_tensors(kind, fn, args, kwargs)
         self.check_grads(line)
         index = self.calls_seen
         self.calls_seen += 1

@@ -205,3 +205,23 @@ def test_capture_of_a_5000_node_chain_is_iterative():
     cap.add_root(y)
     g = cap.graph()
     assert len(g.nodes) == 1 + 5000 + 2 and len(g.edges) == len(g.nodes) - 1
+
+
+@pytest.mark.parametrize("kind, call", [
+    ("backward", lambda x, y: (y.backward, (None, True), {})),
+    ("backward", lambda x, y: (torch.Tensor.backward, (y,), {"retain_graph": True})),
+    ("autograd.backward", lambda x, y: (torch.autograd.backward, ([y], None, True), {})),
+    ("autograd.grad", lambda x, y: (torch.autograd.grad, (y, [x], None, True), {})),
+])
+def test_roots_and_flags_are_read_from_every_call_form(kind, call):
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    tracer = Tracer()
+    tracer.bind(lambda: [("x", x), ("y", y)])
+    fn, args, kwargs = call(x, y)
+    tracer.run_backward(kind, 1, fn, args, kwargs)
+    rec = tracer.calls[0]
+    assert rec.retain_graph and rec.freed == ()
+    root = rec.graph.node(rec.graph.roots[0])
+    assert root.kind == ROOT and root.names == ("y",)
+    assert [s.op for s in rec.steps][0] == "SumBackward0"

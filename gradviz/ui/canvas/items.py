@@ -38,6 +38,10 @@ LOD_SHAPE = 0.2
 GLOW = 12.0  # room around a node box for the glow of the current node and the selection ring
 
 _lod_of = QStyleOptionGraphicsItem.levelOfDetailFromTransform
+# Enum members looked up once: item constructors run thousands of times per graph.
+_NO_PEN = Qt.PenStyle.NoPen
+_LEFT = Qt.MouseButton.LeftButton
+_NO_BUTTON = Qt.MouseButton.NoButton
 
 _DEFAULT_NAMES = {ROOT: "output", LEAF: "tensor", PARAM: "parameter"}
 _KIND_WORDS = {ROOT: "root", LEAF: "leaf", PARAM: "param"}
@@ -250,11 +254,9 @@ class NodeItem(QGraphicsRectItem):
         self.hovered = False
         self.selected = False
         self.freed: frozenset[str] = frozenset()
-        self.setPen(Qt.PenStyle.NoPen)
+        self.setPen(_NO_PEN)
         self.setZValue(Z_NODE)
-        self.setAcceptHoverEvents(True)
-        self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setAcceptedMouseButtons(_LEFT)
 
     @property
     def node_id(self) -> str:
@@ -398,17 +400,30 @@ class NodeItem(QGraphicsRectItem):
         painter.drawPath(path)
 
 
-def curve_through(points: list[QPointF]) -> QPainterPath:
+def curve_through(points: list[tuple[float, float]]) -> QPainterPath:
     """A smooth path through ``points`` leaving and entering each point vertically.
 
     Vertical tangents make the edges of a top-down graph read as flowing between layers, and
     keep the curve inside the gaps the layout reserved for its waypoints.
     """
-    path = QPainterPath(points[0])
-    for a, b in zip(points, points[1:]):
-        dy = (b.y() - a.y()) * 0.5
-        path.cubicTo(QPointF(a.x(), a.y() + dy), QPointF(b.x(), b.y() - dy), b)
+    ax, ay = points[0]
+    path = QPainterPath(QPointF(ax, ay))
+    for bx, by in points[1:]:
+        dy = (by - ay) * 0.5
+        path.cubicTo(ax, ay + dy, bx, by - dy, bx, by)
+        ax, ay = bx, by
     return path
+
+
+_EDGE_EXTENT: QPen | None = None
+
+
+def _edge_extent_pen() -> QPen:
+    """A pen as wide as an active edge's halo: it only sizes the C++ bounding rect."""
+    global _EDGE_EXTENT
+    if _EDGE_EXTENT is None:
+        _EDGE_EXTENT = QPen(Qt.GlobalColor.black, 9.0)
+    return _EDGE_EXTENT
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -421,10 +436,11 @@ class EdgeItem(QGraphicsPathItem):
     """
 
     def __init__(self, key: tuple[str, str, int], curve: QPainterPath, arrow: QPolygonF,
-                 look: Look, label_anchor: QPointF, label_align: int, dot_t: float = 0.82):
+                 look: Look, label_anchor: tuple[float, float], label_align: int, dot_t: float = 0.82):
         outline = QPainterPath(curve)
         outline.addPolygon(arrow)
         super().__init__(outline)
+        self.setPen(_edge_extent_pen())
         self.key = key
         self.curve = curve
         self.arrow = arrow
@@ -434,9 +450,9 @@ class EdgeItem(QGraphicsPathItem):
         self.label_align = label_align  # -1: label ends at the anchor, 0: centred, 1: starts there
         self.dot_t = dot_t  # where on the curve the travelling gradient is drawn
         self._dot: QPointF | None = None
-        self.setPen(QPen(Qt.GlobalColor.black, 9.0))
+        self.points: list[tuple[float, float]] = []  # start, waypoints, end (the overview draws these)
         self.setZValue(Z_EDGE)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptedMouseButtons(_NO_BUTTON)
 
     def set_state(self, state: int) -> None:
         if state != self.state:
@@ -486,7 +502,7 @@ class LabelItem(QGraphicsRectItem):
     (which input of a repeated edge) or LABEL_GRAD (a leaf's accumulated ``.grad``).
     """
 
-    def __init__(self, anchor: QPointF, align: int, look: Look):
+    def __init__(self, anchor: tuple[float, float], align: int, look: Look):
         super().__init__()
         self.anchor = anchor
         self.align = align
@@ -495,7 +511,7 @@ class LabelItem(QGraphicsRectItem):
         self.style = LABEL_QUIET
         self.setPen(Qt.PenStyle.NoPen)
         self.setZValue(Z_LABEL)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptedMouseButtons(_NO_BUTTON)
 
     def _role(self) -> str:
         return "label_bold" if self.style == LABEL_ACTIVE else "label"
@@ -513,9 +529,9 @@ class LabelItem(QGraphicsRectItem):
         role = self._role()
         w = look.width(role, self.text) + px(12)
         h = look.height(role) + px(5)
-        x = self.anchor.x()
+        x, y = self.anchor
         left = x - w / 2 if self.align == 0 else (x - w if self.align < 0 else x)
-        self.setRect(QRectF(left, self.anchor.y() - h / 2, w, h))
+        self.setRect(QRectF(left, y - h / 2, w, h))
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         look = self.look
@@ -573,7 +589,7 @@ class BadgeItem(QGraphicsRectItem):
         self._target = QRectF()
         self.setPen(Qt.PenStyle.NoPen)
         self.setZValue(Z_BADGE)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptedMouseButtons(_NO_BUTTON)
 
     def text(self) -> str:
         """Everything the badge says, one line per row (for tests and the accessibility text)."""
@@ -673,7 +689,7 @@ class BannerItem(QGraphicsRectItem):
         self._lines: list[tuple[str, str]] = []
         self.setPen(Qt.PenStyle.NoPen)
         self.setZValue(Z_BANNER)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptedMouseButtons(_NO_BUTTON)
 
     def text(self) -> str:
         return "\n".join(x for x in (self.title, self.message, self.hint) if x)
@@ -764,7 +780,7 @@ class OverviewItem(QGraphicsItem):
         self._by_kind: dict[str, list[QRectF]] | None = None
         self._done_rects: list[QRectF] | None = None
         self.setZValue(Z_OVERVIEW if part == "base" else Z_OVERVIEW + 1)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptedMouseButtons(_NO_BUTTON)
         if part == "base":
             self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 

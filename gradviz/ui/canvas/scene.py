@@ -29,8 +29,21 @@ ARROW_HALF = 4.5
 
 
 def node_shapes(graph: GraphData, look: Look) -> dict[str, NodeShape]:
-    """Measure every node (the sizes the layout needs); same texts are measured once."""
-    return {n.id: measure_node(n, look) for n in graph.nodes}
+    """Measure every node (the sizes the layout needs).
+
+    Nodes that would show the same texts share one NodeShape (read-only once made): a big
+    graph repeats a few ops and shapes thousands of times.
+    """
+    shapes: dict[str, NodeShape] = {}
+    seen: dict[tuple, NodeShape] = {}
+    for n in graph.nodes:
+        key = (n.kind, n.op, n.shape, n.names,
+               tuple((s.name, s.shape, s.freed) for s in n.saved) if n.saved else ())
+        shape = seen.get(key)
+        if shape is None:
+            shape = seen[key] = measure_node(n, look)
+        shapes[n.id] = shape
+    return shapes
 
 
 def node_sizes(shapes: dict[str, NodeShape]) -> dict[str, tuple[float, float]]:
@@ -42,13 +55,39 @@ def compute_layout(graph: GraphData, sizes: dict[str, tuple[float, float]], root
     return layered_layout(graph, sizes, root_at=root_at)
 
 
-def _bezier_point(a: QPointF, b: QPointF, t: float) -> QPointF:
+def _bezier_point(a: tuple[float, float], b: tuple[float, float], t: float) -> tuple[float, float]:
     """Point at parameter ``t`` of the vertical-tangent cubic from ``a`` to ``b`` (see curve_through)."""
     u = 1 - t
-    dy = (b.y() - a.y()) * 0.5
-    x = (u ** 3 + 3 * u * u * t) * a.x() + (3 * u * t * t + t ** 3) * b.x()
-    y = u ** 3 * a.y() + 3 * u * u * t * (a.y() + dy) + 3 * u * t * t * (b.y() - dy) + t ** 3 * b.y()
-    return QPointF(x, y)
+    w0, w1, w2, w3 = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+    dy = (b[1] - a[1]) * 0.5
+    return ((w0 + w1) * a[0] + (w2 + w3) * b[0],
+            w0 * a[1] + w1 * (a[1] + dy) + w2 * (b[1] - dy) + w3 * b[1])
+
+
+def _label_point(a: tuple[float, float], b: tuple[float, float], t: float, h: float) -> tuple[float, float]:
+    """The point at ``t`` of the curve from ``a`` to ``b``, moved along it so that a label ``h``
+    high centred there stays clear of both ends (the node boxes and the arrowhead)."""
+    x, y = _bezier_point(a, b, t)
+    lo, hi = min(a[1], b[1]), max(a[1], b[1])
+    room = h / 2 + 4
+    if hi - lo <= 2 * room:
+        target = (lo + hi) / 2
+    elif y < lo + room:
+        target = lo + room
+    elif y > hi - room:
+        target = hi - room
+    else:
+        return x, y
+    # y(t) is monotonic on these curves: bisect for the parameter of the wanted height.
+    t0, t1 = 0.0, 1.0
+    rising = b[1] >= a[1]
+    for _ in range(24):
+        tm = (t0 + t1) / 2
+        if (_bezier_point(a, b, tm)[1] < target) == rising:
+            t0 = tm
+        else:
+            t1 = tm
+    return _bezier_point(a, b, (t0 + t1) / 2)
 
 
 class GraphScene(QGraphicsScene):
@@ -176,16 +215,18 @@ class GraphScene(QGraphicsScene):
                     ports[key] = (i - mid) * spacing
         add = self.addItem
         items = self.edge_items
+        label_h = look.height("label_bold") + look.theme.px(5)
+        n_out = {k: len(v) for k, v in out_lists.items()}
+        n_in = {k: len(v) for k, v in in_lists.items()}
+        # Plain floats here: thousands of edges, and every QPointF built costs a Python->C++ call.
         for e in graph.edges:
-            key = edge_key(e)
+            key = (e.src, e.dst, e.index)
             sx, sy = positions[e.src]
             dx, dy = positions[e.dst]
-            sh, dh = shapes[e.src].h, shapes[e.dst].h
             down = 1.0 if dy >= sy else -1.0
-            start = QPointF(sx + out_port[key], sy + down * sh / 2)
-            tip = QPointF(dx + in_port[key], dy - down * (dh / 2 + 1.0))
-            end = QPointF(tip.x(), tip.y() - down * ARROW_LEN)
-            pts = [start]
+            x0, y0 = sx + out_port[key], sy + down * shapes[e.src].h / 2
+            tx, ty = dx + in_port[key], dy - down * (shapes[e.dst].h / 2 + 1.0)
+            ex, ey = tx, ty - down * ARROW_LEN
             route = routes.get(key, ())
             pos = parallel.get(key)
             bulge = 0.0
@@ -194,52 +235,54 @@ class GraphScene(QGraphicsScene):
                 # the layout set their waypoint apart (at least PARALLEL_BULGE between arcs).
                 bulge = (pos[0] - (pos[1] - 1) / 2) * PARALLEL_BULGE
                 if len(route) == 1:
-                    offset = route[0][0] - (start.x() + tip.x()) / 2
+                    offset = route[0][0] - (x0 + tx) / 2
                     if abs(offset) > abs(bulge):
                         bulge = offset
                     route = ()
-            if route:
-                pts.extend(QPointF(x + bulge, y) for x, y in route)  # long parallel edges keep apart
-            pts.append(end)
             if bulge and not route:
                 # One arc bowing out by ``bulge`` at its middle: a cubic whose control points sit
-                # 4/3 of it to the side. The arrow follows the arc's end tangent.
+                # 4/3 of it to the side; the arrow follows the arc's end tangent.
                 k = bulge / 0.75
-                third = (end.y() - start.y()) / 3
-                c2 = QPointF(end.x() + k, end.y() - third)
-                curve = QPainterPath(start)
-                curve.cubicTo(QPointF(start.x() + k, start.y() + third), c2, end)
-                ux, uy = end.x() - c2.x(), end.y() - c2.y()
+                third = (ey - y0) / 3
+                ux, uy = -k, third
                 n = (ux * ux + uy * uy) ** 0.5 or 1.0
                 ux, uy = ux / n, uy / n
-                end = QPointF(tip.x() - ux * ARROW_LEN, tip.y() - uy * ARROW_LEN)
-                # Re-aim the arc at the arrow's base and build the arrow across the tangent.
-                curve = QPainterPath(start)
-                curve.cubicTo(QPointF(start.x() + k, start.y() + third), QPointF(end.x() + k, end.y() - third), end)
-                arrow = QPolygonF([tip, QPointF(end.x() - uy * ARROW_HALF, end.y() + ux * ARROW_HALF),
-                                   QPointF(end.x() + uy * ARROW_HALF, end.y() - ux * ARROW_HALF)])
-                pts = [start, QPointF((start.x() + end.x()) / 2 + bulge, (start.y() + end.y()) / 2), end]
+                ex, ey = tx - ux * ARROW_LEN, ty - uy * ARROW_LEN
+                third = (ey - y0) / 3
+                curve = QPainterPath(QPointF(x0, y0))
+                curve.cubicTo(x0 + k, y0 + third, ex + k, ey - third, ex, ey)
+                arrow = QPolygonF([QPointF(tx, ty), QPointF(ex - uy * ARROW_HALF, ey + ux * ARROW_HALF),
+                                   QPointF(ex + uy * ARROW_HALF, ey - ux * ARROW_HALF)])
+                pts = [(x0, y0), ((x0 + ex) / 2 + bulge, (y0 + ey) / 2), (ex, ey)]
             else:
+                pts = [(x0, y0)]
+                if route:
+                    pts.extend((x + bulge, y) for x, y in route)  # long parallel edges keep apart
+                pts.append((ex, ey))
                 curve = curve_through(pts)
-                arrow = QPolygonF([tip, QPointF(end.x() - ARROW_HALF, end.y()), QPointF(end.x() + ARROW_HALF, end.y())])
-            # Where the label goes: where this edge is farthest from its siblings. Edges fanning
-            # out of a node are apart near their targets, edges fanning in near their sources.
-            dot_t = 0.82
+                arrow = QPolygonF([QPointF(tx, ty), QPointF(ex - ARROW_HALF, ey), QPointF(ex + ARROW_HALF, ey)])
+            # Where the label goes: in a gap between layers (never on a layer's band, where the
+            # nodes are), where this edge is farthest from its siblings. Edges fanning out of a
+            # node are apart near their targets, edges fanning in near their sources.
+            fan_out = n_out[e.src] > 1
+            fan_in = n_in[e.dst] > 1
+            t = 0.64 if fan_out and not fan_in else (0.36 if fan_in and not fan_out else 0.5)
             if len(pts) == 2:
-                fan_out = len(out_lists[e.src]) > 1
-                fan_in = len(in_lists[e.dst]) > 1
-                t = 0.7 if fan_out and not fan_in else (0.3 if fan_in and not fan_out else 0.5)
-                dot_t = 0.3 if t > 0.5 else 0.82
-                anchor = _bezier_point(pts[0], pts[1], t)
-            elif len(pts) % 2 == 1:
-                anchor = pts[len(pts) // 2]
+                a, b = pts
             else:
-                a, b = pts[len(pts) // 2 - 1], pts[len(pts) // 2]
-                anchor = _bezier_point(a, b, 0.5)
+                # The gaps between layers are the tallest segments (the others run through a
+                # layer's band beside its nodes); take the last gap of a fan-out, else the first.
+                spans = [abs(q[1] - p[1]) for p, q in zip(pts, pts[1:])]
+                tallest = max(spans)
+                gaps = [i for i, d in enumerate(spans) if d >= tallest - 1.0]
+                i = gaps[-1] if fan_out and not fan_in else gaps[0]
+                a, b = pts[i], pts[i + 1]
+            dot_t = 0.3 if t > 0.5 else 0.82
+            anchor = _label_point(a, b, t, label_h)
             align = 0
             if pos:  # parallel edges: the label on the outer side of the arc
                 align = -1 if bulge < 0 else (1 if bulge > 0 else 0)
-                anchor = QPointF(anchor.x() + align * 4.0, anchor.y())
+                anchor = (anchor[0] + align * 4.0, anchor[1])
             item = EdgeItem(key, curve, arrow, look, anchor, align, dot_t)
             item.points = pts
             add(item)
@@ -344,7 +387,7 @@ class GraphScene(QGraphicsScene):
             base.node_kinds[nid] = item.node.kind
         for key, item in self.edge_items.items():
             pts = item.points
-            base.edge_polylines[key] = [QLineF(a, b) for a, b in zip(pts, pts[1:])]
+            base.edge_polylines[key] = [QLineF(a[0], a[1], b[0], b[1]) for a, b in zip(pts, pts[1:])]
         # The state layer reads the same geometry.
         state.node_rects, state.node_kinds, state.edge_polylines = (
             base.node_rects, base.node_kinds, base.edge_polylines)
@@ -485,7 +528,7 @@ class GraphScene(QGraphicsScene):
             tag = self.grad_tags.get(nid)
             if tag is None:
                 item = self.node_items[nid]
-                anchor = QPointF(item.pos().x(), item.pos().y() + item.box.bottom() + self.look.theme.px(13))
+                anchor = (item.pos().x(), item.pos().y() + item.box.bottom() + self.look.theme.px(13))
                 tag = LabelItem(anchor, 0, self.look)
                 self.addItem(tag)
                 self.grad_tags[nid] = tag

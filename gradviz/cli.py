@@ -1,0 +1,194 @@
+"""The `gradviz` command: the app (default), `inspect` (run headless, report) and `render` (export a figure)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from gradviz import __version__
+from gradviz.core.plain import to_plain
+from gradviz.core.request import RunRequest
+from gradviz.core.result import GraphData, RunResult, TensorValue
+
+SUBCOMMANDS = ("inspect", "render")
+
+
+def load_source(path: str):
+    """A Session from a .gradviz file or a .py script; SessionError with a one-line reason otherwise."""
+    from gradviz.core.session import load_path
+
+    return load_path(path)
+
+
+def run_session(session) -> RunResult:
+    """Run a session's program through the engine worker, exactly as the app does."""
+    from gradviz.engine.client import EngineClient
+
+    client = EngineClient()
+    try:
+        return client.run(RunRequest(session.program, seed=session.seed))
+    finally:
+        client.close()
+
+
+# --- inspect ------------------------------------------------------------------------------------
+def _value(v: TensorValue | None) -> Any:
+    """Nested lists when the whole tensor was kept, else its shape and statistics."""
+    if v is None:
+        return None
+    if v.data is not None:
+        return v.data
+    return {"shape": list(v.shape), "summary": to_plain(v.stats) if v.stats else None}
+
+
+def _graph_json(graph: GraphData) -> dict:
+    return {
+        "nodes": [
+            {"id": n.id, "kind": n.kind, "op": n.op, "shape": list(n.shape) if n.shape is not None else None,
+             "names": list(n.names), "line": n.line,
+             "saved": [{"name": s.name, "shape": list(s.shape), "freed": s.freed} for s in n.saved]}
+            for n in graph.nodes
+        ],
+        "edges": [{"src": e.src, "dst": e.dst, "index": e.index} for e in graph.edges],
+        "roots": list(graph.roots),
+    }
+
+
+def shown_graph(result: RunResult) -> GraphData:
+    """The last backward call's graph, or else that of the last tensor variable with a grad_fn."""
+    if result.backward_calls:
+        return result.backward_calls[-1].graph
+    for info in reversed(result.variables):
+        if info.grad_fn is not None and info.node_id is not None:
+            return result.graph.reachable(info.node_id)
+    return GraphData()
+
+
+def inspect_json(result: RunResult) -> dict:
+    """The document `gradviz inspect --json` prints."""
+    error = result.error
+    return {
+        "stdout": result.stdout,
+        "error": None if error is None else
+        {"line": error.line, "type": error.type, "message": error.message, "hint": error.hint},
+        "variables": {
+            v.name: {"shape": list(v.shape), "dtype": v.dtype, "requires_grad": v.requires_grad,
+                     "is_leaf": v.is_leaf, "value": _value(v.value), "grad": _value(v.grad)}
+            for v in result.variables
+        },
+        "backward_calls": [
+            {
+                "line": call.line,
+                "kind": call.kind,
+                "steps": [
+                    {"node": st.node_id, "op": st.op,
+                     "grad_in": [_value(g) for g in st.grad_in], "grad_out": [_value(g) for g in st.grad_out]}
+                    for st in call.steps
+                ],
+                "leaves": {lg.name: {"before": _value(lg.before), "after": _value(lg.after)} for lg in call.leaves},
+                "error": None if call.error is None else {"type": call.error.type, "message": call.error.message},
+            }
+            for call in result.backward_calls
+        ],
+        "graph": _graph_json(shown_graph(result)),
+    }
+
+
+def _short(v: TensorValue | None) -> str:
+    if v is None:
+        return "None"
+    if v.data is not None:
+        text = json.dumps(to_plain(v.data))
+        return text if len(text) <= 70 else text[:67] + "..."
+    s = v.stats
+    return f"shape {list(v.shape)}" + (f", norm {s.norm:.4g}, mean {s.mean:.4g}" if s else "")
+
+
+def inspect_report(result: RunResult) -> str:
+    """A readable report of a run."""
+    lines = []
+    if result.stdout:
+        lines += ["Output:", *("  " + l for l in result.stdout.rstrip("\n").split("\n")), ""]
+    if result.variables:
+        lines.append("Tensors:")
+        for v in result.variables:
+            flags = ("leaf" if v.is_leaf else f"grad_fn={v.grad_fn}") + (", requires_grad" if v.requires_grad else "")
+            lines.append(f"  {v.name}: {v.dtype}{list(v.shape)} ({flags}) = {_short(v.value)}")
+            if v.grad is not None:
+                lines.append(f"    .grad = {_short(v.grad)}")
+        lines.append("")
+    for call in result.backward_calls:
+        lines.append(f"Backward call {call.index + 1} ({call.kind}, line {call.line}): {len(call.steps)} steps")
+        for st in call.steps:
+            lines.append(f"  {st.order + 1:>4}. {st.op:<28} in {', '.join(_short(g) for g in st.grad_in)}")
+        for lg in call.leaves:
+            lines.append(f"  {lg.name}.grad: {_short(lg.before)} -> {_short(lg.after)}")
+        lines.append("")
+    if result.error is not None:
+        e = result.error
+        lines.append(f"Error on line {e.line}: {e.type}: {e.message}" if e.line else f"Error: {e.type}: {e.message}")
+        if e.hint:
+            lines.append(f"Hint: {e.hint}")
+    else:
+        lines.append("The program ran without errors.")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from gradviz.core.session import SessionError
+
+    try:
+        session = load_source(args.path)
+    except SessionError as exc:
+        print(f"gradviz inspect: {exc}", file=sys.stderr)
+        return 2
+    result = run_session(session)
+    if args.json:
+        sys.stdout.write(json.dumps(to_plain(inspect_json(result)), allow_nan=False) + "\n")
+    else:
+        sys.stdout.write(inspect_report(result))
+    return 0 if result.ok else 1
+
+
+# --- entry point --------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """Exit code 2 with a one-line message for unusable arguments (argparse's own convention)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def build_parser(command: str) -> argparse.ArgumentParser:
+    if command == "inspect":
+        p = _Parser(prog="gradviz inspect", description="Run a session or script headless and report.")
+        p.add_argument("path", help="a .gradviz session or a .py script")
+        p.add_argument("--json", action="store_true", help="print one JSON document")
+        return p
+    if command == "render":
+        from gradviz.render import add_render_arguments
+
+        p = _Parser(prog="gradviz render", description="Render the autograd graph of a session or script.")
+        add_render_arguments(p)
+        return p
+    p = _Parser(prog="gradviz", description="See PyTorch autograd: run code, draw the graph, animate backward.",
+                epilog="Headless commands: gradviz inspect PATH [--json]; gradviz render PATH -o OUT")
+    p.add_argument("path", nargs="?", help="a .gradviz session or .py script to open")
+    p.add_argument("--version", action="version", version=f"gradviz {__version__}")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in SUBCOMMANDS else "app"
+    args = build_parser(command).parse_args(argv[1:] if command != "app" else argv)
+    if command == "inspect":
+        return cmd_inspect(args)
+    if command == "render":
+        from gradviz.render import run_render
+
+        return run_render(args)
+    from gradviz.ui.app import run_app
+
+    return run_app(args.path)

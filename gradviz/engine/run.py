@@ -1,0 +1,121 @@
+"""One run, in process: seed, interpret with the tracer, then summarise everything into a RunResult."""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any, Callable
+
+import torch
+
+from gradviz.core.request import RunRequest
+from gradviz.core.result import ErrorInfo, RunResult, StatementRecord, TensorInfo
+from gradviz.engine.capture import GraphCapture, NameIndex
+from gradviz.engine.hints import explain
+from gradviz.engine.interpreter import run_program
+from gradviz.engine.tracer import MAX_DETAILED_CALLS, Tracer
+from gradviz.engine.values import VARIABLE_LIMIT, dtype_name, tensor_values
+
+
+def _explain(exc: BaseException) -> tuple[str, str | None]:
+    return explain(exc, None)
+
+
+def run_request(
+    request: RunRequest,
+    on_statement: Callable[[StatementRecord], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> RunResult:
+    """Run ``request.program`` for real and record what autograd did.
+
+    ``torch.manual_seed(request.seed)`` comes first, so a script gives the same numbers as
+    ``torch.manual_seed(seed)`` followed by the script in plain Python.
+    """
+    start = time.perf_counter()
+    torch.manual_seed(request.seed)
+    torch.set_grad_enabled(True)
+    tracer = Tracer(explain=_explain)
+    tracer.on_progress = on_statement
+    # Full garbage collections over torch's many objects cost more than the tracing itself
+    # on big graphs; autograd graphs hold no reference cycles, so collect rarely during a run.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        outcome = run_program(request.program, request.limits, tracer, request.stop_after_line, cancelled)
+        last_line = outcome.statements[-1].line if outcome.statements else 1
+        names = NameIndex.from_bindings(outcome.globals.items())
+        tracer.track_named_leaves(names)
+        tracer.check_grads(last_line)
+        variables, graph = summarise(outcome.globals, names)
+    except Exception as exc:  # a bug of ours must still come back as a result, not a dead worker
+        return RunResult(
+            error=ErrorInfo("InternalError", f"gradviz failed while recording this run: {exc!r}"),
+            seed=request.seed, duration=time.perf_counter() - start,
+        )
+    finally:
+        gc.set_threshold(*thresholds)
+        torch.set_grad_enabled(True)
+    notes = []
+    if tracer.calls_seen > MAX_DETAILED_CALLS:
+        notes.append(
+            f"The program made {tracer.calls_seen} backward calls; the first {MAX_DETAILED_CALLS} are "
+            "recorded step by step, the gradient history covers all of them."
+        )
+    return RunResult(
+        stdout=outcome.stdout,
+        error=outcome.error,
+        statements=tuple(outcome.statements),
+        variables=variables,
+        graph=graph,
+        backward_calls=tuple(tracer.calls),
+        grad_history=tracer.leaf_histories(),
+        seed=request.seed,
+        stopped_at=outcome.stopped_at,
+        duration=time.perf_counter() - start,
+        notes=tuple(notes),
+    )
+
+
+def summarise(bindings: dict[str, Any], names: NameIndex) -> tuple[tuple[TensorInfo, ...], Any]:
+    """Every top-level tensor and module parameter, and the joined graph of those with a grad_fn."""
+    named: list[tuple[str, torch.Tensor, bool]] = []
+    for name, value in bindings.items():
+        if isinstance(value, torch.Tensor):
+            named.append((name, value, isinstance(value, torch.nn.Parameter)))
+        elif isinstance(value, torch.nn.Module):
+            named.extend((f"{name}.{p}", t, True) for p, t in value.named_parameters())
+
+    capture = GraphCapture(names)
+    node_of: dict[str, str] = {}
+    for name, t, _ in named:
+        if t.grad_fn is not None:
+            node_of[name] = capture.add_node(t.grad_fn)
+    # Variables whose node nothing else in the graph points at are the roots of what is shown.
+    targets = {e.dst for e in capture.edges}
+    seen_roots: dict[str, str] = {}
+    for name, t, _ in named:
+        nid = node_of.get(name)
+        if nid is not None and nid not in targets:
+            if nid not in seen_roots:
+                seen_roots[nid] = capture.add_root(t)
+            node_of[name] = seen_roots[nid]
+    for name, t, _ in named:
+        if t.grad_fn is None and id(t) in capture.leaf_ids:
+            node_of[name] = capture.leaf_ids[id(t)]
+    graph = capture.graph()
+
+    values = tensor_values([v for _, t, _ in named for v in (t, _grad(t))], VARIABLE_LIMIT)
+    infos = []
+    for k, (name, t, is_param) in enumerate(named):
+        infos.append(TensorInfo(
+            name=name, shape=tuple(t.shape), dtype=dtype_name(t.dtype),
+            requires_grad=t.requires_grad, is_leaf=t.is_leaf, value=values[2 * k],
+            grad=values[2 * k + 1], grad_fn=type(t.grad_fn).__name__ if t.grad_fn is not None else None,
+            is_param=is_param, node_id=node_of.get(name),
+        ))
+    return tuple(infos), graph
+
+
+def _grad(t: torch.Tensor) -> torch.Tensor | None:
+    """``t.grad`` without torch's warning about reading the grad of a non-leaf."""
+    return t.grad if t.is_leaf or t.retains_grad else None

@@ -1,0 +1,118 @@
+"""The engine process: JSON requests in on stdin, JSON lines out (ready, progress, result); never pickle.
+
+Messages out, one JSON object per line on the original stdout:
+``{"type": "ready", "torch": "2.13.0+cpu", "seconds": 1.2}`` once torch is loaded;
+``{"type": "progress", "id": ..., "statement": {...StatementRecord}}`` after each top-level statement;
+``{"type": "result", "id": ..., "result": {...RunResult}}`` at the end of each run;
+``{"type": "error", "message": ...}`` for a request that could not be read.
+Messages in: ``{"type": "run", "id": ..., "request": {...RunRequest}}`` and ``{"type": "exit"}``.
+SIGINT cancels the current run (the partial result still comes back).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import signal
+import sys
+import time
+
+from gradviz.core.plain import from_plain, to_plain
+from gradviz.core.request import RunRequest
+
+
+_cancel_requested = False
+
+
+def _on_sigint(signum, frame) -> None:
+    global _cancel_requested
+    _cancel_requested = True
+
+
+def _reset_cancel() -> None:
+    global _cancel_requested
+    _cancel_requested = False
+
+
+def _cancelled() -> bool:
+    """Polled by the interpreter between steps."""
+    return _cancel_requested
+
+
+def _vm_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _limit_memory(extra_mb: int, base: int, original: tuple[int, int]) -> None:
+    """Cap the address space at what the engine uses with torch loaded plus ``extra_mb``.
+
+    An allocation past the cap fails inside torch with "can't allocate memory", which the
+    interpreter reports as the memory limit, instead of the machine swapping or the OOM killer.
+    """
+    soft = base + extra_mb * 1024 * 1024
+    hard = original[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def main() -> int:
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)  # anything printed by accident goes to stderr, not into the protocol
+    sys.stdout = sys.stderr
+
+    def send(message: dict) -> None:
+        out.write(json.dumps(message, allow_nan=False, separators=(",", ":")) + "\n")
+        out.flush()
+
+    started = time.perf_counter()
+    import torch  # the slow part of start-up: the client shows "engine starting" meanwhile
+
+    from gradviz.engine.run import run_request
+
+    torch.set_num_threads(torch.get_num_threads())  # settle the thread pool before the memory cap
+    torch.ones(2, 2, requires_grad=True).sum().backward()  # start autograd's thread state
+    gc.collect()
+    gc.freeze()  # torch's own objects never need scanning by the collector again
+    base_vm = _vm_bytes()
+    original_limit = resource.getrlimit(resource.RLIMIT_AS)
+    signal.signal(signal.SIGINT, _on_sigint)
+    send({"type": "ready", "torch": torch.__version__, "seconds": round(time.perf_counter() - started, 3),
+          "pid": os.getpid()})
+
+    for line in sys.stdin:
+        try:
+            message = json.loads(line)
+            kind = message.get("type")
+        except (ValueError, AttributeError):
+            send({"type": "error", "message": "unreadable message"})
+            continue
+        if kind == "exit":
+            break
+        if kind != "run":
+            send({"type": "error", "message": f"unknown message type {kind!r}"})
+            continue
+        run_id = message.get("id")
+        try:
+            request = from_plain(RunRequest, message.get("request"))
+        except ValueError as exc:
+            send({"type": "error", "id": run_id, "message": f"bad request: {exc}"})
+            continue
+        _reset_cancel()
+        _limit_memory(request.limits.max_memory_mb, base_vm, original_limit)
+        result = run_request(
+            request,
+            on_statement=lambda record: send({"type": "progress", "id": run_id, "statement": to_plain(record)}),
+            cancelled=_cancelled,
+        )
+        resource.setrlimit(resource.RLIMIT_AS, original_limit)
+        send({"type": "result", "id": run_id, "result": to_plain(result)})
+        gc.collect()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

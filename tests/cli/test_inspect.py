@@ -1,0 +1,91 @@
+"""`gradviz inspect`: JSON document, readable report, exit codes 0/1/2."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+README = "import torch\nx = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\ny.backward()\nprint(x.grad)\n"
+
+
+def gradviz(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gradviz", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=120)
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "example.py"
+    path.write_text(README)
+    return path
+
+
+def test_inspect_json_of_a_script(script):
+    proc = gradviz("inspect", str(script), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["stdout"] == "tensor([ 0.,  4.,  8., 12.])\n" and doc["error"] is None
+    assert doc["variables"]["x"] == {"shape": [4], "dtype": "float32", "requires_grad": True, "is_leaf": True,
+                                     "value": [0.0, 1.0, 2.0, 3.0], "grad": [0.0, 4.0, 8.0, 12.0]}
+    assert doc["variables"]["y"]["value"] == 28.0 and doc["variables"]["y"]["is_leaf"] is False
+    (call,) = doc["backward_calls"]
+    assert call["line"] == 4
+    assert [s["op"] for s in call["steps"]] == ["MulBackward0", "DotBackward0", "AccumulateGrad"]
+    assert call["steps"][1]["grad_out"] == [[0.0, 2.0, 4.0, 6.0], [0.0, 2.0, 4.0, 6.0]]
+    assert call["leaves"]["x"] == {"before": None, "after": [0.0, 4.0, 8.0, 12.0]}
+    ops = sorted(n["op"] for n in doc["graph"]["nodes"])
+    assert ops == ["AccumulateGrad", "DotBackward0", "MulBackward0", "Tensor", "Tensor"]
+    dot = next(n["id"] for n in doc["graph"]["nodes"] if n["op"] == "DotBackward0")
+    assert sorted(e["index"] for e in doc["graph"]["edges"] if e["src"] == dot) == [0, 1]
+
+
+def test_inspect_of_a_failing_program_prints_the_error_and_exits_1(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text("import torch\nx = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward()\n")
+    proc = gradviz("inspect", str(path), "--json")
+    assert proc.returncode == 1
+    err = json.loads(proc.stdout)["error"]
+    assert err["line"] == 4 and err["type"] == "RuntimeError" and "scalar" in err["message"]
+    assert "sum()" in err["hint"] or "gradient" in err["hint"]
+    report = gradviz("inspect", str(path))
+    assert report.returncode == 1 and "Error on line 4" in report.stdout and "Hint:" in report.stdout
+
+
+def test_inspect_readable_report(script):
+    proc = gradviz("inspect", str(script))
+    assert proc.returncode == 0
+    assert "MulBackward0" in proc.stdout and "x.grad: None -> [0.0, 4.0, 8.0, 12.0]" in proc.stdout
+
+
+@pytest.mark.parametrize("content, reason", [
+    (None, "No such file"),
+    (b"{not json", "JSON"),
+    (b'{"format": "gradviz-session", "version": 99, "program": ""}', "newer"),
+])
+def test_unusable_files_exit_2_with_one_line(tmp_path, content, reason):
+    path = tmp_path / "lesson.gradviz"
+    if content is not None:
+        path.write_bytes(content)
+    proc = gradviz("inspect", str(path), "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert reason.lower() in proc.stderr.lower()
+
+
+def test_bad_arguments_exit_2():
+    proc = gradviz("inspect")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_session_seed_is_used(tmp_path):
+    path = tmp_path / "seeded.gradviz"
+    path.write_text(json.dumps({"format": "gradviz-session", "version": 2, "program":
+                                "import torch\nprint(torch.randn(2))\n", "seed": 5}))
+    proc = gradviz("inspect", str(path), "--json")
+    import torch
+    torch.manual_seed(5)
+    assert json.loads(proc.stdout)["stdout"] == f"{torch.randn(2)}\n"

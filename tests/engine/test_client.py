@@ -1,0 +1,71 @@
+"""The engine worker process through EngineClient: results, progress, cancel, kill, restart, limits."""
+
+import threading
+import time
+
+import pytest
+
+from gradviz.core.request import Limits, RunRequest
+from gradviz.engine.client import EngineClient
+
+README = "import torch\nx = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\ny.backward()\nprint(x.grad)\n"
+FOREVER = "import torch\nx = torch.ones(3)\nprint('started')\nwhile True:\n    x = x + 1\n"
+
+
+@pytest.fixture(scope="module")
+def client():
+    c = EngineClient()
+    c.start()
+    yield c
+    c.close()
+
+
+def test_run_returns_the_recorded_result_and_reports_progress(client):
+    progress = []
+    result = client.run(RunRequest(README), on_progress=progress.append)
+    assert result.error is None
+    assert result.stdout == "tensor([ 0.,  4.,  8., 12.])\n"
+    assert [s.op for s in result.backward_calls[0].steps] == ["MulBackward0", "DotBackward0", "AccumulateGrad"]
+    assert [p["line"] for p in progress] == [1, 2, 3, 4, 5]
+    assert client.torch_version.startswith("2.")
+
+
+def test_cancel_returns_partial_result_and_worker_survives(client):
+    pid = client.pid
+    threading.Timer(1.0, client.cancel).start()
+    result = client.run(RunRequest(FOREVER, limits=Limits(max_seconds=60)))
+    assert result.error.type == "Cancelled" and result.error.line == 4
+    assert result.stdout == "started\n"
+    assert client.pid == pid  # cancelled cooperatively: torch stays loaded
+    assert client.run(RunRequest(README)).error is None
+
+
+def test_kill_mid_run_reports_crash_and_next_run_restarts(client):
+    client.wait_ready()
+    old = client.pid
+    threading.Timer(1.0, client.kill).start()
+    result = client.run(RunRequest(FOREVER, limits=Limits(max_seconds=60)))
+    assert result.error.type == "WorkerCrashed" and "restarted" in result.error.message
+    assert result.stdout == "started\n" and result.error.line == 4
+    again = client.run(RunRequest(README))
+    assert again.error is None and client.pid != old
+
+
+def test_deadline_is_enforced_inside_the_worker(client):
+    start = time.monotonic()
+    result = client.run(RunRequest(FOREVER, limits=Limits(max_seconds=1.0)))
+    assert result.error.type == "LimitExceeded" and result.error.limit == "max_seconds"
+    assert time.monotonic() - start < 8
+
+
+def test_memory_limit_is_a_clear_error_not_a_crash(client):
+    program = "import torch\nkeep = []\nfor i in range(1000):\n    keep.append(torch.ones(5_000_000))\n"
+    result = client.run(RunRequest(program, limits=Limits(max_memory_mb=300)))
+    assert result.error.type == "LimitExceeded" and result.error.limit == "max_memory_mb"
+    assert client.run(RunRequest(README)).error is None
+
+
+def test_a_dead_worker_during_start_is_reported(tmp_path):
+    broken = EngineClient(python=str(tmp_path / "no-such-python"))
+    with pytest.raises(FileNotFoundError):
+        broken.start()

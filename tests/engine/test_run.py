@@ -1,0 +1,247 @@
+"""Whole runs through gradviz compared with the same programs in real Python + torch."""
+
+import contextlib
+import io
+import math
+
+import pytest
+import torch
+
+from gradviz.core.request import Limits, RunRequest
+from gradviz.core.result import ACCUMULATE, BACKWARD, LEAF, PARAM, ROOT, SET_NONE, ZEROED
+from gradviz.engine.run import run_request
+
+README = """\
+import torch
+x = torch.arange(4.0, requires_grad=True)
+y = 2 * torch.dot(x, x)
+y.backward()
+print(x.grad)
+"""
+
+PROGRAMS = {
+    "readme": README,
+    "sum_vs_ones_like": """\
+import torch
+x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+y = x * x
+y.sum().backward()
+g1 = x.grad.clone()
+x.grad = None
+y = x * x
+y.backward(torch.ones_like(y))
+g2 = x.grad.clone()
+print(g1, g2, torch.equal(g1, g2))
+""",
+    "non_scalar_gradient": """\
+import torch
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+y = x ** 2
+y.backward(gradient=torch.tensor([1.0, 0.5]))
+print(x.grad)
+""",
+    "retain_graph": """\
+import torch
+x = torch.tensor(2.0, requires_grad=True)
+y = x ** 3
+y.backward(retain_graph=True)
+print(x.grad)
+y.backward()
+print(x.grad)
+""",
+    "accumulate_then_zero": """\
+import torch
+w = torch.tensor([1.0, -2.0], requires_grad=True)
+for i in range(3):
+    loss = (w * w).sum()
+    loss.backward()
+    print(i, w.grad)
+w.grad.zero_()
+print(w.grad)
+""",
+    "detach_no_grad": """\
+import torch
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+c = (x * 3).detach()
+with torch.no_grad():
+    z = x * 5
+y = (x * c).sum() + z.sum()
+y.backward()
+print(x.grad, c.requires_grad, z.requires_grad)
+""",
+    "function_while_if": """\
+import torch
+def f(x):
+    y = x
+    n = 0
+    while y.norm() < 10:
+        if n % 2 == 0:
+            y = y * 2
+        else:
+            y = y + 1
+        n += 1
+    return y.sum(), n
+x = torch.tensor([0.5, 1.0], requires_grad=True)
+s, n = f(x)
+s.backward()
+print(n, s.item(), x.grad)
+""",
+    "sequential_add_module": """\
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(3, 4))
+model.add_module("act", nn.Tanh())
+model.add_module("out", nn.Linear(4, 1))
+x = torch.randn(5, 3)
+loss = model(x).pow(2).mean()
+loss.backward()
+print(model)
+print(round(loss.item(), 5))
+""",
+    "sgd_with_zero_grad": """\
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+model = nn.Linear(2, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+t = torch.tensor([[1.0], [2.0]])
+for epoch in range(3):
+    opt.zero_grad()
+    loss = nn.functional.mse_loss(model(x), t)
+    loss.backward()
+    opt.step()
+    print(epoch, round(loss.item(), 5))
+""",
+    "sgd_without_zero_grad": """\
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+model = nn.Linear(2, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+t = torch.tensor([[1.0], [2.0]])
+for epoch in range(3):
+    loss = nn.functional.mse_loss(model(x), t)
+    loss.backward()
+    opt.step()
+    print(epoch, round(loss.item(), 5), model.weight.grad)
+""",
+    "grad_create_graph": """\
+import torch
+x = torch.tensor(3.0, requires_grad=True)
+y = x ** 3
+dy, = torch.autograd.grad(y, x, create_graph=True)
+d2y, = torch.autograd.grad(dy, x)
+print(dy, d2y)
+""",
+}
+
+
+def run_real(program: str):
+    """The program in plain Python after torch.manual_seed(0): printed text and namespace."""
+    torch.manual_seed(0)
+    namespace: dict = {}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(program, namespace)  # the test's reference run; the package never execs user code
+    return out.getvalue(), namespace
+
+
+def assert_same_tensors(result, namespace):
+    for info in result.variables:
+        if "." in info.name:
+            module, _, rest = info.name.partition(".")
+            real = dict(namespace[module].named_parameters())[rest]
+        else:
+            real = namespace[info.name]
+        assert info.shape == tuple(real.shape), info.name
+        assert torch.allclose(torch.tensor(info.value.data, dtype=torch.float64),
+                              real.detach().double(), atol=1e-6), info.name
+        grad = real.grad if real.is_leaf else None
+        if grad is None:
+            assert info.grad is None, info.name
+        else:
+            assert torch.allclose(torch.tensor(info.grad.data, dtype=torch.float64), grad.double(), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_gradviz_matches_real_torch(name):
+    program = PROGRAMS[name]
+    result = run_request(RunRequest(program))
+    assert result.error is None, result.error
+    expected_out, namespace = run_real(program)
+    assert result.stdout == expected_out
+    assert_same_tensors(result, namespace)
+
+
+def test_readme_example_records_the_whole_backward_pass():
+    result = run_request(RunRequest(README))
+    assert result.stdout == "tensor([ 0.,  4.,  8., 12.])\n"
+    (call,) = result.backward_calls
+    assert call.line == 4 and call.kind == "backward"
+    assert [s.op for s in call.steps] == ["MulBackward0", "DotBackward0", "AccumulateGrad"]
+    root = call.graph.node(call.graph.roots[0])
+    assert root.kind == ROOT and root.names == ("y",)
+    dot = next(n for n in call.graph.nodes if n.op == "DotBackward0")
+    assert dot.line == 3
+    acc = next(n for n in call.graph.nodes if n.kind == ACCUMULATE)
+    assert len(call.incoming(acc.id)) == 2
+    assert call.leaves[0].after.data == [0.0, 4.0, 8.0, 12.0]
+    x = result.variable("x")
+    assert x.grad.data == [0.0, 4.0, 8.0, 12.0] and x.is_leaf and x.node_id is not None
+    assert result.graph.node(x.node_id).kind == LEAF
+    y = result.variable("y")
+    assert y.grad_fn == "MulBackward0" and result.graph.node(y.node_id).kind == ROOT
+
+
+def test_history_of_sgd_without_zero_grad_climbs_and_with_zero_grad_resets():
+    climbing = run_request(RunRequest(PROGRAMS["sgd_without_zero_grad"]))
+    hist = {h.name: h for h in climbing.grad_history}
+    events = hist["model.weight"].events
+    assert [e.kind for e in events] == [BACKWARD] * 3
+    norms = [math.hypot(*e.value.flat()) for e in events]
+    assert norms[0] < norms[1] < norms[2]
+
+    resetting = run_request(RunRequest(PROGRAMS["sgd_with_zero_grad"]))
+    events = {h.name: h for h in resetting.grad_history}["model.weight"].events
+    assert [e.kind for e in events] == [BACKWARD, SET_NONE, BACKWARD, SET_NONE, BACKWARD]
+    assert all(e.line == 9 for e in events if e.kind == SET_NONE)
+    assert {n.kind for n in resetting.backward_calls[0].graph.nodes if n.names} >= {PARAM}
+
+
+def test_history_marks_zero_():
+    result = run_request(RunRequest(PROGRAMS["accumulate_then_zero"]))
+    (hist,) = result.grad_history
+    assert [e.kind for e in hist.events] == [BACKWARD, BACKWARD, BACKWARD, ZEROED]
+    assert [e.value.data for e in hist.events] == [[2.0, -4.0], [4.0, -8.0], [6.0, -12.0], [0.0, 0.0]]
+    assert hist.events[-1].line == 7
+
+
+def test_second_backward_error_keeps_what_ran_before():
+    program = "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x ** 3\ny.backward()\nprint(x.grad)\ny.backward()\nprint('never')\n"
+    result = run_request(RunRequest(program))
+    assert result.stdout == "tensor(12.)\n"
+    assert result.error.line == 6 and "second time" in result.error.message and result.error.hint
+    assert [s.ok for s in result.statements] == [True, True, True, True, True, False]
+    assert len(result.backward_calls) == 2 and result.backward_calls[1].error is not None
+    assert result.backward_calls[0].freed and result.variable("x").grad.data == 12.0
+
+
+def test_stop_after_line_stops_early():
+    result = run_request(RunRequest(README, stop_after_line=3))
+    assert result.stopped_at == 3 and result.backward_calls == ()
+    assert result.variable("y").grad_fn == "MulBackward0" and result.variable("x").grad is None
+
+
+def test_seed_gives_the_same_numbers_as_manual_seed():
+    program = "import torch\nw = torch.randn(3)\nprint(w)\n"
+    torch.manual_seed(7)
+    expected = f"{torch.randn(3)}\n"
+    assert run_request(RunRequest(program, seed=7)).stdout == expected
+
+
+def test_limits_are_passed_to_the_interpreter():
+    result = run_request(RunRequest("import torch\nwhile True:\n    pass\n", limits=Limits(max_steps=1000)))
+    assert result.error.type == "LimitExceeded" and result.error.limit == "max_steps"
