@@ -54,6 +54,7 @@ SEQ = frozenset({list, tuple, str})
 NO_RECORD = frozenset({type(None), bool, int, float, str, complex})
 BASIC_ITERABLES = frozenset({list, tuple, str, dict, set, frozenset, torch.Size})
 
+_UNSET = object()
 RETURN = "return"
 BREAK = "break"
 CONTINUE = "continue"
@@ -296,6 +297,8 @@ class RunContext:
             raise TypeError(f"sep must be None or a string, not {type(sep).__name__}")
         if not isinstance(end, str):
             raise TypeError(f"end must be None or a string, not {type(end).__name__}")
+        if len(sep) * len(args) + len(end) > self.budget.max_output:
+            self.budget.output(len(sep) * len(args) + len(end))
         text = sep.join([str(a) for a in args]) + end
         self.budget.output(len(text))
         self.out.append(text)
@@ -1371,9 +1374,13 @@ class Compiler:
         ctx = self.ctx
         cache_t = None
         cache_a = None
+        ns_obj = _UNSET  # namespaces never change: remember the last one's value
+        ns_val = None
 
         def get(o):
-            nonlocal cache_t, cache_a
+            nonlocal cache_t, cache_a, ns_obj, ns_val
+            if o is ns_obj:
+                return ns_val
             t = type(o)
             if t is cache_t:
                 act = cache_a
@@ -1383,7 +1390,10 @@ class Compiler:
                     cache_t, cache_a = t, act
             if act is GET:
                 return getattr(o, name)
-            return act(ctx, o, line)
+            v = act(ctx, o, line)
+            if t is Namespace:
+                ns_obj, ns_val = o, v
+            return v
 
         return get
 
@@ -1468,12 +1478,35 @@ class Compiler:
     def e_BinOp(self, node):
         op = type(node.op)
         fn = _BINOPS[op]
+        pre = _PRECHECKS.get(op)
         left = self.expr(node.left)
         right = self.expr(node.right)
-        apply = self._binop_core(fn, _PRECHECKS.get(op), node.lineno)
+        ctx = self.ctx
+        cap = ctx.budget.max_elements
+        on_result = ctx.on_result
+        line = node.lineno
 
-        def ev(f):
-            return apply(left(f), right(f))
+        def ev(f):  # _binop_core, inlined: this is the hottest path of tensor programs
+            a = left(f)
+            b = right(f)
+            ta = type(a)
+            tb = type(b)
+            if ta in TT and tb in TT:
+                na = a.numel()
+                nb = b.numel()
+                if na * nb > cap or not na or not nb:
+                    _tensor_pair_check(ctx, fn, a, b)
+            elif pre is not None and (ta in _PRE_TYPES or tb in _PRE_TYPES):
+                pre(ctx, a, b)
+            r = fn(a, b)
+            tr = type(r)
+            if tr in TT:
+                if r.numel() > cap:
+                    ctx.budget.too_many(r.numel())
+            elif tr in NO_RECORD:
+                return r
+            on_result(r, line)
+            return r
 
         return ev
 
@@ -1697,7 +1730,15 @@ class Compiler:
         if isinstance(node.func, ast.Name) and node.func.id == "super" \
                 and _resolve(self.scope, "super") == ("global",):
             return self._super(node)
-        func = self.expr(node.func)
+        if isinstance(node.func, ast.Attribute):
+            # obj.method(...): fetch the attribute inline, one closure call fewer per call
+            owner = self.expr(node.func.value)
+            get = self._attr_getter(node.func.attr, node.func.lineno)
+
+            def func(f):
+                return get(owner(f))
+        else:
+            func = self.expr(node.func)
         call = ctx.call
         simple = not any(isinstance(a, ast.Starred) for a in node.args) and \
             all(k.arg is not None for k in node.keywords)
@@ -2130,7 +2171,7 @@ def _make_call(ctx: RunContext) -> Callable:
         elif t is icpt:
             r = fn.handler(ctx, line, fn.fn, args, kwargs or {})
         elif t in DIRECT:
-            if args:
+            if args and (len(args) > 1 or type(args[0]) in TT):
                 _call_scan(ctx, fn, args)
             if kwargs:
                 if "device" in kwargs:
@@ -2170,7 +2211,9 @@ def _module_call_check(ctx, module, args):
     if w is None or not args or type(args[0]) not in TT:
         return
     x = args[0]
-    if x.numel() * max(1, w.numel()) <= ctx.budget.max_elements:
+    # Convolutions grow with padding and stride, not only with their weights: always dry-run them.
+    if x.numel() * max(1, w.numel()) <= ctx.budget.max_elements \
+            and not isinstance(module, nn.modules.conv._ConvNd):
         return
     try:
         from torch.func import functional_call
@@ -2304,6 +2347,7 @@ def run_program(source: str, limits: Limits, recorder: Recorder,
         with warnings.catch_warnings(record=True) as caught_w:
             warnings.simplefilter("always")
             for index, (node, run) in enumerate(compiled):
+                ctx.line = node.lineno
                 out_before = len(ctx.out)
                 end_line = getattr(node, "end_lineno", node.lineno) or node.lineno
                 ok = True

@@ -386,7 +386,7 @@ swapdims t take take_along_dim tan tanh tensor_split tensordot topk trace transp
 tril triu true_divide trunc unbind unflatten unique unique_consecutive unravel_index unsqueeze vander
 var var_mean vdot view_as_complex view_as_real vsplit where xlogy matmul mm bmm addmm addmv addr baddbmm
 addbmm chain_matmul kron cdist cosine_similarity pairwise_distance layer_norm group_norm batch_norm
-instance_norm conv1d conv2d conv3d conv_transpose1d conv_transpose2d max_pool1d max_pool2d avg_pool1d
+instance_norm max_pool1d max_pool2d avg_pool1d
 threshold rrelu selu celu hardshrink prelu pdist cumulative_trapezoid histc bincount
 is_same_size result_type promote_types can_cast get_default_dtype manual_seed initial_seed seed
 set_grad_enabled finfo iinfo Size Generator no_grad enable_grad inference_mode
@@ -396,7 +396,7 @@ complex64 cfloat complex128 cdouble dtype
 
 # Ops whose output grows with their integer arguments or combines sizes.
 TORCH_GROW = """
-repeat_interleave tile block_diag cartesian_prod combinations diag diag_embed diagflat meshgrid
+conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d repeat_interleave tile block_diag cartesian_prod combinations diag diag_embed diagflat meshgrid
 tril_indices triu_indices bernoulli multinomial poisson normal
 """
 TORCH_CONCAT = "cat concat concatenate stack hstack vstack dstack column_stack row_stack"
@@ -413,7 +413,7 @@ _NEEDS_META = {getattr(torch, n) for n in _NEEDS_META_NAMES.split() if hasattr(t
 F_FUNCS = """
 relu relu_ relu6 leaky_relu elu selu celu gelu silu mish softplus softsign sigmoid tanh hardtanh
 hardsigmoid hardswish logsigmoid tanhshrink softshrink hardshrink threshold glu prelu rrelu softmax
-log_softmax softmin normalize linear bilinear conv1d conv2d conv3d max_pool1d max_pool2d max_pool3d
+log_softmax softmin normalize linear bilinear max_pool1d max_pool2d max_pool3d
 avg_pool1d avg_pool2d avg_pool3d adaptive_max_pool1d adaptive_max_pool2d adaptive_avg_pool1d
 adaptive_avg_pool2d dropout dropout1d dropout2d alpha_dropout layer_norm batch_norm group_norm
 instance_norm local_response_norm rms_norm embedding mse_loss l1_loss smooth_l1_loss huber_loss
@@ -422,7 +422,10 @@ cosine_similarity pairwise_distance pdist triplet_margin_loss margin_ranking_los
 soft_margin_loss multi_margin_loss cosine_embedding_loss poisson_nll_loss gaussian_nll_loss
 scaled_dot_product_attention
 """
-F_GROW = "pad interpolate upsample conv_transpose1d conv_transpose2d unfold fold pixel_shuffle"
+F_GROW = """
+pad interpolate upsample conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d unfold
+fold pixel_shuffle
+"""
 
 NN_CLASSES = """
 Module Linear Bilinear Identity Sequential ModuleList ModuleDict ParameterList ParameterDict Parameter
@@ -469,9 +472,27 @@ def _math_int_guard(limit_bits: int):
 
 
 def _consumer_1(ctx, line, fn, args, kwargs):
-    """math.prod / math.fsum: the iterable ticks the step budget."""
+    """math.fsum: the iterable ticks the step budget."""
     if args:
         args = (ctx.iterate(args[0]),) + tuple(args[1:])
+    return fn(*args, **kwargs)
+
+
+def _math_prod(ctx, line, fn, args, kwargs):
+    """math.prod, one factor at a time so a huge integer product stops early."""
+    if len(args) != 1:
+        return fn(*args, **kwargs)
+    result = kwargs.get("start", 1)
+    for x in ctx.iterate(args[0]):
+        result = result * x
+        if type(result) is int and result.bit_length() > 100_000:
+            check_int_bits(ctx.budget, result.bit_length() * 2, "The integer product")
+    return result
+
+
+def _math_lcm(ctx, line, fn, args, kwargs):
+    bits = sum(a.bit_length() for a in args if type(a) is int)
+    check_int_bits(ctx.budget, bits, "The least common multiple")
     return fn(*args, **kwargs)
 
 
@@ -573,7 +594,8 @@ def _build_namespaces() -> dict[str, Namespace]:
         "factorial": Intercept(math.factorial, _math_int_guard(20_000)),
         "comb": Intercept(math.comb, _math_int_guard(100_000)),
         "perm": Intercept(math.perm, _math_int_guard(100_000)),
-        "prod": Intercept(math.prod, _consumer_1),
+        "prod": Intercept(math.prod, _math_prod),
+        "lcm": Intercept(math.lcm, _math_lcm),
         "fsum": Intercept(math.fsum, _consumer_1),
         "pow": math.pow,
     })
@@ -1282,6 +1304,7 @@ def make_builtins(ctx) -> dict[str, Any]:
         functools.update_wrapper(fn, getattr(builtins, name))
         b[name] = fn
     b["print"] = ctx.print_fn
+    b["__name__"] = "__main__"  # `if __name__ == "__main__":` scripts run their main part
     return b
 
 

@@ -450,6 +450,14 @@ def _point(x: float, y: float):
     return QPoint(int(x), int(y))
 
 
+def _shorten(text: str, limit: int = 240) -> str:
+    """Torch messages can run to a paragraph: keep whole sentences up to ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(". ", 0, limit)
+    return text[: cut + 1] if cut > 40 else text[: limit - 1].rstrip() + "…"
+
+
 class MessageBar(QFrame):
     """A bar under the editor: the error of the last run with its hint, or a note; closable.
 
@@ -473,6 +481,10 @@ class MessageBar(QFrame):
         self._title.setObjectName("messageTitle")
         self._title.setWordWrap(True)
         self._title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._body = QLabel(self)
+        self._body.setObjectName("messageBody")
+        self._body.setWordWrap(True)
+        self._body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._hint = QLabel(self)
         self._hint.setObjectName("messageHint")
         self._hint.setWordWrap(True)
@@ -491,6 +503,7 @@ class MessageBar(QFrame):
         texts = QVBoxLayout()
         texts.setSpacing(2)
         texts.addWidget(self._title)
+        texts.addWidget(self._body)
         texts.addWidget(self._hint)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 8, 8, 8)
@@ -506,6 +519,10 @@ class MessageBar(QFrame):
         return self._title.text()
 
     @property
+    def body(self) -> str:
+        return self._body.text()
+
+    @property
     def hint(self) -> str:
         return self._hint.text()
 
@@ -513,11 +530,16 @@ class MessageBar(QFrame):
     def kind(self) -> str:
         return self.property("kind") or ""
 
-    def show_message(self, kind: str, title: str, hint: str | None = None, line: int | None = None) -> None:
+    def show_message(self, kind: str, title: str, hint: str | None = None, line: int | None = None,
+                     body: str | None = None) -> None:
         """Show a message; ``kind`` is "error", "warning" or "info" (the stylesheet colours it)."""
         self.setProperty("kind", kind)
         self._icon.setText({"error": "⨯", "warning": "!", "info": "i"}.get(kind, "i"))
         self._title.setText(title)
+        short = _shorten(body or "")
+        self._body.setText(short)
+        self._body.setToolTip(body if body and short != body else "")
+        self._body.setVisible(bool(body))
         self._hint.setText(hint or "")
         self._hint.setVisible(bool(hint))
         self._line = line
@@ -525,14 +547,15 @@ class MessageBar(QFrame):
         if line is not None:
             self._goto.setText(f"Go to line {line}")
         # Re-polish so the [kind="..."] stylesheet selectors apply.
-        for w in (self, self._icon, self._title, self._hint):
+        for w in (self, self._icon, self._title, self._body, self._hint):
             w.style().unpolish(w)
             w.style().polish(w)
         self.show()
 
-    def show_error(self, message: str, hint: str | None, line: int | None) -> None:
-        prefix = f"Line {line}: " if line is not None else ""
-        self.show_message("error", prefix + message, f"Hint: {hint}" if hint else None, line)
+    def show_error(self, error_type: str, message: str, hint: str | None, line: int | None) -> None:
+        """An error of the program: "Line 5 · RuntimeError" over the plain message and the hint."""
+        title = " · ".join(p for p in (f"Line {line}" if line is not None else "", error_type) if p)
+        self.show_message("error", title, f"Hint: {hint}" if hint else None, line, body=message)
 
     def clear(self) -> None:
         self._line = None

@@ -77,6 +77,11 @@ def history_points(history: LeafHistory, element: int | None = None) -> list[His
     return points
 
 
+def calls_total(histories) -> int:
+    """Backward calls seen in these histories (the highest call index + 1)."""
+    return max((e.call for h in histories for e in h.events if e.call is not None), default=-1) + 1
+
+
 def _resets_before_next(events, i: int) -> int:
     """How many non-backward events follow event ``i`` before the next backward one."""
     n = 0
@@ -195,8 +200,8 @@ class GradsPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.table)
         split.addWidget(below)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -320,7 +325,10 @@ class GradsPanel(QWidget):
         """A 2-D array for the heatmap, or None when numbers read better (small or not whole)."""
         if value.data is None or len(value.shape) == 0 or value.numel == 0:
             return None
-        if value.numel <= NUMBERS_MAX and (len(value.shape) == 1 or value.shape[0] == 1):
+        # A real matrix (both sides ≥ 2) reads best as a heatmap; vectors and (n, 1)
+        # columns read best as numbers until they get long.
+        matrix = len(value.shape) >= 2 and value.shape[-1] >= 2 and value.numel // value.shape[-1] >= 2
+        if value.numel <= NUMBERS_MAX and not matrix:
             return None
         arr = np.array(value.flat(), dtype=float)
         if len(value.shape) == 1:
@@ -417,6 +425,7 @@ class HistoryPlot(QWidget):
         self.plot.setLabel("bottom", "backward call")
         self.plot.setLabel("left", "‖.grad‖")
         self.plot.getAxis("bottom").setTickSpacing(1, 1)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         # The legend is a label above the plot: inside the plot it would cover data points.
         self.legend_label = QLabel("", self)
         self.legend_label.setObjectName("historyLegend")
@@ -528,7 +537,7 @@ class HistoryPlot(QWidget):
             special = [p for p in points if p.kind != BACKWARD]
             if special:
                 marks = pg.ScatterPlotItem(
-                    x=[p.x for p in special], y=[p.y for p in special], size=11,
+                    x=[p.x for p in special], y=[p.y for p in special], size=7 if len(points) > 24 else 11,
                     symbol=[{ZEROED: "s", SET_NONE: "x", SET: "d"}.get(p.kind, "o") for p in special],
                     brush=[pg.mkBrush(t["none"] if p.kind == SET_NONE else t["zero"]) for p in special],
                     pen=[pg.mkPen(t["none"] if p.kind == SET_NONE else t["zero"], width=1.5) for p in special],
@@ -536,6 +545,10 @@ class HistoryPlot(QWidget):
                 marks.setZValue(5)
                 self.plot.addItem(marks)
             self.curves[name] = curve
+        many = calls_total(histories) > 12
+        for curve in self.curves.values():
+            if many:
+                curve.setSymbolSize(5)
         # One dashed line per place where .grad was zeroed or set to None (any leaf); the
         # legend explains the markers, so the lines carry no text that could cover the data.
         seen = set()
@@ -544,10 +557,12 @@ class HistoryPlot(QWidget):
                 if p.kind in (ZEROED, SET_NONE, SET) and (p.x, p.kind) not in seen:
                     seen.add((p.x, p.kind))
                     color = t["none"] if p.kind == SET_NONE else t["zero"]
+                    self.markers.append((p.x, p.kind))
+                    if many:  # a line per reset would hide the data: the markers say it
+                        continue
                     line = pg.InfiniteLine(pos=p.x, angle=90, pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
                     line.setZValue(-5)
                     self.plot.addItem(line)
-                    self.markers.append((p.x, p.kind))
         for kind, text in ((SET_NONE, ".grad = None"), (ZEROED, ".grad zeroed"), (SET, ".grad set")):
             if any(k == kind for _x, k in self.markers):
                 color = t["none"] if kind == SET_NONE else t["zero"]
@@ -566,9 +581,16 @@ class HistoryPlot(QWidget):
                                          pen=pg.mkPen(None))
             region.setZValue(-10)
             self.plot.addItem(region)
+        n_calls = calls_total(histories)
+        bottom = self.plot.getAxis("bottom")
+        if n_calls > 15:
+            step = 5 if n_calls <= 60 else 10 ** max(1, len(str(n_calls)) - 1)
+            bottom.setTickSpacing(step, step)
+        else:
+            bottom.setTickSpacing(1, 1)
         if xs_all:
             self.plot.setXRange(min(0.5, min(xs_all) - 0.5), max(xs_all) + 0.5, padding=0.02)
-        calls = max((p.call for h in histories for p in history_points(h) if p.call is not None), default=-1) + 1
+        calls = n_calls
         zeroes = sum(1 for _x, k in self.markers if k in (ZEROED, SET_NONE))
         self.caption.setText(
             f"{calls} backward call{'s' if calls != 1 else ''}"

@@ -980,8 +980,7 @@ class MainWindow(QMainWindow):
         # Editor markers.
         if error is not None and error.type != "Cancelled":
             self.editor.set_error(error.line, error.message, error.hint)
-            self.message_bar.show_error(f"{error.type}: {error.message}" if error.type not in ("RuntimeError",) else error.message,
-                                        error.hint, error.line)
+            self.message_bar.show_error(error.type, error.message, error.hint, error.line)
         else:
             self.editor.clear_error()
             if error is not None:  # cancelled

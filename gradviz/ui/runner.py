@@ -145,9 +145,18 @@ class Runner(QObject):
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        self.busy_changed.emit(busy)
+        self._emit(self.busy_changed, busy)
 
     # -- the background thread -------------------------------------------------------------------
+
+    def _emit(self, signal, *args) -> None:
+        """Emit from the runner thread; after close (the window may be gone) say nothing."""
+        if self._closed:
+            return
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the C++ object was deleted under us
+            pass
 
     def _ensure_client(self):
         if self._client is None:
@@ -161,13 +170,13 @@ class Runner(QObject):
             ok = client.wait_ready(READY_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 — reported to the user, never raised into Qt
             self._ready = False
-            self.engine_failed.emit(f"{type(exc).__name__}: {exc}")
+            self._emit(self.engine_failed, f"{type(exc).__name__}: {exc}")
             return False
         self._ready = bool(ok)
         if ok:
-            self.engine_ready.emit()
+            self._emit(self.engine_ready)
         else:
-            self.engine_failed.emit(f"the engine did not start within {READY_TIMEOUT:.0f} s")
+            self._emit(self.engine_failed, f"the engine did not start within {READY_TIMEOUT:.0f} s")
         return self._ready
 
     def _loop(self) -> None:
@@ -197,7 +206,7 @@ class Runner(QObject):
         with self._lock:
             self._running = run_id
         self._killed = False
-        self.run_started.emit(run_id, request)
+        self._emit(self.run_started, run_id, request)
         started = time.monotonic()
         try:
             client = self._ensure_client()
@@ -205,7 +214,7 @@ class Runner(QObject):
                 self._start_engine()
 
             def progress(info: dict) -> None:
-                self.run_progressed.emit(run_id, dict(info))
+                self._emit(self.run_progressed, run_id, dict(info))
 
             result = client.run(request, on_progress=progress)
         except Exception as exc:  # noqa: BLE001 — a client bug must not kill the thread
@@ -218,10 +227,13 @@ class Runner(QObject):
         if crashed:
             self._ready = False
             why = "it was stopped" if self._killed else result.error.message
-            self.engine_crashed.emit(why)
-        self.run_finished.emit(run_id, result)
-        if crashed and not self._closed:
-            self.engine_starting.emit()
+            self._emit(self.engine_crashed, why)
+        if not crashed and not getattr(self._client, "alive", True):
+            self._ready = False  # a cancelled run that ignored the signal: the worker was killed
+        self._emit(self.run_finished, run_id, result)
+        if not self._ready and not self._closed:
+            # Start the next worker now, so the next run doesn't wait for torch to load.
+            self._emit(self.engine_starting)
             self._start_engine()
 
 

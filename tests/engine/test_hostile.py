@@ -151,6 +151,8 @@ EXHAUSTION = [
     ("huge_percent_width", "'%999999999d' % 1", LIMIT, "max_output_chars", "width"),
     ("huge_format_builtin", "format(1, '>999999999')", LIMIT, "max_output_chars", "width"),
     ("huge_factorial", "import math\nmath.factorial(10**7)", LIMIT, "max_elements", "integer"),
+    ("huge_math_prod", "import math\nmath.prod(range(1, 10**5))", LIMIT, "max_elements", "digits"),
+    ("huge_math_lcm", "import math\nmath.lcm(*range(1, 10**5))", LIMIT, None, "limit"),
     ("deep_recursion", "def f(n):\n    return f(n + 1)\nf(0)", LIMIT, "max_depth", "nested"),
     ("mutual_recursion", "def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\na(1)", LIMIT, "max_depth", "nested"),
     ("lambda_recursion", "f = lambda n: f(n)\nf(1)", LIMIT, "max_depth", "nested"),
@@ -281,3 +283,18 @@ def test_functions_of_a_finished_run_cannot_run_again():
 
     with pytest.raises(NotAllowed):
         out.globals["f"]()
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("source", [
+    "import torch\nimport torch.nn.functional as F\nF.conv2d(torch.ones(1, 1, 1, 1), torch.ones(1, 1, 1, 1), padding=10**5)",
+    "import torch\nimport torch.nn.functional as F\nF.conv_transpose2d(torch.ones(1, 1, 100, 100), torch.ones(1, 1, 1, 1), stride=1000)",
+    "import torch\ntorch.conv2d(torch.ones(1, 1, 1, 1), torch.ones(1, 1, 1, 1), padding=10**5)",
+    "import torch\nimport torch.nn as nn\nconv = nn.Conv2d(1, 1, 1, padding=10**5)\nconv(torch.ones(1, 1, 1, 1))",
+    "import torch\nx = torch.ones(1, 10**4)\nx.index_select(0, torch.zeros(10**6, dtype=torch.long))",
+    "print(*[1] * 100, sep='x' * 10**6)",
+])
+def test_growth_through_arguments_is_caught_before_allocation(source):
+    out = run_gradviz(source, SMALL)
+    assert out.error is not None and out.error.type == LIMIT, out.error
+    assert out.error.limit in ("max_elements", "max_output_chars")

@@ -557,3 +557,26 @@ def test_globals_hold_real_objects():
     assert isinstance(out.globals["m"], torch.nn.Linear)
     assert isinstance(out.globals["t"], torch.Tensor)
     assert out.globals["n"] == 3
+
+
+def test_five_thousand_node_graphs_run_inside_the_default_limits():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_interpreter.py"
+    spec = importlib.util.spec_from_file_location("bench_interpreter", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for program in (bench.TRANSFORMER, bench.CHAIN):
+        out = run_gradviz(program)
+        assert out.error is None, out.error
+        expected, namespace = run_python(program)
+        assert out.stdout == expected
+        assert torch.equal(out.globals["x"].grad, namespace["x"].grad)
+        seen, stack = set(), [out.globals["loss"].grad_fn]
+        while stack:
+            node = stack.pop()
+            if node is not None and node not in seen:
+                seen.add(node)
+                stack.extend(n for n, _ in node.next_functions)
+        assert len(seen) > 3500

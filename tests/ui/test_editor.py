@@ -130,13 +130,24 @@ def test_go_to_line_and_cursor_line(qtbot):
 def test_message_bar_shows_error_with_hint_and_line(qtbot):
     bar = MessageBar()
     qtbot.addWidget(bar)
-    bar.show_error("Trying to backward through the graph a second time", "pass retain_graph=True", 7)
-    assert bar.isVisibleTo(bar.parentWidget() or bar) or not bar.isHidden()
+    bar.show_error("RuntimeError", "Trying to backward through the graph a second time", "pass retain_graph=True", 7)
+    assert not bar.isHidden()
     assert bar.kind == "error"
-    assert bar.title == "Line 7: Trying to backward through the graph a second time"
+    assert bar.title == "Line 7 · RuntimeError"
+    assert bar.body == "Trying to backward through the graph a second time"
     assert bar.hint == "Hint: pass retain_graph=True"
     with qtbot.waitSignal(bar.line_clicked) as blocker:
         bar._goto.click()
     assert blocker.args == [7]
     bar.clear()
     assert bar.isHidden()
+
+
+def test_message_bar_keeps_long_messages_short(qtbot):
+    bar = MessageBar()
+    qtbot.addWidget(bar)
+    long = "First sentence says what went wrong. " + "More detail follows here. " * 20
+    bar.show_error("RuntimeError", long, None, None)
+    assert bar.title == "RuntimeError"
+    assert len(bar.body) <= 240 and bar.body.endswith(".")
+    assert bar._body.toolTip() == long

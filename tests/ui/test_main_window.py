@@ -148,7 +148,8 @@ def test_failed_line_is_marked_with_message_and_hint(qtbot, tmp_path, dialog_log
     run_and_wait(qtbot, window)
     assert window.editor.error_line == 5
     assert window.message_bar.kind == "error"
-    assert window.message_bar.title == "Line 5: grad can be implicitly created only for scalar outputs"
+    assert window.message_bar.title == "Line 5 · RuntimeError"
+    assert window.message_bar.body == "grad can be implicitly created only for scalar outputs"
     assert window.message_bar.hint.startswith("Hint: y has 4 elements")
     assert "line 5: RuntimeError" in window.output.toPlainText() and "Hint:" in window.output.toPlainText()
     assert window.editor.toPlainText() == text  # a run never replaces the text
