@@ -391,6 +391,10 @@ def test_cycles_and_dangling_edges_do_not_break_it():
     assert set(layout.positions) == set("abcd")
     assert layout.layers["a"] < layout.layers["b"] < layout.layers["c"] < layout.layers["d"]
     assert ("c", "a", 0) in layout.routes and ("a", "ghost", 0) not in layout.routes
+    # The edge that closes the cycle runs upward, from c past b's layer to a.
+    route = layout.routes[("c", "a", 0)]
+    ys = [layout.positions["c"][1], *(p[1] for p in route), layout.positions["a"][1]]
+    assert len(route) == 2 and ys == sorted(ys, reverse=True)
     check_no_overlap(layout)
 
 
