@@ -21,6 +21,7 @@ from PySide6.QtGui import QImage, QPainter, QStaticText
 from gradviz.core.replay import Replay
 from gradviz.core.result import BackwardCall
 from gradviz.ui.canvas.fmt import split_op
+from gradviz.ui.canvas.items import LOD_TEXT
 from gradviz.ui.canvas.scene import GraphScene
 
 MARGIN = 24.0  # scene units around the graph's bounding rect
@@ -68,13 +69,19 @@ class _Prepared:
     def __init__(self, scene: GraphScene, transparent: bool):
         self.scene, self.transparent = scene, transparent
 
-    def __enter__(self):
+    def __enter__(self) -> "_Prepared":
         s = self.scene
         self.saved = (s.show_grid, s.transparent, s.detail)
         s.show_grid = False
         s.transparent = self.transparent
         s.set_detail(True)
-        return s
+        return self
+
+    def labels_for(self, scale: float) -> None:
+        """A big graph's label items for the whole export, when its text will be readable."""
+        scene = self.scene
+        if scene.lazy and scale >= LOD_TEXT:
+            scene.realize(scene.graph_rect().adjusted(-1e4, -1e4, 1e4, 1e4))
 
     def __exit__(self, *exc):
         s = self.scene
@@ -177,7 +184,9 @@ def render_image(scene: GraphScene, scale: float = 1.0, transparent: bool = Fals
     ``rect`` is the part of the scene to show (default: ``export_rect``); the image is
     ``ceil(width * scale) × ceil(height * scale)`` pixels, caption included.
     """
-    with _Prepared(scene, transparent):
+    with _Prepared(scene, transparent) as prepared:
+        if rect is None:
+            prepared.labels_for(fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale))
         rect = QRectF(rect) if rect is not None else export_rect(scene)
         width, height, cap_h = _layout(scene, rect, caption)
         scale = fit_scale(width, height, scale)
@@ -217,7 +226,8 @@ def svg_bytes(scene: GraphScene, caption: Caption | None = None, transparent: bo
     """The scene at its current frame as SVG; node and edge labels stay ``<text>`` elements."""
     from PySide6.QtSvg import QSvgGenerator
 
-    with _Prepared(scene, transparent):
+    with _Prepared(scene, transparent) as prepared:
+        prepared.labels_for(1.0)
         rect = export_rect(scene)
         width, height, cap_h = _layout(scene, rect, caption)
         data = QByteArray()
@@ -251,6 +261,8 @@ def animation_images(scene: GraphScene, call: BackwardCall, scale: float = 1.0,
     steps = list(range(len(replay))) if steps is None else steps
     shown = (scene.frame, scene.call)
     # The crop must hold every frame (badges and labels come and go): take the union first.
+    with _Prepared(scene, transparent) as prepared:
+        prepared.labels_for(fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale))
     rect = QRectF()
     for k in steps:
         scene.apply_frame(replay.frame(k), call)

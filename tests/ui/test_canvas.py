@@ -416,3 +416,42 @@ def test_node_sizes_can_be_measured_on_a_worker_thread(view):
     assert got.keys() == expected.keys()
     for k, (w, h) in expected.items():
         assert got[k] == pytest.approx((w, h), abs=0.01)
+
+
+def test_big_graph_makes_label_items_only_where_the_view_looks(view):
+    call = big_call(600)
+    scene = shown(view, call)
+    assert scene.lazy
+    replay = Replay(call)
+    last = replay.frame(len(replay) - 1)
+    view.reset_zoom()
+    view.center_on_node(last.current)
+    view.show_frame(last, call)
+    wanted = len(last.edge_grads)
+    made = len(scene.labels)
+    assert 0 < made < wanted / 3
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    for key, edge in scene.edge_items.items():
+        if key in last.edge_grads and visible.contains(*edge.label_anchor):
+            assert scene.labels[key].isVisible()
+    # Scrolling to the top of the graph makes the labels there.
+    view.center_on_node(call.graph.roots[0])
+    assert len(scene.labels) > made
+    root_edge = next(k for k in scene.edge_items if k[0] == call.graph.roots[0])
+    assert scene.labels[root_edge].text and scene.labels[root_edge].isVisible()
+
+
+def test_export_of_a_big_graph_gets_every_label(view):
+    import xml.etree.ElementTree as ET
+
+    from gradviz.ui import export
+
+    call = big_call(400)
+    scene = shown(view, call)
+    replay = Replay(call)
+    view.reset_zoom()
+    view.show_frame(replay.frame(len(replay) - 1), call)
+    svg = export.svg_bytes(scene)
+    n_labels = sum(1 for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+                   if "\u2016g\u2016" in (t.text or ""))
+    assert n_labels >= len(replay.frame(len(replay) - 1).edge_grads)

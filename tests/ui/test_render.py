@@ -154,3 +154,63 @@ def test_main_parses_and_refuses_bad_choices(tmp_path, script):
     with pytest.raises(SystemExit) as exc:
         render.main([str(script), "-o", str(tmp_path / "a.png"), "--theme", "pink"])
     assert exc.value.code == 2
+
+
+# ------------------------------------------------------------------------------- the real engine
+def engine_runner(session):
+    """The engine in-process (same RunResult as the worker, without a second torch import)."""
+    from gradviz.core.request import RunRequest
+    from gradviz.engine.run import run_request
+
+    return run_request(RunRequest(session.program, seed=session.seed))
+
+
+REAL = ("import torch\nx = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\n"
+        "y.backward()\nprint(x.grad)\n")
+
+
+@pytest.fixture
+def real_script(tmp_path):
+    path = tmp_path / "two_x.py"
+    path.write_text(REAL)
+    return path
+
+
+def test_real_program_png_svg_gif(qtbot, tmp_path, real_script):
+    code, png1 = go(tmp_path, real_script, "r1.png", runner=engine_runner)
+    assert code == 0
+    code, png2 = go(tmp_path, real_script, "r2.png", "--scale", "2", runner=engine_runner)
+    a, b = QImage(str(png1)), QImage(str(png2))
+    assert abs(b.width() - 2 * a.width()) <= 2 and abs(b.height() - 2 * a.height()) <= 2
+    code, again = go(tmp_path, real_script, "r3.png", runner=engine_runner)
+    assert again.read_bytes() == png1.read_bytes()
+    code, svg = go(tmp_path, real_script, "r.svg", runner=engine_runner)
+    texts = {(t.text or "").strip() for t in ET.fromstring(svg.read_bytes()).iter("{http://www.w3.org/2000/svg}text")}
+    assert {"Mul", "Dot", "Accumulate", "x", "y", "[0, 4, 8, 12]", ".grad = [0, 4, 8, 12]"} <= texts
+    code, gif = go(tmp_path, real_script, "r.gif", runner=engine_runner)
+    assert code == 0 and Image.open(io.BytesIO(gif.read_bytes())).n_frames == 4  # start + 3 steps
+
+
+def test_the_gradviz_render_command(tmp_path, real_script):
+    """The whole path: `python -m gradviz render`, the engine in its worker process, offscreen Qt."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    def gradviz(*args):
+        return subprocess.run([sys.executable, "-m", "gradviz", "render", *args], capture_output=True,
+                              text=True, cwd=root, timeout=180)
+
+    out = tmp_path / "cli.png"
+    proc = gradviz(str(real_script), "-o", str(out), "--step", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert QImage(str(out)).width() > 100
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\nx = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward()\n")
+    proc = gradviz(str(bad), "-o", str(tmp_path / "bad.png"))
+    assert proc.returncode == 1
+    assert "line 4" in proc.stderr and "Traceback" not in proc.stderr
+    proc = gradviz(str(real_script), "-o", str(tmp_path / "x.bmp"))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1

@@ -26,6 +26,8 @@ PORT_SPACING = 14.0
 PARALLEL_BULGE = 40.0
 ARROW_LEN = 8.0
 ARROW_HALF = 4.5
+#: From this many nodes on, label items are made only where the view looks (``realize``).
+LAZY_LABEL_NODES = 300
 
 
 def node_shapes(graph: GraphData, look: Look) -> dict[str, NodeShape]:
@@ -114,7 +116,11 @@ class GraphScene(QGraphicsScene):
         self.banner: BannerItem | None = None
         self.overview: OverviewItem | None = None  # the graph, for tiny zoom levels
         self.overview_state: OverviewItem | None = None  # the frame on top of it
-        self._hidden_labels: set[EdgeKey] = set()
+        # Labels the frame wants (key -> (value, style); value None for an input index). On big
+        # graphs items are made only for the part someone looks at: see ``realize``.
+        self._label_want: dict[EdgeKey, tuple[object, str]] = {}
+        self.lazy = False
+        self._realized = QRectF()
         self.frame: Frame | None = None
         self.call: BackwardCall | None = None
         self.detail = True
@@ -287,8 +293,9 @@ class GraphScene(QGraphicsScene):
             item.points = pts
             add(item)
             items[key] = item
-        for key, (i, n) in parallel.items():
-            self._set_label(key, f"#{key[2]}", LABEL_INDEX)
+        self.lazy = len(graph.nodes) >= LAZY_LABEL_NODES
+        for key in parallel:
+            self._want_label(key, None, LABEL_INDEX)
 
     def clear_graph(self) -> None:
         self.clear()
@@ -300,7 +307,9 @@ class GraphScene(QGraphicsScene):
         self._leaf_edges, self._root_ids = set(), []
         self._tag_values, self._freed = {}, {}
         self._label_text = {}
-        self._hidden_labels = set()
+        self._label_want = {}
+        self.lazy = False
+        self._realized = QRectF()
         self.graph = GraphData()
 
     # ----------------------------------------------------------------------------- looks
@@ -360,11 +369,12 @@ class GraphScene(QGraphicsScene):
             return
         self.detail = on
         self.ensure_overview()
-        for group in (self.node_items.values(), self.edge_items.values(), self.labels.values()):
+        for group in (self.node_items.values(), self.edge_items.values()):
             for item in group:
                 item.setVisible(on)
-        for key in self._hidden_labels:
-            self.labels[key].setVisible(False)
+        want = self._label_want
+        for key, label in self.labels.items():
+            label.setVisible(on and key in want)
         for nid, tag in self.grad_tags.items():
             tag.setVisible(on and nid in self._tag_values)
         if self.badge is not None:
@@ -487,54 +497,97 @@ class GraphScene(QGraphicsScene):
             return
         item.set_state(state)
         if value is None:
-            if key in self.parallel:
-                self._set_label(key, f"#{key[2]}", LABEL_INDEX)
-            elif key in self.labels:
-                self.labels[key].setVisible(False)
-                self._hidden_labels.add(key)
-            return
-        cached = self._label_text.get(key)
-        if cached is None or cached[0] is not value:
-            text = fmt_value(value)
-            if key in self.parallel:
-                text = f"#{key[2]}  {text}"
-            self._label_text[key] = (value, text)
+            self._want_label(key, None, LABEL_INDEX if key in self.parallel else None)
         else:
-            text = cached[1]
-        self._set_label(key, text, LABEL_ACTIVE if state == EDGE_ACTIVE else LABEL_QUIET)
+            self._want_label(key, value, LABEL_ACTIVE if state == EDGE_ACTIVE else LABEL_QUIET)
 
-    def _set_label(self, key: EdgeKey, text: str, style: str) -> None:
+    def _want_label(self, key: EdgeKey, value, style: str | None) -> None:
+        """Record what the label of ``key`` should say (style None: no label) and show it if realized."""
+        if style is None:
+            self._label_want.pop(key, None)
+        else:
+            self._label_want[key] = (value, style)
+        if not self.lazy or key in self.labels or self._realized.contains(
+                *self.edge_items[key].label_anchor):
+            self._sync_label(key)
+
+    def _label_text_of(self, key: EdgeKey, value) -> str:
+        if value is None:
+            return f"#{key[2]}"
+        cached = self._label_text.get(key)
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        text = fmt_value(value)
+        if key in self.parallel:
+            text = f"#{key[2]}  {text}"
+        self._label_text[key] = (value, text)
+        return text
+
+    def _sync_label(self, key: EdgeKey) -> None:
+        want = self._label_want.get(key)
         label = self.labels.get(key)
+        if want is None:
+            if label is not None:
+                label.setVisible(False)
+            return
         if label is None:
             edge = self.edge_items[key]
             label = LabelItem(edge.label_anchor, edge.label_align, self.look)
-            label.setVisible(self.detail)
             self.addItem(label)
             self.labels[key] = label
-        elif key in self._hidden_labels:
-            self._hidden_labels.discard(key)
-            label.setVisible(self.detail)
-        label.set_content(text, style)
+        label.setVisible(self.detail)
+        label.set_content(self._label_text_of(key, want[0]), want[1])
+
+    def realize(self, rect: QRectF) -> None:
+        """Make the label items of a big graph that fall inside ``rect`` (scene coordinates).
+
+        The view calls this for what it shows, export for what it exports; small graphs get
+        all their labels as frames come, so this has nothing left to do there.
+        """
+        if not self.lazy:
+            return
+        self._realized = QRectF(rect)
+        labels, edges = self.labels, self.edge_items
+        contains = rect.contains
+        for key in self._label_want:
+            if key not in labels and contains(*edges[key].label_anchor):
+                self._sync_label(key)
+        tags = self.grad_tags
+        for nid in self._tag_values:
+            if nid not in tags and contains(*self._tag_anchor(nid)):
+                self._sync_tag(nid)
+
+    def _tag_anchor(self, nid: str) -> tuple[float, float]:
+        item = self.node_items[nid]
+        return item.pos().x(), item.pos().y() + item.box.bottom() + self.look.theme.px(13)
+
+    def _sync_tag(self, nid: str) -> None:
+        value = self._tag_values.get(nid)
+        tag = self.grad_tags.get(nid)
+        if value is None:
+            if tag is not None:
+                tag.setVisible(False)
+            return
+        if tag is None:
+            tag = LabelItem(self._tag_anchor(nid), 0, self.look)
+            self.addItem(tag)
+            self.grad_tags[nid] = tag
+        tag.setVisible(self.detail)
+        tag.set_content(f".grad = {fmt_value(value)}", LABEL_GRAD)
 
     def _apply_leaf_grads(self, frame: Frame | None) -> None:
         items = self.node_items
         wanted = {} if frame is None else {
             k: v for k, v in frame.leaf_grads.items() if v is not None and k in items}
-        for nid in self._tag_values.keys() - wanted.keys():
-            self.grad_tags[nid].setVisible(False)
-        for nid, value in wanted.items():
-            if self._tag_values.get(nid) is value:
-                continue
-            tag = self.grad_tags.get(nid)
-            if tag is None:
-                item = self.node_items[nid]
-                anchor = (item.pos().x(), item.pos().y() + item.box.bottom() + self.look.theme.px(13))
-                tag = LabelItem(anchor, 0, self.look)
-                self.addItem(tag)
-                self.grad_tags[nid] = tag
-            tag.setVisible(self.detail)
-            tag.set_content(f".grad = {fmt_value(value)}", LABEL_GRAD)
+        old = self._tag_values
         self._tag_values = wanted
+        for nid in old.keys() - wanted.keys():
+            self._sync_tag(nid)
+        for nid, value in wanted.items():
+            if old.get(nid) is value:
+                continue
+            if not self.lazy or nid in self.grad_tags or self._realized.contains(*self._tag_anchor(nid)):
+                self._sync_tag(nid)
 
     def _apply_freed(self, frame: Frame | None) -> None:
         wanted: dict[str, set[str]] = defaultdict(set)

@@ -118,7 +118,16 @@ class GraphView(QGraphicsView):
         if self.follow_current and frame is not None and frame.current in self._scene.node_items:
             item = self._scene.node_items[frame.current]
             self.ensureVisible(item.sceneBoundingRect(), 80, 80)
+        self._realize()
         self.minimap.update()
+
+    def _realize(self) -> None:
+        """Give a big graph label items for what is on screen (and a margin around it)."""
+        scene = self._scene
+        if scene.lazy and scene.detail:
+            visible = self.mapToScene(self.viewport().rect()).boundingRect()
+            m = 300 / max(self.scale_factor(), 1e-3)
+            scene.realize(visible.adjusted(-m, -m, m, m))
 
     @property
     def frame(self) -> Frame | None:
@@ -227,6 +236,7 @@ class GraphView(QGraphicsView):
         scene = self._scene
         big = len(scene.node_items) >= OVERVIEW_MIN_NODES
         scene.set_detail(not big or self.scale_factor() >= OVERVIEW_SCALE)
+        self._realize()
         self._update_minimap()
 
     def _update_minimap(self) -> None:
@@ -344,9 +354,11 @@ class GraphView(QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._realize()
         self._update_minimap()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
+        self._realize()
         if self.minimap.isVisible():
             self.minimap.update()
