@@ -38,6 +38,12 @@ _RULES: list[tuple[re.Pattern, str]] = [
                 r"expected m1 and m2 to have the same dtype"),
      "The tensors have different dtypes. Convert one with .float() (or .double(), .long()), or "
      "create both with the same dtype=."),
+    (re.compile(r"'Tensor' object is not callable"),
+     "A tensor was called like a function. Index it with square brackets (x[0], not x(0)), or "
+     "check that a name such as `loss` or `model` wasn't reused for a tensor."),
+    (re.compile(r"Expected input batch_size \(\d+\) to match target batch_size \(\d+\)"),
+     "The model's output and the targets need the same number of rows (the batch). Print "
+     "output.shape and target.shape."),
     (re.compile(r"Can't call numpy\(\) on Tensor that requires grad"),
      "Use .detach() first, or better stay in torch: .tolist() or .item() give Python numbers."),
     (re.compile(r"a Tensor with \d+ elements cannot be converted to Scalar|"
@@ -66,6 +72,8 @@ _RULES: list[tuple[re.Pattern, str]] = [
 ]
 
 _GRAD_NONE = re.compile(r"'NoneType' object has no attribute '(\w+)'")
+_NUMBER_ATTR = re.compile(r"'(float|int)' object has no attribute '(\w+)'")
+_NONE_ATTR = re.compile(r"'NoneType' object has no attribute '(\w+)'")
 _METHOD_ATTR = re.compile(r"'(builtin_function_or_method|method)' object has no attribute '(\w+)'")
 
 
@@ -84,6 +92,19 @@ def explain(exc: BaseException, source_line: str | None) -> tuple[str, str | Non
                 "until a backward() reaches it: was backward() called? does the tensor have "
                 "requires_grad=True? is it a leaf (created by you, not computed)? zero_grad() "
                 "also sets .grad to None. Check with `if x.grad is not None:`."
+            )
+        m = _NUMBER_ATTR.search(text)
+        if m and m.group(2) in ("backward", "grad", "requires_grad", "item", "shape"):
+            return message, (
+                f"This is a plain Python {m.group(1)}, not a tensor: .item() and float() turn a "
+                "tensor into a number, which autograd can't follow. Keep the tensor (e.g. "
+                "loss.backward(), then print(loss.item()))."
+            )
+        if _NONE_ATTR.search(text) and m is None:
+            name = _NONE_ATTR.search(text).group(1)
+            return message, (
+                f"The value is None, so it has no '{name}'. Did a function forget its `return`, or "
+                "did an in-place method (like list.sort() or .append()) return None?"
             )
         m = _METHOD_ATTR.search(text)
         if m:

@@ -12,8 +12,6 @@ Statements return None, or BREAK / CONTINUE / RETURN so loops and calls unwind w
 from __future__ import annotations
 
 import ast
-import difflib
-import io
 import operator
 import sys
 import types
@@ -588,9 +586,6 @@ def _index_check(ctx, obj, idx):
         elif type(p) is list:
             n = max(n, len(p))
     if n and obj.numel() * n > ctx.budget.max_elements:
-        def take(o, i):
-            return o[i]
-
         try:
             with torch.no_grad():
                 out = surface._to_meta(obj)[tuple(surface._to_meta(p) for p in parts) if t is tuple else surface._to_meta(idx)]
@@ -1139,7 +1134,6 @@ class Compiler:
     def s_Raise(self, node):
         exc = self.expr(node.exc) if node.exc is not None else None
         cause = self.expr(node.cause) if node.cause is not None else None
-        ctx = self.ctx
 
         def run(f):
             if exc is None:
@@ -1158,7 +1152,6 @@ class Compiler:
                 raise e from cause(f)
             raise e
 
-        del ctx
         return run
 
     def s_Try(self, node):
@@ -2147,7 +2140,8 @@ def _make_call(ctx: RunContext) -> Callable:
                 if fn in _CONSUMER_CLASSES and args:
                     args = (ctx.iterate(args[0]),) + tuple(args[1:])
                 if kwargs:
-                    check_device(kwargs.get("device"))
+                    if fn not in _BUILTIN_CLASSES:
+                        check_device(kwargs.get("device"))
                     return fn(*args, **kwargs)
                 return fn(*args)
             raise NotAllowed(f"creating {fn.__name__} objects isn't available in gradviz")

@@ -68,17 +68,6 @@ class Intercept:
         return repr(self.fn)
 
 
-def _plain(ctx, line, fn, args, kwargs):
-    return fn(*args, **kwargs)
-
-
-def _deny(message: str) -> Callable:
-    def handler(ctx, line, fn, args, kwargs):
-        raise NotAllowed(message)
-
-    return handler
-
-
 # -- devices -----------------------------------------------------------------------------------
 
 _CPU = torch.device("cpu")
@@ -281,10 +270,6 @@ def _touches_grad(ctx, line, fn, args, kwargs):
         return fn(*args, **kwargs)
     finally:
         ctx.recorder.on_grad_touched(line)
-
-
-def _with_callable(ctx, line, fn, args, kwargs):
-    return fn(*args, **kwargs)
 
 
 # -- global state that a run may change and that is restored afterwards --------------------------
@@ -667,10 +652,6 @@ for _name in TORCH_LEGACY.split():
         CLASS_GUARDS[getattr(torch, _name)] = _legacy_class_guard
 
 
-def _param_guard(ctx, args, kwargs):
-    pass
-
-
 def _sequence_ctor_guard(ctx, args, kwargs):
     """list(range(10**12)), tuple(...), set(...): a range is counted, other iterables tick."""
     if args:
@@ -900,10 +881,6 @@ def _dict_grow_handler(ctx, line, fn, args, kwargs):
     return fn(*args, **kwargs)
 
 
-def _int_to_bytes_deny():
-    return _deny_action("int.to_bytes isn't available in gradviz")
-
-
 _simple_tables: dict[type, tuple[set[str], dict[str, Callable]]] = {
     str: (_names(STR_METHODS) - _STR_GROW, {n: _str_grow_handler for n in _STR_GROW}),
     list: (_names(LIST_METHODS) - {"extend"}, {"extend": _list_grow_handler}),
@@ -990,10 +967,6 @@ def _module_data_action(name: str) -> Callable:
     return act
 
 
-def _user_class_of(t: type, ctx) -> bool:
-    return t in ctx.user_classes
-
-
 def _user_instance_action(ctx, t: type, name: str) -> Any:
     """Instances of the program's own classes: its own names, plus the allowed torch base methods."""
     for klass in t.__mro__:
@@ -1066,6 +1039,8 @@ def attr_action(ctx, obj: Any, name: str) -> tuple[Any, bool]:
     if name[:2] == "__" and name[-2:] == "__":
         if name == "__init__" and type(obj).__name__ == "SuperProxy":
             return obj.init_action(), False
+        if name == "__version__" and type(obj) is Namespace and obj.gv_path == "torch":
+            return _torch_version, True
         return _deny_action(
             f"'{name}' isn't available in gradviz: names with double underscores reach Python's "
             "internals"
@@ -1087,6 +1062,10 @@ def attr_action(ctx, obj: Any, name: str) -> tuple[Any, bool]:
         act = _compute_action(t, name)
         _ACTION_CACHE[key] = act
     return act, True
+
+
+def _torch_version(ctx, obj, line):
+    return torch.__version__
 
 
 def _namespace_action(name: str) -> Callable:
@@ -1306,8 +1285,3 @@ def make_builtins(ctx) -> dict[str, Any]:
     b["print"] = ctx.print_fn
     b["__name__"] = "__main__"  # `if __name__ == "__main__":` scripts run their main part
     return b
-
-
-def check_int_mult(ctx, a: int, b: int) -> None:
-    if a.bit_length() + b.bit_length() > 1_000_000:
-        check_int_bits(ctx.budget, a.bit_length() + b.bit_length(), "The integer product")

@@ -36,6 +36,13 @@ MISTAKES = [
      "RuntimeError", "modified by an inplace operation", "out-of-place", 5),
     ("import torch\nx = torch.ones(3)\nprint(x.item())\n", "RuntimeError", "", ".item()", 3),
     ("import torch\nx = torch.ones(6)\nx.view(4, 2)\n", "RuntimeError", "invalid for input of size 6", "-1", 3),
+    ("import torch\nx = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum().item()\nloss.backward()\n",
+     "AttributeError", "'float' object has no attribute 'backward'", ".item()", 4),
+    ("import torch\ndef f(x):\n    y = x * 2\nout = f(torch.ones(2, requires_grad=True))\nout.backward()\n",
+     "AttributeError", "'NoneType' object has no attribute 'backward'", "return", 5),
+    ("import torch\nx = torch.ones(3)\nprint(x(0))\n", "TypeError", "not callable", "x[0]", 3),
+    ("import torch\nimport torch.nn.functional as F\nF.cross_entropy(torch.randn(3, 4), torch.tensor([0, 1]))\n",
+     "ValueError", "batch_size", "rows", 3),
 ]
 
 
