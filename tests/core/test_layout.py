@@ -446,3 +446,48 @@ def test_crossings_of_many_segments_between_two_layers():
     positions = {f"u{i}": (float(i), 0.0) for i in range(k)} | {f"v{i}": (float(k - i), 1.0) for i in range(k)}
     layers = {f"u{i}": 0 for i in range(k)} | {f"v{i}": 1 for i in range(k)}
     assert count_crossings(Layout(positions, {}, layers, k, 1), graph) == k * (k - 1) // 2
+
+
+# --------------------------------------------------------------------------------------------
+# internals that have two ways of doing the same thing
+# --------------------------------------------------------------------------------------------
+
+
+def test_inversion_count_matches_brute_force():
+    import random
+
+    from gradviz.core import layout as L
+
+    rng = random.Random(11)
+    for size in (0, 1, 2, 7, 64, 300):
+        values = [rng.randrange(0, 40) for _ in range(size)]
+        brute = sum(1 for i in range(size) for j in range(i + 1, size) if values[i] > values[j])
+        assert L._inversions(__import__("numpy").asarray(values)) == brute
+
+
+def test_shallow_and_deep_compaction_agree(families, monkeypatch):
+    from gradviz.core import layout as L
+
+    for name in ("transformer", "mlp", "random", "disconnected"):
+        graph = families[name]
+        rounds = layered_layout(graph)
+        monkeypatch.setattr(L, "COMPACTION_ROUNDS", 0)  # always block by block
+        sequential = layered_layout(graph)
+        monkeypatch.undo()
+        assert rounds == sequential, name
+
+
+def test_routes_of_short_nodes_and_upward_edges_stay_clear():
+    # Node heights differ within layers, and an edge closes a cycle (drawn upward).
+    graph = G.plain_graph([("a", "b"), ("a", "c"), ("b", "d"), ("c", "d"), ("d", "e"), ("e", "b"),
+                           ("a", "e"), ("a", "e")])
+    sizes = {"a": (60.0, 20.0), "b": (200.0, 90.0), "c": (40.0, 20.0), "d": (80.0, 30.0), "e": (50.0, 60.0)}
+    layout = layered_layout(graph, sizes=sizes)
+    check_no_overlap(layout, sizes)
+    # Every edge but the upward one flows down; all of them avoid the boxes.
+    upward = ("e", "b", 0)
+    rest = GraphData(graph.nodes, tuple(e for e in graph.edges if (e.src, e.dst, e.index) != upward), graph.roots)
+    check_one_way(rest, layout)
+    check_routes_avoid_nodes(rest, layout, sizes)
+    ys = [layout.positions["e"][1], *(p[1] for p in layout.routes[upward]), layout.positions["b"][1]]
+    assert ys == sorted(ys, reverse=True)
