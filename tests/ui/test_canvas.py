@@ -455,3 +455,15 @@ def test_export_of_a_big_graph_gets_every_label(view):
     n_labels = sum(1 for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
                    if "\u2016g\u2016" in (t.text or ""))
     assert n_labels >= len(replay.frame(len(replay) - 1).edge_grads)
+
+
+def test_trackpad_pinch_zooms(view):
+    from PySide6.QtGui import QNativeGestureEvent, QPointingDevice
+
+    shown(view, mlp_call())
+    view.reset_zoom()
+    at = QPointF(300, 200)
+    ev = QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture, QPointingDevice.primaryPointingDevice(), 2,
+                             at, at, view.viewport().mapToGlobal(at), 0.5, QPointF(0, 0), 1)
+    assert view.viewportEvent(ev)
+    assert view.scale_factor() == pytest.approx(1.5)

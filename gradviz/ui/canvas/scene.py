@@ -618,9 +618,21 @@ class GraphScene(QGraphicsScene):
         title, rows = content
         item = self.node_items[frame.current]
         box = item.box.translated(item.pos())
-        side = 1 if box.center().x() <= self._bounds.right() - self._bounds.width() * 0.2 else -1
+        # Beside the node on the side with more room inside the graph (right when equal).
+        side = 1 if self._bounds.right() - box.right() >= box.left() - self._bounds.left() - 1 else -1
         self.badge.set_content(title, rows, box, side)
         self.badge.setVisible(self.detail)
+        self._grow_scene_rect(self.badge.sceneBoundingRect())
+
+    def _grow_scene_rect(self, rect: QRectF) -> None:
+        """Make room in the scene rect (the scroll range) for a callout near the graph's edge."""
+        wanted = rect.adjusted(-40, -40, 40, 40)
+        if not self.sceneRect().contains(wanted):
+            self.setSceneRect(self.sceneRect().united(wanted))
+
+    def node_bounds(self) -> QRectF:
+        """The rect around all node boxes (without labels and callouts)."""
+        return QRectF(self._bounds)
 
     def _badge_content(self, frame: Frame, call: BackwardCall | None):
         """Title and rows of the badge of the current node, or None when it needs none."""
@@ -693,7 +705,7 @@ class GraphScene(QGraphicsScene):
         title = error.type + (f" (line {error.line})" if error.line else "")
         self.banner.set_content(title, error.message, error.hint or "", anchor, above)
         self.banner.setVisible(True)
-        self.setSceneRect(self.sceneRect().united(self.banner.sceneBoundingRect().adjusted(-40, -40, 40, 40)))
+        self._grow_scene_rect(self.banner.sceneBoundingRect())
 
     # ----------------------------------------------------------------------------- queries
     def node_at(self, pos: QPointF) -> NodeItem | None:

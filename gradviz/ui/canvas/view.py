@@ -19,6 +19,8 @@ FIT_MAX_SCALE = 1.25  # fit-all never blows a small graph up beyond this
 #: Below this scale a big graph is drawn by the batched overview instead of its items.
 OVERVIEW_SCALE = 0.2
 OVERVIEW_MIN_NODES = 300
+#: Graphs with fewer nodes never get a minimap: scrolling them is easier than reading a thumbnail.
+MINIMAP_MIN_NODES = 12
 
 
 class GraphView(QGraphicsView):
@@ -118,8 +120,22 @@ class GraphView(QGraphicsView):
         if self.follow_current and frame is not None and frame.current in self._scene.node_items:
             item = self._scene.node_items[frame.current]
             self.ensureVisible(item.sceneBoundingRect(), 80, 80)
+        self._reveal_badge()
         self._realize()
         self.minimap.update()
+
+    def _reveal_badge(self) -> None:
+        """Scroll a little so the callout beside the lit node is on screen, keeping the node there."""
+        scene = self._scene
+        badge = scene.badge
+        if badge is None or not badge.isVisible() or not scene.detail or self._frame is None:
+            return
+        node = scene.node_items.get(self._frame.current)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        if node is None or visible.contains(badge.card()) or not visible.intersects(node.sceneBoundingRect()):
+            return
+        self.ensureVisible(badge.card(), 12, 12)
+        self.ensureVisible(node.box.translated(node.pos()), 12, 12)
 
     def _realize(self) -> None:
         """Give a big graph label items for what is on screen (and a margin around it)."""
@@ -243,8 +259,13 @@ class GraphView(QGraphicsView):
         if self.graph is None or not self._scene.node_items:
             self.minimap.hide()
             return
-        rect = self.mapFromScene(self._scene.graph_rect()).boundingRect()
-        fits = self.viewport().rect().adjusted(-2, -2, 2, 2).contains(rect)
+        # Only for graphs that are big on screen: the nodes' extent, not callouts, decides, and
+        # a graph a little larger than the view is better scrolled than covered by a thumbnail.
+        scene = self._scene
+        rect = self.mapFromScene(scene.node_bounds()).boundingRect()
+        vp = self.viewport().rect()
+        fits = (len(scene.node_items) < MINIMAP_MIN_NODES
+                or (rect.width() <= vp.width() * 1.25 and rect.height() <= vp.height() * 1.25))
         self.minimap.setVisible(not fits)
         if not fits:
             self.minimap.place()
