@@ -6,6 +6,8 @@ imported from it, so ``monkeypatch.setattr(dialogs, "open_file", ...)`` reaches 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 #: File-dialog filters.
@@ -74,3 +76,100 @@ def show_info(parent: QWidget | None, title: str, text: str) -> None:
 def show_about(parent: QWidget | None, title: str, text: str) -> None:
     """The About box."""
     QMessageBox.about(parent, title, text)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+#: Export formats: key -> (menu text, file filter, suffix). "frames" writes a folder of PNGs.
+EXPORT_FORMATS = {
+    "png": ("PNG image", "PNG images (*.png)", ".png"),
+    "svg": ("SVG drawing (labels stay text)", "SVG drawings (*.svg)", ".svg"),
+    "gif": ("Animated GIF of the backward pass", "GIF animations (*.gif)", ".gif"),
+    "apng": ("Animated PNG of the backward pass", "Animated PNG (*.png *.apng)", ".png"),
+    "frames": ("Numbered PNG frames of the backward pass", "", ""),
+}
+ANIMATED = ("gif", "apng", "frames")
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """What the export dialog asked for."""
+
+    format: str = "png"
+    scale: float = 2.0
+    transparent: bool = False
+    caption: bool = True
+
+
+def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | None = None) -> ExportChoice | None:
+    """Ask how to export the graph (format, scale, background, caption); None when cancelled.
+
+    ``animation`` is False when no backward call is shown: the animated formats are then off.
+    """
+    from PySide6.QtWidgets import (
+        QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout,
+    )
+
+    last = last or ExportChoice()
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Export graph")
+    form = QFormLayout()
+    fmt = QComboBox(dialog)
+    for key, (text, _f, _s) in EXPORT_FORMATS.items():
+        fmt.addItem(text, key)
+        if key in ANIMATED and not animation:
+            fmt.model().item(fmt.count() - 1).setEnabled(False)
+    fmt.setCurrentIndex(max(0, fmt.findData(last.format if (animation or last.format not in ANIMATED) else "png")))
+    scale = QComboBox(dialog)
+    for s in (1.0, 2.0, 4.0):
+        scale.addItem(f"{s:g}×", s)
+    scale.setCurrentIndex(max(0, scale.findData(last.scale)))
+    background = QComboBox(dialog)
+    background.addItem("Theme colour", False)
+    background.addItem("Transparent", True)
+    background.setCurrentIndex(1 if last.transparent else 0)
+    caption = QCheckBox("Lesson title, statement and step above the graph", dialog)
+    caption.setChecked(last.caption)
+    form.addRow("Format", fmt)
+    form.addRow("Scale", scale)
+    form.addRow("Background", background)
+    form.addRow("Caption", caption)
+    note = QLabel("What is exported looks like the canvas now: the same step, lit node and labels.", dialog)
+    note.setWordWrap(True)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export…")
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+
+    def format_changed() -> None:
+        background.setEnabled(fmt.currentData() != "gif")  # GIF has no alpha worth the name
+
+    fmt.currentIndexChanged.connect(lambda _i: format_changed())
+    format_changed()
+    column = QVBoxLayout(dialog)
+    column.addLayout(form)
+    column.addWidget(note)
+    column.addWidget(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return ExportChoice(fmt.currentData(), scale.currentData(), bool(background.currentData()), caption.isChecked())
+
+
+def export_path(parent: QWidget | None, fmt: str, suggested: str) -> str | None:
+    """Where to write an export (a folder for "frames"); None when cancelled."""
+    if fmt == "frames":
+        folder = QFileDialog.getExistingDirectory(parent, "Folder for the PNG frames", suggested)
+        return folder or None
+    _text, filt, suffix = EXPORT_FORMATS[fmt]
+    path, _ = QFileDialog.getSaveFileName(parent, "Export graph", suggested, filt)
+    if not path:
+        return None
+    return path if path.lower().endswith((suffix, ".apng")) else path + suffix
+
+
+def screenshot_path(parent: QWidget | None, suggested: str) -> str | None:
+    """Where to save a screenshot of the window; None when cancelled."""
+    path, _ = QFileDialog.getSaveFileName(parent, "Save window screenshot", suggested, "PNG images (*.png)")
+    if not path:
+        return None
+    return path if path.lower().endswith(".png") else path + ".png"

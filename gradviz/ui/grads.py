@@ -21,6 +21,8 @@ from gradviz.ui.numbers import format_block, format_number, format_shape, format
 
 #: Tensors with at most this many elements are shown as numbers; larger matrices as a heatmap.
 NUMBERS_MAX = 16
+#: At most this many leaves are plotted at once (the ones with the largest gradients).
+MAX_SERIES = 8
 #: Heatmaps with at most this many cells show each value in its cell.
 CELL_LABELS_MAX = 64
 #: Leaves with at most this many elements can plot each element's history.
@@ -75,6 +77,11 @@ def history_points(history: LeafHistory, element: int | None = None) -> list[His
             between += 1
         points.append(HistoryPoint(x, _y(ev.value, element), ev.kind, ev.line, ev.call, ev.value))
     return points
+
+
+def _peak_norm(history: LeafHistory) -> float:
+    values = [norm(e.value) for e in history.events if e.value is not None]
+    return max((v for v in values if v is not None and math.isfinite(v)), default=0.0)
 
 
 def calls_total(histories) -> int:
@@ -250,13 +257,18 @@ class GradsPanel(QWidget):
                     shown[name] = value
             if frame.current is not None and frame.current in leaf_names:
                 changed.add(leaf_names[frame.current])
-        self._changed = changed
-        if shown != self._shown:
-            self._shown = shown
-            for name, item in self._rows.items():
-                item.setText(2, format_value(shown[name], 60))
+        # Values are shared objects: identity tells which rows changed (1,000 parameters
+        # must not be re-formatted on every animation step).
+        differ = [name for name in self._rows if shown[name] is not self._shown.get(name)]
+        self._shown = shown
+        for name in differ:
+            self._rows[name].setText(2, format_value(shown[name], 60))
+        selected = self.selected_leaf()
+        if selected in differ:
             self._show_detail()
-        self._paint_rows()
+        repaint = changed | self._changed
+        self._changed = changed
+        self._paint_rows(repaint)
 
     def grad_text(self, name: str) -> str:
         """The ``.grad`` column of a leaf as shown now (for tests and the status bar)."""
@@ -377,10 +389,13 @@ class GradsPanel(QWidget):
             item.setFont(2, _mono_font(0.95 * scale))
         self._show_detail()
 
-    def _paint_rows(self) -> None:
+    def _paint_rows(self, names=None) -> None:
         muted = QColor(THEMES[self._theme]["muted"])
         accent = QColor(SERIES_COLORS[0] if self._theme == "light" else SERIES_COLORS_DARK[0])
-        for name, item in self._rows.items():
+        for name in (self._rows if names is None else names):
+            item = self._rows.get(name)
+            if item is None:
+                continue
             value = self._shown.get(name)
             bold = QFont(item.font(0))
             bold.setBold(name in self._changed)
@@ -404,6 +419,7 @@ class HistoryPlot(QWidget):
         self._theme = "light"
         self._histories: tuple[LeafHistory, ...] = ()
         self._current_call: int | None = None
+        self._region = None
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.markers: list[tuple[float, str]] = []
         self.mode = QComboBox(self)
@@ -472,10 +488,17 @@ class HistoryPlot(QWidget):
         self._redraw()
 
     def set_current_call(self, index: int | None) -> None:
-        """Shade backward call ``index`` (the one being replayed)."""
-        if index != self._current_call:
-            self._current_call = index
-            self._redraw()
+        """Shade backward call ``index`` (the one being replayed); moves the shade, no redraw."""
+        if index == self._current_call:
+            return
+        self._current_call = index
+        if self._region is None:
+            return
+        if index is None:
+            self._region.hide()
+        else:
+            self._region.setRegion((index + 1 - 0.2, index + 1 + 0.2))
+            self._region.show()
 
     def set_mode(self, mode: str) -> None:
         self.mode.setCurrentIndex(self.MODES.index(mode))
@@ -499,6 +522,7 @@ class HistoryPlot(QWidget):
         t = THEMES[self._theme]
         colors = SERIES_COLORS if self._theme == "light" else SERIES_COLORS_DARK
         self.plot.clear()
+        self._region = None
         self.curves = {}
         legend: list[str] = []
         self.markers = []
@@ -520,7 +544,11 @@ class HistoryPlot(QWidget):
                 series.append((f"{h.name}[{_index(i, h.shape)}]", history_points(h, i)))
             self.plot.setLabel("left", f"{h.name}.grad elements")
         else:
-            for h in histories:
+            shown = histories
+            if len(histories) > MAX_SERIES:
+                # A thousand lines read as noise (and cost seconds): the largest few carry the story.
+                shown = sorted(histories, key=_peak_norm, reverse=True)[:MAX_SERIES]
+            for h in shown:
                 series.append((h.name, history_points(h)))
             self.plot.setLabel("left", "‖.grad‖")
         xs_all = []
@@ -575,12 +603,12 @@ class HistoryPlot(QWidget):
             span = (high - low) or 1.0
             # Headroom at the top for the legend row.
             self.plot.setYRange(low - 0.06 * span, high + 0.08 * span, padding=0)
-        if self._current_call is not None:
-            x = self._current_call + 1
-            region = pg.LinearRegionItem((x - 0.2, x + 0.2), movable=False, brush=pg.mkBrush(t["current"]),
-                                         pen=pg.mkPen(None))
-            region.setZValue(-10)
-            self.plot.addItem(region)
+        x = (self._current_call if self._current_call is not None else 0) + 1
+        self._region = pg.LinearRegionItem((x - 0.2, x + 0.2), movable=False, brush=pg.mkBrush(t["current"]),
+                                           pen=pg.mkPen(None))
+        self._region.setZValue(-10)
+        self._region.setVisible(self._current_call is not None)
+        self.plot.addItem(self._region)
         n_calls = calls_total(histories)
         bottom = self.plot.getAxis("bottom")
         if n_calls > 15:
@@ -592,8 +620,10 @@ class HistoryPlot(QWidget):
             self.plot.setXRange(min(0.5, min(xs_all) - 0.5), max(xs_all) + 0.5, padding=0.02)
         calls = n_calls
         zeroes = sum(1 for _x, k in self.markers if k in (ZEROED, SET_NONE))
+        hidden = len(histories) - len(series) if mode != "elements" else 0
         self.caption.setText(
-            f"{calls} backward call{'s' if calls != 1 else ''}"
+            (f"largest {len(series)} of {len(histories)} leaves · " if hidden > 0 else "")
+            + f"{calls} backward call{'s' if calls != 1 else ''}"
             + (f" · .grad reset {zeroes}×" if zeroes else " · never reset: .grad accumulates")
         )
 

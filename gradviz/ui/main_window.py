@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
@@ -71,6 +72,28 @@ def default_session() -> Session:
         return Session(program=DEFAULT_PROGRAM, title=DEFAULT_TITLE)
 
 
+@dataclass
+class Prepared:
+    """What a big result needs before it is shown, worked out on a worker thread."""
+
+    result: RunResult
+    replays: dict
+    graph: GraphData | None = None
+    layout: object = None
+
+
+def prepare_result(result: RunResult, view, root_at: str) -> Prepared:
+    """The Replay and the layout of the last backward call (pure Python: runs on a worker thread)."""
+    from gradviz.core.replay import Replay
+
+    call = result.backward_calls[-1]
+    prepared = Prepared(result, {len(result.backward_calls) - 1: Replay(call)})
+    if call.graph.nodes:
+        prepared.graph = call.graph
+        prepared.layout = layout_in_background(view, call.graph, root_at)
+    return prepared
+
+
 def layout_in_background(view, graph: GraphData, root_at: str):
     """Measure node sizes and lay ``graph`` out; pure Python, meant for a worker thread."""
     return compute_layout(graph, view.node_sizes(graph), root_at)
@@ -128,6 +151,10 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._pinned_node: str | None = None
         self._fitted_scale: float | None = None
+        self._last_export: dialogs.ExportChoice | None = None
+        self._prepared: Prepared | None = None
+        self._frames_muted = False
+        self._leaf_names_cache: dict = {}
         self._panels_built = False
         self.grads = None
         self.history = None
@@ -223,6 +250,12 @@ class MainWindow(QMainWindow):
         a("fullscreen", "&Full Screen", self._fullscreen_toggled, SK.FullScreen, None, "Full screen", checkable=True)
         a("root_bottom", "Root at the &Bottom", self._root_toggled, None, None,
           "Draw the loss at the bottom of the graph", checkable=True)
+        a("export", "&Export Graph…", self.export_graph, "Ctrl+E", "export",
+          "Export the graph: PNG, SVG, or the backward pass as GIF, APNG or PNG frames")
+        a("copy_image", "&Copy Graph Image", self.copy_graph_image, "Ctrl+Shift+C", None,
+          "Copy the graph as an image to the clipboard")
+        a("screenshot", "Save Window &Screenshot…", self.save_screenshot, None, None,
+          "Save a PNG of the whole window")
         a("about", "&About gradviz", self._about)
 
     def _build_central(self) -> None:
@@ -401,7 +434,7 @@ class MainWindow(QMainWindow):
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        for n in ("zoom_out", "zoom_in", "fit"):
+        for n in ("zoom_out", "zoom_in", "fit", "export"):
             add(n)
         bar.addSeparator()
         add("dark")
@@ -417,6 +450,9 @@ class MainWindow(QMainWindow):
         self.examples_menu = file.addMenu("&Examples")
         file.addSeparator()
         for n in ("save", "save_as"):
+            file.addAction(self.actions[n])
+        file.addSeparator()
+        for n in ("export", "copy_image", "screenshot"):
             file.addAction(self.actions[n])
         file.addSeparator()
         file.addAction(self.actions["quit"])
@@ -964,11 +1000,20 @@ class MainWindow(QMainWindow):
             return  # superseded by a newer run
         self.progress_timer.stop()
         self.progress.hide()
+        last = result.backward_calls[-1] if result.backward_calls else None
+        if last is not None and len(last.graph.nodes) + len(last.steps) > BACKGROUND_LAYOUT_NODES:
+            # A big result: its replay and layout are worked out on a worker thread first.
+            self.run_label.setText(f"Preparing {len(last.graph.nodes)} nodes…")
+            self.background.submit(("prepared", run_id, mode, stop_after, result), prepare_result, result,
+                                   self.view, self.root_at)
+            return
         self.show_result(result, mode, stop_after)
 
-    def show_result(self, result: RunResult, mode: str = "run", stop_after: int | None = None) -> None:
+    def show_result(self, result: RunResult, mode: str = "run", stop_after: int | None = None,
+                    prepared: Prepared | None = None) -> None:
         """Show a RunResult in every panel (also used by tests with hand-made results)."""
         self.ensure_panels()
+        self._prepared = prepared
         error = result.error
         crashed = error is not None and error.type == CRASHED
         if crashed:
@@ -1021,13 +1066,18 @@ class MainWindow(QMainWindow):
         self._fill_graph_combo(result)
         call = view.backward_call if view else None
         step = view.step if view else None
-        self.player.set_calls(result.backward_calls, call, step)
+        # The views follow the frame once the new graph is on the canvas, not before.
+        self._frames_muted = True
+        try:
+            self.player.set_calls(result.backward_calls, call, step, prepared.replays if prepared else None)
+        finally:
+            self._frames_muted = False
         choice = f"var:{view.selected_variable}" if view and view.selected_variable else None
         if choice is not None and self.graph_combo.findData(choice) >= 0:
             self.graph_combo.setCurrentIndex(self.graph_combo.findData(choice))
-        self._graph_choice_activated(self.graph_combo.currentIndex())
         self._show_grads(result)
-        self._frame_changed(self.player.frame)
+        self._graph_choice_activated(self.graph_combo.currentIndex())
+        self._prepared = None
         calls = len(result.backward_calls)
         took = f"{result.duration:.2f} s" if result.duration else f"{time.monotonic() - self._run_started_at:.2f} s"
         state = "Failed" if error is not None and error.type != "Cancelled" else ("Stopped" if error else "Ran")
@@ -1128,7 +1178,13 @@ class MainWindow(QMainWindow):
         self._layout_token += 1
         if self.view.root_at != self.root_at:
             self.view.set_root_at(self.root_at)
+        prepared = self._prepared
+        if prepared is not None and prepared.graph is graph and prepared.layout is not None:
+            self._put_graph(graph, prepared.layout)
+            return
         if len(graph.nodes) > BACKGROUND_LAYOUT_NODES:
+            self.view.clear()
+            self._frame_changed(self.player.frame)
             # Layout is pure Python: on a worker thread the window keeps painting meanwhile
             # (the canvas measures node sizes with fonts of its own there).
             self.run_label.setText(f"Laying out {len(graph.nodes)} nodes…")
@@ -1140,6 +1196,12 @@ class MainWindow(QMainWindow):
         if token == ("panels",):
             if not self._closing:
                 self.ensure_panels()
+            return
+        if token[0] == "prepared":
+            _tag, run_id, mode, stop_after, result = token
+            if run_id == self.runner.latest_id and not self._closing:
+                # If preparing failed, the result is shown the plain way.
+                self.show_result(result, mode, stop_after, layout if error is None else None)
             return
         number, key = token
         if number != self._layout_token or self._closing:
@@ -1187,9 +1249,13 @@ class MainWindow(QMainWindow):
 
     def leaf_names(self, call: BackwardCall | None) -> dict[str, str]:
         """Graph node id → leaf name, for the leaves and parameters a call touches."""
-        names: dict[str, str] = {}
         if call is None:
-            return names
+            return {}
+        cached = self._leaf_names_cache.get(id(call))
+        if cached is not None and cached[0] is call:
+            return cached[1]
+        names: dict[str, str] = {}
+        self._leaf_names_cache = {id(call): (call, names)}
         for lg in call.leaves:
             names[lg.node_id] = lg.name
         for node in call.graph.nodes:
@@ -1203,6 +1269,8 @@ class MainWindow(QMainWindow):
         return names
 
     def _frame_changed(self, frame: Frame | None) -> None:
+        if self._frames_muted:
+            return
         call = self.player.call
         on_call_graph = call is not None and self._graph_call is call
         self.view.show_frame(frame if on_call_graph else None, call if on_call_graph else None)
@@ -1224,6 +1292,95 @@ class MainWindow(QMainWindow):
             names = self.leaf_names(self._graph_call)
             if node_id in names:
                 self.grads.select_leaf(names[node_id])
+
+    # =============================================================================================
+    # Export
+
+    def _caption(self):
+        """The caption of an export: lesson title, the backward statement, the step shown."""
+        from gradviz.ui.export import Caption, step_caption
+
+        call = self._graph_call
+        statement = ""
+        if call is not None:
+            block = self.editor.document().findBlockByNumber(call.line - 1)
+            statement = f"line {call.line}: {block.text().strip()}" if block.isValid() else ""
+        base = Caption(self.notes_title.text(), statement)
+        if call is not None and call is self.player.call:
+            return step_caption(call, self.player.step, base)
+        return base
+
+    def _suggested_name(self, suffix: str) -> str:
+        stem = Path(self.path).stem if self.path else self._slug(self.notes_title.text())
+        if self._graph_call is not None and self.player.calls:
+            stem += f"-call{self._graph_call.index + 1}-step{self.player.step}"
+        folder = Path(self.path).parent if self.path else Path.home()
+        return str(folder / (stem + suffix))
+
+    def export_graph(self) -> bool:
+        """Ask how and where, then write the graph (or its backward pass) as PNG, SVG, GIF, APNG or frames."""
+        from gradviz.ui import export
+
+        if self._graph is None or not self._graph.nodes:
+            self.statusBar().showMessage("Nothing to export yet: run a program that builds a graph", 5000)
+            return False
+        call = self._graph_call if self._graph_call is self.player.call else None
+        choice = dialogs.ask_export(self, animation=call is not None, last=self._last_export)
+        if choice is None:
+            return False
+        self._last_export = choice
+        if choice.format in dialogs.ANIMATED and call is None:
+            return False
+        suffix = dialogs.EXPORT_FORMATS[choice.format][2]
+        target = dialogs.export_path(self, choice.format, self._suggested_name(suffix) if suffix else
+                                     str(Path(self._suggested_name("")).parent))
+        if not target:
+            return False
+        scene = self.view.scene()
+        caption = self._caption() if choice.caption else None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            if choice.format == "png":
+                data = export.png_bytes(scene, choice.scale, choice.transparent, caption)
+            elif choice.format == "svg":
+                data = export.svg_bytes(scene, caption, choice.transparent)
+            elif choice.format == "gif":
+                data = export.gif_bytes(scene, call, choice.scale, caption)
+            elif choice.format == "apng":
+                data = export.apng_bytes(scene, call, choice.scale, choice.transparent, caption)
+            else:
+                export.write_png_frames(scene, call, target, choice.scale, choice.transparent, caption)
+                data = None
+            if data is not None:
+                Path(target).write_bytes(data)
+        except OSError as exc:
+            dialogs.show_error(self, "Cannot export", f"{target}: {exc.strerror or exc}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Exported {Path(target).name}", 5000)
+        return True
+
+    def copy_graph_image(self) -> bool:
+        """Put the graph, as shown now, on the clipboard (2× for sharp slides)."""
+        from gradviz.ui import export
+
+        if self._graph is None or not self._graph.nodes:
+            return False
+        image = export.render_image(self.view.scene(), 2.0, False, self._caption())
+        QApplication.clipboard().setImage(image)
+        self.statusBar().showMessage("Copied the graph image to the clipboard", 4000)
+        return True
+
+    def save_screenshot(self) -> bool:
+        path = dialogs.screenshot_path(self, self._suggested_name("-window.png"))
+        if not path:
+            return False
+        if not self.grab().save(path, "PNG"):
+            dialogs.show_error(self, "Cannot save screenshot", path)
+            return False
+        self.statusBar().showMessage(f"Saved {Path(path).name}", 4000)
+        return True
 
     # =============================================================================================
     # Window state

@@ -46,7 +46,8 @@ def format_value(value: TensorValue | None, max_chars: int = 80, digits: int = 4
     """One line: the numbers when short enough, else shape and norm."""
     if value is None:
         return "None"
-    if value.data is not None:
+    # Cheap test first: a tensor with more elements than characters allowed can't fit.
+    if value.data is not None and value.numel * 2 <= max_chars:
         text = _nested(value.data, digits)
         if len(text) <= max_chars:
             return text

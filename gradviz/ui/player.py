@@ -95,11 +95,15 @@ class Player(QObject):
 
     # -- loading -------------------------------------------------------------------------------
 
-    def set_calls(self, calls: Sequence[BackwardCall], call: int | None = None, step: int | None = None) -> None:
-        """Load the backward calls of a run; show ``call`` (default: the last) at ``step`` (default: the end)."""
+    def set_calls(self, calls: Sequence[BackwardCall], call: int | None = None, step: int | None = None,
+                  replays: dict[int, Replay] | None = None) -> None:
+        """Load the backward calls of a run; show ``call`` (default: the last) at ``step`` (default: the end).
+
+        ``replays`` may bring Replays already built (on a worker thread, for big calls).
+        """
         self.pause()
         self._calls = tuple(calls)
-        self._replays = {}
+        self._replays = dict(replays or {})
         self._index = -1
         self._replay = None
         self.calls_changed.emit()

@@ -209,3 +209,27 @@ class FakeClient:
 
     def close(self) -> None:
         self._kill.set()
+
+
+def chain_result(n: int = 400) -> RunResult:
+    """A long chain loss ← op_1 ← … ← op_n ← AccumulateGrad ← x, run by one backward call."""
+    nodes = [GraphNode("r", ROOT, "Tensor", (), "float32", ("loss",))]
+    edges = [GraphEdge("r", "o0")]
+    steps = []
+    for i in range(n):
+        nodes.append(GraphNode(f"o{i}", OP, "SinBackward0", (4,), "float32", (), 5))
+        nxt = f"o{i + 1}" if i + 1 < n else "acc"
+        edges.append(GraphEdge(f"o{i}", nxt))
+        steps.append(BackwardStep(i, f"o{i}", "SinBackward0", (tv(1.0, 1.0, 1.0, 1.0),), (tv(0.5, 0.5, 0.5, 0.5),)))
+    nodes += [GraphNode("acc", ACCUMULATE, "AccumulateGrad", (4,), "float32"),
+              GraphNode("x", LEAF, "Tensor", (4,), "float32", ("x",), 3)]
+    edges.append(GraphEdge("acc", "x"))
+    g = tv(0.5, 0.5, 0.5, 0.5)
+    steps.append(BackwardStep(n, "acc", "AccumulateGrad", (g,), (), None, g))
+    graph = GraphData(tuple(nodes), tuple(edges), ("r",))
+    call = BackwardCall(0, 6, "backward", graph, tuple(steps), leaves=(LeafGrad("x", "x", None, g),))
+    return RunResult(
+        variables=(TensorInfo("x", (4,), "float32", True, True, tv(1.0, 1.0, 1.0, 1.0), g, node_id="x"),),
+        graph=graph, backward_calls=(call,),
+        grad_history=(LeafHistory("x", (4,), (GradEvent(BACKWARD, 6, g, 0),)),),
+    )

@@ -25,6 +25,14 @@ class DialogLog:
         m.setattr(dialogs, "show_error", lambda parent, title, text: self._log("show_error", title, text))
         m.setattr(dialogs, "show_info", lambda parent, title, text: self._log("show_info", title, text))
         m.setattr(dialogs, "show_about", lambda parent, title, text: self._log("show_about", title))
+        self.export_answer: dialogs.ExportChoice | None = None
+        self.export_path_answer: str | None = None
+        m.setattr(dialogs, "ask_export",
+                  lambda parent, animation, last=None: self._log("ask_export", animation) or self.export_answer)
+        m.setattr(dialogs, "export_path",
+                  lambda parent, fmt, suggested: self._log("export_path", fmt, suggested) or self.export_path_answer)
+        m.setattr(dialogs, "screenshot_path",
+                  lambda parent, suggested: self._log("screenshot_path", suggested) or self.export_path_answer)
 
     def _log(self, *call):
         self.calls.append(call)

@@ -129,3 +129,22 @@ def test_small_matrix_heatmap_writes_values_in_cells(panel):
 def test_short_vector_is_numbers_not_heatmap(panel):
     panel.set_result(dot_result())
     assert not panel.is_heatmap_shown()
+
+
+def test_many_leaves_plot_only_the_largest(history):
+    from gradviz.ui.grads import MAX_SERIES
+
+    histories = [LeafHistory(f"p{i}", (1,), (GradEvent(BACKWARD, 3, tv(float(i), shape=(1,)), 0),)) for i in range(30)]
+    history.set_histories(histories)
+    assert set(history.curves) == {f"p{i}" for i in range(30 - MAX_SERIES, 30)}
+    assert history.caption.text().startswith(f"largest {MAX_SERIES} of 30 leaves")
+
+
+def test_current_call_moves_the_shade_without_redrawing(history):
+    history.set_histories(accumulation_result().grad_history)
+    curve = history.curves["w"]
+    history.set_current_call(2)
+    assert history._region.isVisible() and history._region.getRegion() == pytest.approx((2.8, 3.2))
+    assert history.curves["w"] is curve
+    history.set_current_call(None)
+    assert not history._region.isVisible()

@@ -377,3 +377,17 @@ def test_session_round_trip_keeps_view_choices(qtbot, window, tmp_path, dialog_l
     with qtbot.waitSignal(window.result_shown, timeout=5000):
         window.open_path(str(path))
     assert window.graph_combo.currentData() == "var:x" and window.player.step == 1
+
+
+def test_a_big_graph_is_prepared_off_the_ui_thread(qtbot, tmp_path, dialog_log):
+    from app_fixtures import chain_result
+
+    big = chain_result(400)
+    window, _ = make_window(qtbot, tmp_path, FakeClient(respond=lambda r: big))
+    with qtbot.waitSignal(window.graph_shown, timeout=20_000):
+        window.actions["run"].trigger()
+    assert len(window.view.scene().node_items) == 403
+    assert window.player.step == 401 and lit_nodes(window) == ["acc"]
+    assert window.grads.grad_text("x") == "[0.5, 0.5, 0.5, 0.5]"
+    window.actions["first"].trigger()
+    assert lit_nodes(window) == [] and window.grads.grad_text("x") == "None"
