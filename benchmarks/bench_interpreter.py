@@ -49,6 +49,38 @@ loss.backward()
 print(loss.item() > 0, x.grad.shape)
 """
 
+MODULES = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+T, D, H = 8, 16, 4
+
+class Block(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+    def forward(self, x):
+        t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
+        q, k, v = (z.view(t, self.heads, d // self.heads).transpose(0, 1) for z in (q, k, v))
+        att = F.softmax(q @ k.transpose(-2, -1) * (d // self.heads) ** -0.5, dim=-1)
+        x = x + self.proj((att @ v).transpose(0, 1).reshape(t, d))
+        return x + self.mlp(self.ln2(x))
+
+model = nn.Sequential(*[Block(D, H) for _ in range(60)])
+x = torch.randn(T, D, requires_grad=True)
+loss = model(x).pow(2).mean()
+loss.backward()
+print(loss.item() > 0, x.grad.shape)
+"""
+
 CHAIN = """
 import torch
 torch.manual_seed(0)
@@ -98,7 +130,7 @@ def main(rounds: int = 15) -> None:
 
     print("CPU time (process_time), medians of alternating runs, torch on one thread")
     print(f"{'program':<14}{'plain ms':>10}{'gradviz ms':>12}{'ratio':>8}")
-    for name, program in (("transformer", TRANSFORMER), ("chain", CHAIN)):
+    for name, program in (("transformer", TRANSFORMER), ("modules", MODULES), ("chain", CHAIN)):
         plain, interp = [], []
         with contextlib.redirect_stdout(io.StringIO()):
             time_plain(program)

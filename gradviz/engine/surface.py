@@ -334,7 +334,8 @@ class Namespace:
         raise AttributeError(f"module '{self.gv_path}' has no attribute '{name}'")
 
     def __repr__(self):
-        return f"<module '{self.gv_path}'>"
+        # print(torch) shows what real Python shows
+        return repr(self.gv_real) if self.gv_real is not None else f"<module '{self.gv_path}'>"
 
 
 def _pick(module, names: str, handler=None) -> dict[str, Any]:
@@ -481,6 +482,46 @@ def _math_lcm(ctx, line, fn, args, kwargs):
     return fn(*args, **kwargs)
 
 
+# Modules whose parameter and buffer count is at most 5x the product of their integer arguments
+# (Linear: out*(in+1); Conv: out*in/groups*prod(k)+out; BatchNorm: 4n+1 …). Others (RNNs,
+# attention) are built once on the meta device to count.
+_BOUNDED_BY_INT_ARGS = {
+    getattr(nn, n) for n in """Linear Bilinear LayerNorm BatchNorm1d BatchNorm2d BatchNorm3d Embedding
+    GroupNorm InstanceNorm1d InstanceNorm2d RMSNorm PReLU""".split() if hasattr(nn, n)
+}
+_CONV_DIMS = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
+
+
+def _conv_weights(cls, args, kwargs) -> int | None:
+    """in * out * prod(kernel) + out for ConvNd, from its arguments; None when they don't parse."""
+    names = ("in_channels", "out_channels", "kernel_size")
+    values = list(args[:3]) + [kwargs.get(n) for n in names[len(args[:3]):]]
+    cin, cout, k = values
+    if type(cin) is not int or type(cout) is not int:
+        return None
+    if type(k) is int:
+        kn = max(k, 1) ** _CONV_DIMS[cls]
+    elif type(k) in (tuple, list) and all(type(x) is int for x in k):
+        kn = 1
+        for x in k:
+            kn *= max(x, 1)
+    else:
+        return None
+    return max(cin, 1) * max(cout, 1) * kn + max(cout, 1)
+
+
+def _int_product(args, kwargs) -> int:
+    n = 1
+    for v in list(args) + list(kwargs.values()):
+        if type(v) is int:
+            n *= max(abs(v), 1)
+        elif type(v) in (tuple, list, torch.Size):
+            for x in v:
+                if type(x) is int:
+                    n *= max(abs(x), 1)
+    return n
+
+
 def _module_ctor_handler(cls: type) -> Callable | None:
     """For module classes that allocate weights: build once on the meta device to count them."""
     try:
@@ -491,8 +532,18 @@ def _module_ctor_handler(cls: type) -> Callable | None:
     if not takes_device or cls in (nn.Module, nn.Sequential, nn.ModuleList, nn.ModuleDict):
         return None
 
+    bounded = cls in _BOUNDED_BY_INT_ARGS
+    conv = cls in _CONV_DIMS
+
     def handler(ctx, args, kwargs):
         check_device(kwargs.get("device"))
+        if bounded and 5 * _int_product(args, kwargs) <= ctx.budget.max_elements:
+            return  # weights are at most a few times the product of the size arguments
+        if conv:
+            n = _conv_weights(cls, args, kwargs)
+            if n is not None:
+                ctx.budget.too_many(n, f"The {cls.__name__} module's parameters")
+                return
         try:
             with torch.no_grad():
                 meta = cls(*args, **dict(kwargs, device="meta"))
@@ -1143,6 +1194,8 @@ def check_setattr(ctx, obj: Any, name: str) -> None:
     if name.startswith("__"):
         raise NotAllowed(f"assigning '{name}' isn't available in gradviz")
     t = type(obj)
+    if isinstance(obj, type) and obj in ctx.user_classes:
+        return  # class attributes of the program's own classes (Counter.count += 1)
     if isinstance(obj, Tensor):
         if name in TENSOR_SETTABLE:
             return
