@@ -20,5 +20,15 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
+# Benchmarks (issue 5): installs the benchmark-only anchors (torchviz; graphviz's `dot` via apt
+# when missing) and prints the tables the README shows. Not part of the tests.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,bench]"
+	command -v dot >/dev/null || apt-get install -y --no-install-recommends graphviz
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_render.py
+	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_layout.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_canvas.py
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

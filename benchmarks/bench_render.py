@@ -3,7 +3,7 @@
 Anchors: the floor (plain Python + torch running the same program) and torchviz (make_dot on the
 same program, then graphviz `dot -Tpng`). Each round runs all three once, in alternating order;
 the table shows medians and ratios. torchviz and graphviz are benchmark-only: `make bench` installs
-them into benchmarks/.venv (torchviz) and expects graphviz's `dot` on PATH (Debian: apt-get install graphviz).
+torchviz (the `bench` extra) and graphviz's `dot` (Debian package graphviz).
 
 Run: python benchmarks/bench_render.py [--rounds N] [--skip-torchviz] [--torchviz-python PATH]
 """
@@ -49,7 +49,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-torchviz", action="store_true")
-    parser.add_argument("--torchviz-python", default=str(HERE / ".venv" / "bin" / "python"))
+    parser.add_argument("--torchviz-python", default=sys.executable,
+                        help="a Python with torch and torchviz (default: this one; `make bench` installs torchviz)")
     args = parser.parse_args()
     python = sys.executable
     have_torchviz = not args.skip_torchviz and Path(args.torchviz_python).exists() and shutil.which("dot")

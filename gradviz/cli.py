@@ -61,8 +61,10 @@ def shown_graph(result: RunResult) -> GraphData:
     if result.backward_calls:
         return result.backward_calls[-1].graph
     for info in reversed(result.variables):
-        if info.grad_fn is not None and info.node_id is not None:
-            return result.graph.reachable(info.node_id)
+        if info.grad_fn is not None:
+            graph = result.graph_of(info)
+            if graph is not None:
+                return graph
     return GraphData()
 
 

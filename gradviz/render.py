@@ -122,8 +122,10 @@ def _statement(session, line: int | None) -> str:
 def _variable_graph(result):
     """The graph of the last tensor variable with a grad_fn (a program without backward)."""
     for info in reversed(result.variables):
-        if info.grad_fn is not None and info.node_id is not None and info.node_id in result.graph.by_id:
-            return result.graph.reachable(info.node_id)
+        if info.grad_fn is not None:
+            graph = result.graph_of(info)
+            if graph is not None:
+                return graph
     return None
 
 

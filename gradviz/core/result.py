@@ -332,7 +332,10 @@ class LeafHistory:
 class TensorInfo:
     """A top-level tensor (or module parameter, under its qualified name) at the end of the run.
 
-    ``node_id`` points into ``RunResult.graph`` (the tensor's grad_fn, or its leaf node).
+    ``node_id`` is the tensor's node (its ROOT or grad_fn node, or its leaf node) in
+    ``backward_calls[graph_call].graph`` when ``graph_call`` is set (the tensor took part in the
+    last backward call: its graph is not recorded twice), else in ``RunResult.graph``.
+    Use ``RunResult.graph_of``.
     """
 
     name: str
@@ -345,13 +348,15 @@ class TensorInfo:
     grad_fn: str | None = None
     is_param: bool = False
     node_id: str | None = None
+    graph_call: int | None = None
 
 
 @dataclass(frozen=True)
 class RunResult:
     """Everything one run recorded; the engine's only output, shared by the app and the CLI.
 
-    ``graph`` joins the graphs of every tensor in ``variables`` that has a grad_fn;
+    ``graph`` joins the graphs of the tensors in ``variables`` that have a grad_fn and are not
+    in the last backward call's graph (``graph_of`` finds either);
     ``stopped_at`` is the last line run when the run was asked to stop early (run to cursor).
     """
 
@@ -373,6 +378,22 @@ class RunResult:
 
     def variable(self, name: str) -> TensorInfo | None:
         return next((v for v in self.variables if v.name == name), None)
+
+    def graph_holding(self, info: TensorInfo) -> GraphData | None:
+        """The whole graph that holds ``info.node_id`` (a backward call's, or ``graph``)."""
+        if info.node_id is None:
+            return None
+        if info.graph_call is not None:
+            call = next((c for c in self.backward_calls if c.index == info.graph_call), None)
+            graph = call.graph if call is not None else None
+        else:
+            graph = self.graph
+        return graph if graph is not None and info.node_id in graph.by_id else None
+
+    def graph_of(self, info: TensorInfo) -> GraphData | None:
+        """The autograd graph behind one tensor: its node and everything reachable from it."""
+        graph = self.graph_holding(info)
+        return graph.reachable(info.node_id) if graph is not None else None
 
     def to_json(self) -> str:
         return json.dumps(to_plain(self), allow_nan=False, separators=(",", ":"))

@@ -136,8 +136,8 @@ class GraphCapture:
     """Builds one GraphData from root tensors, remembering which node id each autograd node got.
 
     ``node_ids`` maps autograd Node objects to GraphData ids; ``leaf_ids`` maps ``id(leaf)`` to
-    the LEAF/PARAM node id and ``acc_ids`` to its AccumulateGrad node id; ``leaves`` keeps the
-    leaf tensors themselves (by ``id``). Tensor values are converted in one batch in ``graph()``.
+    the LEAF/PARAM node id and ``acc_ids`` to its AccumulateGrad node id; ``root_ids`` maps
+    ``id(root tensor)`` to its ROOT node; ``leaves`` keeps the leaf tensors themselves (by ``id``). Tensor values are converted in one batch in ``graph()``.
     """
 
     def __init__(self, names: NameIndex, with_saved: bool = True):
@@ -149,6 +149,7 @@ class GraphCapture:
         self.node_ids: dict[Any, str] = {}
         self.leaf_ids: dict[int, str] = {}
         self.acc_ids: dict[int, str] = {}
+        self.root_ids: dict[int, str] = {}
         self.leaves: dict[int, torch.Tensor] = {}
 
     def _new(self, **fields) -> str:
@@ -165,6 +166,7 @@ class GraphCapture:
         rid = self._new(kind=ROOT, op="Tensor", shape=tuple(t.shape), dtype=dtype_name(t.dtype),
                         names=names, value=t)
         self.roots.append(rid)
+        self.root_ids[id(t)] = rid
         target = self.add_node(t.grad_fn if t.grad_fn is not None else get_gradient_edge(t).node)
         self.edges.append(GraphEdge(rid, target, 0, t.output_nr if t.grad_fn is not None else 0))
         return rid

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import torch
 
 from gradviz.core.request import RunRequest
-from gradviz.core.result import ErrorInfo, RunResult, StatementRecord, TensorInfo
+from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord, TensorInfo
 from gradviz.engine.capture import GraphCapture, NameIndex
 from gradviz.engine.hints import explain
 from gradviz.engine.interpreter import run_program
@@ -46,7 +46,7 @@ def run_request(
         names = NameIndex.from_bindings(outcome.globals.items())
         tracer.track_named_leaves(names)
         tracer.check_grads(last_line)
-        variables, graph = summarise(outcome.globals, names)
+        variables, graph = summarise(outcome.globals, names, tracer.last_capture)
     except Exception as exc:  # a bug of ours must still come back as a result, not a dead worker
         return RunResult(
             error=ErrorInfo("InternalError", f"gradviz failed while recording this run: {exc!r}"),
@@ -76,8 +76,14 @@ def run_request(
     )
 
 
-def summarise(bindings: dict[str, Any], names: NameIndex) -> tuple[tuple[TensorInfo, ...], Any]:
-    """Every top-level tensor and module parameter, and the joined graph of those with a grad_fn."""
+def summarise(bindings: dict[str, Any], names: NameIndex, last: tuple[int, GraphCapture] | None = None,
+              ) -> tuple[tuple[TensorInfo, ...], GraphData]:
+    """Every top-level tensor and module parameter, and the graph of those with a grad_fn.
+
+    A tensor whose node is in the last backward call's graph points there (``graph_call``), so
+    the common case — the loss and its inputs — is not recorded twice; the returned graph joins
+    the graphs of the other tensors.
+    """
     named: list[tuple[str, torch.Tensor, bool]] = []
     for name, value in bindings.items():
         if isinstance(value, torch.Tensor):
@@ -85,10 +91,19 @@ def summarise(bindings: dict[str, Any], names: NameIndex) -> tuple[tuple[TensorI
         elif isinstance(value, torch.nn.Module):
             named.extend((f"{name}.{p}", t, True) for p, t in value.named_parameters())
 
+    located: dict[str, tuple[int | None, str]] = {}
+    if last is not None:
+        index, seen = last
+        for name, t, _ in named:
+            nid = seen.root_ids.get(id(t)) or (
+                seen.node_ids.get(t.grad_fn) if t.grad_fn is not None else seen.leaf_ids.get(id(t)))
+            if nid is not None:
+                located[name] = (index, nid)
+
     capture = GraphCapture(names)
     node_of: dict[str, str] = {}
     for name, t, _ in named:
-        if t.grad_fn is not None:
+        if t.grad_fn is not None and name not in located:
             node_of[name] = capture.add_node(t.grad_fn)
     # Variables whose node nothing else in the graph points at are the roots of what is shown.
     targets = {e.dst for e in capture.edges}
@@ -100,18 +115,21 @@ def summarise(bindings: dict[str, Any], names: NameIndex) -> tuple[tuple[TensorI
                 seen_roots[nid] = capture.add_root(t)
             node_of[name] = seen_roots[nid]
     for name, t, _ in named:
-        if t.grad_fn is None and id(t) in capture.leaf_ids:
+        if name not in located and t.grad_fn is None and id(t) in capture.leaf_ids:
             node_of[name] = capture.leaf_ids[id(t)]
+    for name, nid in node_of.items():
+        located[name] = (None, nid)
     graph = capture.graph()
 
     values = tensor_values([v for _, t, _ in named for v in (t, _grad(t))], VARIABLE_LIMIT)
     infos = []
     for k, (name, t, is_param) in enumerate(named):
+        call, nid = located.get(name, (None, None))
         infos.append(TensorInfo(
             name=name, shape=tuple(t.shape), dtype=dtype_name(t.dtype),
             requires_grad=t.requires_grad, is_leaf=t.is_leaf, value=values[2 * k],
             grad=values[2 * k + 1], grad_fn=type(t.grad_fn).__name__ if t.grad_fn is not None else None,
-            is_param=is_param, node_id=node_of.get(name),
+            is_param=is_param, node_id=nid, graph_call=call,
         ))
     return tuple(infos), graph
 

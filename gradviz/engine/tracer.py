@@ -84,6 +84,9 @@ class Tracer(Recorder):
         self.explain = explain
         self.calls_seen = 0
         self.scopes: Callable[[], Any] = lambda: ()
+        #: (index, capture) of the last call recorded step by step: the end-of-run summary
+        #: points variables into its graph instead of capturing it again.
+        self.last_capture: tuple[int, GraphCapture] | None = None
         self.on_progress: Callable[[StatementRecord], None] | None = None
 
     # --- Recorder interface -------------------------------------------------------------
@@ -114,6 +117,7 @@ class Tracer(Recorder):
             finally:
                 self._record_backward_events(capture, index, line)
 
+        self.last_capture = (index, capture)
         leaf_before = {key: (leaf.grad.detach().clone() if leaf.grad is not None else None)
                        for key, leaf in capture.leaves.items()}
         fired: list[tuple[Any, tuple, tuple]] = []

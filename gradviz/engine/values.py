@@ -30,6 +30,24 @@ def dtype_name(dtype: torch.dtype) -> str:
     return name
 
 
+#: Float types with at most 7 significant decimal digits: their values travel rounded to 7
+#: digits (0.1 instead of 0.10000000149011612), a third of the text and what torch prints anyway.
+_SHORT_FLOATS = (torch.float32, torch.float16, torch.bfloat16)
+
+
+def _seven_digits(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in float64, each value rounded to 7 significant digits (vectorised)."""
+    x = t.to(torch.float64)
+    finite = torch.isfinite(x) & (x != 0)
+    exponent = torch.floor(torch.log10(torch.where(finite, x.abs(), 1.0)))
+    digits = 6 - exponent  # decimal places that keep 7 significant digits
+    up = torch.pow(10.0, digits.clamp(min=0))
+    down = torch.pow(10.0, (-digits).clamp(min=0))
+    # x * 10**k is rounded to an integer n; n / 10**k is then the double nearest the decimal.
+    rounded = torch.round(x * up / down) * down / up
+    return torch.where(finite, rounded, x)
+
+
 def _is_numeric(t: torch.Tensor) -> bool:
     return t.layout == torch.strided and not (t.is_complex() or t.is_quantized)
 
@@ -77,7 +95,7 @@ def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMI
             big.append((i, t))
     for dtype, items in small.items():
         joined = _flatten_dense_tensors([t for _, t in items])
-        values = joined.tolist()
+        values = (_seven_digits(joined) if dtype in _SHORT_FLOATS else joined).tolist()
         bad = joined.is_floating_point() and joined.numel() and not bool(torch.isfinite(joined).all())
         pos = 0
         name = dtype_name(dtype)

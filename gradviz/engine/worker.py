@@ -73,7 +73,7 @@ def main() -> int:
 
     from gradviz.engine.run import run_request
 
-    torch.set_num_threads(torch.get_num_threads())  # settle the thread pool before the memory cap
+    torch.set_num_threads(torch.get_num_threads())  # settle the thread pool (OMP_NUM_THREADS) before the memory cap
     torch.ones(2, 2, requires_grad=True).sum().backward()  # start autograd's thread state
     gc.collect()
     gc.freeze()  # torch's own objects never need scanning by the collector again

@@ -1083,7 +1083,8 @@ class MainWindow(QMainWindow):
         state = "Failed" if error is not None and error.type != "Cancelled" else ("Stopped" if error else "Ran")
         if mode in ("step", "cursor") and result.stopped_at:
             state = f"Stopped after line {result.stopped_at}"
-        self.run_label.setText(f"{state} in {took} · {len(result.graph.nodes)} nodes · "
+        nodes = len(result.backward_calls[-1].graph.nodes) if calls else len(result.graph.nodes)
+        self.run_label.setText(f"{state} in {took} · {nodes} nodes · "
                                f"{calls} backward call{'s' if calls != 1 else ''}")
         self._update_player_actions()
         self.result_shown.emit(result)
@@ -1109,7 +1110,7 @@ class MainWindow(QMainWindow):
         if n:
             combo.insertSeparator(combo.count())
         for v in result.variables:
-            if v.node_id is not None and v.node_id in result.graph.by_id and (v.grad_fn or v.requires_grad):
+            if result.graph_holding(v) is not None and (v.grad_fn or v.requires_grad):
                 shape = "×".join(str(s) for s in v.shape) or "scalar"
                 combo.addItem(f"{v.name}  ({v.grad_fn or 'leaf'}, {shape})", f"var:{v.name}")
         if n:
@@ -1155,16 +1156,12 @@ class MainWindow(QMainWindow):
             self.graph_subtitle.setText(f"line {call.line} · {len(call.graph.nodes)} nodes · {len(call.steps)} steps")
         else:
             v = result.variable(key)
-            graph = result.graph.reachable(v.node_id) if v and v.node_id in result.graph.by_id else GraphData()
-            call = self.player.call if self.player.call and self._same_ids(graph, self.player.call.graph) else None
+            graph = (result.graph_of(v) if v else None) or GraphData()
+            # Animate over the variable's graph when it is part of the call being replayed.
+            call = self.player.call if v and self.player.call and v.graph_call == self.player.call.index else None
             self._show_graph(("var", id(result), key, self.root_at), graph, call)
             self.graph_title.setText(f"Graph of {key}")
             self.graph_subtitle.setText(f"{len(graph.nodes)} nodes")
-
-    @staticmethod
-    def _same_ids(graph: GraphData, other: GraphData) -> bool:
-        ids = other.by_id
-        return bool(graph.nodes) and all(n.id in ids for n in graph.nodes)
 
     def _show_graph(self, key, graph: GraphData, call: BackwardCall | None) -> None:
         if key == self._graph_key:

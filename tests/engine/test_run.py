@@ -191,9 +191,22 @@ def test_readme_example_records_the_whole_backward_pass():
     assert call.leaves[0].after.data == [0.0, 4.0, 8.0, 12.0]
     x = result.variable("x")
     assert x.grad.data == [0.0, 4.0, 8.0, 12.0] and x.is_leaf and x.node_id is not None
-    assert result.graph.node(x.node_id).kind == LEAF
+    # Both live in the backward call's graph, which is not recorded a second time.
+    assert x.graph_call == 0 and call.graph.node(x.node_id).kind == LEAF
     y = result.variable("y")
-    assert y.grad_fn == "MulBackward0" and result.graph.node(y.node_id).kind == ROOT
+    assert y.grad_fn == "MulBackward0" and y.graph_call == 0 and call.graph.node(y.node_id).kind == ROOT
+    assert result.graph.nodes == ()
+    assert [n.op for n in result.graph_of(y).nodes if n.kind == "op"] == ["MulBackward0", "DotBackward0"]
+
+
+def test_tensors_outside_the_last_backward_get_their_own_graph():
+    program = README + "z = x.sin() * 3\nw = z.sum()\n"
+    result = run_request(RunRequest(program))
+    z, w, y = result.variable("z"), result.variable("w"), result.variable("y")
+    assert y.graph_call == 0 and z.graph_call is None and w.graph_call is None
+    assert result.graph.node(w.node_id).kind == ROOT and result.graph.node(z.node_id).op == "MulBackward0"
+    assert sorted(n.op for n in result.graph_of(w).nodes if n.kind == "op") == ["MulBackward0", "SinBackward0", "SumBackward0"]
+    assert result.graph_of(z).roots == (z.node_id,)
 
 
 def test_history_of_sgd_without_zero_grad_climbs_and_with_zero_grad_resets():
@@ -232,7 +245,9 @@ def test_second_backward_error_keeps_what_ran_before():
 def test_stop_after_line_stops_early():
     result = run_request(RunRequest(README, stop_after_line=3))
     assert result.stopped_at == 3 and result.backward_calls == ()
-    assert result.variable("y").grad_fn == "MulBackward0" and result.variable("x").grad is None
+    y = result.variable("y")
+    assert y.grad_fn == "MulBackward0" and result.variable("x").grad is None
+    assert y.graph_call is None and result.graph.node(y.node_id).kind == ROOT
 
 
 def test_seed_gives_the_same_numbers_as_manual_seed():
