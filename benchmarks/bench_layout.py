@@ -2,8 +2,15 @@
 
 Run from the repository root: ``python benchmarks/bench_layout.py [--repeat N] [family ...]``.
 Families: chain, mlp, cnn, transformer, random (about 5,000 nodes each). Every method runs on
-the same GraphData, alternating run by run; the table shows medians (conversion from GraphData
-included) and crossings counted the same way for every drawing (``count_crossings``).
+the same GraphData, alternating run by run; the table shows medians of wall-clock and CPU time
+(conversion from GraphData included; CPU time is what to compare on a machine shared with other
+work) and crossings counted the same way for every drawing (``count_crossings``): between
+consecutive layers, each edge read where it passes a layer's centre line (its dummy node).
+
+Baselines: ``nx-generations`` is networkx ``topological_generations`` in the order it yields
+them, each generation centred, edges straight (a straight edge through a layer is its dummy);
+``nx-gen+dummies`` cuts long edges into dummy nodes first, so dummies take places in the
+generations in networkx's order.
 
 grandalf and igraph are optional benchmark-only tools: install them into a separate venv
 (``python3 -m venv /work/bench-venv && /work/bench-venv/bin/pip install grandalf igraph
@@ -45,6 +52,34 @@ def networkx_generations(graph: GraphData) -> Layout:
             positions[v] = ((i - (len(gen) - 1) / 2) * SPACING, li * LAYER_STEP)
             layers[v] = li
     return Layout(positions, {}, layers, 0.0, 0.0)
+
+
+def networkx_generations_dummies(graph: GraphData) -> Layout:
+    """The same generations, with long edges cut into dummy nodes that take their place in the
+    generations of the cut graph (in the order networkx yields them) instead of running straight."""
+    g = graph.to_networkx()
+    gen_of = {}
+    for li, gen in enumerate(nx.topological_generations(g)):
+        for v in gen:
+            gen_of[v] = li
+    cut = nx.MultiDiGraph()
+    cut.add_nodes_from(g.nodes)
+    chains = {}
+    for e in graph.edges:
+        prev, chain = e.src, []
+        for li in range(gen_of[e.src] + 1, gen_of[e.dst]):
+            dummy = ("dummy", e.src, e.dst, e.index, li)
+            cut.add_edge(prev, dummy)
+            prev = dummy
+            chain.append(dummy)
+        cut.add_edge(prev, e.dst)
+        chains[(e.src, e.dst, e.index)] = chain
+    pos = {}
+    for li, gen in enumerate(nx.topological_generations(cut)):
+        for i, v in enumerate(gen):
+            pos[v] = ((i - (len(gen) - 1) / 2) * SPACING, li * LAYER_STEP)
+    routes = {k: tuple(pos[d] for d in chain) for k, chain in chains.items()}
+    return Layout({v: pos[v] for v in g.nodes}, routes, gen_of, 0.0, 0.0)
 
 
 def igraph_sugiyama(graph: GraphData) -> Layout:
@@ -91,7 +126,8 @@ def grandalf_sugiyama(graph: GraphData) -> Layout:
 
 
 def available_methods(with_grandalf: bool) -> dict[str, object]:
-    methods = {"gradviz": gradviz_layout, "nx-generations": networkx_generations}
+    methods = {"gradviz": gradviz_layout, "nx-generations": networkx_generations,
+               "nx-gen+dummies": networkx_generations_dummies}
     try:
         import igraph  # noqa: F401
 
@@ -116,30 +152,33 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     methods = available_methods(args.grandalf)
     print(f"python {sys.version.split()[0]}, networkx {nx.__version__}; methods: {', '.join(methods)}")
-    header = f"{'graph':12} {'nodes':>6} {'edges':>6} {'method':16} {'ms':>9} {'crossings':>10} {'x gradviz ms':>13}"
+    header = (f"{'graph':12} {'nodes':>6} {'edges':>6} {'method':16} {'ms':>8} {'cpu ms':>8} "
+              f"{'crossings':>10} {'ms / gradviz':>13}")
     print(header)
     print("-" * len(header))
     for family in args.families:
         graph = G.BIG[family]()
         times: dict[str, list[float]] = {m: [] for m in methods}
+        cpu: dict[str, list[float]] = {m: [] for m in methods}
         layouts: dict[str, Layout] = {}
         for run in range(args.repeat):
             names = list(methods) if run % 2 == 0 else list(reversed(methods))
             for name in names:
                 if name == "grandalf" and run > 0:
                     continue
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 layouts[name] = methods[name](graph)
                 times[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
         ours = statistics.median(times["gradviz"])
         for name in methods:
-            layout = layouts[name]
             ms = statistics.median(times[name]) * 1000
-            crossings = count_crossings(layout, graph)
+            cpu_ms = statistics.median(cpu[name]) * 1000
+            crossings = count_crossings(layouts[name], graph)
             ratio = statistics.median(times[name]) / ours
-            print(f"{family:12} {len(graph.nodes):6} {len(graph.edges):6} {name:16} {ms:9.1f} {crossings:10} {ratio:13.2f}")
+            print(f"{family:12} {len(graph.nodes):6} {len(graph.edges):6} {name:16} {ms:8.1f} {cpu_ms:8.1f} "
+                  f"{crossings:10} {ratio:13.2f}")
         sys.stdout.flush()
-
 
 if __name__ == "__main__":
     main()

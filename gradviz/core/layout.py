@@ -35,11 +35,14 @@ class Layout:
         ``(src, dst, index)`` of every edge -> waypoints strictly between the endpoints. An edge
         that skips layers passes each skipped layer through a free slot: two points, where it
         enters and leaves the layer's band (one point where that band has no height), so the
-        route runs vertically past the nodes of that layer. Parallel edges between two
-        adjacent layers get one point each, set apart sideways. Between consecutive points, and
-        from a node's bottom (top when the root is at the bottom) to the first point, the edge
-        crosses an empty band between layers, so a curve with vertical tangents there never
-        runs through a node.
+        route runs vertically past the nodes of that layer; where it runs straight down past
+        several layers only the two ends of that vertical run are kept. Parallel edges between
+        two adjacent layers get one point each, set apart sideways. A node lower than its
+        layer's band first runs vertically to the band's edge (one more point). Between
+        consecutive points the edge either runs vertically through free slots or crosses an
+        empty band between layers, so a curve with vertical tangents at the points never runs
+        through a node. Many long edges into (or out of) one node share one trunk: their routes
+        run together along it.
     layers
         Node id -> layer number, 0 for the root layer (the top, or the bottom with
         ``root_at="bottom"``).
@@ -63,12 +66,14 @@ def layered_layout(
 ) -> Layout:
     """Lay ``graph`` out in layers so that every edge points away from the roots.
 
-    Roots sit in layer 0; a node sits one layer below its deepest parent (sources without a
-    declared root role move down next to their first child). Edges that span several layers
-    get dummy nodes; a few barycenter sweeps, started from a depth-first order (which draws
-    trees without crossings), order each layer; Brandes-Koepf coordinate assignment keeps
-    chains straight and parents centred over their children. Deterministic: ties are broken
-    by the order of ``graph.nodes`` and edge ``index``.
+    A node sits one layer below its deepest parent (and where three or more parents meet,
+    below the leaves hanging off them); a root sits just above its highest child, so the roots
+    of separate graphs share layer 0. Edges that span several layers get dummy nodes (many
+    long edges into or out of one node share one trunk). Barycenter passes and transpositions,
+    started from a depth-first order (which draws trees without crossings), order each layer;
+    Brandes-Koepf coordinate assignment keeps chains and long edges straight and parents
+    centred over their children. Deterministic: ties are broken by the order of ``graph.roots``,
+    ``graph.nodes`` and edge ``index``.
 
     Parameters
     ----------
@@ -105,7 +110,7 @@ def _layout(graph, sizes, root_at, layer_gap, node_gap) -> Layout:
     layer = _layering(g)
     items = _Items.build(g, layer, widths)
     _order(items, g)
-    xs = _coordinates(items, g.hang, node_gap)
+    xs = _coordinates(items, g.hang, g.hang_up, node_gap)
     return _finish(g, items, xs, heights, root_at, layer_gap, node_gap)
 
 
@@ -126,8 +131,10 @@ class _Graph:
     out: list[list[int]]
     # Edges that close a cycle: ignored for layering, drawn against the flow.
     back: set[int] = field(default_factory=set)
-    # Height of the hanging subtree below each node (0: the node does not hang), see _layering.
+    # Height of the hanging subtree below each node (0: the node does not hang), see _layering,
+    # and of the one-child chain above it (0: not such a chain).
     hang: list[int] = field(default_factory=list)
+    hang_up: list[int] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -205,6 +212,21 @@ def _layering(g: _Graph) -> list[int]:
                     h = hang[d] + 1
             hang[v] = h
     g.hang = hang
+    # The same upward: nodes with one child whose ancestors all have one child (a root tensor
+    # above its grad_fn), with the height of that chain.
+    nkids = [len(set(k)) for k in kids]
+    hang_up = [0] * n
+    for v in order:
+        if nkids[v] == 1:
+            h = 1
+            for p in parents[v]:
+                if hang_up[p] == 0:
+                    h = 0
+                    break
+                if hang_up[p] >= h:
+                    h = hang_up[p] + 1
+            hang_up[v] = h
+    g.hang_up = hang_up
     layer = [0] * n
     for v in order:
         lv = layer[v] + 1
@@ -217,10 +239,11 @@ def _layering(g: _Graph) -> list[int]:
                 need += merge_gap
             if layer[d] < need:
                 layer[d] = need
-    # Sources that are not declared roots move down to just above their highest child.
-    roots = set(g.roots)
+    # Sources (roots among them) move down to just above their highest child: a root whose
+    # tensor is an intermediate of another root's graph sits next to its grad_fn, not at the
+    # top with a long edge (hundreds of such roots made hundreds of thousands of dummies).
     for v in order:
-        if nparents[v] == 0 and v not in roots and kids[v]:
+        if nparents[v] == 0 and kids[v]:
             layer[v] = min([layer[d] for d in kids[v]]) - 1
     return layer
 
@@ -310,6 +333,7 @@ class _Items:
     lower: np.ndarray
     child: list[int]
     child_start: list[int]
+    chain_of: np.ndarray  # for each dummy (n..), which edge or trunk it belongs to
     # Filled by _order: items sorted by layer and position, each item's position, layer starts.
     seq: np.ndarray | None = None
     pos: np.ndarray | None = None
@@ -328,36 +352,117 @@ class _Items:
         node_layer = np.asarray(layer, dtype=np.int64)
         loop = top == bottom
         span = np.where(loop, 0, node_layer[bottom] - node_layer[top])
-        ndum = np.maximum(span - 1, 0)
+        bundles = _bundles(top, bottom, span, node_layer)
+        bundled = np.zeros(m, dtype=bool)
+        for _, _, members in bundles:
+            bundled[members] = True
+        # Dummies of the edges that run on their own, edge after edge ...
+        ndum = np.where(bundled, 0, np.maximum(span - 1, 0))
         first = n + np.cumsum(ndum) - ndum
         total = int(ndum.sum())
-        count = n + total
         edge_of = np.repeat(np.arange(m), ndum)
         offset = np.arange(total) - (np.repeat(first, ndum) - n)
-        item_layer = np.concatenate([node_layer, node_layer[top][edge_of] + 1 + offset])
-        width = np.concatenate([np.asarray(widths, dtype=float), np.zeros(total)])
-        # Each edge's chain: top, its dummies, bottom; segments join neighbours in a chain.
-        clen = np.where(loop, 0, ndum + 2)
+        dummy_layer = [node_layer[top][edge_of] + 1 + offset]
+        dummy_owner = [top[edge_of]]
+        dummy_chain = [edge_of]
+        # ... and each chain's segments: top, its dummies, bottom.
+        clen = np.where(loop | bundled, 0, ndum + 2)
         e = np.repeat(np.arange(m), clen)
         j = np.arange(len(e)) - np.repeat(np.cumsum(clen) - clen, clen)
         chain = np.where(j == 0, top[e], np.where(j == clen[e] - 1, bottom[e], first[e] + j - 1))
         same = e[:-1] == e[1:]
-        upper, lower, seg_edge = chain[:-1][same], chain[1:][same], e[:-1][same]
+        uppers, lowers, seg_edges = [chain[:-1][same]], [chain[1:][same]], [e[:-1][same]]
+        # Bundles: one trunk of dummies shared by their edges (see _bundles).
+        next_id = n + total
+        first = first.copy()
+        for side, node, members in bundles:
+            tl, bl = node_layer[top[members]], node_layer[bottom[members]]
+            lo = int(tl.min()) + 1 if side == "in" else int(node_layer[node]) + 1
+            hi = int(node_layer[node]) - 1 if side == "in" else int(bl.max()) - 1
+            trunk = np.arange(next_id, next_id + hi - lo + 1)
+            next_id += len(trunk)
+            dummy_layer.append(np.arange(lo, hi + 1))
+            dummy_owner.append(np.full(len(trunk), node))
+            dummy_chain.append(np.full(len(trunk), m + len(dummy_chain)))
+            if side == "in":  # each edge joins the trunk below its upper end
+                first[members] = trunk[0] + (tl + 1 - lo)
+                ndum[members] = hi - tl
+                uppers += [top[members], trunk[:-1], trunk[-1:]]
+                lowers += [first[members], trunk[1:], [node]]
+                seg_edges += [members, np.full(len(trunk) - 1, members[0]), members[:1]]
+            else:  # each edge leaves the trunk above its lower end
+                first[members] = trunk[0]
+                ndum[members] = bl - 1 - lo + 1
+                leave = trunk[0] + (bl - 1 - lo)
+                uppers += [[node], trunk[:-1], leave]
+                lowers += [trunk[:1], trunk[1:], bottom[members]]
+                seg_edges += [members[:1], np.full(len(trunk) - 1, members[0]), members]
+        count = next_id
+        upper = np.concatenate(uppers).astype(np.int64)
+        lower = np.concatenate(lowers).astype(np.int64)
+        seg_edge = np.concatenate(seg_edges).astype(np.int64)
+        item_layer = np.concatenate([node_layer, *dummy_layer]).astype(np.int64)
+        width = np.concatenate([np.asarray(widths, dtype=float), np.zeros(count - n)])
         # Children in edge ``index`` order (g.out), for the depth-first start of ordering.
         rank = np.empty(m, dtype=np.int64)
         rank[list(itertools.chain.from_iterable(g.out))] = np.arange(m)
         order = np.lexsort((rank[seg_edge], upper))
         child = lower[order]
         child_start = np.searchsorted(upper[order], np.arange(count + 1))
-        comp = _components(g, top, bottom, loop, count, edge_of)
+        owner = np.concatenate([np.arange(n), *dummy_owner]).astype(np.int64)
+        comp = _components(g, top, bottom, loop, owner)
+        chain_of = np.concatenate(dummy_chain).astype(np.int64)
         return cls(n, count, item_layer, width, comp, top, bottom, first, ndum, upper, lower,
-                   child.tolist(), child_start.tolist())
+                   child.tolist(), child_start.tolist(), chain_of)
 
 
-def _components(g: _Graph, top, bottom, loop, count, edge_of) -> np.ndarray:
-    """Connected component of every item, numbered in the order of the roots."""
+#: A node whose long edges on one side (into it, or out of it) are at least this many, and
+#: would need more dummies apart than together, gets one trunk of dummies for all of them.
+BUNDLE_MIN = 6
+
+
+def _bundles(top, bottom, span, node_layer) -> list[tuple[str, int, np.ndarray]]:
+    """Edges to draw as one trunk: ``(side, node, edges)``, side "in" or "out" of ``node``.
+
+    Apart, k long edges into one node need a column of dummies each: a weight shared by the
+    1,000 steps of an unrolled RNN would need half a million, and the drawing a thousand
+    parallel lines. Together they need one column, the trunk, which each edge joins below its
+    upper end (or, out of one node, leaves above its lower end): the drawing shows one line
+    collecting all the uses, like a bus. Only for nodes with BUNDLE_MIN long edges or more, so
+    a few long edges keep their own routes (and their place in a crossing-free order).
+    """
+    long = np.flatnonzero(span > 1)
+    if len(long) < BUNDLE_MIN:
+        return []
+    candidates = []
+    for side, ends in (("in", bottom), ("out", top)):
+        nodes, counts = np.unique(ends[long], return_counts=True)
+        for node in nodes[counts >= BUNDLE_MIN].tolist():
+            candidates.append((side, node, long[ends[long] == node]))
+
+    def saving(side: str, node: int, members: np.ndarray) -> int:
+        apart = int((span[members] - 1).sum())
+        if side == "in":
+            together = int(node_layer[node] - node_layer[top[members]].min() - 1)
+        else:
+            together = int(node_layer[bottom[members]].max() - node_layer[node] - 1)
+        return apart - together
+
+    candidates.sort(key=lambda c: (-saving(*c), c[0], c[1]))
+    taken = np.zeros(len(span), dtype=bool)
+    bundles = []
+    for side, node, members in candidates:
+        members = members[~taken[members]]
+        if len(members) >= BUNDLE_MIN and saving(side, node, members) > 0:
+            taken[members] = True
+            bundles.append((side, node, members))
+    return bundles
+
+
+def _components(g: _Graph, top, bottom, loop, owner) -> np.ndarray:
+    """Connected component of every item (a dummy's is its owner node's), in root order."""
     n = g.n
-    comp = np.zeros(count, dtype=np.int64)
+    comp = np.zeros(len(owner), dtype=np.int64)
     has_parent = np.zeros(n, dtype=bool)
     has_parent[bottom[~loop]] = True
     if np.count_nonzero(~has_parent) <= 1:  # one source reaches every node of a DAG
@@ -379,7 +484,7 @@ def _components(g: _Graph, top, bottom, loop, count, edge_of) -> np.ndarray:
     for v in _root_order(g):
         label.setdefault(find(v), len(label))
     comp[:n] = [label[find(v)] for v in range(n)]
-    comp[n:] = comp[top[edge_of]]
+    comp[n:] = comp[owner[n:]]
     return comp
 
 
@@ -598,7 +703,7 @@ def _inversions(values: np.ndarray) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _coordinates(items: _Items, hang: list[int], node_gap: float) -> np.ndarray:
+def _coordinates(items: _Items, hang: list[int], hang_up: list[int], node_gap: float) -> np.ndarray:
     """x of every item: the balanced median of four Brandes-Koepf alignments, in numpy.
 
     Changes to the published method, all for the shapes of autograd graphs. A sink that is
@@ -607,17 +712,21 @@ def _coordinates(items: _Items, hang: list[int], node_gap: float) -> np.ndarray:
     700-layer MLP drifted 100,000 units to the side); such sinks are put back under their
     parent afterwards wherever there is room. Medians, and the winner among several items that
     want the same neighbour, are taken among the neighbours that reach furthest (long edges,
-    then nodes that do not hang, then the deepest hanging subtrees, see _layering), the middle
-    one of those: an MLP's or a CNN's spine, not its weights, continues straight, and a residual
-    stream stays one vertical line past its branches.
+    then nodes that do not hang, then the deepest hanging subtrees, see _layering; upward the
+    same with one-child chains such as root tensors), the middle one of those: an MLP's or a
+    CNN's spine, not its weights, continues straight, a residual stream stays one vertical line
+    past its branches, and a chain stays straight past the roots that point into it.
     """
     count, n = items.count, items.n
     layer, pos, width, comp = items.layer, items.pos, items.width, items.comp
     upper, lower = items.upper, items.lower
     real = np.arange(count) < n
-    reach = np.full(count, count + 2, dtype=np.int64)
+    reach_down = np.full(count, count + 2, dtype=np.int64)
     hang_arr = np.asarray(hang, dtype=np.int64)
-    reach[:n] = np.where(hang_arr > 0, hang_arr, count + 1)
+    reach_down[:n] = np.where(hang_arr > 0, hang_arr, count + 1)
+    reach_up = np.full(count, count + 2, dtype=np.int64)
+    hang_arr = np.asarray(hang_up, dtype=np.int64)
+    reach_up[:n] = np.where(hang_arr > 0, hang_arr, count + 1)
     # Sinks that are their parent's only child.
     children = np.bincount(upper, minlength=count)
     parents = np.bincount(lower, minlength=count)
@@ -631,7 +740,8 @@ def _coordinates(items: _Items, hang: list[int], node_gap: float) -> np.ndarray:
         v_of, u_of = (lower, upper) if downward else (upper, lower)
         for leftward in (True, False):
             p = pos if leftward else items.sizes[layer] - 1 - pos
-            root = _vertical_alignment(v_of, u_of, allowed, p, layer, reach, count)
+            reach_u, reach_v = (reach_up, reach_down) if downward else (reach_down, reach_up)
+            root = _vertical_alignment(v_of, u_of, allowed, p, layer, reach_u, reach_v, count)
             xs = _horizontal_compaction(root, p, layer, comp, width, real, node_gap, count)
             results.append(xs if leftward else -xs)
     # Per component: align the four to the narrowest one, then take the mean of the two
@@ -682,27 +792,28 @@ def _type1_conflicts(upper, lower, layer, pos, n) -> np.ndarray:
     return marked
 
 
-def _vertical_alignment(v_of, u_of, allowed, p, layer, reach, count) -> np.ndarray:
+def _vertical_alignment(v_of, u_of, allowed, p, layer, reach_u, reach_v, count) -> np.ndarray:
     """Block root of every item: each item aligns with its median neighbour in the layer before.
 
     ``v_of``/``u_of`` are the segments seen from the sweep's side (v in the later layer);
-    ``p`` is the position in the sweep's horizontal direction. Medians, and the middle of
-    several claimants, are taken among the items of greatest ``reach``.
+    ``p`` is the position in the sweep's horizontal direction. Medians are taken among the
+    neighbours of greatest ``reach_u``, and of several items that want the same neighbour the
+    middle one of greatest ``reach_v`` gets it.
     """
     root = np.arange(count)
     if len(v_of) == 0:
         return root
-    order = np.lexsort((p[u_of], -reach[u_of], v_of))
+    order = np.lexsort((p[u_of], -reach_u[u_of], v_of))
     vs, us, ok = v_of[order], u_of[order], allowed[order]
-    med = _middles(vs, reach[us])
+    med = _middles(vs, reach_u[us])
     med = med[ok[med]]
     cv, cu = vs[med], us[med]
     if len(cv) == 0:
         return root
     # Several items may want the same neighbour: the middle one of them gets it.
-    order = np.lexsort((p[cv], -reach[cv], cu))
+    order = np.lexsort((p[cv], -reach_v[cv], cu))
     cv, cu = cv[order], cu[order]
-    mid = _middles(cu, reach[cv])
+    mid = _middles(cu, reach_v[cv])
     cv, cu = cv[mid], cu[mid]
     # Alignments between two layers must not cross: left to right, keep each one whose
     # neighbour lies right of every neighbour taken before it.
@@ -911,10 +1022,26 @@ def _finish(g: _Graph, items: _Items, xs: np.ndarray, heights: np.ndarray, root_
     py = centre[layer[n:]][owner] + np.where(second, half[owner], -half[owner])
     if flip:
         py = height - py
-    points = list(zip(xs[n:][owner].tolist(), py.tolist()))
-    a = pstart[items.first - n].tolist()
-    b = pstart[items.first - n + items.ndum].tolist()
-    routes_list = [tuple(points[i:j]) if i < j else () for i, j in zip(a, b)]
+    px = xs[n:][owner]
+    points = list(zip(px.tolist(), py.tolist()))
+    # Inside a vertical run of one chain, points between the run's two ends say nothing (the
+    # edge goes straight down there): routes keep the run's ends only. That keeps a trunk's
+    # routes short: each edge of a bundle has its join and the trunk's end, not every layer.
+    run = items.chain_of[owner]
+    same = (px[1:] == px[:-1]) & (run[1:] == run[:-1])
+    inner = np.zeros(len(px), dtype=bool)
+    inner[1:-1] = same[:-1] & same[1:]
+    kept_idx = np.flatnonzero(~inner)
+    kept = [points[i] for i in kept_idx.tolist()]
+    kept_before = np.r_[0, np.cumsum(~inner)]
+    a = pstart[items.first - n]
+    b = pstart[items.first - n + items.ndum]
+    ka = kept_before[np.minimum(a + 1, len(px))].tolist()
+    kb = kept_before[np.maximum(b - 1, 0)].tolist()
+    routes_list = [
+        tuple(points[i:j]) if j - i <= 2 else (points[i], *kept[p:q], points[j - 1])
+        for i, j, p, q in zip(a.tolist(), b.tolist(), ka, kb)
+    ]
     _special_routes(g, items, routes_list, xl, heights, band, centre, height if flip else None)
     routes = dict(zip(g.keys, routes_list))
     layers = dict(zip(g.ids, layer[:n].tolist()))

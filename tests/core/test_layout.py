@@ -159,12 +159,13 @@ def test_long_edges_get_waypoints_in_every_layer_they_skip():
     layout = layered_layout(graph)
     assert layout.layers == {"y": 0, "a": 1, "b": 2, "x": 3}
     route = layout.routes[("y", "x", 0)]
-    ys = sorted({p[1] for p in route})
-    # Two points per skipped layer: where the route enters and leaves that layer's band.
-    assert len(route) == 4
     ya, yb = layout.positions["a"][1], layout.positions["b"][1]
     h = DEFAULT_SIZE[1]
-    assert ys == [ya - h / 2, ya + h / 2, yb - h / 2, yb + h / 2]
+    # It runs straight down past both layers: the two ends of that vertical run, where it
+    # enters a's layer band and leaves b's.
+    assert len(route) == 2
+    assert route[0][0] == route[1][0]
+    assert [p[1] for p in route] == [ya - h / 2, yb + h / 2]
     # The skipped layers' nodes are beside the route, not under it.
     for node in ("a", "b"):
         assert abs(layout.positions[node][0] - route[0][0]) >= DEFAULT_SIZE[0] / 2
@@ -329,7 +330,8 @@ def test_long_parallel_edges_run_side_by_side():
     graph = G.plain_graph([("y", "x"), ("y", "x"), ("y", "a"), ("a", "b"), ("b", "x")])
     layout = layered_layout(graph)
     a, b = layout.routes[("y", "x", 0)], layout.routes[("y", "x", 1)]
-    assert len(a) == len(b) == 4
+    assert len(a) == len(b) == 2  # each straight down past layers 1 and 2
+    assert [p[1] for p in a] == [p[1] for p in b]
     assert all(abs(p[0] - q[0]) >= 10.0 for p, q in zip(a, b))
     check_routes_avoid_nodes(graph, layout)
 
@@ -491,3 +493,49 @@ def test_routes_of_short_nodes_and_upward_edges_stay_clear():
     check_routes_avoid_nodes(rest, layout, sizes)
     ys = [layout.positions["e"][1], *(p[1] for p in layout.routes[upward]), layout.positions["b"][1]]
     assert ys == sorted(ys, reverse=True)
+
+
+def test_many_long_edges_into_one_node_share_a_trunk():
+    # An unrolled RNN: one weight used by every step. Apart, its edges would need 1,000,000
+    # dummies and 1,000 parallel lines; together they run down one trunk.
+    edges = []
+    for i in range(1000):
+        edges += [(f"t{i}", f"m{i}"), (f"m{i}", f"t{i + 1}"), (f"m{i}", "accW")]
+    edges.append(("accW", "W"))
+    graph = G.plain_graph(edges)
+    layout = layered_layout(graph)
+    assert layout.layers["accW"] == 2001  # below the last step and its hanging output
+    assert layout.width <= 4 * (DEFAULT_SIZE[0] + 30.0)
+    routes = [layout.routes[(f"m{i}", "accW", 1)] for i in range(1000)]
+    trunk_x = {p[0] for r in routes for p in r}
+    assert len(trunk_x) == 1
+    # Each route: where it joins the trunk, and the trunk's lower end, the same for all.
+    assert all(len(r) == 2 and r[-1] == routes[0][-1] for r in routes[:-1])
+    small = G.plain_graph(edges[:60] + [("accW", "W")])
+    small_layout = layered_layout(small)
+    check_one_way(small, small_layout)
+    check_no_overlap(small_layout)
+    check_routes_avoid_nodes(small, small_layout)
+    assert count_crossings(small_layout, small) == 0
+
+
+def test_a_few_long_edges_into_one_node_keep_their_own_routes():
+    edges = []
+    for i in range(4):
+        edges += [(f"t{i}", f"m{i}"), (f"m{i}", f"t{i + 1}"), (f"m{i}", "accW")]
+    graph = G.plain_graph(edges)
+    layout = layered_layout(graph)
+    xs = [layout.routes[(f"m{i}", "accW", 1)][0][0] for i in range(3)]
+    assert len(set(xs)) == 3
+
+
+def test_roots_that_point_into_a_chain_sit_beside_it():
+    # Variables that hold intermediates of a long chain: each root sits next to its node, and
+    # the chain stays one straight line past them.
+    edges = [(f"k{i}", f"k{i + 1}") for i in range(3000)] + [(f"s{i}", f"k{i * 10}") for i in range(300)]
+    graph = G.plain_graph(edges)
+    layout = layered_layout(graph)
+    assert all(layout.layers[f"s{i}"] == layout.layers[f"k{i * 10}"] - 1 for i in range(300))
+    assert len({layout.positions[f"k{i}"][0] for i in range(3001)}) == 1
+    assert layout.width <= 3 * (DEFAULT_SIZE[0] + 30.0)
+    assert count_crossings(layout, graph) == 0
