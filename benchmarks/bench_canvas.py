@@ -89,18 +89,22 @@ def main(argv=None) -> int:
         replay.frame(k)
     frame_ms = ms(t0) / len(ks)
 
-    def step_times(center_on_current: bool) -> list[float]:
-        out = []
+    cpu: dict[str, list[float]] = {}
+
+    def step_times(center_on_current: bool, name: str) -> list[float]:
+        out, out_cpu = [], []
         view.show_frame(frames[ks[0]], call)
         app.processEvents()
         for k in ks:
             if center_on_current:
                 view.center_on_node(frames[k + 1].current)
                 app.processEvents()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             view.show_frame(frames[k + 1], call)
             app.processEvents()
             out.append(ms(t0))
+            out_cpu.append(cpu_ms(c0))
+        cpu[name] = out_cpu
         return out
 
     def full_repaint(n: int = 5) -> list[float]:
@@ -114,11 +118,11 @@ def main(argv=None) -> int:
     results = {}
     view.reset_zoom()
     app.processEvents()
-    results["step @1:1"] = step_times(True)
+    results["step @1:1"] = step_times(True, "step @1:1 (CPU)")
     results["full repaint @1:1"] = full_repaint()
     view.fit_all()
     app.processEvents()
-    results["step @fit-all"] = step_times(False)
+    results["step @fit-all"] = step_times(False, "step @fit-all (CPU)")
     results["full repaint @fit-all"] = full_repaint()
     scale_fit = view.scale_factor()
     t0 = time.perf_counter()
@@ -133,7 +137,7 @@ def main(argv=None) -> int:
             ("measure + build (CPU)", [a + b for a, b in zip(cpu_measure, cpu_build)]),
             ("clear a built scene", clear),
             ("layout (reference)", layout_ms)]
-    rows += list(results.items())
+    rows += list(results.items()) + list(cpu.items())
     for name, values in rows:
         print(f"{name:28s} {statistics.median(values):10.1f} {max(values):8.1f}")
     print(f"{'Replay.frame(k)':28s} {frame_ms:10.2f}")

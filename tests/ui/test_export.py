@@ -164,3 +164,40 @@ def test_huge_exports_are_capped(view):
     image = export.render_image(view.scene(), 4.0)
     assert image.width() == pytest.approx(rect.width() * 4, abs=2)
     assert rect.width() * rect.height() * s * s == pytest.approx(200_000, rel=0.01)
+
+
+def test_same_bytes_in_another_process(tmp_path):
+    """String hashing differs between processes (set order too): the output must not."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import hashlib\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_sizes\n"
+        "from gradviz.ui import export\n"
+        "from tests.ui.canvas_data import mlp_call\n"
+        "call = mlp_call()\n"
+        "scene = GraphScene()\n"
+        "shapes = scene.measure(call.graph)\n"
+        "scene.build(call.graph, compute_layout(call.graph, node_sizes(shapes)), shapes)\n"
+        "from gradviz.core.replay import Replay\n"
+        "replay = Replay(call)\n"
+        "for k in range(len(replay)):\n"
+        "    scene.apply_frame(replay.frame(k), call)\n"
+        "data = export.apng_bytes(scene, call) + export.svg_bytes(scene) + export.png_bytes(scene)\n"
+        "print(hashlib.sha256(data).hexdigest())\n"
+    )
+    digests = set()
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(root))
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        digests.add(proc.stdout.strip())
+    assert len(digests) == 1

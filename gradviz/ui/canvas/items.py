@@ -248,6 +248,7 @@ class NodeItem(QGraphicsRectItem):
         self.box = QRectF(-shape.w / 2, -shape.h / 2, shape.w, shape.h)
         super().__init__(self.box.adjusted(-GLOW, -GLOW, GLOW, GLOW))
         self.node = node
+        self.order = 0  # position in the graph's node list (set by the scene)
         self.shape_ = shape
         self.look = look
         self.state = IDLE
@@ -442,6 +443,7 @@ class EdgeItem(QGraphicsPathItem):
         super().__init__(outline)
         self.setPen(_edge_extent_pen())
         self.key = key
+        self.order = 0  # position in the graph's edge list (set by the scene)
         self.curve = curve
         self.arrow = arrow
         self.look = look
@@ -502,15 +504,19 @@ class LabelItem(QGraphicsRectItem):
     (which input of a repeated edge) or LABEL_GRAD (a leaf's accumulated ``.grad``).
     """
 
-    def __init__(self, anchor: tuple[float, float], align: int, look: Look):
+    def __init__(self, anchor: tuple[float, float], align: int, look: Look, order: int = 0):
         super().__init__()
         self.anchor = anchor
         self.align = align
         self.look = look
         self.text = ""
         self.style = LABEL_QUIET
-        self.setPen(Qt.PenStyle.NoPen)
-        self.setZValue(Z_LABEL)
+        # Overlapping labels stack in graph order, not in the order frames happened to make
+        # them (that follows set iteration, which changes from run to run): same input, same
+        # picture, same bytes.
+        self._tie = order * 1e-7
+        self.setPen(_NO_PEN)
+        self.setZValue(Z_LABEL + self._tie)
         self.setAcceptedMouseButtons(_NO_BUTTON)
 
     def _role(self) -> str:
@@ -520,7 +526,7 @@ class LabelItem(QGraphicsRectItem):
         if text == self.text and style == self.style:
             return
         self.text, self.style = text, style
-        self.setZValue(Z_LABEL_ACTIVE if style == LABEL_ACTIVE else Z_LABEL)
+        self.setZValue((Z_LABEL_ACTIVE if style == LABEL_ACTIVE else Z_LABEL) + self._tie)
         self.relayout()
 
     def relayout(self) -> None:

@@ -171,6 +171,7 @@ class GraphScene(QGraphicsScene):
         items = self.node_items
         for node in graph.nodes:
             item = NodeItem(node, shapes[node.id], look)
+            item.order = len(items)
             x, y = positions[node.id]
             item.setPos(x, y)
             add(item)
@@ -291,6 +292,7 @@ class GraphScene(QGraphicsScene):
                 anchor = (anchor[0] + align * 4.0, anchor[1])
             item = EdgeItem(key, curve, arrow, look, anchor, align, dot_t)
             item.points = pts
+            item.order = len(items)
             add(item)
             items[key] = item
         self.lazy = len(graph.nodes) >= LAZY_LABEL_NODES
@@ -532,7 +534,7 @@ class GraphScene(QGraphicsScene):
             return
         if label is None:
             edge = self.edge_items[key]
-            label = LabelItem(edge.label_anchor, edge.label_align, self.look)
+            label = LabelItem(edge.label_anchor, edge.label_align, self.look, edge.order)
             self.addItem(label)
             self.labels[key] = label
         label.setVisible(self.detail)
@@ -544,8 +546,8 @@ class GraphScene(QGraphicsScene):
         The view calls this for what it shows, export for what it exports; small graphs get
         all their labels as frames come, so this has nothing left to do there.
         """
-        if not self.lazy:
-            return
+        if not self.lazy or rect == self._realized:
+            return  # labels wanted inside the realized rect are made as frames come
         self._realized = QRectF(rect)
         labels, edges = self.labels, self.edge_items
         contains = rect.contains
@@ -569,7 +571,7 @@ class GraphScene(QGraphicsScene):
                 tag.setVisible(False)
             return
         if tag is None:
-            tag = LabelItem(self._tag_anchor(nid), 0, self.look)
+            tag = LabelItem(self._tag_anchor(nid), 0, self.look, self.node_items[nid].order)
             self.addItem(tag)
             self.grad_tags[nid] = tag
         tag.setVisible(self.detail)
