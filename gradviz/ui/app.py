@@ -41,9 +41,16 @@ def create_window(settings_dir: str | None = None, client_factory: Callable | No
     from gradviz.ui.runner import Runner
     from gradviz.ui.settings import Settings
 
+    from PySide6.QtWidgets import QApplication
+
+    from gradviz.ui import style
+
     runner = Runner(client_factory)
     runner.start()
-    window = MainWindow(Settings(settings_dir), runner)
+    settings = Settings(settings_dir)
+    # Fonts and style first: widgets made afterwards start with the right ones.
+    style.apply(QApplication.instance(), settings.theme, settings.presentation)
+    window = MainWindow(settings, runner)
     return window
 
 

@@ -450,7 +450,7 @@ def _point(x: float, y: float):
     return QPoint(int(x), int(y))
 
 
-def _shorten(text: str, limit: int = 240) -> str:
+def _shorten(text: str, limit: int = 160) -> str:
     """Torch messages can run to a paragraph: keep whole sentences up to ``limit`` characters."""
     if len(text) <= limit:
         return text

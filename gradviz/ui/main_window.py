@@ -591,6 +591,8 @@ class MainWindow(QMainWindow):
     def _presentation_toggled(self, on: bool) -> None:
         self.apply_theme(self.theme, on)
         self.settings.presentation = on
+        # Bigger fonts push the docks around: give every panel its share again.
+        QTimer.singleShot(0, self._initial_dock_sizes)
         if self._graph is not None:
             QTimer.singleShot(0, self.view.fit_all)
 
@@ -699,6 +701,7 @@ class MainWindow(QMainWindow):
             return False
         if answer == dialogs.SAVE:
             return self.save()
+        self.discard_recovery()  # the user chose to drop this text: don't offer it back later
         return True
 
     def new_session(self) -> None:
@@ -1277,8 +1280,12 @@ class MainWindow(QMainWindow):
         if frame is not None and frame.current is not None and on_call_graph and self._pinned_node is None:
             self.inspector.show_node(frame.current)
         if self.grads is not None:
-            self.grads.set_frame(frame, self.leaf_names(call))
+            names = self.leaf_names(call)
+            self.grads.set_frame(frame, names)
             self.history.set_current_call(call.index if call else None)
+            # The leaf whose .grad is being written right now is the one to look at.
+            if frame is not None and frame.current in names and self._pinned_node is None:
+                self.grads.select_leaf(names[frame.current])
 
     def _node_clicked(self, node_id: str) -> None:
         self._pinned_node = node_id or None

@@ -70,10 +70,13 @@ def apply(app: QApplication, theme: str, presentation: bool = False) -> None:
     if app.palette() != pal:
         app.setPalette(pal)
     points = BASE_POINTS * (PRESENTATION_SCALE if presentation else 1.0)
+    sheet = stylesheet(theme)
     if app.font().pointSizeF() != points:
+        # With a style sheet set, widgets keep the font they were polished with: take the
+        # sheet off, change the font, put the sheet back (which polishes every widget again).
+        app.setStyleSheet("")
         font = QFont(app.font())
         font.setPointSizeF(points)
         app.setFont(font)
-    sheet = stylesheet(theme)
     if app.styleSheet() != sheet:
         app.setStyleSheet(sheet)

@@ -149,5 +149,5 @@ def test_message_bar_keeps_long_messages_short(qtbot):
     long = "First sentence says what went wrong. " + "More detail follows here. " * 20
     bar.show_error("RuntimeError", long, None, None)
     assert bar.title == "RuntimeError"
-    assert len(bar.body) <= 240 and bar.body.endswith(".")
+    assert len(bar.body) <= 160 and bar.body.endswith(".")
     assert bar._body.toolTip() == long

@@ -391,3 +391,30 @@ def test_a_big_graph_is_prepared_off_the_ui_thread(qtbot, tmp_path, dialog_log):
     assert window.grads.grad_text("x") == "[0.5, 0.5, 0.5, 0.5]"
     window.actions["first"].trigger()
     assert lit_nodes(window) == [] and window.grads.grad_text("x") == "None"
+
+
+def test_discarding_on_close_leaves_nothing_to_recover(qtbot, tmp_path, dialog_log):
+    window, _ = make_window(qtbot, tmp_path)
+    type_text(window, "import torch\nthrowaway = 1\n")
+    assert window.autosave() and window.settings.recovery_path.exists()
+    dialog_log.unsaved_answer = dialogs.DISCARD
+    window.close()
+    assert not window.settings.recovery_path.exists()
+
+
+def test_cancel_on_close_keeps_the_window(qtbot, tmp_path, dialog_log):
+    window, _ = make_window(qtbot, tmp_path)
+    type_text(window, "import torch\nkeep = 1\n")
+    dialog_log.unsaved_answer = dialogs.CANCEL
+    assert not window.close()
+    assert window.isVisible() and window.editor.toPlainText() == "import torch\nkeep = 1\n"
+    dialog_log.unsaved_answer = dialogs.DISCARD
+
+
+def test_presentation_mode_off_gives_the_normal_fonts_back(qtbot, tmp_path, dialog_log):
+    window, _ = make_window(qtbot, tmp_path)
+    normal = window.graph_title.font().pointSizeF()
+    window.actions["presentation"].trigger()
+    assert window.graph_title.font().pointSizeF() > normal * 1.4
+    window.actions["presentation"].trigger()
+    assert window.graph_title.font().pointSizeF() == normal
