@@ -1106,8 +1106,9 @@ def count_crossings(layout: Layout, graph: GraphData) -> int:
     Every edge is followed as the polyline source, route points, destination, and its x is read
     where it passes the centre line of each layer in between (for a layered drawing: its dummy
     nodes; for straight edges: the straight line). Two edge pieces between the same two layers
-    cross when their x order flips strictly, so pieces that share an end never count. Works for
-    any Layout, also one made another way, as long as ``layers`` and ``positions`` are filled.
+    cross when their x order flips strictly, so pieces that share an end never count; a piece
+    that several long edges share (a trunk) counts once. Works for any Layout, also one made
+    another way, as long as ``layers`` and ``positions`` are filled.
     """
     pos = layout.positions
     lay = layout.layers
@@ -1119,6 +1120,8 @@ def count_crossings(layout: Layout, graph: GraphData) -> int:
     gaps: list[int] = []
     xa: list[float] = []
     xb: list[float] = []
+    # Pieces of long edges are drawn once where edges share them (a trunk), so they count once.
+    shared: set[tuple[int, float, float]] = set()
     for e in graph.edges:
         if e.src not in pos or e.dst not in pos:
             continue
@@ -1142,10 +1145,13 @@ def count_crossings(layout: Layout, graph: GraphData) -> int:
             cy = np.linspace(py[0], py[-1], lb - la + 1)
         if py[-1] < py[0]:
             py, cy = -py, -cy
-        x_at = np.interp(cy, py, px)
-        gaps.extend(range(la, lb))
-        xa.extend(x_at[:-1].tolist())
-        xb.extend(x_at[1:].tolist())
+        x_at = np.interp(cy, py, px).tolist()
+        shared.update(zip(range(la, lb), x_at[:-1], x_at[1:]))
+    if shared:
+        sg, sa, sb = zip(*shared)
+        gaps.extend(sg)
+        xa.extend(sa)
+        xb.extend(sb)
     if not gaps:
         return 0
     return _crossings_of_pieces(np.asarray(gaps), np.asarray(xa), np.asarray(xb))

@@ -539,3 +539,16 @@ def test_roots_that_point_into_a_chain_sit_beside_it():
     assert len({layout.positions[f"k{i}"][0] for i in range(3001)}) == 1
     assert layout.width <= 3 * (DEFAULT_SIZE[0] + 30.0)
     assert count_crossings(layout, graph) == 0
+
+
+def test_a_trunk_shared_by_many_edges_counts_as_one_line():
+    graph = G.plain_graph([("a", "t"), ("b", "t"), ("c", "x"), ("d", "e")])
+    positions = {"a": (0, 0), "b": (0, 100), "c": (-100, 100), "x": (100, 200), "d": (-100, 200),
+                 "t": (0, 300), "e": (100, 300)}
+    layers = {"a": 0, "b": 1, "c": 1, "x": 2, "d": 2, "t": 3, "e": 3}
+    # a and b run down one trunk at x=50 (b joins it at layer 2) into t.
+    routes = {("a", "t", 0): ((50, 100), (50, 200)), ("b", "t", 0): ((50, 200),)}
+    layout = Layout(positions, routes, layers, 200, 300)
+    # Layers 1-2: c -> x crosses a's trunk piece and b's piece into the trunk (2). Layers 2-3:
+    # d -> e crosses the trunk's last piece, which a and b share: one line, one crossing.
+    assert count_crossings(layout, graph) == 3
