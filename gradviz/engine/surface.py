@@ -264,6 +264,18 @@ def _autograd_grad(ctx, line, fn, args, kwargs):
     return ctx.recorder.run_backward("autograd.grad", line, fn, args, kwargs)
 
 
+def _tensor_hook(ctx, line, fn, args, kwargs):
+    """Tensor.register_hook: the hook is the program's own (interpreted) function or an allowed one.
+
+    It runs inside the backward call, on this thread, under the same limits; after the run the
+    program's functions refuse to run, so a hook left on a tensor can't run outside a run.
+    """
+    hook = args[0] if args else kwargs.get("hook")
+    if not callable(hook):
+        raise TypeError("register_hook expects a function, e.g. y.register_hook(lambda g: print(g))")
+    return fn(*args, **kwargs)
+
+
 def _touches_grad(ctx, line, fn, args, kwargs):
     """zero_grad(), optimizer.step(), zero_(), clip_grad_norm_…: tell the recorder afterwards."""
     try:
@@ -288,6 +300,8 @@ def _set_printoptions(ctx, line, fn, args, kwargs):
             raise NotAllowed("set_printoptions(linewidth=…) must be at most 10000")
         if key == "threshold" and isinstance(value, (int, float)) and value > 100_000:
             raise NotAllowed("set_printoptions(threshold=…) must be at most 100000")
+        if key == "profile" and value not in ("default", "short", None):
+            raise NotAllowed("set_printoptions(profile=…) may be 'default' or 'short' in gradviz")
     return fn(*args, **kwargs)
 
 
@@ -755,8 +769,6 @@ resolve_conj resolve_neg conj conj_physical is_conj cumprod_ absolute_ negative_
 TENSOR_GROW = "repeat repeat_interleave tile new_zeros new_ones new_full new_empty new_tensor resize_ resize_as_ kron diag diag_embed"
 TENSOR_DENY = {
     "numpy": "gradviz keeps numpy objects out of programs: use .tolist() or .item() to get Python numbers",
-    "register_hook": "Tensor.register_hook isn't available in gradviz: gradviz records every gradient "
-                     "of the backward pass for you (see the Grads panel and the animation)",
     "register_post_accumulate_grad_hook": "gradient hooks aren't available in gradviz: it records "
                                           "every gradient for you",
     "cuda": "gradviz runs on the CPU only: .cuda() isn't available; remove it",
@@ -972,6 +984,8 @@ def _tensor_action(name: str) -> Any:
         return _wrap_action(name, _to)
     if name == "type":
         return _wrap_action(name, _tensor_type)
+    if name == "register_hook":
+        return _wrap_action(name, _tensor_hook)
     if name in _TENSOR_GROW:
         return _wrap_action(name, _grow)
     if name in TENSOR_DENY:
@@ -1011,7 +1025,10 @@ def _module_data_action(name: str) -> Callable:
 
     def act(ctx, obj, line):
         value = getattr(obj, name)
-        if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType)):
+        if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType)) or (
+                isinstance(value, types.MethodType) and isinstance(value.__func__, types.FunctionType)):
+            # a torch method that isn't on the allow-list (the program's own methods are
+            # UserFunctions, not Python functions)
             raise NotAllowed(f"'{name}' isn't available in gradviz")
         return value
 
@@ -1178,6 +1195,9 @@ def _compute_action(t: type, name: str) -> Any:
         if name == "args":
             return GET
         return _missing_or_denied(t.__name__)(name)
+    if t is torch.utils.hooks.RemovableHandle:
+        if name == "remove":
+            return GET
     if t is torch.Generator:
         if name in ("manual_seed", "seed", "initial_seed"):
             return GET
