@@ -12,15 +12,23 @@ them, each generation centred, edges straight (a straight edge through a layer i
 ``nx-gen+dummies`` cuts long edges into dummy nodes first, so dummies take places in the
 generations in networkx's order.
 
-grandalf and igraph are optional benchmark-only tools: install them into a separate venv
-(``python3 -m venv /work/bench-venv && /work/bench-venv/bin/pip install grandalf igraph
-networkx numpy``) and run this script with that venv's python; the repository root is put on
-``sys.path`` so ``gradviz`` imports from the checkout.
+grandalf and igraph are optional, benchmark-only tools (never project dependencies): their
+rows appear when they import. To get them without touching the project's environment, make a
+separate venv that also sees the project's packages (torch builds the graphs)::
+
+    python3 -m venv /work/bench-venv
+    /work/bench-venv/bin/pip install grandalf igraph
+    echo /work/venv/lib/python3.11/site-packages > /work/bench-venv/lib/python3.11/site-packages/project.pth
+    /work/bench-venv/bin/python benchmarks/bench_layout.py [--grandalf]
+
+grandalf takes 10-60 s a graph, so it runs once and only with ``--grandalf``. The repository
+root is put on ``sys.path`` so ``gradviz`` imports from the checkout.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -151,7 +159,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grandalf", action="store_true", help="also run grandalf (slow: tens of s)")
     args = parser.parse_args(argv)
     methods = available_methods(args.grandalf)
-    print(f"python {sys.version.split()[0]}, networkx {nx.__version__}; methods: {', '.join(methods)}")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"python {sys.version.split()[0]}, networkx {nx.__version__}, {os.cpu_count()} cores, "
+          f"load average {load}; methods: {', '.join(methods)}")
     header = (f"{'graph':12} {'nodes':>6} {'edges':>6} {'method':16} {'ms':>8} {'cpu ms':>8} "
               f"{'crossings':>10} {'ms / gradviz':>13}")
     print(header)

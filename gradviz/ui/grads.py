@@ -310,7 +310,7 @@ class GradsPanel(QWidget):
         value = self._shown.get(name)
         if value is None:
             self.title.setText(f"{name}.grad")
-            self.numbers.setText("None\n\n(no backward pass has written it yet, or zero_grad() set it to None)")
+            self.numbers.setText("None\n\nNo backward pass has written it yet,\nor zero_grad() set it back to None.")
             self.detail.setCurrentWidget(self.numbers)
             return
         self.title.setText(f"{name}.grad  ·  {format_shape(value.shape)}  ·  ‖·‖ = {format_number(norm(value) or 0.0, 4)}")

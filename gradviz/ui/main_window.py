@@ -287,6 +287,8 @@ class MainWindow(QMainWindow):
         self.view = GraphView(central, theme=self.theme, root_at=self.root_at)
         self.view.setObjectName("graphView")
         self.view.installEventFilter(self)
+        # On big graphs the lit node may be off screen: the canvas scrolls to keep it in view.
+        self.view.follow_current = True
         self.player = Player(self)
         self.player.set_speed(self.settings.speed)
         self.player_bar = PlayerBar(self.player, central)
@@ -1003,6 +1005,7 @@ class MainWindow(QMainWindow):
             return  # superseded by a newer run
         self.progress_timer.stop()
         self.progress.hide()
+        self.statusBar().clearMessage()
         last = result.backward_calls[-1] if result.backward_calls else None
         if last is not None and len(last.graph.nodes) + len(last.steps) > BACKGROUND_LAYOUT_NODES:
             # A big result: its replay and layout are worked out on a worker thread first.

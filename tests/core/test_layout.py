@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from benchmarks import graphs as G
@@ -464,7 +465,7 @@ def test_inversion_count_matches_brute_force():
     for size in (0, 1, 2, 7, 64, 300):
         values = [rng.randrange(0, 40) for _ in range(size)]
         brute = sum(1 for i in range(size) for j in range(i + 1, size) if values[i] > values[j])
-        assert L._inversions(__import__("numpy").asarray(values)) == brute
+        assert L._inversions(np.asarray(values)) == brute
 
 
 def test_shallow_and_deep_compaction_agree(families, monkeypatch):

@@ -92,3 +92,15 @@ def test_config_dir_from_environment(monkeypatch, tmp_path):
 
     monkeypatch.setenv("GRADVIZ_CONFIG_DIR", str(tmp_path / "env"))
     assert default_config_dir() == tmp_path / "env"
+
+
+def test_gradviz_file_opens_a_script_and_draws_its_graph(tmp_path):
+    script = tmp_path / "lesson.py"
+    script.write_text("import torch\na = torch.ones(3, requires_grad=True)\nb = (a * a).sum()\nb.backward()\n",
+                      encoding="utf-8")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GRADVIZ_TIMING="quit", GRADVIZ_CONFIG_DIR=str(tmp_path / "cfg"))
+    proc = subprocess.run([sys.executable, "-m", "gradviz", str(script)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    marks = [line.split()[1] for line in proc.stderr.splitlines() if line.startswith("gradviz-timing")]
+    assert marks == ["shown", "graph"]

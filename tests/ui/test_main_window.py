@@ -418,3 +418,13 @@ def test_presentation_mode_off_gives_the_normal_fonts_back(qtbot, tmp_path, dial
     assert window.graph_title.font().pointSizeF() > normal * 1.4
     window.actions["presentation"].trigger()
     assert window.graph_title.font().pointSizeF() == normal
+
+
+def test_root_at_the_bottom(qtbot, window):
+    run_and_wait(qtbot, window)
+    items = window.view.scene().node_items
+    assert items["n0"].pos().y() < items["n4"].pos().y()  # root at the top by default
+    window.actions["root_bottom"].trigger()
+    items = window.view.scene().node_items
+    assert items["n0"].pos().y() > items["n4"].pos().y()
+    assert window.settings.root_at == "bottom" and window.current_session().view.root_at == "bottom"
