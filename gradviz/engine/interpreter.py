@@ -1186,25 +1186,40 @@ class Compiler:
                         if store is not None:
                             store(f, e)
                         try:
-                            return hbody(f)
+                            result = hbody(f)
                         finally:
                             if unbind is not None:
                                 try:
                                     unbind(f)
                                 except NameError:
                                     pass
-                    raise
+                        break
+                    else:
+                        raise
                 else:
                     if r is not None:
-                        return r
-                    if orelse is not None:
-                        return orelse(f)
-                    return None
-            finally:
+                        result = r
+                    elif orelse is not None:
+                        result = orelse(f)
+                    else:
+                        result = None
+            except (*INTERNAL, RecursionError, MemoryError):
+                # A limit, a refusal or a cancel: finally runs, but its return/break can't swallow it.
+                if final is not None:
+                    final(f)
+                raise
+            except BaseException:
                 if final is not None:
                     fr = final(f)
                     if fr is not None:
-                        return fr  # noqa: B012 - Python's own semantics: finally's return wins
+                        return fr  # Python's own semantics: finally's return wins over the error
+                raise
+            else:
+                if final is not None:
+                    fr = final(f)
+                    if fr is not None:
+                        return fr
+                return result
 
         return run
 
@@ -1807,9 +1822,9 @@ class Compiler:
             fr = f
             while fr is not None:
                 fn = fr.func
-                if fn is not None and fn.class_cell is not None and fn.pos:
+                if fn is not None and fn.class_cell is not None and fn.pos and fn.pos[0] in fr.vars:
                     cls = fn.class_cell[0]
-                    obj = fr.vars.get(fn.pos[0])
+                    obj = fr.vars[fn.pos[0]]
                     if cls is None or not isinstance(obj, cls):
                         raise RuntimeError("super(): no arguments")
                     return SuperProxy(cls, obj)
@@ -2322,7 +2337,9 @@ def run_program(source: str, limits: Limits, recorder: Recorder,
         ctx.call = _make_call(ctx)
         compiler = Compiler(ctx)
         _collect(tree.body, compiler.scope)
-        sys.setrecursionlimit(max(old_limit, min(60 * ctx.budget.max_depth + 2000, 30_000)))
+        # Each user call nests ~20-60 Python frames of closures; AST nesting needs ~3 per level.
+        sys.setrecursionlimit(max(old_limit, 3 * MAX_SOURCE_NESTING + 2000,
+                                  min(60 * ctx.budget.max_depth + 2000, 30_000)))
         try:
             compiled = [(s, compiler.block([s])) for s in tree.body]
         except CompileError as e:

@@ -17,7 +17,7 @@ MEMORY_EVERY = 0.05
 #: Longest program text accepted, in characters.
 MAX_SOURCE_CHARS = 200_000
 #: Deepest AST nesting accepted (Python's own parser gives up far later, our tree walk must not).
-MAX_SOURCE_NESTING = 400
+MAX_SOURCE_NESTING = 1000
 #: Largest width or precision in a format spec ("{:>999999999}").
 MAX_FORMAT_WIDTH = 10_000
 #: Largest integer result, in bits (10**10**10 would take forever and all memory).
