@@ -5,10 +5,11 @@ Run from the checkout root:  QT_QPA_PLATFORM=offscreen python benchmarks/bench_a
 1. Launch: ``python -m gradviz`` (the real command) is started N times; the app reports the
    wall-clock moment its window was shown and the moment the first graph was drawn
    (GRADVIZ_TIMING=quit). Beside it, the anchor: ``python -c "import torch"`` in the same runs.
-2. UI thread: the main window shows the RunResult of a ~5,000-node program (the engine runs it
-   once, in-process, before the window is made); a 5 ms QTimer records every gap in the event
-   loop while the result is shown and while the animation steps. Reports the largest gaps and
-   the time one animation step takes to repaint.
+2. UI thread: the real main window on the real engine (a worker process) runs the 2xᵀx
+   example, then a ~5,000-node program; a 10 ms QTimer records the longest gap in the event
+   loop in each phase (showing the result, stepping at fit-all and 1:1, scrubbing, playing).
+   Reports those stalls, the time one animation step takes (``step_forward`` plus the event
+   loop painting what changed in every panel) and the UI process's resident memory.
 """
 
 from __future__ import annotations
@@ -47,83 +48,171 @@ def launch_times(runs: int) -> dict[str, list[float]]:
     return out
 
 
-def ui_blocking(program_name: str, steps: int = 6) -> dict[str, object]:
-    from PySide6.QtCore import QTimer
+class StallMonitor:
+    """A 10 ms QTimer on the UI thread: the longest gap between two ticks is the longest stall.
+
+    Gaps are filed under the phase that was current when the gap ended (``phase``).
+    """
+
+    INTERVAL_MS = 10
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.phase = "idle"
+        self.worst: dict[str, float] = {}
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setInterval(self.INTERVAL_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        gap = (now - self._last) * 1000
+        self.worst[self.phase] = max(self.worst.get(self.phase, 0.0), gap)
+        self._last = now
+
+    def enter(self, phase: str) -> None:
+        self._tick()
+        self.phase = phase
+
+    def stop(self) -> None:
+        self._tick()
+        self._timer.stop()
+
+
+def rss_mb() -> tuple[float, float]:
+    """(resident now, peak resident) of this process in MB, from /proc/self/status."""
+    fields = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(rest.split()[0]) / 1024
+    return fields.get("VmRSS", float("nan")), fields.get("VmHWM", float("nan"))
+
+
+def app_session(program_name: str, steps: int = 40, size: tuple[int, int] = (1440, 900)) -> dict[str, object]:
+    """The real main window on the real engine (a worker process, as the app runs it).
+
+    Runs the 2xᵀx example, then a ~5,000-node program; records the longest UI-thread stall in
+    each phase (showing the result, stepping at fit-all and at 1:1, scrubbing, playing), the
+    time one animation step takes (``step_forward`` and the event loop painting what changed:
+    canvas, slider, inspector, gradients panel, plot), and the UI process's resident memory.
+    """
     from PySide6.QtWidgets import QApplication
 
     from benchmarks.programs import chain, transformer
-    from gradviz.core.request import RunRequest
-    from gradviz.engine.run import run_request
-
-    program = {"chain": chain, "transformer": transformer}[program_name]()
-    result = run_request(RunRequest(program))
-    app = QApplication.instance() or QApplication([])
     from gradviz.ui.app import create_window
 
-    class Canned:
-        def start(self): pass
-        def wait_ready(self, timeout): return True
-        def run(self, request, on_progress=None): return result
-        def cancel(self): pass
-        def kill(self): pass
-        def close(self): pass
-
-    window = create_window(settings_dir=tempfile.mkdtemp(), client_factory=Canned)
+    app = QApplication.instance() or QApplication([])
+    window = create_window(settings_dir=tempfile.mkdtemp())
+    window.resize(*size)
     window.show()
-    window.ensure_panels()
-    gaps: list[tuple[float, str]] = []
-    phase = ["idle"]
-    last = [time.perf_counter()]
+    monitor = StallMonitor()
+    shown: list = []
+    window.graph_shown.connect(shown.append)
 
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append((now - last[0], phase[0]))
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
-    timer.start()
-
-    def pump(seconds: float, until=None) -> None:
-        end = time.time() + seconds
-        while time.time() < end:
+    def pump(seconds: float, until=None) -> bool:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
             app.processEvents()
             time.sleep(0.001)
             if until is not None and until():
-                return
+                return True
+        return False
 
-    shown = []
-    window.graph_shown.connect(shown.append)
-    phase[0] = "show result"
-    last[0] = t0 = time.perf_counter()
+    monitor.enter("start + 2xTx")
+    window.start_panels()
     window.run_all()
-    pump(120, lambda: shown)
+    if not pump(120, lambda: bool(shown)):
+        raise RuntimeError("the first graph never came")
+    pump(0.3)
+    rss_small = rss_mb()[0]
+    program = {"chain": chain, "transformer": transformer}[program_name]()
+    window.editor.setPlainText(program)
+    shown.clear()
+    monitor.enter("show result")
+    t0 = time.perf_counter()
+    window.run_all()
+    if not pump(300, lambda: bool(shown) and len(shown[-1].nodes) > 100):
+        raise RuntimeError("the big graph never came")
     to_graph = time.perf_counter() - t0
+    monitor.enter("after shown")
+    pump(1.0)
+    view, player = window.view, window.player
+    total = player.total
+
+    def step_run(name: str, start: int, follow: bool) -> list[float]:
+        player.pause()
+        player.seek(start)
+        pump(0.2)
+        monitor.enter(name)
+        out = []
+        for _ in range(steps):
+            t = time.perf_counter()
+            player.step_forward()
+            app.processEvents()
+            out.append((time.perf_counter() - t) * 1000)
+            time.sleep(0.002)
+            app.processEvents()
+        return out
+
+    results: dict[str, object] = {}
+    view.fit_all()
+    results["step @fit-all"] = step_run("steps @fit-all", total // 2 - steps // 2, False)
+    view.reset_zoom()
+    view.center_on_node(player.frame.current)
     pump(0.2)
-    phase[0] = "animation"
-    step_ms = []
-    total = window.player.total
-    for k in [1, 2, 3, total // 2, total // 2 + 1, total - 1][:steps]:
+    results["step @1:1"] = step_run("steps @1:1", total // 3, True)
+    monitor.enter("repaint @1:1")
+    reps = []
+    for _ in range(5):
         t = time.perf_counter()
-        window.player.seek(k)
-        window.view.viewport().repaint()
-        step_ms.append((time.perf_counter() - t) * 1000)
-        pump(0.05)
+        view.viewport().repaint()
+        reps.append((time.perf_counter() - t) * 1000)
+    results["full repaint @1:1"] = reps
+    monitor.enter("scrub @1:1")
+    scrub = []
+    for k in (1, total // 4, total // 2, total - 1, 3 * total // 4, 2, total):
+        t = time.perf_counter()
+        player.seek(k)
+        app.processEvents()
+        scrub.append((time.perf_counter() - t) * 1000)
+    results["scrub jump"] = scrub
+    view.fit_all()
+    player.seek(0)
+    pump(0.2)
+    monitor.enter("play 4x @fit-all")
+    player.set_speed(4.0)
+    s0 = player.step
+    player.play()
+    pump(3.0)
+    player.pause()
+    played = player.step - s0
+    monitor.enter("end")
+    rss, peak = rss_mb()
+    monitor.stop()
+    nodes = len(shown[-1].nodes)
     window.close()
-    by_phase: dict[str, float] = {}
-    for gap, name in gaps:
-        by_phase[name] = max(by_phase.get(name, 0.0), gap)
-    nodes = len(result.backward_calls[-1].graph.nodes) if result.backward_calls else len(result.graph.nodes)
-    return {"nodes": nodes, "steps": total, "run to graph s": to_graph,
-            "largest gap ms": {k: round(v * 1000) for k, v in by_phase.items()},
-            "step repaint ms": [round(x, 1) for x in step_ms]}
+    window.runner.close()
+    out = {"nodes": nodes, "steps": total, "run to graph s": round(to_graph, 2),
+           "largest stall ms": {k: round(v) for k, v in monitor.worst.items()},
+           "played steps in 3 s at 4x": played,
+           "RSS MB (2xTx, now, peak)": (round(rss_small), round(rss), round(peak))}
+    for name, values in results.items():
+        out[f"{name} ms (median, max)"] = (round(statistics.median(values), 1), round(max(values), 1))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-launch", action="store_true")
+    parser.add_argument("--steps", type=int, default=40, help="animation steps timed at each zoom")
+    parser.add_argument("programs", nargs="*", default=["transformer", "chain"],
+                        help="benchmarks/programs.py programs to show (default: transformer chain)")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if not args.skip_launch:
@@ -135,8 +224,10 @@ def main() -> None:
         if times["graph"] and times["import torch"]:
             extra = statistics.median(times["graph"]) - statistics.median(times["import torch"])
             print(f"  first graph - import torch = {extra:+.3f} s")
-    for name in ("chain", "transformer"):
-        print(name, ui_blocking(name))
+    for name in args.programs:
+        print(name)
+        for key, value in app_session(name, steps=args.steps).items():
+            print(f"  {key:<32} {value}")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ class _Prepared:
 
     def __enter__(self) -> "_Prepared":
         s = self.scene
+        s.finish_build()  # an incremental build still going: export needs every item
         self.saved = (s.show_grid, s.transparent, s.detail)
         s.show_grid = False
         s.transparent = self.transparent

@@ -48,6 +48,13 @@ class Inspector(QWidget):
         self._call: BackwardCall | None = None
         self._frame: Frame | None = None
         self._node_id: str | None = None
+        self._html: str | None = None  # what the browser shows (unchanged text is not set again)
+        self._style: str | None = None
+        # Per backward call: where each node ran and what reached it (a step of a 5,000-node
+        # pass must not scan every step again).
+        self._steps_call: BackwardCall | None = None
+        self._steps: dict[str, tuple[int, object]] = {}
+        self._incoming: dict[str, list] = {}
         self.browser = QTextBrowser(self)
         self.browser.setObjectName("inspectorText")
         self.browser.setOpenLinks(False)
@@ -93,6 +100,13 @@ class Inspector(QWidget):
         self._node_id = node_id if (self._graph is not None and node_id in self._graph.by_id) else None
         self._render()
 
+    def set_state(self, call: BackwardCall | None, frame: Frame | None, node_id: str | None) -> None:
+        """``set_call``, ``set_frame`` and ``show_node`` at once, rendered once (one animation step)."""
+        self._call = call
+        self._frame = frame
+        self._node_id = node_id if (self._graph is not None and node_id in self._graph.by_id) else None
+        self._render()
+
     def _anchor(self, url: QUrl) -> None:
         if url.scheme() == "line":
             try:
@@ -118,8 +132,13 @@ class Inspector(QWidget):
             f" td {{ padding: 1px 8px 1px 0; vertical-align: top; }}"
             f" a {{ color: {c['accent']}; text-decoration: none; }}</style>"
         )
-        self.browser.document().setDefaultStyleSheet(style.removeprefix("<style>").removesuffix("</style>"))
-        self.browser.setHtml(self._body())
+        style = style.removeprefix("<style>").removesuffix("</style>")
+        body = self._body()
+        if style == self._style and body == self._html:
+            return  # setHtml costs milliseconds; an animation step often leaves the text as it was
+        self._style, self._html = style, body
+        self.browser.document().setDefaultStyleSheet(style)
+        self.browser.setHtml(body)
 
     def _body(self) -> str:
         if self._graph is None or not self._graph.nodes:
@@ -164,12 +183,23 @@ class Inspector(QWidget):
         return f"<h3>{title}</h3><table>{cells}</table>"
 
     def _step_of(self, node_id: str):
-        if self._call is None:
+        call = self._call
+        if call is None:
             return None, None
-        for i, st in enumerate(self._call.steps):
-            if st.node_id == node_id:
-                return i, st
-        return None, None
+        if call is not self._steps_call:
+            self._steps_call = call
+            self._steps = {}
+            self._incoming = {}
+            for i, st in enumerate(call.steps):
+                self._steps.setdefault(st.node_id, (i, st))
+        return self._steps.get(node_id, (None, None))
+
+    def _incoming_of(self, node_id: str, index: int) -> list:
+        self._step_of(node_id)  # makes sure the caches belong to this call
+        found = self._incoming.get(node_id)
+        if found is None:
+            found = self._incoming[node_id] = self._call.incoming(node_id, index)
+        return found
 
     def _gradients(self, node: GraphNode) -> str:
         call, frame = self._call, self._frame
@@ -208,7 +238,7 @@ class Inspector(QWidget):
         if current:
             parts.append("<p class='accent'><b>▶ running now</b></p>")
         # What came in: one contribution per consumer edge; several are summed (fan-in).
-        incoming = call.incoming(node.id, index)
+        incoming = self._incoming_of(node.id, index)
         if len(incoming) > 1:
             terms = " + ".join(html.escape(format_value(i.value, 40)) for i in incoming)
             parts.append(f"<div class='muted'>fan-in: {len(incoming)} gradients arrive and are summed</div>"

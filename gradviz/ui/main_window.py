@@ -19,7 +19,6 @@ from gradviz.core.request import RunRequest
 from gradviz.core.result import ACCUMULATE, LEAF, PARAM, BackwardCall, GraphData, RunResult
 from gradviz.core.session import Session, SessionError, ViewSettings, load_path, load_session, save_session
 from gradviz.ui import dialogs, style
-from gradviz.ui.canvas.scene import compute_layout
 from gradviz.ui.canvas.view import GraphView
 from gradviz.ui.editor import CodeEditor, MessageBar
 from gradviz.ui.icons import icon
@@ -79,11 +78,11 @@ class Prepared:
     result: RunResult
     replays: dict
     graph: GraphData | None = None
-    layout: object = None
+    layout: object = None  # a ScenePlan: node sizes, layout and the geometry of every item
 
 
 def prepare_result(result: RunResult, view, root_at: str) -> Prepared:
-    """The Replay and the layout of the last backward call (pure Python: runs on a worker thread)."""
+    """The Replay and the scene plan of the last backward call (runs on a worker thread)."""
     from gradviz.core.replay import Replay
 
     call = result.backward_calls[-1]
@@ -95,8 +94,12 @@ def prepare_result(result: RunResult, view, root_at: str) -> Prepared:
 
 
 def layout_in_background(view, graph: GraphData, root_at: str):
-    """Measure node sizes and lay ``graph`` out; pure Python, meant for a worker thread."""
-    return compute_layout(graph, view.node_sizes(graph), root_at)
+    """Measure node sizes, lay ``graph`` out and work out where every item goes (a ScenePlan).
+
+    Plain Python and Qt value types only: meant for a worker thread, so the UI thread is left
+    with making the items (in slices, see GraphView.show_graph).
+    """
+    return view.plan(graph, None, root_at)
 
 
 class MainWindow(QMainWindow):
@@ -150,7 +153,7 @@ class MainWindow(QMainWindow):
         self._autosaved_text: str | None = None
         self._closing = False
         self._pinned_node: str | None = None
-        self._fitted_scale: float | None = None
+        self._shown_pending: GraphData | None = None  # graph_shown waits for the canvas to finish
         self._last_export: dialogs.ExportChoice | None = None
         self._prepared: Prepared | None = None
         self._frames_muted = False
@@ -524,6 +527,7 @@ class MainWindow(QMainWindow):
         )
         self.graph_combo.activated.connect(self._graph_choice_activated)
         self.view.node_clicked.connect(self._node_clicked)
+        self.view.build_finished.connect(self._view_built)
         self.inspector.line_clicked.connect(self.editor.go_to_line)
         self.message_bar.line_clicked.connect(self.editor.go_to_line)
         self.editor.error_line_clicked.connect(lambda _l: self.message_bar.show())
@@ -1211,14 +1215,26 @@ class MainWindow(QMainWindow):
             return
         self._put_graph(self._graph, None if error else layout)
 
-    def _put_graph(self, graph: GraphData, layout) -> None:
+    def _put_graph(self, graph: GraphData, plan) -> None:
+        self._shown_pending = None
         if graph.nodes:
-            self.view.show_graph(graph, layout)
+            # Big graphs: the overview, frames and fit work at once, items come a slice per
+            # event-loop turn so the window never freezes; graph_shown waits for the last one.
+            self.view.show_graph(graph, plan=plan, incremental=True)
         else:
             self.view.clear()
-        self._fitted_scale = self.view.transform().m11()
         self._frame_changed(self.player.frame)
-        self.graph_shown.emit(graph)
+        if graph.nodes:
+            self.view.fit_all()  # again, now that the frame's labels and callouts are drawn
+        if self.view.building:
+            self._shown_pending = graph
+        else:
+            self.graph_shown.emit(graph)
+
+    def _view_built(self) -> None:
+        graph, self._shown_pending = self._shown_pending, None
+        if graph is not None and graph is self._graph:
+            self.graph_shown.emit(graph)
 
     # -- animation -------------------------------------------------------------------------------
 
@@ -1277,11 +1293,12 @@ class MainWindow(QMainWindow):
         call = self.player.call
         on_call_graph = call is not None and self._graph_call is call
         self.view.show_frame(frame if on_call_graph else None, call if on_call_graph else None)
-        self.inspector.set_call(call if self._graph_call is call else None)
-        self.inspector.set_frame(frame)
-        # The inspector follows the lit node unless the user picked a node by clicking it.
+        # The inspector follows the lit node unless the user picked a node by clicking it; one
+        # render per step (its HTML costs milliseconds).
+        node = self.inspector.node_id
         if frame is not None and frame.current is not None and on_call_graph and self._pinned_node is None:
-            self.inspector.show_node(frame.current)
+            node = frame.current
+        self.inspector.set_state(call if self._graph_call is call else None, frame, node)
         if self.grads is not None:
             names = self.leaf_names(call)
             self.grads.set_frame(frame, names)
@@ -1395,15 +1412,13 @@ class MainWindow(QMainWindow):
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
         # While the user has not zoomed since the graph was fitted, keep it fitted as the
         # canvas changes size (docks resized, window maximised, presentation mode).
-        if watched is self.view and event.type() == QEvent.Type.Resize and self._fitted_scale is not None:
-            if abs(self.view.transform().m11() - self._fitted_scale) < 1e-9:
-                QTimer.singleShot(0, self._refit)
+        if watched is self.view and event.type() == QEvent.Type.Resize and self.view.fitted:
+            QTimer.singleShot(0, self._refit)
         return super().eventFilter(watched, event)
 
     def _refit(self) -> None:
-        if self._graph is not None and self._graph.nodes and not self._closing:
+        if self._graph is not None and self._graph.nodes and not self._closing and self.view.fitted:
             self.view.fit_all()
-            self._fitted_scale = self.view.transform().m11()
 
     def _restore_layout(self) -> None:
         geometry = self.settings.geometry()

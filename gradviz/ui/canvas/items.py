@@ -244,9 +244,9 @@ class NodeItem(QGraphicsRectItem):
     the node box grown by ``GLOW`` so the glow and selection ring stay inside it.
     """
 
-    def __init__(self, node: GraphNode, shape: NodeShape, look: Look):
+    def __init__(self, node: GraphNode, shape: NodeShape, look: Look, parent: QGraphicsItem | None = None):
         self.box = QRectF(-shape.w / 2, -shape.h / 2, shape.w, shape.h)
-        super().__init__(self.box.adjusted(-GLOW, -GLOW, GLOW, GLOW))
+        super().__init__(self.box.adjusted(-GLOW, -GLOW, GLOW, GLOW), parent)
         self.node = node
         self.order = 0  # position in the graph's node list (set by the scene)
         self.shape_ = shape
@@ -437,10 +437,12 @@ class EdgeItem(QGraphicsPathItem):
     """
 
     def __init__(self, key: tuple[str, str, int], curve: QPainterPath, arrow: QPolygonF,
-                 look: Look, label_anchor: tuple[float, float], label_align: int, dot_t: float = 0.82):
-        outline = QPainterPath(curve)
-        outline.addPolygon(arrow)
-        super().__init__(outline)
+                 look: Look, label_anchor: tuple[float, float], label_align: int, dot_t: float = 0.82,
+                 outline: QPainterPath | None = None, parent: QGraphicsItem | None = None):
+        if outline is None:
+            outline = QPainterPath(curve)
+            outline.addPolygon(arrow)
+        super().__init__(outline, parent)
         self.setPen(_edge_extent_pen())
         self.key = key
         self.order = 0  # position in the graph's edge list (set by the scene)
@@ -504,9 +506,11 @@ class LabelItem(QGraphicsRectItem):
     (which input of a repeated edge) or LABEL_GRAD (a leaf's accumulated ``.grad``).
     """
 
-    def __init__(self, anchor: tuple[float, float], align: int, look: Look, order: int = 0):
-        super().__init__()
+    def __init__(self, anchor: tuple[float, float], align: int, look: Look, order: int = 0,
+                 parent: QGraphicsItem | None = None):
+        super().__init__(parent)
         self.anchor = anchor
+        self.wanted = True  # False: hidden because the frame wants no label here
         self.align = align
         self.look = look
         self.text = ""
@@ -521,6 +525,12 @@ class LabelItem(QGraphicsRectItem):
 
     def _role(self) -> str:
         return "label_bold" if self.style == LABEL_ACTIVE else "label"
+
+    def set_wanted(self, on: bool) -> None:
+        """Show (True) or hide the label; hidden labels are kept for when the frame wants them again."""
+        if on != self.wanted:
+            self.wanted = on
+            self.setVisible(on)
 
     def set_content(self, text: str, style: str) -> None:
         if text == self.text and style == self.style:

@@ -38,7 +38,7 @@ class Minimap(QWidget):
         return QSize(max(60, round(rect.width() * s) + 8), max(40, round(rect.height() * s) + 8))
 
     def _graph_rect(self) -> QRectF:
-        return self.view.scene().graph_rect() if self.view.scene().node_items else QRectF()
+        return self.view.scene().graph_rect() if self.view.scene().has_graph() else QRectF()
 
     def place(self) -> None:
         size = self.sizeHint()
@@ -89,9 +89,9 @@ class Minimap(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         look = self.view.scene().look
         frame = self.view.frame
-        items = self.view.scene().node_items
-        if frame is not None and frame.current in items:
-            c = self._map.map(items[frame.current].pos())
+        current = self.view.scene().node_rect(frame.current) if frame is not None else None
+        if current is not None:
+            c = self._map.map(current.center())
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(look.color("flow"))
             p.drawEllipse(c, 3.5, 3.5)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import html
+import time
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from dataclasses import dataclass
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
-from PySide6.QtWidgets import QGraphicsScene, QToolTip
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsScene, QToolTip
 
 from gradviz.core.layout import Layout, layered_layout
 from gradviz.core.replay import EdgeKey, Frame, edge_key
@@ -15,13 +18,21 @@ from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT, BackwardCall,
 from gradviz.ui.canvas.fmt import add_values, fmt_shape, fmt_value, split_op
 from gradviz.ui.canvas.items import (
     CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, EDGE_IDLE, IDLE, LABEL_ACTIVE, LABEL_GRAD, LABEL_INDEX,
-    LABEL_QUIET, BadgeItem, BadgeRow, BannerItem, EdgeItem, LabelItem, Look, NodeItem, NodeShape,
-    OverviewItem, curve_through, measure_node,
+    LABEL_QUIET, Z_EDGE, Z_LABEL, BadgeItem, BadgeRow, BannerItem, EdgeItem, LabelItem, Look, NodeItem,
+    NodeShape, OverviewItem, curve_through, measure_node,
 )
 from gradviz.ui.theme import Theme
 
-#: Room left around the graph in the scene rect, for badges and the error banner.
-SCENE_MARGIN = 60.0
+#: Room around everything drawn in the scene rect (scene units). The scene rect starts around the
+#: nodes and edges and grows to hold labels, badges and the banner as frames show them; fit-all
+#: shows all of it, so a graph that fits the view needs no scroll bars.
+FIT_MARGIN = 32.0
+#: Half the width of an edge's active halo: how far an edge item paints beyond its path.
+EDGE_HALO = 4.5
+#: Items made between two looks at the clock while building.
+BUILD_BATCH = 64
+#: A frame that changes more nodes and edges than this repaints the whole overview at once.
+OVERVIEW_FULL_UPDATE = 400
 PORT_SPACING = 14.0
 PARALLEL_BULGE = 40.0
 ARROW_LEN = 8.0
@@ -92,6 +103,213 @@ def _label_point(a: tuple[float, float], b: tuple[float, float], t: float, h: fl
     return _bezier_point(a, b, (t0 + t1) / 2)
 
 
+@dataclass
+class EdgeGeometry:
+    """Where one edge is drawn: its curve, arrowhead, label anchor and the polyline the overview draws."""
+
+    key: EdgeKey
+    order: int
+    curve: QPainterPath
+    arrow: QPolygonF
+    outline: QPainterPath  # curve + arrowhead: the edge item's own path
+    anchor: tuple[float, float]
+    align: int
+    dot_t: float
+    points: list[tuple[float, float]]
+    rect: QRectF  # what the edge item covers, halo included
+
+
+@dataclass
+class ScenePlan:
+    """Everything a GraphScene needs to show a graph, worked out before any item exists.
+
+    Plain data and Qt value types only (QPainterPath, QRectF, QLineF are reentrant), so
+    ``plan_scene`` may run on a worker thread with a Look of its own; the UI thread then only
+    makes items from it. The overview, badges, labels and frames all read their geometry from
+    the plan, so a scene can show frames while its items are still being made.
+    """
+
+    graph: GraphData
+    layout: Layout
+    shapes: dict[str, NodeShape]
+    bounds: QRectF  # around all node boxes
+    node_rects: dict[str, QRectF]  # node box in scene coordinates
+    node_kinds: dict[str, str]
+    node_order: dict[str, int]  # position in the graph's node list
+    edges: list[EdgeGeometry]
+    edge_by_key: dict[EdgeKey, EdgeGeometry]
+    edge_lines: dict[EdgeKey, list[QLineF]]
+    edges_rect: QRectF  # around all edges
+    parallel: dict[EdgeKey, tuple[int, int]]  # key -> (position, group size)
+    leaf_edges: set[EdgeKey]  # AccumulateGrad -> leaf edges
+    root_ids: list[str]
+    tag_anchors: dict[str, tuple[float, float]]  # where a node's ``.grad`` tag goes
+    # Label and tag anchors sorted by y (and their ys): ``realize`` finds those in a rect by bisection.
+    label_rows: list[tuple[float, float, EdgeKey]]
+    label_ys: list[float]
+    tag_rows: list[tuple[float, float, str]]
+    tag_ys: list[float]
+
+    @property
+    def size(self) -> int:
+        """How many items the graph needs (one per node and per edge)."""
+        return len(self.graph.nodes) + len(self.edges)
+
+
+def plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], look: Look) -> ScenePlan:
+    """The geometry of every node and edge of ``graph`` placed by ``layout`` (no items made).
+
+    Safe on a worker thread when ``look`` is not one a scene paints with (see GraphView.plan).
+    """
+    positions = layout.positions
+    node_rects: dict[str, QRectF] = {}
+    left = top = float("inf")
+    right = bottom = float("-inf")
+    for node in graph.nodes:
+        x, y = positions[node.id]
+        s = shapes[node.id]
+        x0, y0 = x - s.w / 2, y - s.h / 2
+        node_rects[node.id] = QRectF(x0, y0, s.w, s.h)
+        left, right = min(left, x0), max(right, x0 + s.w)
+        top, bottom = min(top, y0), max(bottom, y0 + s.h)
+    if left == float("inf"):
+        left = top = right = bottom = 0.0
+    bounds = QRectF(left, top, right - left, bottom - top)
+    edges, parallel = _edge_geometry(graph, layout, shapes, look)
+    edges_rect = QRectF(bounds)
+    edge_lines: dict[EdgeKey, list[QLineF]] = {}
+    for g in edges:
+        edges_rect = edges_rect.united(g.rect.adjusted(4, 4, -4, -4))
+        pts = g.points
+        edge_lines[g.key] = [QLineF(a[0], a[1], b[0], b[1]) for a, b in zip(pts, pts[1:])]
+    kinds = {n.id: n.kind for n in graph.nodes}
+    below = look.theme.px(13)
+    tag_anchors = {nid: (r.center().x(), r.bottom() + below) for nid, r in node_rects.items()}
+    label_rows = sorted((g.anchor[1], g.anchor[0], g.key) for g in edges)
+    tag_rows = sorted((y, x, nid) for nid, (x, y) in tag_anchors.items())
+    return ScenePlan(
+        graph=graph, layout=layout, shapes=shapes, bounds=bounds, node_rects=node_rects, node_kinds=kinds,
+        node_order={n.id: i for i, n in enumerate(graph.nodes)}, edges=edges, edge_by_key={g.key: g for g in edges}, edge_lines=edge_lines, edges_rect=edges_rect,
+        parallel=parallel,
+        leaf_edges={edge_key(e) for e in graph.edges if kinds.get(e.dst) in (LEAF, PARAM)},
+        root_ids=[r for r in graph.roots if kinds.get(r) == ROOT], tag_anchors=tag_anchors,
+        label_rows=label_rows, label_ys=[r[0] for r in label_rows],
+        tag_rows=tag_rows, tag_ys=[r[0] for r in tag_rows])
+
+
+def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], look: Look):
+    positions = layout.positions
+    routes = layout.routes
+    # Group parallel edges (same src and dst): they bow apart and carry their input index.
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for e in graph.edges:
+        groups[(e.src, e.dst)].append(e)
+    parallel = {}
+    for (src, dst), es in groups.items():
+        if len(es) > 1:
+            es.sort(key=lambda e: e.index)
+            for i, e in enumerate(es):
+                parallel[edge_key(e)] = (i, len(es))
+    # Ports: the edges leaving a node spread along its bottom, those arriving along its top,
+    # ordered by where the other end is so that they don't cross at the node.
+    out_port: dict[EdgeKey, float] = {}
+    in_port: dict[EdgeKey, float] = {}
+    out_lists: dict[str, list] = defaultdict(list)
+    in_lists: dict[str, list] = defaultdict(list)
+    for e in graph.edges:
+        key = edge_key(e)
+        route = routes.get(key, ())
+        nxt = route[0][0] if route else positions[e.dst][0]
+        prv = route[-1][0] if route else positions[e.src][0]
+        out_lists[e.src].append((nxt, e.index, key))
+        in_lists[e.dst].append((prv, e.index, key))
+    for ports, lists in ((out_port, out_lists), (in_port, in_lists)):
+        for nid, lst in lists.items():
+            if len(lst) == 1:
+                ports[lst[0][2]] = 0.0
+                continue
+            lst.sort()
+            w = shapes[nid].w
+            spacing = min(PORT_SPACING, (w - 24) / (len(lst) - 1)) if w > 24 else 0.0
+            mid = (len(lst) - 1) / 2
+            for i, (_, _, key) in enumerate(lst):
+                ports[key] = (i - mid) * spacing
+    label_h = look.height("label_bold") + look.theme.px(5)
+    n_out = {k: len(v) for k, v in out_lists.items()}
+    n_in = {k: len(v) for k, v in in_lists.items()}
+    out: list[EdgeGeometry] = []
+    # Plain floats here: thousands of edges, and every QPointF built costs a Python->C++ call.
+    for e in graph.edges:
+        key = (e.src, e.dst, e.index)
+        sx, sy = positions[e.src]
+        dx, dy = positions[e.dst]
+        down = 1.0 if dy >= sy else -1.0
+        x0, y0 = sx + out_port[key], sy + down * shapes[e.src].h / 2
+        tx, ty = dx + in_port[key], dy - down * (shapes[e.dst].h / 2 + 1.0)
+        ex, ey = tx, ty - down * ARROW_LEN
+        route = routes.get(key, ())
+        pos = parallel.get(key)
+        bulge = 0.0
+        if pos:
+            # Parallel edges between adjacent layers: one arc each, bowing out as far as
+            # the layout set their waypoint apart (at least PARALLEL_BULGE between arcs).
+            bulge = (pos[0] - (pos[1] - 1) / 2) * PARALLEL_BULGE
+            if len(route) == 1:
+                offset = route[0][0] - (x0 + tx) / 2
+                if abs(offset) > abs(bulge):
+                    bulge = offset
+                route = ()
+        if bulge and not route:
+            # One arc bowing out by ``bulge`` at its middle: a cubic whose control points sit
+            # 4/3 of it to the side; the arrow follows the arc's end tangent.
+            k = bulge / 0.75
+            third = (ey - y0) / 3
+            ux, uy = -k, third
+            n = (ux * ux + uy * uy) ** 0.5 or 1.0
+            ux, uy = ux / n, uy / n
+            ex, ey = tx - ux * ARROW_LEN, ty - uy * ARROW_LEN
+            third = (ey - y0) / 3
+            curve = QPainterPath(QPointF(x0, y0))
+            curve.cubicTo(x0 + k, y0 + third, ex + k, ey - third, ex, ey)
+            arrow = QPolygonF([QPointF(tx, ty), QPointF(ex - uy * ARROW_HALF, ey + ux * ARROW_HALF),
+                               QPointF(ex + uy * ARROW_HALF, ey - ux * ARROW_HALF)])
+            pts = [(x0, y0), ((x0 + ex) / 2 + bulge, (y0 + ey) / 2), (ex, ey)]
+        else:
+            pts = [(x0, y0)]
+            if route:
+                pts.extend((x + bulge, y) for x, y in route)  # long parallel edges keep apart
+            pts.append((ex, ey))
+            curve = curve_through(pts)
+            arrow = QPolygonF([QPointF(tx, ty), QPointF(ex - ARROW_HALF, ey), QPointF(ex + ARROW_HALF, ey)])
+        # Where the label goes: in a gap between layers (never on a layer's band, where the
+        # nodes are), where this edge is farthest from its siblings. Edges fanning out of a
+        # node are apart near their targets, edges fanning in near their sources.
+        fan_out = n_out[e.src] > 1
+        fan_in = n_in[e.dst] > 1
+        t = 0.64 if fan_out and not fan_in else (0.36 if fan_in and not fan_out else 0.5)
+        if len(pts) == 2:
+            a, b = pts
+        else:
+            # The gaps between layers are the tallest segments (the others run through a
+            # layer's band beside its nodes); take the last gap of a fan-out, else the first.
+            spans = [abs(q[1] - p[1]) for p, q in zip(pts, pts[1:])]
+            tallest = max(spans)
+            gaps = [i for i, d in enumerate(spans) if d >= tallest - 1.0]
+            i = gaps[-1] if fan_out and not fan_in else gaps[0]
+            a, b = pts[i], pts[i + 1]
+        dot_t = 0.3 if t > 0.5 else 0.82
+        anchor = _label_point(a, b, t, label_h)
+        align = 0
+        if pos:  # parallel edges: the label on the outer side of the arc
+            align = -1 if bulge < 0 else (1 if bulge > 0 else 0)
+            anchor = (anchor[0] + align * 4.0, anchor[1])
+        outline = QPainterPath(curve)
+        outline.addPolygon(arrow)
+        rect = outline.boundingRect().adjusted(-EDGE_HALO, -EDGE_HALO, EDGE_HALO, EDGE_HALO)
+        out.append(EdgeGeometry(key, len(out), curve, arrow, outline, anchor, align, dot_t, pts, rect))
+    return out, parallel
+
+
 class GraphScene(QGraphicsScene):
     """The items of one autograd graph and the state of one animation frame.
 
@@ -100,14 +318,30 @@ class GraphScene(QGraphicsScene):
     the edges that carried gradient and shows fan-in, ``.grad`` updates, freed tensors and
     errors, touching only the items whose state changed since the previous frame.
 
+    Big graphs are built in slices: ``begin_build(plan)`` shows the plan at once (bounds, the
+    overview, frames, labels and badges all work from the plan's geometry), ``build_some``
+    makes the next items within a time budget and ``finish_build`` makes all that are left.
+    Items made late take the state of the frame shown, so the scene is consistent at every
+    moment of a build.
+
+    Signals
+    -------
+    build_finished()
+        The last item of the graph was made (``building`` is False from now on).
+
     ``node_items``, ``edge_items`` and ``labels`` map node ids and edge keys to their items.
     """
 
-    def __init__(self, theme: Theme | None = None, parent=None):
+    build_finished = Signal()
+
+    def __init__(self, theme: Theme | None = None, parent=None, look: Look | None = None):
         super().__init__(parent)
-        self.look = Look(theme or Theme())
+        self.look = look or Look(theme or Theme())
+        if theme is not None and look is not None and look.theme is not theme:
+            self.look.set_theme(theme)
         self.graph = GraphData()
         self.layout = None
+        self.plan: ScenePlan | None = None
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[EdgeKey, EdgeItem] = {}
         self.labels: dict[EdgeKey, LabelItem] = {}
@@ -116,6 +350,10 @@ class GraphScene(QGraphicsScene):
         self.banner: BannerItem | None = None
         self.overview: OverviewItem | None = None  # the graph, for tiny zoom levels
         self.overview_state: OverviewItem | None = None  # the frame on top of it
+        # Node and edge items live under one layer, labels under another: switching between
+        # items and the overview is then two setVisible calls, not thousands.
+        self.item_layer: QGraphicsRectItem | None = None
+        self.label_layer: QGraphicsRectItem | None = None
         # Labels the frame wants (key -> (value, style); value None for an input index). On big
         # graphs items are made only for the part someone looks at: see ``realize``.
         self._label_want: dict[EdgeKey, tuple[object, str]] = {}
@@ -137,6 +375,8 @@ class GraphScene(QGraphicsScene):
         self._freed: dict[str, frozenset[str]] = {}
         self._label_text: dict[EdgeKey, tuple[object, str]] = {}
         self._bounds = QRectF()
+        self._next_node = 0
+        self._next_edge = 0
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
 
     # ----------------------------------------------------------------------------- building
@@ -148,171 +388,138 @@ class GraphScene(QGraphicsScene):
         return node_shapes(graph, self.look)
 
     def build(self, graph: GraphData, layout: Layout, shapes: dict[str, NodeShape] | None = None) -> None:
-        """Replace the scene's items with those of ``graph`` placed by ``layout``."""
-        self.clear_graph()
-        self.graph = graph
-        self.layout = layout
+        """Replace the scene's items with those of ``graph`` placed by ``layout`` (all of them, now)."""
         shapes = shapes or self.measure(graph)
-        look = self.look
-        positions = layout.positions
-        # Bounds first: a fixed scene rect spares the index from growing with every item.
-        left = top = float("inf")
-        right = bottom = float("-inf")
-        for nid, (x, y) in positions.items():
-            s = shapes[nid]
-            left, right = min(left, x - s.w / 2), max(right, x + s.w / 2)
-            top, bottom = min(top, y - s.h / 2), max(bottom, y + s.h / 2)
-        if left == float("inf"):
-            left = top = right = bottom = 0.0
-        self._bounds = QRectF(left, top, right - left, bottom - top)
-        self.setSceneRect(self._bounds.adjusted(-SCENE_MARGIN * 4, -SCENE_MARGIN * 3,
-                                                SCENE_MARGIN * 4, SCENE_MARGIN * 3))
-        add = self.addItem
-        items = self.node_items
-        for node in graph.nodes:
-            item = NodeItem(node, shapes[node.id], look)
-            item.order = len(items)
-            x, y = positions[node.id]
-            item.setPos(x, y)
-            add(item)
-            items[node.id] = item
-        self._build_edges(graph, layout, shapes)
-        kinds = {n.id: n.kind for n in graph.nodes}
-        self._leaf_edges = {edge_key(e) for e in graph.edges if kinds.get(e.dst) in (LEAF, PARAM)}
-        self._root_ids = [r for r in graph.roots if kinds.get(r) == ROOT]
+        self.begin_build(plan_scene(graph, layout, shapes, self.look))
+        self.finish_build()
 
-    def _build_edges(self, graph: GraphData, layout, shapes) -> None:
-        positions = layout.positions
-        routes = layout.routes
-        look = self.look
-        # Group parallel edges (same src and dst): they bow apart and carry their input index.
-        groups: dict[tuple[str, str], list] = defaultdict(list)
-        for e in graph.edges:
-            groups[(e.src, e.dst)].append(e)
-        parallel = {}
-        for (src, dst), es in groups.items():
-            if len(es) > 1:
-                es.sort(key=lambda e: e.index)
-                for i, e in enumerate(es):
-                    parallel[edge_key(e)] = (i, len(es))
-        self.parallel = parallel
-        # Ports: the edges leaving a node spread along its bottom, those arriving along its top,
-        # ordered by where the other end is so that they don't cross at the node.
-        out_port: dict[EdgeKey, float] = {}
-        in_port: dict[EdgeKey, float] = {}
-        out_lists: dict[str, list] = defaultdict(list)
-        in_lists: dict[str, list] = defaultdict(list)
-        for e in graph.edges:
-            key = edge_key(e)
-            route = routes.get(key, ())
-            nxt = route[0][0] if route else positions[e.dst][0]
-            prv = route[-1][0] if route else positions[e.src][0]
-            out_lists[e.src].append((nxt, e.index, key))
-            in_lists[e.dst].append((prv, e.index, key))
-        for ports, lists in ((out_port, out_lists), (in_port, in_lists)):
-            for nid, lst in lists.items():
-                if len(lst) == 1:
-                    ports[lst[0][2]] = 0.0
-                    continue
-                lst.sort()
-                w = shapes[nid].w
-                spacing = min(PORT_SPACING, (w - 24) / (len(lst) - 1)) if w > 24 else 0.0
-                mid = (len(lst) - 1) / 2
-                for i, (_, _, key) in enumerate(lst):
-                    ports[key] = (i - mid) * spacing
-        add = self.addItem
-        items = self.edge_items
-        label_h = look.height("label_bold") + look.theme.px(5)
-        n_out = {k: len(v) for k, v in out_lists.items()}
-        n_in = {k: len(v) for k, v in in_lists.items()}
-        # Plain floats here: thousands of edges, and every QPointF built costs a Python->C++ call.
-        for e in graph.edges:
-            key = (e.src, e.dst, e.index)
-            sx, sy = positions[e.src]
-            dx, dy = positions[e.dst]
-            down = 1.0 if dy >= sy else -1.0
-            x0, y0 = sx + out_port[key], sy + down * shapes[e.src].h / 2
-            tx, ty = dx + in_port[key], dy - down * (shapes[e.dst].h / 2 + 1.0)
-            ex, ey = tx, ty - down * ARROW_LEN
-            route = routes.get(key, ())
-            pos = parallel.get(key)
-            bulge = 0.0
-            if pos:
-                # Parallel edges between adjacent layers: one arc each, bowing out as far as
-                # the layout set their waypoint apart (at least PARALLEL_BULGE between arcs).
-                bulge = (pos[0] - (pos[1] - 1) / 2) * PARALLEL_BULGE
-                if len(route) == 1:
-                    offset = route[0][0] - (x0 + tx) / 2
-                    if abs(offset) > abs(bulge):
-                        bulge = offset
-                    route = ()
-            if bulge and not route:
-                # One arc bowing out by ``bulge`` at its middle: a cubic whose control points sit
-                # 4/3 of it to the side; the arrow follows the arc's end tangent.
-                k = bulge / 0.75
-                third = (ey - y0) / 3
-                ux, uy = -k, third
-                n = (ux * ux + uy * uy) ** 0.5 or 1.0
-                ux, uy = ux / n, uy / n
-                ex, ey = tx - ux * ARROW_LEN, ty - uy * ARROW_LEN
-                third = (ey - y0) / 3
-                curve = QPainterPath(QPointF(x0, y0))
-                curve.cubicTo(x0 + k, y0 + third, ex + k, ey - third, ex, ey)
-                arrow = QPolygonF([QPointF(tx, ty), QPointF(ex - uy * ARROW_HALF, ey + ux * ARROW_HALF),
-                                   QPointF(ex + uy * ARROW_HALF, ey - ux * ARROW_HALF)])
-                pts = [(x0, y0), ((x0 + ex) / 2 + bulge, (y0 + ey) / 2), (ex, ey)]
-            else:
-                pts = [(x0, y0)]
-                if route:
-                    pts.extend((x + bulge, y) for x, y in route)  # long parallel edges keep apart
-                pts.append((ex, ey))
-                curve = curve_through(pts)
-                arrow = QPolygonF([QPointF(tx, ty), QPointF(ex - ARROW_HALF, ey), QPointF(ex + ARROW_HALF, ey)])
-            # Where the label goes: in a gap between layers (never on a layer's band, where the
-            # nodes are), where this edge is farthest from its siblings. Edges fanning out of a
-            # node are apart near their targets, edges fanning in near their sources.
-            fan_out = n_out[e.src] > 1
-            fan_in = n_in[e.dst] > 1
-            t = 0.64 if fan_out and not fan_in else (0.36 if fan_in and not fan_out else 0.5)
-            if len(pts) == 2:
-                a, b = pts
-            else:
-                # The gaps between layers are the tallest segments (the others run through a
-                # layer's band beside its nodes); take the last gap of a fan-out, else the first.
-                spans = [abs(q[1] - p[1]) for p, q in zip(pts, pts[1:])]
-                tallest = max(spans)
-                gaps = [i for i, d in enumerate(spans) if d >= tallest - 1.0]
-                i = gaps[-1] if fan_out and not fan_in else gaps[0]
-                a, b = pts[i], pts[i + 1]
-            dot_t = 0.3 if t > 0.5 else 0.82
-            anchor = _label_point(a, b, t, label_h)
-            align = 0
-            if pos:  # parallel edges: the label on the outer side of the arc
-                align = -1 if bulge < 0 else (1 if bulge > 0 else 0)
-                anchor = (anchor[0] + align * 4.0, anchor[1])
-            item = EdgeItem(key, curve, arrow, look, anchor, align, dot_t)
-            item.points = pts
-            item.order = len(items)
-            add(item)
-            items[key] = item
-        self.lazy = len(graph.nodes) >= LAZY_LABEL_NODES
-        for key in parallel:
+    def begin_build(self, plan: ScenePlan) -> None:
+        """Show ``plan``: from now on bounds, overview and frames work; items come with ``build_some``."""
+        self.clear_graph()
+        self.plan = plan
+        self.graph = plan.graph
+        self.layout = plan.layout
+        self._bounds = QRectF(plan.bounds)
+        # A fixed scene rect spares the index from growing with every item.
+        self.setSceneRect(plan.edges_rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN))
+        self.parallel = plan.parallel
+        self._leaf_edges = plan.leaf_edges
+        self._root_ids = plan.root_ids
+        self.lazy = len(plan.graph.nodes) >= LAZY_LABEL_NODES
+        for layer, z in (("item_layer", Z_EDGE), ("label_layer", Z_LABEL)):
+            item = QGraphicsRectItem()
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+            item.setZValue(z)
+            self.addItem(item)
+            setattr(self, layer, item)
+        self._next_node = self._next_edge = 0
+        if self.lazy:
+            self._build_overview()  # big graphs show it while their items are being made
+        for key in plan.parallel:
             self._want_label(key, None, LABEL_INDEX)
+
+    @property
+    def building(self) -> bool:
+        """True while items of the planned graph are still to be made."""
+        plan = self.plan
+        return plan is not None and (self._next_node < len(plan.graph.nodes) or self._next_edge < len(plan.edges))
+
+    def build_progress(self) -> tuple[int, int]:
+        """(items made, items planned)."""
+        plan = self.plan
+        return (self._next_node + self._next_edge, plan.size) if plan is not None else (0, 0)
+
+    def build_some(self, budget: float = 0.02) -> bool:
+        """Make items for about ``budget`` seconds; True when the graph is complete."""
+        if not self.building:
+            return True
+        deadline = time.perf_counter() + budget
+        plan = self.plan
+        nodes, edges = plan.graph.nodes, plan.edges
+        while self._next_node < len(nodes):
+            end = min(self._next_node + BUILD_BATCH, len(nodes))
+            for node in nodes[self._next_node:end]:
+                self._make_node(node)
+            self._next_node = end
+            if time.perf_counter() > deadline:
+                return self._check_built()
+        while self._next_edge < len(edges):
+            end = min(self._next_edge + BUILD_BATCH, len(edges))
+            for geometry in edges[self._next_edge:end]:
+                self._make_edge(geometry)
+            self._next_edge = end
+            if time.perf_counter() > deadline:
+                break
+        return self._check_built()
+
+    def finish_build(self) -> None:
+        """Make every item still missing (export and headless rendering need the whole scene)."""
+        while not self.build_some(3600.0):
+            pass
+
+    def _check_built(self) -> bool:
+        if self.building:
+            return False
+        self.build_finished.emit()
+        return True
+
+    def _make_node(self, node: GraphNode) -> None:
+        nid = node.id
+        plan = self.plan
+        item = NodeItem(node, plan.shapes[nid], self.look, self.item_layer)
+        item.order = plan.node_order[nid]
+        x, y = plan.layout.positions[nid]
+        item.setPos(x, y)
+        # The state of the frame already shown.
+        if nid == self._current:
+            item.state = CURRENT
+        elif nid in self._done:
+            item.state = DONE
+        freed = self._freed.get(nid)
+        if freed:
+            item.freed = freed
+        self.node_items[nid] = item
+
+    def _make_edge(self, g: EdgeGeometry) -> None:
+        item = EdgeItem(g.key, g.curve, g.arrow, self.look, g.anchor, g.align, g.dot_t, g.outline, self.item_layer)
+        item.points = g.points
+        item.order = g.order
+        key = g.key
+        if key in self._active:
+            item.set_state(EDGE_ACTIVE)
+        elif key in self._carried:
+            item.set_state(EDGE_CARRIED)
+        self.edge_items[key] = item
 
     def clear_graph(self) -> None:
         self.clear()
+        self.plan = None
+        self.item_layer = self.label_layer = None
+        self._next_node = self._next_edge = 0
         self.node_items, self.edge_items, self.labels, self.grad_tags = {}, {}, {}, {}
         self.badge = self.banner = self.overview = self.overview_state = None
         self.frame = self.call = None
         self.detail = True
         self._done, self._current, self._carried, self._active = set(), None, set(), frozenset()
         self._leaf_edges, self._root_ids = set(), []
+        self.parallel = {}
         self._tag_values, self._freed = {}, {}
         self._label_text = {}
         self._label_want = {}
         self.lazy = False
         self._realized = QRectF()
+        self._bounds = QRectF()
         self.graph = GraphData()
+
+    def node_rect(self, node_id: str) -> QRectF | None:
+        """The box of a node in scene coordinates (from the plan: also before its item exists)."""
+        plan = self.plan
+        rect = plan.node_rects.get(node_id) if plan is not None else None
+        return QRectF(rect) if rect is not None else None
+
+    def has_graph(self) -> bool:
+        """True when a graph with at least one node is shown (or being built)."""
+        return self.plan is not None and bool(self.plan.graph.nodes)
 
     # ----------------------------------------------------------------------------- looks
     def set_theme(self, theme: Theme) -> None:
@@ -327,16 +534,22 @@ class GraphScene(QGraphicsScene):
 
     def graph_rect(self) -> QRectF:
         """The bounding rect of what is drawn: nodes, edges, labels, badge and banner."""
-        rect = QRectF(self._bounds)
-        for item in self.edge_items.values():
-            rect = rect.united(item.sceneBoundingRect().adjusted(4, 4, -4, -4))
+        plan = self.plan
+        rect = QRectF(plan.edges_rect) if plan is not None else QRectF(self._bounds)
         for group in (self.labels.values(), self.grad_tags.values()):
             for item in group:
-                if item.isVisible():
+                if item.wanted:
                     rect = rect.united(item.sceneBoundingRect())
-        for item in (self.badge, self.banner):
-            if item is not None and item.isVisible():
-                rect = rect.united(item.sceneBoundingRect())
+        if self.badge is not None and self._badge_wanted:
+            rect = rect.united(self.badge.sceneBoundingRect())
+        if self.banner is not None and self.banner.isVisible():
+            rect = rect.united(self.banner.sceneBoundingRect())
+        return rect
+
+    def fit_rect(self) -> QRectF:
+        """What fit-all shows: everything drawn with a margin; the scene rect grows to hold it."""
+        rect = self.graph_rect().adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        self._grow_scene_rect(rect, 0.0)
         return rect
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
@@ -346,13 +559,22 @@ class GraphScene(QGraphicsScene):
         painter.fillRect(rect, look.brush("background"))
         if not self.show_grid:
             return
-        scale = painter.worldTransform().m11()
+        transform = painter.worldTransform()
+        scale = transform.m11()
         step = 24.0
         if step * scale < 10:  # dots closer than 10 px on screen read as noise
             return
-        painter.setPen(look.pen("grid", max(1.5, 2.0 * scale), cosmetic=True))
+        # After a long jump the view may ask for the background of everything it scrolled
+        # past (hundreds of thousands of units): only what lands on the device is drawn.
+        device = painter.device()
+        inverse, ok = transform.inverted()
+        if device is not None and ok:
+            rect = rect.intersected(inverse.mapRect(QRectF(0, 0, device.width(), device.height())))
         x0 = int(rect.left() // step) * step
         y0 = int(rect.top() // step) * step
+        if (rect.right() - x0) * (rect.bottom() - y0) > 20000 * step * step:
+            return
+        painter.setPen(look.pen("grid", max(1.5, 2.0 * scale), cosmetic=True))
         points = []
         y = y0
         while y <= rect.bottom():
@@ -361,24 +583,17 @@ class GraphScene(QGraphicsScene):
                 points.append(QPointF(x, y))
                 x += step
             y += step
-        if len(points) < 20000:
-            painter.drawPoints(points)
+        painter.drawPoints(points)
 
     # ----------------------------------------------------------------------------- detail
     def set_detail(self, on: bool) -> None:
         """Items (True) or the batched overview (False) for zoom levels where nodes are dots."""
-        if on == self.detail or not self.node_items:
+        if on == self.detail or self.plan is None or not self.plan.graph.nodes:
             return
         self.detail = on
         self.ensure_overview()
-        for group in (self.node_items.values(), self.edge_items.values()):
-            for item in group:
-                item.setVisible(on)
-        want = self._label_want
-        for key, label in self.labels.items():
-            label.setVisible(on and key in want)
-        for nid, tag in self.grad_tags.items():
-            tag.setVisible(on and nid in self._tag_values)
+        self.item_layer.setVisible(on)
+        self.label_layer.setVisible(on)
         if self.badge is not None:
             self.badge.setVisible(on and self._badge_wanted)
         self.overview.setVisible(not on)
@@ -391,15 +606,12 @@ class GraphScene(QGraphicsScene):
         return self.overview
 
     def _build_overview(self) -> None:
-        bounds = self._bounds.adjusted(-20, -20, 20, 20)
+        plan = self.plan
+        bounds = (plan.bounds if plan is not None else self._bounds).adjusted(-20, -20, 20, 20)
         base = OverviewItem(self.look, bounds, "base")
         state = OverviewItem(self.look, bounds, "state")
-        for nid, item in self.node_items.items():
-            base.node_rects[nid] = item.box.translated(item.pos())
-            base.node_kinds[nid] = item.node.kind
-        for key, item in self.edge_items.items():
-            pts = item.points
-            base.edge_polylines[key] = [QLineF(a[0], a[1], b[0], b[1]) for a, b in zip(pts, pts[1:])]
+        if plan is not None:
+            base.node_rects, base.node_kinds, base.edge_polylines = plan.node_rects, plan.node_kinds, plan.edge_lines
         # The state layer reads the same geometry.
         state.node_rects, state.node_kinds, state.edge_polylines = (
             base.node_rects, base.node_kinds, base.edge_polylines)
@@ -415,9 +627,10 @@ class GraphScene(QGraphicsScene):
 
         Only items whose state differs from the previous frame are touched; the differences
         are set operations, so a step of a 5,000-node graph costs well under a millisecond here.
+        Items not made yet (a build in progress) take the state when they are made.
         """
         self.frame, self.call = frame, call
-        node_items = self.node_items
+        planned = self.plan.node_rects if self.plan is not None else {}
         if frame is None:
             grads: dict = {}
             done: set[str] = set()
@@ -434,25 +647,32 @@ class GraphScene(QGraphicsScene):
             done.update(k[1] for k in self._leaf_edges.intersection(carried))
             if frame.step >= 1:
                 done.update(self._root_ids)
-            current = frame.current if frame.current in node_items else None
+            current = frame.current if frame.current in planned else None
             done.discard(current)
         ov = self.overview
         changed_nodes: list[str] = []
         old_done, old_current = self._done, self._current
+        node = self.node_items.get
         for nid in old_done - done:
-            if nid in node_items:
-                node_items[nid].set_state(IDLE)
+            item = node(nid)
+            if item is not None:
+                item.set_state(IDLE)
                 changed_nodes.append(nid)
         for nid in done - old_done:
-            if nid in node_items:
-                node_items[nid].set_state(DONE)
+            item = node(nid)
+            if item is not None:
+                item.set_state(DONE)
                 changed_nodes.append(nid)
         if old_current != current:
             if old_current is not None and old_current not in done:
-                node_items[old_current].set_state(IDLE)
+                item = node(old_current)
+                if item is not None:
+                    item.set_state(IDLE)
                 changed_nodes.append(old_current)
             if current is not None:
-                node_items[current].set_state(CURRENT)
+                item = node(current)
+                if item is not None:
+                    item.set_state(CURRENT)
                 changed_nodes.append(current)
         self._done, self._current = done, current
         # Edges (and their labels) whose state changed.
@@ -485,19 +705,28 @@ class GraphScene(QGraphicsScene):
     def _update_overview(self, nodes: list[str], edges: list[EdgeKey]) -> None:
         """Repaint only the parts of the overview that changed."""
         ov = self.overview_state
+        plan = self.plan
+        if len(nodes) + len(edges) > OVERVIEW_FULL_UPDATE:
+            ov.update()  # a jump across the pass: one update beats thousands of small ones
+            return
         for nid in nodes:
-            rect = ov.node_rects[nid]
+            rect = ov.node_rects.get(nid)
+            if rect is None:
+                continue
             # The current node's ring has a fixed size on screen: leave room for it.
             m = max(rect.width(), rect.height()) * 3 + 60
             ov.update(rect.adjusted(-m, -m, m, m))
         for key in edges:
-            ov.update(self.edge_items[key].sceneBoundingRect())
+            g = plan.edge_by_key.get(key)
+            if g is not None:
+                ov.update(g.rect)
 
     def _edge_changed(self, key: EdgeKey, state: int, value) -> None:
         item = self.edge_items.get(key)
-        if item is None:
+        if item is not None:
+            item.set_state(state)
+        elif self.plan is None or key not in self.plan.edge_by_key:
             return
-        item.set_state(state)
         if value is None:
             self._want_label(key, None, LABEL_INDEX if key in self.parallel else None)
         else:
@@ -510,7 +739,7 @@ class GraphScene(QGraphicsScene):
         else:
             self._label_want[key] = (value, style)
         if not self.lazy or key in self.labels or self._realized.contains(
-                *self.edge_items[key].label_anchor):
+                *self.plan.edge_by_key[key].anchor):
             self._sync_label(key)
 
     def _label_text_of(self, key: EdgeKey, value) -> str:
@@ -530,15 +759,16 @@ class GraphScene(QGraphicsScene):
         label = self.labels.get(key)
         if want is None:
             if label is not None:
-                label.setVisible(False)
+                label.set_wanted(False)
             return
         if label is None:
-            edge = self.edge_items[key]
-            label = LabelItem(edge.label_anchor, edge.label_align, self.look, edge.order)
-            self.addItem(label)
+            g = self.plan.edge_by_key[key]
+            label = LabelItem(g.anchor, g.align, self.look, g.order, self.label_layer)
             self.labels[key] = label
-        label.setVisible(self.detail)
         label.set_content(self._label_text_of(key, want[0]), want[1])
+        label.set_wanted(True)
+        if not self.lazy:
+            self._grow_scene_rect(label.sceneBoundingRect(), FIT_MARGIN)
 
     def realize(self, rect: QRectF) -> None:
         """Make the label items of a big graph that fall inside ``rect`` (scene coordinates).
@@ -546,41 +776,46 @@ class GraphScene(QGraphicsScene):
         The view calls this for what it shows, export for what it exports; small graphs get
         all their labels as frames come, so this has nothing left to do there.
         """
-        if not self.lazy or rect == self._realized:
+        if not self.lazy or rect == self._realized or self.plan is None:
             return  # labels wanted inside the realized rect are made as frames come
         self._realized = QRectF(rect)
-        labels, edges = self.labels, self.edge_items
-        contains = rect.contains
-        for key in self._label_want:
-            if key not in labels and contains(*edges[key].label_anchor):
+        plan = self.plan
+        left, top, right, bottom = rect.left(), rect.top(), rect.right(), rect.bottom()
+        # Only the anchors inside the rect are looked at (bisection on y): scrolling a
+        # 5,000-node graph costs what is on screen, not what is in the graph.
+        labels, want = self.labels, self._label_want
+        lo, hi = bisect_left(plan.label_ys, top), bisect_right(plan.label_ys, bottom)
+        for _y, x, key in plan.label_rows[lo:hi]:
+            if left <= x <= right and key in want and key not in labels:
                 self._sync_label(key)
-        tags = self.grad_tags
-        for nid in self._tag_values:
-            if nid not in tags and contains(*self._tag_anchor(nid)):
+        tags, values = self.grad_tags, self._tag_values
+        lo, hi = bisect_left(plan.tag_ys, top), bisect_right(plan.tag_ys, bottom)
+        for _y, x, nid in plan.tag_rows[lo:hi]:
+            if left <= x <= right and nid in values and nid not in tags:
                 self._sync_tag(nid)
 
     def _tag_anchor(self, nid: str) -> tuple[float, float]:
-        item = self.node_items[nid]
-        return item.pos().x(), item.pos().y() + item.box.bottom() + self.look.theme.px(13)
+        return self.plan.tag_anchors[nid]
 
     def _sync_tag(self, nid: str) -> None:
         value = self._tag_values.get(nid)
         tag = self.grad_tags.get(nid)
         if value is None:
             if tag is not None:
-                tag.setVisible(False)
+                tag.set_wanted(False)
             return
         if tag is None:
-            tag = LabelItem(self._tag_anchor(nid), 0, self.look, self.node_items[nid].order)
-            self.addItem(tag)
+            tag = LabelItem(self._tag_anchor(nid), 0, self.look, self.plan.node_order.get(nid, 0), self.label_layer)
             self.grad_tags[nid] = tag
-        tag.setVisible(self.detail)
         tag.set_content(f".grad = {fmt_value(value)}", LABEL_GRAD)
+        tag.set_wanted(True)
+        if not self.lazy:
+            self._grow_scene_rect(tag.sceneBoundingRect(), FIT_MARGIN)
 
     def _apply_leaf_grads(self, frame: Frame | None) -> None:
-        items = self.node_items
+        planned = self.plan.node_rects if self.plan is not None else {}
         wanted = {} if frame is None else {
-            k: v for k, v in frame.leaf_grads.items() if v is not None and k in items}
+            k: v for k, v in frame.leaf_grads.items() if v is not None and k in planned}
         old = self._tag_values
         self._tag_values = wanted
         for nid in old.keys() - wanted.keys():
@@ -596,21 +831,23 @@ class GraphScene(QGraphicsScene):
         if frame is not None:
             for ref in frame.freed:
                 wanted[ref.node_id].add(ref.name)
+        items = self.node_items
         for nid in self._freed.keys() - wanted.keys():
-            if nid in self.node_items:
-                self.node_items[nid].set_freed(frozenset())
+            if nid in items:
+                items[nid].set_freed(frozenset())
         new = {k: frozenset(v) for k, v in wanted.items()}
         for nid, names in new.items():
-            if nid in self.node_items:
-                self.node_items[nid].set_freed(names)
+            if nid in items:
+                items[nid].set_freed(names)
         self._freed = new
 
     _badge_wanted = False
 
     def _apply_badge(self, frame: Frame | None, call: BackwardCall | None) -> None:
         content = None if frame is None or frame.current is None else self._badge_content(frame, call)
-        self._badge_wanted = content is not None
-        if content is None:
+        box = self.node_rect(frame.current) if content is not None else None
+        self._badge_wanted = box is not None
+        if box is None:
             if self.badge is not None:
                 self.badge.setVisible(False)
             return
@@ -618,17 +855,15 @@ class GraphScene(QGraphicsScene):
             self.badge = BadgeItem(self.look)
             self.addItem(self.badge)
         title, rows = content
-        item = self.node_items[frame.current]
-        box = item.box.translated(item.pos())
         # Beside the node on the side with more room inside the graph (right when equal).
         side = 1 if self._bounds.right() - box.right() >= box.left() - self._bounds.left() - 1 else -1
         self.badge.set_content(title, rows, box, side)
         self.badge.setVisible(self.detail)
-        self._grow_scene_rect(self.badge.sceneBoundingRect())
+        self._grow_scene_rect(self.badge.sceneBoundingRect(), FIT_MARGIN)
 
-    def _grow_scene_rect(self, rect: QRectF) -> None:
-        """Make room in the scene rect (the scroll range) for a callout near the graph's edge."""
-        wanted = rect.adjusted(-40, -40, 40, 40)
+    def _grow_scene_rect(self, rect: QRectF, margin: float) -> None:
+        """Make room in the scene rect (the scroll range) for what is drawn near the graph's edge."""
+        wanted = rect.adjusted(-margin, -margin, margin, margin)
         if not self.sceneRect().contains(wanted):
             self.setSceneRect(self.sceneRect().united(wanted))
 
@@ -696,10 +931,9 @@ class GraphScene(QGraphicsScene):
         if self.banner is None:
             self.banner = BannerItem(self.look)
             self.addItem(self.banner)
-        root = next((r for r in self.graph.roots if r in self.node_items), None)
+        root = next((r for r in self.graph.roots if self.node_rect(r) is not None), None)
         if root is not None:
-            item = self.node_items[root]
-            box = item.box.translated(item.pos())
+            box = self.node_rect(root)
             above = box.center().y() <= self._bounds.center().y()
             anchor = QPointF(box.center().x(), box.top() - 18 if above else box.bottom() + 18)
         else:
@@ -707,7 +941,7 @@ class GraphScene(QGraphicsScene):
         title = error.type + (f" (line {error.line})" if error.line else "")
         self.banner.set_content(title, error.message, error.hint or "", anchor, above)
         self.banner.setVisible(True)
-        self._grow_scene_rect(self.banner.sceneBoundingRect())
+        self._grow_scene_rect(self.banner.sceneBoundingRect(), FIT_MARGIN)
 
     # ----------------------------------------------------------------------------- queries
     def node_at(self, pos: QPointF) -> NodeItem | None:

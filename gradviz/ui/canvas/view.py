@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, QThread, Qt, Signal
+import time
+
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, QThread, QTimer, Qt, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QFrame, QGraphicsView
+from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView
 
 from gradviz.core.replay import Frame
 from gradviz.core.result import BackwardCall, GraphData
 from gradviz.ui.canvas.minimap import Minimap
 from gradviz.ui.canvas.items import Look
-from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_shapes, node_sizes
+from gradviz.ui.canvas.scene import GraphScene, ScenePlan, compute_layout, node_shapes, node_sizes, plan_scene
 from gradviz.ui.theme import Theme
 
 ZOOM_STEP = 1.2
+GLOW_MARGIN = 12  # room for the glow around the lit node when scrolling to it
+#: Once zoomed (not fitted), the view can scroll this far beyond what is drawn (scene units).
+SCROLL_MARGIN_X, SCROLL_MARGIN_Y = 240.0, 180.0
 MAX_SCALE = 4.0
 FIT_MAX_SCALE = 1.25  # fit-all never blows a small graph up beyond this
 #: Below this scale a big graph is drawn by the batched overview instead of its items.
@@ -21,6 +27,70 @@ OVERVIEW_SCALE = 0.2
 OVERVIEW_MIN_NODES = 300
 #: Graphs with fewer nodes never get a minimap: scrolling them is easier than reading a thumbnail.
 MINIMAP_MIN_NODES = 12
+#: Graphs needing more items than this are built in slices when asked (``show_graph(incremental=True)``).
+INCREMENTAL_MIN_ITEMS = 600
+#: Seconds of item making per event-loop turn during an incremental build (the UI thread stays free).
+BUILD_SLICE = 0.025
+#: Items of an old scene deleted per event-loop turn; old scenes with fewer go at once.
+DISPOSE_SLICE = 1500
+
+
+class SceneDisposer(QObject):
+    """Deletes the items of scenes no longer shown, a slice per event-loop turn.
+
+    Clearing a 5,000-node scene at once blocks the UI thread for about 0.1 s; in slices of
+    DISPOSE_SLICE items no turn takes more than a few milliseconds.
+    """
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._queue: list[tuple[QGraphicsScene, list]] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._work)
+
+    def dispose(self, scene: GraphScene) -> None:
+        items = [*scene.node_items.values(), *scene.edge_items.values(), *scene.labels.values(),
+                 *scene.grad_tags.values()]
+        if len(items) <= DISPOSE_SLICE:
+            scene.clear_graph()
+            scene.deleteLater()
+            return
+        # No index to keep up to date while items go, and nobody reads the old dicts any more.
+        scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        scene.node_items, scene.edge_items, scene.labels, scene.grad_tags = {}, {}, {}, {}
+        self._queue.append((scene, items))
+        self._timer.start()
+
+    @property
+    def pending(self) -> int:
+        """Items still to delete."""
+        return sum(len(items) for _, items in self._queue)
+
+    def flush(self) -> None:
+        """Delete everything still queued now."""
+        while self._queue:
+            self._work(budget=None)
+
+    def _work(self, budget: float | None = 0.01) -> None:
+        if not self._queue:
+            return
+        scene, items = self._queue[0]
+        deadline = None if budget is None else time.perf_counter() + budget
+        while items:
+            for item in items[-DISPOSE_SLICE // 4:]:
+                if shiboken6.isValid(item):
+                    shiboken6.delete(item)
+            del items[-DISPOSE_SLICE // 4:]
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+        if not items:
+            self._queue.pop(0)
+            scene.clear_graph()
+            scene.deleteLater()
+        if self._queue and budget is not None:
+            self._timer.start()
 
 
 class GraphView(QGraphicsView):
@@ -34,20 +104,35 @@ class GraphView(QGraphicsView):
         The pointer entered a node (its id) or left all nodes ("").
     zoom_changed(float)
         The view scale changed (1.0 = 1:1).
+    build_finished()
+        Every item of the graph shown exists (at once for ordinary builds; after the last
+        slice of an incremental one).
 
     Zoom with the wheel, a pinch, or the keys + / - / 0 (1:1) / F (fit); pan by dragging, with
-    the scroll bars or the arrow keys. ``scene()`` is the GraphScene that export renders.
+    the scroll bars or the arrow keys. ``scene()`` is the GraphScene that export renders: each
+    ``show_graph`` puts a new one in place (the old one is deleted in slices, in the background).
     """
 
     node_clicked = Signal(str)
     node_hovered = Signal(str)
     zoom_changed = Signal(float)
+    build_finished = Signal()
 
     def __init__(self, parent=None, theme: str = "light", font_scale: float = 1.0, root_at: str = "top"):
         self._theme = Theme(theme, font_scale)
-        self._scene = GraphScene(self._theme)
+        self._look = Look(self._theme)  # shared by every scene this view shows (text and pen caches)
+        self._scene = GraphScene(self._theme, look=self._look)
         super().__init__(self._scene, parent)
         self._scene.setParent(self)
+        self._scene.build_finished.connect(self._built)
+        self._scene.sceneRectChanged.connect(self._scene_rect_changed)
+        self._disposer = SceneDisposer(self)
+        self._build_timer = QTimer(self)
+        self._build_timer.setSingleShot(True)
+        self._build_timer.setInterval(0)
+        self._build_timer.timeout.connect(self._build_slice)
+        self._fitted = False  # the view shows everything (fit_all) and the user has not zoomed since
+        self._refit_pending = False
         self.root_at = root_at
         self.follow_current = False
         self.graph: GraphData | None = None
@@ -86,40 +171,110 @@ class GraphView(QGraphicsView):
         if app is not None and QThread.currentThread() is not app.thread():
             look = Look(Theme(self._theme.name, self._theme.font_scale))
             return node_sizes(node_shapes(graph, look))
-        return node_sizes(self._scene.measure(graph))
+        return node_sizes(node_shapes(graph, self._look))
 
-    def show_graph(self, graph: GraphData, layout=None) -> None:
-        """Draw ``graph`` placed by ``layout`` (computed here when None), fitted into the view."""
+    def plan(self, graph: GraphData, layout=None, root_at: str | None = None) -> ScenePlan:
+        """Everything ``show_graph`` needs for ``graph``: node sizes, the layout (when None) and geometry.
+
+        Safe to call from a worker thread (the app prepares big graphs off the GUI thread): the
+        fonts are then measured with a private Look, never the one the items paint with.
+        """
+        app = QCoreApplication.instance()
+        if app is not None and QThread.currentThread() is not app.thread():
+            look = Look(Theme(self._theme.name, self._theme.font_scale))
+        else:
+            look = self._look
+        shapes = node_shapes(graph, look)
+        if layout is None:
+            layout = compute_layout(graph, node_sizes(shapes), root_at or self.root_at)
+        return plan_scene(graph, layout, shapes, look)
+
+    def show_graph(self, graph: GraphData, layout=None, plan: ScenePlan | None = None,
+                   incremental: bool = False) -> None:
+        """Draw ``graph`` placed by ``layout`` (computed here when None), fitted into the view.
+
+        ``plan`` (from ``plan``, possibly made on a worker thread) spares measuring and geometry.
+        With ``incremental`` a big graph's items are made a slice per event-loop turn: the
+        overview, frames and fit work at once, ``build_finished`` says when all items exist.
+        """
         self.graph = graph
         self._frame = self._call = None
         self._selected = self._hovered = None
-        self._build(layout)
+        self._build(layout, plan, incremental)
         self.fit_all()
 
-    def _build(self, layout=None) -> None:
-        scene = self._scene
-        shapes = scene.measure(self.graph)
-        if layout is None:
-            layout = compute_layout(self.graph, node_sizes(shapes), self.root_at)
-        self._layout = layout
-        scene.build(self.graph, layout, shapes)
+    def _build(self, layout=None, plan: ScenePlan | None = None, incremental: bool = False) -> None:
+        if plan is None or plan.graph is not self.graph or (layout is not None and plan.layout is not layout):
+            plan = self.plan(self.graph, layout)
+        self._layout = plan.layout
+        scene = self._new_scene()
+        scene.begin_build(plan)
+        self._update_scroll_rect()
         self.resetCachedContent()
         self.minimap.invalidate()
         self._update_lod()
+        if incremental and plan.size > INCREMENTAL_MIN_ITEMS:
+            self._build_timer.start()
+        else:
+            scene.finish_build()
+
+    def _new_scene(self) -> GraphScene:
+        """Put a fresh scene in place; the old one is deleted in slices."""
+        self._build_timer.stop()
+        old = self._scene
+        scene = GraphScene(self._theme, self, look=self._look)
+        scene.build_finished.connect(self._built)
+        scene.sceneRectChanged.connect(self._scene_rect_changed)
+        self._scene = scene
+        self.setScene(scene)
+        old.build_finished.disconnect(self._built)
+        old.sceneRectChanged.disconnect(self._scene_rect_changed)
+        self._disposer.dispose(old)
+        return scene
+
+    def _build_slice(self) -> None:
+        if not self._scene.build_some(BUILD_SLICE):
+            self._build_timer.start()
+
+    @property
+    def building(self) -> bool:
+        """True while an incremental build has items left to make."""
+        return self._scene.building
+
+    def finish_build(self) -> None:
+        """Make every item still missing now (export needs the whole scene)."""
+        self._build_timer.stop()
+        self._scene.finish_build()
+
+    def _built(self) -> None:
+        if self.sender() is not self._scene:
+            return
+        self._build_timer.stop()
+        # Selection and hover marks on items that were made after they were set.
+        selected, self._selected = self._selected, None
+        self.select_node(selected)
+        self._realize()
+        self.minimap.update()
+        self.build_finished.emit()
 
     def clear(self) -> None:
         self.graph = None
-        self._scene.clear_graph()
+        self._frame = self._call = None
+        self._selected = self._hovered = None
+        self._new_scene()
+        self._update_scroll_rect()
         self.minimap.invalidate()
         self.minimap.hide()
 
     def show_frame(self, frame: Frame | None, call: BackwardCall | None = None) -> None:
         """Show animation ``frame`` (None: the plain graph); pass ``call`` for ``.grad before`` badges."""
         self._frame, self._call = frame, call
-        self._scene.apply_frame(frame, call)
-        if self.follow_current and frame is not None and frame.current in self._scene.node_items:
-            item = self._scene.node_items[frame.current]
-            self.ensureVisible(item.sceneBoundingRect(), 80, 80)
+        scene = self._scene
+        scene.apply_frame(frame, call)
+        if self.follow_current and frame is not None:
+            rect = scene.node_rect(frame.current)
+            if rect is not None:
+                self.ensureVisible(rect, 80 + GLOW_MARGIN, 80 + GLOW_MARGIN)
         self._reveal_badge()
         self._realize()
         self.minimap.update()
@@ -130,17 +285,17 @@ class GraphView(QGraphicsView):
         badge = scene.badge
         if badge is None or not badge.isVisible() or not scene.detail or self._frame is None:
             return
-        node = scene.node_items.get(self._frame.current)
+        node = scene.node_rect(self._frame.current)
         visible = self.mapToScene(self.viewport().rect()).boundingRect()
-        if node is None or visible.contains(badge.card()) or not visible.intersects(node.sceneBoundingRect()):
+        if node is None or visible.contains(badge.card()) or not visible.intersects(node):
             return
         self.ensureVisible(badge.card(), 12, 12)
-        self.ensureVisible(node.box.translated(node.pos()), 12, 12)
+        self.ensureVisible(node, 12, 12)
 
     def _realize(self) -> None:
         """Give a big graph label items for what is on screen (and a margin around it)."""
         scene = self._scene
-        if scene.lazy and scene.detail:
+        if scene.lazy and scene.detail and self.scale_factor() >= OVERVIEW_SCALE:
             visible = self.mapToScene(self.viewport().rect()).boundingRect()
             m = 300 / max(self.scale_factor(), 1e-3)
             scene.realize(visible.adjusted(-m, -m, m, m))
@@ -186,7 +341,7 @@ class GraphView(QGraphicsView):
 
     def _rebuild(self) -> None:
         frame, call, selected = self._frame, self._call, self._selected
-        self._build(None)
+        self._build(None, None, incremental=True)
         if frame is not None:
             self._scene.apply_frame(frame, call)
         self._selected = None
@@ -198,16 +353,50 @@ class GraphView(QGraphicsView):
         return self.transform().m11()
 
     def fit_all(self) -> None:
-        """Show the whole graph (never magnified beyond FIT_MAX_SCALE)."""
-        if self.graph is None or not self._scene.node_items:
+        """Show everything drawn (nodes, edges, labels, callouts), never magnified beyond FIT_MAX_SCALE.
+
+        The scene rect (the scroll range) is what is fitted, so a graph that fits has no scroll
+        bars; while the view stays fitted, callouts appearing later refit it (``_scene_rect_changed``).
+        """
+        scene = self._scene
+        if self.graph is None or not scene.has_graph():
             return
-        rect = self._scene.graph_rect().adjusted(-24, -24, 24, 24)
+        rect = scene.fit_rect()
         vp = self.viewport().rect()
         if rect.isEmpty() or vp.width() < 2 or vp.height() < 2:
             return
-        s = min(vp.width() / rect.width(), vp.height() / rect.height(), FIT_MAX_SCALE)
+        # A hair under the exact fit: rounding must not leave a one-pixel scroll range.
+        s = min((vp.width() - 2) / rect.width(), (vp.height() - 2) / rect.height(), FIT_MAX_SCALE)
+        self._fitted = True
         self._set_scale(s)
         self.centerOn(rect.center())
+
+    def _scene_rect_changed(self, rect: QRectF) -> None:
+        # Something was drawn outside what fit-all showed (a badge, a label): fit again, once.
+        if self._fitted:
+            if not self._refit_pending:
+                self._refit_pending = True
+                QTimer.singleShot(0, self._refit)
+        else:
+            self._update_scroll_rect()
+
+    def _update_scroll_rect(self) -> None:
+        """The scroll range: exactly what is drawn when fitted (no scroll bars), with room to pan once zoomed."""
+        rect = self._scene.sceneRect()
+        if not self._fitted:
+            rect = rect.adjusted(-SCROLL_MARGIN_X, -SCROLL_MARGIN_Y, SCROLL_MARGIN_X, SCROLL_MARGIN_Y)
+        if rect != self.sceneRect():
+            self.setSceneRect(rect)
+
+    def _refit(self) -> None:
+        self._refit_pending = False
+        if self._fitted:
+            self.fit_all()
+
+    @property
+    def fitted(self) -> bool:
+        """True while the view shows everything (fit_all) and has not been zoomed since."""
+        return self._fitted
 
     def zoom_in(self) -> None:
         self.zoom_by(ZOOM_STEP)
@@ -218,6 +407,7 @@ class GraphView(QGraphicsView):
     def reset_zoom(self) -> None:
         """1:1 (one scene unit per pixel), keeping the centre."""
         center = self.mapToScene(self.viewport().rect().center())
+        self._fitted = False
         self._set_scale(1.0)
         self.centerOn(center)
 
@@ -229,6 +419,7 @@ class GraphView(QGraphicsView):
             return
         if anchor is None:
             anchor = QPointF(self.viewport().rect().center())
+        self._fitted = False
         before = self.mapToScene(anchor.toPoint())
         self._set_scale(target)
         after = self.mapToScene(anchor.toPoint())
@@ -237,12 +428,13 @@ class GraphView(QGraphicsView):
         self.centerOn(center - delta)
 
     def _min_scale(self) -> float:
-        rect = self._scene.graph_rect() if self.graph is not None else QRectF(0, 0, 1, 1)
+        rect = self._scene.graph_rect() if self.graph is not None and self._scene.has_graph() else QRectF(0, 0, 1, 1)
         vp = self.viewport().rect()
         fit = min(vp.width() / max(rect.width(), 1), vp.height() / max(rect.height(), 1))
         return max(min(fit * 0.5, 0.1), 0.002)
 
     def _set_scale(self, s: float) -> None:
+        self._update_scroll_rect()
         t = self.transform()
         self.setTransform(t.fromScale(s, s))
         self._update_lod()
@@ -250,13 +442,13 @@ class GraphView(QGraphicsView):
 
     def _update_lod(self) -> None:
         scene = self._scene
-        big = len(scene.node_items) >= OVERVIEW_MIN_NODES
+        big = len(scene.graph.nodes) >= OVERVIEW_MIN_NODES
         scene.set_detail(not big or self.scale_factor() >= OVERVIEW_SCALE)
         self._realize()
         self._update_minimap()
 
     def _update_minimap(self) -> None:
-        if self.graph is None or not self._scene.node_items:
+        if self.graph is None or not self._scene.has_graph():
             self.minimap.hide()
             return
         # Only for graphs that are big on screen: the nodes' extent, not callouts, decides, and
@@ -264,7 +456,7 @@ class GraphView(QGraphicsView):
         scene = self._scene
         rect = self.mapFromScene(scene.node_bounds()).boundingRect()
         vp = self.viewport().rect()
-        fits = (len(scene.node_items) < MINIMAP_MIN_NODES
+        fits = (len(scene.graph.nodes) < MINIMAP_MIN_NODES
                 or (rect.width() <= vp.width() * 1.25 and rect.height() <= vp.height() * 1.25))
         self.minimap.setVisible(not fits)
         if not fits:
@@ -277,8 +469,9 @@ class GraphView(QGraphicsView):
         items = self._scene.node_items
         if self._selected in items:
             items[self._selected].set_selected(False)
-        self._selected = node_id if node_id in items else None
-        if self._selected is not None:
+        # A node whose item is not made yet (incremental build) is marked when it is.
+        self._selected = node_id if self._scene.node_rect(node_id) is not None else None
+        if self._selected in items:
             items[self._selected].set_selected(True)
 
     @property
@@ -286,9 +479,9 @@ class GraphView(QGraphicsView):
         return self._selected
 
     def center_on_node(self, node_id: str) -> None:
-        item = self._scene.node_items.get(node_id)
-        if item is not None:
-            self.centerOn(item.pos())
+        rect = self._scene.node_rect(node_id)
+        if rect is not None:
+            self.centerOn(rect.center())
 
     # ----------------------------------------------------------------------------- events
     def wheelEvent(self, event) -> None:
