@@ -12,6 +12,7 @@ Statements return None, or BREAK / CONTINUE / RETURN so loops and calls unwind w
 from __future__ import annotations
 
 import ast
+import collections
 import operator
 import sys
 import types
@@ -305,8 +306,8 @@ class RunContext:
 
     def iterate(self, it, materialize=False):
         t = type(it)
-        if t in BASIC_ITERABLES:
-            return it
+        if t in BASIC_ITERABLES or isinstance(it, _SIZED_CONTAINERS):
+            return it  # already built, so already within the limits
         if t is range:
             try:
                 n = len(it)
@@ -2211,7 +2212,9 @@ _BUILTIN_CLASSES = {list, tuple, dict, set, frozenset, int, float, str, bool, co
                     property, iter if isinstance(iter, type) else list}
 _BUILTIN_CLASSES.update(getattr(__builtins__, k) if not isinstance(__builtins__, dict) else __builtins__[k]
                         for k in surface._EXCEPTIONS.split())
-_CONSUMER_CLASSES = {list, tuple, set, frozenset, dict}
+_SIZED_CONTAINERS = (list, tuple, str, dict, set, frozenset, collections.deque)
+_CONSUMER_CLASSES = {list, tuple, set, frozenset, dict, collections.OrderedDict, collections.deque,
+                     collections.Counter}
 
 
 def _module_call_check(ctx, module, args):
@@ -2351,6 +2354,7 @@ def run_program(source: str, limits: Limits, recorder: Recorder,
         module_frame = Frame(ctx.globals, None)
         ctx.frames.append(module_frame)
         saved_state = surface.save_global_state()
+        surface.RANDOM.seed(torch.initial_seed())  # `import random` is as repeatable as torch
         surface.CURRENT[0] = ctx
         recorder.bind(ctx.scopes)
         error = None

@@ -10,11 +10,13 @@ need a check before they run (sizes, devices, backward, grad-touching methods) a
 from __future__ import annotations
 
 import builtins
+import collections
 import functools
 import inspect
 import math
 import random
 import string
+import time
 import types
 import typing
 from typing import Any, Callable
@@ -571,6 +573,25 @@ def _module_ctor_handler(cls: type) -> Callable | None:
     return handler
 
 
+#: The `random` module programs see: reseeded from torch's seed at the start of every run.
+RANDOM = random.Random()
+
+
+def _sleep(ctx, line, fn, args, kwargs):
+    """time.sleep, cut short at the run's deadline and the cancel check."""
+    seconds = args[0] if args else kwargs.get("secs", 0)
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        return fn(*args, **kwargs)
+    b = ctx.budget
+    end = time.monotonic() + seconds
+    while True:
+        now = time.monotonic()
+        if now >= end:
+            return None
+        fn(min(end - now, b.deadline - now + 0.01, 0.05))
+        b.check()
+
+
 def _build_namespaces() -> dict[str, Namespace]:
     t: dict[str, Any] = {}
     t.update(_pick(torch, TORCH_FUNCS))
@@ -651,18 +672,27 @@ def _build_namespaces() -> dict[str, Namespace]:
     })
     math_ns = Namespace("math", math, math_names)
 
-    rnd = random.Random()
+    rnd = RANDOM
     random_ns = Namespace("random", random, {
         name: getattr(rnd, name)
         for name in "seed random randint uniform choice shuffle sample gauss normalvariate randrange choices".split()
     })
     typing_ns = Namespace("typing", typing, _pick(typing, "Any Callable Dict List Optional Tuple Union Iterable Sequence"))
+    collections_ns = Namespace("collections", collections, {
+        "OrderedDict": collections.OrderedDict, "defaultdict": collections.defaultdict,
+        "Counter": collections.Counter, "deque": collections.deque,
+    })
+    time_ns = Namespace("time", time, {
+        "time": time.time, "perf_counter": time.perf_counter, "monotonic": time.monotonic,
+        "process_time": time.process_time, "sleep": Intercept(time.sleep, _sleep),
+    })
     return {
         "torch": torch_ns, "torch.nn": nn_ns, "torch.nn.functional": functional,
         "torch.nn.init": init, "torch.nn.utils": utils, "torch.optim": optim_ns,
         "torch.optim.lr_scheduler": sched, "torch.autograd": autograd,
         "torch.autograd.functional": functional_ag, "torch.linalg": linalg,
         "torch.special": special, "math": math_ns, "random": random_ns, "typing": typing_ns,
+        "collections": collections_ns, "time": time_ns,
         "__future__": Namespace("__future__", None, {"annotations": None}),
     }
 
@@ -727,7 +757,8 @@ def _sequence_ctor_guard(ctx, args, kwargs):
 
 CLASS_GUARDS.update({list: _sequence_ctor_guard, tuple: _sequence_ctor_guard,
                      set: _sequence_ctor_guard, frozenset: _sequence_ctor_guard,
-                     dict: _sequence_ctor_guard})
+                     dict: _sequence_ctor_guard, collections.OrderedDict: _sequence_ctor_guard,
+                     collections.deque: _sequence_ctor_guard, collections.Counter: _sequence_ctor_guard})
 
 #: Classes a program may subclass (besides its own classes).
 SUBCLASSABLE_ROOTS = (nn.Module, torch.autograd.Function, Exception)
@@ -962,6 +993,10 @@ _simple_tables: dict[type, tuple[set[str], dict[str, Callable]]] = {
     torch.finfo: (_names(FINFO_ATTRS), {}),
     torch.iinfo: (_names(FINFO_ATTRS), {}),
     range: (_names(RANGE_ATTRS), {}),
+    collections.Counter: (_names(DICT_METHODS) - {"fromkeys", "update"} | {"most_common", "elements", "total", "subtract"},
+                          {"update": _dict_grow_handler}),
+    collections.deque: (_names("append appendleft pop popleft clear copy count index insert remove reverse rotate maxlen"),
+                        {"extend": _list_grow_handler, "extendleft": _list_grow_handler}),
     slice: (_names(SLICE_ATTRS), {}),
 }
 

@@ -321,3 +321,24 @@ def test_growth_through_arguments_is_caught_before_allocation(source):
     out = run_gradviz(source, SMALL)
     assert out.error is not None and out.error.type == LIMIT, out.error
     assert out.error.limit in ("max_elements", "max_output_chars")
+
+
+@pytest.mark.timeout(30)
+def test_sleep_stops_at_the_deadline():
+    import time
+
+    t0 = time.monotonic()
+    out = run_gradviz("import time\ntime.sleep(1000)", _slow_deadline())
+    assert out.error.type == LIMIT and out.error.limit == "max_seconds"
+    assert time.monotonic() - t0 < 3
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("source", [
+    "from collections import deque\ndeque(range(10**12))",
+    "from collections import Counter\nCounter(range(10**12))",
+    "from collections import OrderedDict\nOrderedDict.fromkeys(range(10**12))",
+])
+def test_collections_are_bounded(source):
+    out = run_gradviz(source, SMALL)
+    assert out.error is not None and out.error.type in (LIMIT, NOT_ALLOWED)
