@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Callable
+
+_X11_SOCKETS = "/tmp/.X11-unix"
 
 #: What to do instead when there is no display; printed rather than letting Qt abort.
 HEADLESS_MESSAGE = """\
-gradviz: no display found (DISPLAY and WAYLAND_DISPLAY are not set), so the window cannot open.
+gradviz: no display found (DISPLAY and WAYLAND_DISPLAY are not set, or the X server is gone),
+so the window cannot open.
 
 Run gradviz without a window instead:
   gradviz inspect FILE [--json]       run a lesson or script, print what autograd did
@@ -29,7 +33,16 @@ def has_display(environ: dict[str, str] | None = None, platform: str | None = No
         return True
     if platform.startswith(("win", "darwin", "cygwin")):
         return True
-    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    if env.get("WAYLAND_DISPLAY"):
+        return True
+    display = env.get("DISPLAY", "")
+    if not display:
+        return False
+    # A local display (":1", "unix:1.0") whose X socket is gone would make Qt abort: look first.
+    host, _, number = display.rpartition(":")
+    if host in ("", "unix") and number.split(".")[0].isdigit() and Path(_X11_SOCKETS).is_dir():
+        return (Path(_X11_SOCKETS) / f"X{number.split('.')[0]}").exists()
+    return True
 
 
 def create_window(settings_dir: str | None = None, client_factory: Callable | None = None):

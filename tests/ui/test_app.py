@@ -14,9 +14,15 @@ from gradviz.ui.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_has_display():
+def test_has_display(monkeypatch, tmp_path):
+    import gradviz.ui.app as app_module
+
+    monkeypatch.setattr(app_module, "_X11_SOCKETS", str(tmp_path))
+    (tmp_path / "X0").touch()
+    assert has_display({"DISPLAY": ":0.0"}, "linux")
+    assert not has_display({"DISPLAY": ":7"}, "linux")  # no X server behind it
+    assert has_display({"DISPLAY": "localhost:10.0"}, "linux")  # ssh forwarding: can't tell, try
     assert not has_display({}, "linux")
-    assert has_display({"DISPLAY": ":0"}, "linux")
     assert has_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
     assert has_display({"QT_QPA_PLATFORM": "offscreen"}, "linux")
     assert has_display({}, "win32") and has_display({}, "darwin")
