@@ -114,7 +114,8 @@ def ui_blocking(program_name: str, steps: int = 6) -> dict[str, object]:
     by_phase: dict[str, float] = {}
     for gap, name in gaps:
         by_phase[name] = max(by_phase.get(name, 0.0), gap)
-    return {"nodes": len(result.graph.nodes), "steps": total, "run to graph s": to_graph,
+    nodes = len(result.backward_calls[-1].graph.nodes) if result.backward_calls else len(result.graph.nodes)
+    return {"nodes": nodes, "steps": total, "run to graph s": to_graph,
             "largest gap ms": {k: round(v * 1000) for k, v in by_phase.items()},
             "step repaint ms": [round(x, 1) for x in step_ms]}
 
