@@ -848,7 +848,7 @@ class Compiler:
         name = node.attr
         ctx = self.ctx
         line = node.lineno
-        is_grad = name == "grad"
+        is_grad = name == "grad" or _mentions_grad(node.value)  # x.grad = …, x.grad.data = …
 
         def st_attr(f, v):
             o = obj(f)

@@ -930,7 +930,16 @@ def _str_grow_handler(ctx, line, fn, args, kwargs):
         if args:
             args = (ctx.iterate(args[0]),)
     elif name in ("format", "format_map"):
-        check_str_format(ctx, s)
+        if check_str_format(ctx, s):
+            # nested fields ("{:{w}}") take widths from the arguments: check those too
+            values = list(args) + list(kwargs.values())
+            if name == "format_map" and args and isinstance(args[0], dict):
+                values = list(args[0].values())
+            for v in values:
+                if type(v) is int and v > 10_000:
+                    check_format_spec(ctx.budget, str(v))
+                elif type(v) is str and len(v) < 64:
+                    check_format_spec(ctx.budget, v)
     del cap
     return fn(*args, **kwargs)
 
@@ -938,12 +947,16 @@ def _str_grow_handler(ctx, line, fn, args, kwargs):
 _FORMATTER = string.Formatter()
 
 
-def check_str_format(ctx, template: str) -> None:
-    """str.format: plain field names only ("{0.__class__}" reaches into objects), small widths."""
+def check_str_format(ctx, template: str) -> bool:
+    """str.format: plain field names only ("{0.__class__}" reaches into objects), small widths.
+
+    Returns True when a spec has nested fields, whose values come from the arguments.
+    """
     try:
         parsed = list(_FORMATTER.parse(template))
     except ValueError:
-        return  # str.format will raise the same error itself
+        return False  # str.format will raise the same error itself
+    nested = False
     for _literal, field, spec, _conv in parsed:
         if field and ("." in field or "[" in field):
             raise NotAllowed(
@@ -953,7 +966,9 @@ def check_str_format(ctx, template: str) -> None:
         if spec:
             if "{" in spec:
                 check_str_format(ctx, spec)
+                nested = True
             check_format_spec(ctx.budget, spec)
+    return nested
 
 
 def _list_grow_handler(ctx, line, fn, args, kwargs):
