@@ -12,6 +12,7 @@ Statements return None, or BREAK / CONTINUE / RETURN so loops and calls unwind w
 from __future__ import annotations
 
 import ast
+import builtins
 import collections
 import operator
 import sys
@@ -2207,11 +2208,11 @@ def _make_call(ctx: RunContext) -> Callable:
     return call
 
 
+# Python classes a program may call (the builtins it sees, and the exceptions it may raise).
 _BUILTIN_CLASSES = {list, tuple, dict, set, frozenset, int, float, str, bool, complex, range, slice,
                     enumerate, zip, map, filter, reversed, object, staticmethod, classmethod,
-                    property, iter if isinstance(iter, type) else list}
-_BUILTIN_CLASSES.update(getattr(__builtins__, k) if not isinstance(__builtins__, dict) else __builtins__[k]
-                        for k in surface._EXCEPTIONS.split())
+                    property}
+_BUILTIN_CLASSES.update(getattr(builtins, k) for k in surface._EXCEPTIONS.split())
 _SIZED_CONTAINERS = (list, tuple, str, dict, set, frozenset, collections.deque)
 _CONSUMER_CLASSES = {list, tuple, set, frozenset, dict, collections.OrderedDict, collections.deque,
                      collections.Counter}
