@@ -279,6 +279,7 @@ class RunContext:
         self.out: list[str] = []
         self.frames: list[Frame] = []
         self.user_classes: set[type] = set()
+        self.user_attr_cache: dict[tuple[type, str], Any] = {}
         self.line = 0
         self.closed = False
         self.source_lines = source_lines
@@ -2220,8 +2221,10 @@ _CONSUMER_CLASSES = {list, tuple, set, frozenset, dict, collections.OrderedDict,
 
 def _module_call_check(ctx, module, args):
     """Built-in modules with weights (Linear, Embedding, Conv …): bound the output before running."""
-    w = getattr(module, "weight", None) if "weight" in module._parameters else None
-    if w is None or not args or type(args[0]) not in TT:
+    if not args or type(args[0]) not in TT:
+        return
+    w = module.__dict__.get("_parameters", {}).get("weight")
+    if w is None:
         return
     x = args[0]
     # Convolutions grow with padding and stride, not only with their weights: always dry-run them.
@@ -2298,6 +2301,7 @@ def _release(ctx: RunContext) -> None:
     ctx.frames.clear()
     ctx.globals.clear()
     ctx.builtins.clear()
+    ctx.user_attr_cache.clear()
     ctx.call = None
     ctx.recorder = None
     ctx.on_result = None

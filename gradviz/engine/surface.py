@@ -528,13 +528,16 @@ def _conv_weights(cls, args, kwargs) -> int | None:
 
 def _int_product(args, kwargs) -> int:
     n = 1
-    for v in list(args) + list(kwargs.values()):
-        if type(v) is int:
-            n *= max(abs(v), 1)
-        elif type(v) in (tuple, list, torch.Size):
-            for x in v:
-                if type(x) is int:
-                    n *= max(abs(x), 1)
+    for values in (args, kwargs.values()):
+        for v in values:
+            t = type(v)
+            if t is int:
+                if v > 1 or v < -1:
+                    n *= abs(v)
+            elif t is tuple or t is list or t is torch.Size:
+                for x in v:
+                    if type(x) is int and (x > 1 or x < -1):
+                        n *= abs(x)
     return n
 
 
@@ -1171,7 +1174,12 @@ def attr_action(ctx, obj: Any, name: str) -> tuple[Any, bool]:
             return _deny_action(f"'{name}' is internal and isn't available in gradviz"), False
         if isinstance(obj, type):
             return _user_class_action(ctx, obj, name), False
-        return _user_instance_action(ctx, t, name), False
+        # per run (the classes are the run's own); cleared when a class attribute changes
+        key = (t, name)
+        act = ctx.user_attr_cache.get(key)
+        if act is None:
+            act = ctx.user_attr_cache[key] = _user_instance_action(ctx, t, name)
+        return act, False
     if type(obj).__name__ == "SuperProxy":
         return obj.action(ctx, name), False
     key = (t, name)
@@ -1265,6 +1273,7 @@ def check_setattr(ctx, obj: Any, name: str) -> None:
         raise NotAllowed(f"assigning '{name}' isn't available in gradviz")
     t = type(obj)
     if isinstance(obj, type) and obj in ctx.user_classes:
+        ctx.user_attr_cache.clear()  # what instances' attribute names resolve to may change
         return  # class attributes of the program's own classes (Counter.count += 1)
     if isinstance(obj, Tensor):
         if name in TENSOR_SETTABLE:

@@ -117,6 +117,7 @@ class _Ctx:
     """The parts of a run context that attr_action looks at."""
 
     user_classes: set = set()
+    user_attr_cache: dict = {}
 
 
 def test_program_classes_expose_their_own_names_and_allowed_module_methods():
@@ -164,3 +165,20 @@ def test_warnings_are_collected_not_printed():
     out = run_gradviz("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 2\nprint(y.grad)\n")
     assert out.stdout == "None\n"
     assert any("not a leaf" in w for w in out.warnings)
+
+
+def test_changing_a_class_attribute_is_seen_by_instances():
+    from interp_helpers import run_gradviz
+
+    src = """import torch.nn as nn
+class L(nn.Linear):
+    def extra(self):
+        return 1
+m = L(1, 1)
+print(m.extra())
+del L.extra
+m.extra()
+"""
+    out = run_gradviz(src)
+    assert out.stdout == "1\n"
+    assert out.error.type == "AttributeError" and out.error.line == 8
