@@ -580,6 +580,14 @@ def _module_ctor_handler(cls: type) -> Callable | None:
 RANDOM = random.Random()
 
 
+def _random_k(ctx, line, fn, args, kwargs):
+    """random.sample / random.choices build a list of k items: count them first."""
+    k = kwargs.get("k", args[1] if len(args) > 1 else 1)
+    if type(k) is int:
+        ctx.budget.too_many(k, "The list")
+    return fn(*args, **kwargs)
+
+
 def _sleep(ctx, line, fn, args, kwargs):
     """time.sleep, cut short at the run's deadline and the cancel check."""
     seconds = args[0] if args else kwargs.get("secs", 0)
@@ -678,8 +686,10 @@ def _build_namespaces() -> dict[str, Namespace]:
     rnd = RANDOM
     random_ns = Namespace("random", random, {
         name: getattr(rnd, name)
-        for name in "seed random randint uniform choice shuffle sample gauss normalvariate randrange choices".split()
+        for name in "seed random randint uniform choice shuffle gauss normalvariate randrange".split()
     })
+    random_ns.gv_names["sample"] = Intercept(rnd.sample, _random_k)
+    random_ns.gv_names["choices"] = Intercept(rnd.choices, _random_k)
     typing_ns = Namespace("typing", typing, _pick(typing, "Any Callable Dict List Optional Tuple Union Iterable Sequence"))
     collections_ns = Namespace("collections", collections, {
         "OrderedDict": collections.OrderedDict, "defaultdict": collections.defaultdict,

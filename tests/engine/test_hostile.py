@@ -179,6 +179,8 @@ EXHAUSTION = [
     ("finally_return_swallow", "def f():\n    try:\n        while True:\n            pass\n    finally:\n        return 1\nwhile True:\n    f()", LIMIT, "max_steps", "steps"),
     ("finally_break_swallow", "for i in range(3):\n    try:\n        import os\n    finally:\n        break\nprint('escaped')", NOT_ALLOWED, None, "'os'"),
     ("finally_recursion_bomb", "def f():\n    try:\n        return f()\n    finally:\n        return f()\nf()", LIMIT, None, "limit"),
+    ("huge_random_choices", "import random\nrandom.choices([1], k=10**9)", LIMIT, "max_elements", "elements"),
+    ("huge_random_sample", "import random\nrandom.sample(range(10**12), 10**9)", LIMIT, "max_elements", "elements"),
     ("deep_recursion", "def f(n):\n    return f(n + 1)\nf(0)", LIMIT, "max_depth", "nested"),
     ("mutual_recursion", "def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\na(1)", LIMIT, "max_depth", "nested"),
     ("lambda_recursion", "f = lambda n: f(n)\nf(1)", LIMIT, "max_depth", "nested"),
