@@ -2364,6 +2364,9 @@ def run_program(source: str, limits: Limits, recorder: Recorder,
         recorder.bind(ctx.scopes)
         error = None
         stopped_at = None
+        if stop_after_line is not None and compiled and compiled[0][0].lineno > stop_after_line:
+            compiled = []  # the cursor is above the first statement: nothing runs
+            stopped_at = 0
         with warnings.catch_warnings(record=True) as caught_w:
             warnings.simplefilter("always")
             for index, (node, run) in enumerate(compiled):

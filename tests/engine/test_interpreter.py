@@ -431,6 +431,9 @@ def test_stop_after_line_stops_after_the_statement_containing_it():
     # a blank line between statements stops after the statement before it
     out = run_gradviz(src, stop_after_line=4)
     assert [s.line for s in out.statements] == [1, 2] and out.stopped_at == 3
+    # above the first statement: nothing runs
+    out = run_gradviz("\n\nx = 1\nprint(x)\n", stop_after_line=1)
+    assert out.statements == [] and out.stdout == "" and out.stopped_at == 0 and out.error is None
     # past the end: the whole program runs, nothing stopped it early
     out = run_gradviz(src, stop_after_line=99)
     assert out.stdout.endswith("end\n") and out.stopped_at is None
