@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from gradviz.core.collector import collector_paused
 from gradviz.core.plain import NONFINITE, from_plain, to_plain
 
 # Node kinds of GraphData.
@@ -396,8 +397,10 @@ class RunResult:
         return graph.reachable(info.node_id) if graph is not None else None
 
     def to_json(self) -> str:
-        return json.dumps(to_plain(self), allow_nan=False, separators=(",", ":"))
+        with collector_paused():
+            return json.dumps(to_plain(self), allow_nan=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> RunResult:
-        return from_plain(cls, json.loads(text))
+        with collector_paused():
+            return from_plain(cls, json.loads(text))

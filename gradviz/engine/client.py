@@ -15,6 +15,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import ErrorInfo, RunResult, StatementRecord
@@ -83,7 +84,8 @@ class EngineClient:
     def _read_stdout(self, proc: subprocess.Popen, lines: queue.Queue) -> None:
         for line in proc.stdout:
             try:
-                message = json.loads(line)
+                with collector_paused():
+                    message = json.loads(line)
             except ValueError:
                 continue
             if message.get("type") == "ready":
@@ -197,7 +199,8 @@ class EngineClient:
                     on_progress({"statements_done": len(statements), "line": statements[-1].line})
             elif kind == "result":
                 try:
-                    return from_plain(RunResult, message.get("result"))
+                    with collector_paused():
+                        return from_plain(RunResult, message.get("result"))
                 except ValueError as exc:
                     return self._partial(request, statements, started, ErrorInfo(
                         "InternalError", f"The engine sent a result gradviz could not read: {exc}"))

@@ -12,6 +12,8 @@ Statements return None, or BREAK / CONTINUE / RETURN so loops and calls unwind w
 from __future__ import annotations
 
 import ast
+import builtins
+import collections
 import operator
 import sys
 import types
@@ -277,6 +279,7 @@ class RunContext:
         self.out: list[str] = []
         self.frames: list[Frame] = []
         self.user_classes: set[type] = set()
+        self.user_attr_cache: dict[tuple[type, str], Any] = {}
         self.line = 0
         self.closed = False
         self.source_lines = source_lines
@@ -305,8 +308,8 @@ class RunContext:
 
     def iterate(self, it, materialize=False):
         t = type(it)
-        if t in BASIC_ITERABLES:
-            return it
+        if t in BASIC_ITERABLES or isinstance(it, _SIZED_CONTAINERS):
+            return it  # already built, so already within the limits
         if t is range:
             try:
                 n = len(it)
@@ -847,7 +850,7 @@ class Compiler:
         name = node.attr
         ctx = self.ctx
         line = node.lineno
-        is_grad = name == "grad"
+        is_grad = name == "grad" or _mentions_grad(node.value)  # x.grad = …, x.grad.data = …
 
         def st_attr(f, v):
             o = obj(f)
@@ -2206,18 +2209,22 @@ def _make_call(ctx: RunContext) -> Callable:
     return call
 
 
+# Python classes a program may call (the builtins it sees, and the exceptions it may raise).
 _BUILTIN_CLASSES = {list, tuple, dict, set, frozenset, int, float, str, bool, complex, range, slice,
                     enumerate, zip, map, filter, reversed, object, staticmethod, classmethod,
-                    property, iter if isinstance(iter, type) else list}
-_BUILTIN_CLASSES.update(getattr(__builtins__, k) if not isinstance(__builtins__, dict) else __builtins__[k]
-                        for k in surface._EXCEPTIONS.split())
-_CONSUMER_CLASSES = {list, tuple, set, frozenset, dict}
+                    property}
+_BUILTIN_CLASSES.update(getattr(builtins, k) for k in surface._EXCEPTIONS.split())
+_SIZED_CONTAINERS = (list, tuple, str, dict, set, frozenset, collections.deque)
+_CONSUMER_CLASSES = {list, tuple, set, frozenset, dict, collections.OrderedDict, collections.deque,
+                     collections.Counter}
 
 
 def _module_call_check(ctx, module, args):
     """Built-in modules with weights (Linear, Embedding, Conv …): bound the output before running."""
-    w = getattr(module, "weight", None) if "weight" in module._parameters else None
-    if w is None or not args or type(args[0]) not in TT:
+    if not args or type(args[0]) not in TT:
+        return
+    w = module.__dict__.get("_parameters", {}).get("weight")
+    if w is None:
         return
     x = args[0]
     # Convolutions grow with padding and stride, not only with their weights: always dry-run them.
@@ -2294,6 +2301,7 @@ def _release(ctx: RunContext) -> None:
     ctx.frames.clear()
     ctx.globals.clear()
     ctx.builtins.clear()
+    ctx.user_attr_cache.clear()
     ctx.call = None
     ctx.recorder = None
     ctx.on_result = None
@@ -2351,10 +2359,14 @@ def run_program(source: str, limits: Limits, recorder: Recorder,
         module_frame = Frame(ctx.globals, None)
         ctx.frames.append(module_frame)
         saved_state = surface.save_global_state()
+        surface.RANDOM.seed(torch.initial_seed())  # `import random` is as repeatable as torch
         surface.CURRENT[0] = ctx
         recorder.bind(ctx.scopes)
         error = None
         stopped_at = None
+        if stop_after_line is not None and compiled and compiled[0][0].lineno > stop_after_line:
+            compiled = []  # the cursor is above the first statement: nothing runs
+            stopped_at = 0
         with warnings.catch_warnings(record=True) as caught_w:
             warnings.simplefilter("always")
             for index, (node, run) in enumerate(compiled):

@@ -66,7 +66,7 @@ def limit_error(limits: Limits, name: str, what: str) -> LimitExceeded:
     bound = unit.format(value=value) if value is not None else "?"
     message = (
         f"{what}: this run is over {words} ({bound}). If the program is meant to do this much, "
-        f"raise Limits.{name} (in the app: Run ▸ Limits)."
+        f"raise Limits.{name}."
     )
     return LimitExceeded(name, message)
 

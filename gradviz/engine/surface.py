@@ -10,11 +10,13 @@ need a check before they run (sizes, devices, backward, grad-touching methods) a
 from __future__ import annotations
 
 import builtins
+import collections
 import functools
 import inspect
 import math
 import random
 import string
+import time
 import types
 import typing
 from typing import Any, Callable
@@ -526,13 +528,16 @@ def _conv_weights(cls, args, kwargs) -> int | None:
 
 def _int_product(args, kwargs) -> int:
     n = 1
-    for v in list(args) + list(kwargs.values()):
-        if type(v) is int:
-            n *= max(abs(v), 1)
-        elif type(v) in (tuple, list, torch.Size):
-            for x in v:
-                if type(x) is int:
-                    n *= max(abs(x), 1)
+    for values in (args, kwargs.values()):
+        for v in values:
+            t = type(v)
+            if t is int:
+                if v > 1 or v < -1:
+                    n *= abs(v)
+            elif t is tuple or t is list or t is torch.Size:
+                for x in v:
+                    if type(x) is int and (x > 1 or x < -1):
+                        n *= abs(x)
     return n
 
 
@@ -569,6 +574,33 @@ def _module_ctor_handler(cls: type) -> Callable | None:
         ctx.budget.too_many(n, f"The {cls.__name__} module's parameters")
 
     return handler
+
+
+#: The `random` module programs see: reseeded from torch's seed at the start of every run.
+RANDOM = random.Random()
+
+
+def _random_k(ctx, line, fn, args, kwargs):
+    """random.sample / random.choices build a list of k items: count them first."""
+    k = kwargs.get("k", args[1] if len(args) > 1 else 1)
+    if type(k) is int:
+        ctx.budget.too_many(k, "The list")
+    return fn(*args, **kwargs)
+
+
+def _sleep(ctx, line, fn, args, kwargs):
+    """time.sleep, cut short at the run's deadline and the cancel check."""
+    seconds = args[0] if args else kwargs.get("secs", 0)
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        return fn(*args, **kwargs)
+    b = ctx.budget
+    end = time.monotonic() + seconds
+    while True:
+        now = time.monotonic()
+        if now >= end:
+            return None
+        fn(min(end - now, b.deadline - now + 0.01, 0.05))
+        b.check()
 
 
 def _build_namespaces() -> dict[str, Namespace]:
@@ -651,18 +683,29 @@ def _build_namespaces() -> dict[str, Namespace]:
     })
     math_ns = Namespace("math", math, math_names)
 
-    rnd = random.Random()
+    rnd = RANDOM
     random_ns = Namespace("random", random, {
         name: getattr(rnd, name)
-        for name in "seed random randint uniform choice shuffle sample gauss normalvariate randrange choices".split()
+        for name in "seed random randint uniform choice shuffle gauss normalvariate randrange".split()
     })
+    random_ns.gv_names["sample"] = Intercept(rnd.sample, _random_k)
+    random_ns.gv_names["choices"] = Intercept(rnd.choices, _random_k)
     typing_ns = Namespace("typing", typing, _pick(typing, "Any Callable Dict List Optional Tuple Union Iterable Sequence"))
+    collections_ns = Namespace("collections", collections, {
+        "OrderedDict": collections.OrderedDict, "defaultdict": collections.defaultdict,
+        "Counter": collections.Counter, "deque": collections.deque,
+    })
+    time_ns = Namespace("time", time, {
+        "time": time.time, "perf_counter": time.perf_counter, "monotonic": time.monotonic,
+        "process_time": time.process_time, "sleep": Intercept(time.sleep, _sleep),
+    })
     return {
         "torch": torch_ns, "torch.nn": nn_ns, "torch.nn.functional": functional,
         "torch.nn.init": init, "torch.nn.utils": utils, "torch.optim": optim_ns,
         "torch.optim.lr_scheduler": sched, "torch.autograd": autograd,
         "torch.autograd.functional": functional_ag, "torch.linalg": linalg,
         "torch.special": special, "math": math_ns, "random": random_ns, "typing": typing_ns,
+        "collections": collections_ns, "time": time_ns,
         "__future__": Namespace("__future__", None, {"annotations": None}),
     }
 
@@ -727,7 +770,8 @@ def _sequence_ctor_guard(ctx, args, kwargs):
 
 CLASS_GUARDS.update({list: _sequence_ctor_guard, tuple: _sequence_ctor_guard,
                      set: _sequence_ctor_guard, frozenset: _sequence_ctor_guard,
-                     dict: _sequence_ctor_guard})
+                     dict: _sequence_ctor_guard, collections.OrderedDict: _sequence_ctor_guard,
+                     collections.deque: _sequence_ctor_guard, collections.Counter: _sequence_ctor_guard})
 
 #: Classes a program may subclass (besides its own classes).
 SUBCLASSABLE_ROOTS = (nn.Module, torch.autograd.Function, Exception)
@@ -899,7 +943,16 @@ def _str_grow_handler(ctx, line, fn, args, kwargs):
         if args:
             args = (ctx.iterate(args[0]),)
     elif name in ("format", "format_map"):
-        check_str_format(ctx, s)
+        if check_str_format(ctx, s):
+            # nested fields ("{:{w}}") take widths from the arguments: check those too
+            values = list(args) + list(kwargs.values())
+            if name == "format_map" and args and isinstance(args[0], dict):
+                values = list(args[0].values())
+            for v in values:
+                if type(v) is int and v > 10_000:
+                    check_format_spec(ctx.budget, str(v))
+                elif type(v) is str and len(v) < 64:
+                    check_format_spec(ctx.budget, v)
     del cap
     return fn(*args, **kwargs)
 
@@ -907,12 +960,16 @@ def _str_grow_handler(ctx, line, fn, args, kwargs):
 _FORMATTER = string.Formatter()
 
 
-def check_str_format(ctx, template: str) -> None:
-    """str.format: plain field names only ("{0.__class__}" reaches into objects), small widths."""
+def check_str_format(ctx, template: str) -> bool:
+    """str.format: plain field names only ("{0.__class__}" reaches into objects), small widths.
+
+    Returns True when a spec has nested fields, whose values come from the arguments.
+    """
     try:
         parsed = list(_FORMATTER.parse(template))
     except ValueError:
-        return  # str.format will raise the same error itself
+        return False  # str.format will raise the same error itself
+    nested = False
     for _literal, field, spec, _conv in parsed:
         if field and ("." in field or "[" in field):
             raise NotAllowed(
@@ -922,7 +979,9 @@ def check_str_format(ctx, template: str) -> None:
         if spec:
             if "{" in spec:
                 check_str_format(ctx, spec)
+                nested = True
             check_format_spec(ctx.budget, spec)
+    return nested
 
 
 def _list_grow_handler(ctx, line, fn, args, kwargs):
@@ -962,6 +1021,10 @@ _simple_tables: dict[type, tuple[set[str], dict[str, Callable]]] = {
     torch.finfo: (_names(FINFO_ATTRS), {}),
     torch.iinfo: (_names(FINFO_ATTRS), {}),
     range: (_names(RANGE_ATTRS), {}),
+    collections.Counter: (_names(DICT_METHODS) - {"fromkeys", "update"} | {"most_common", "elements", "total", "subtract"},
+                          {"update": _dict_grow_handler}),
+    collections.deque: (_names("append appendleft pop popleft clear copy count index insert remove reverse rotate maxlen"),
+                        {"extend": _list_grow_handler, "extendleft": _list_grow_handler}),
     slice: (_names(SLICE_ATTRS), {}),
 }
 
@@ -1121,7 +1184,12 @@ def attr_action(ctx, obj: Any, name: str) -> tuple[Any, bool]:
             return _deny_action(f"'{name}' is internal and isn't available in gradviz"), False
         if isinstance(obj, type):
             return _user_class_action(ctx, obj, name), False
-        return _user_instance_action(ctx, t, name), False
+        # per run (the classes are the run's own); cleared when a class attribute changes
+        key = (t, name)
+        act = ctx.user_attr_cache.get(key)
+        if act is None:
+            act = ctx.user_attr_cache[key] = _user_instance_action(ctx, t, name)
+        return act, False
     if type(obj).__name__ == "SuperProxy":
         return obj.action(ctx, name), False
     key = (t, name)
@@ -1215,6 +1283,7 @@ def check_setattr(ctx, obj: Any, name: str) -> None:
         raise NotAllowed(f"assigning '{name}' isn't available in gradviz")
     t = type(obj)
     if isinstance(obj, type) and obj in ctx.user_classes:
+        ctx.user_attr_cache.clear()  # what instances' attribute names resolve to may change
         return  # class attributes of the program's own classes (Counter.count += 1)
     if isinstance(obj, Tensor):
         if name in TENSOR_SETTABLE:

@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 
+from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
 
@@ -109,7 +110,8 @@ def main() -> int:
             cancelled=_cancelled,
         )
         resource.setrlimit(resource.RLIMIT_AS, original_limit)
-        send({"type": "result", "id": run_id, "result": to_plain(result)})
+        with collector_paused():
+            send({"type": "result", "id": run_id, "result": to_plain(result)})
         gc.collect()
     return 0
 

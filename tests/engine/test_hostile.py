@@ -168,6 +168,9 @@ EXHAUSTION = [
     ("huge_fstring_width", "f'{1:>999999999}'", LIMIT, "max_output_chars", "width"),
     ("huge_fstring_nested", "w = 10**9\nf'{1:>{w}}'", LIMIT, "max_output_chars", "width"),
     ("huge_format_width", "'{:>999999999}'.format(1)", LIMIT, "max_output_chars", "width"),
+    ("huge_format_nested", "'{:{}}'.format(1, 10**9)", LIMIT, "max_output_chars", "width"),
+    ("huge_format_nested_kw", "'{:>{w}}'.format(1, w=10**9)", LIMIT, "max_output_chars", "width"),
+    ("huge_format_nested_str", "'{:{s}}'.format(1, s='>999999999')", LIMIT, "max_output_chars", "width"),
     ("huge_percent_width", "'%999999999d' % 1", LIMIT, "max_output_chars", "width"),
     ("huge_format_builtin", "format(1, '>999999999')", LIMIT, "max_output_chars", "width"),
     ("huge_factorial", "import math\nmath.factorial(10**7)", LIMIT, "max_elements", "integer"),
@@ -176,6 +179,8 @@ EXHAUSTION = [
     ("finally_return_swallow", "def f():\n    try:\n        while True:\n            pass\n    finally:\n        return 1\nwhile True:\n    f()", LIMIT, "max_steps", "steps"),
     ("finally_break_swallow", "for i in range(3):\n    try:\n        import os\n    finally:\n        break\nprint('escaped')", NOT_ALLOWED, None, "'os'"),
     ("finally_recursion_bomb", "def f():\n    try:\n        return f()\n    finally:\n        return f()\nf()", LIMIT, None, "limit"),
+    ("huge_random_choices", "import random\nrandom.choices([1], k=10**9)", LIMIT, "max_elements", "elements"),
+    ("huge_random_sample", "import random\nrandom.sample(range(10**12), 10**9)", LIMIT, "max_elements", "elements"),
     ("deep_recursion", "def f(n):\n    return f(n + 1)\nf(0)", LIMIT, "max_depth", "nested"),
     ("mutual_recursion", "def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\na(1)", LIMIT, "max_depth", "nested"),
     ("lambda_recursion", "f = lambda n: f(n)\nf(1)", LIMIT, "max_depth", "nested"),
@@ -321,3 +326,24 @@ def test_growth_through_arguments_is_caught_before_allocation(source):
     out = run_gradviz(source, SMALL)
     assert out.error is not None and out.error.type == LIMIT, out.error
     assert out.error.limit in ("max_elements", "max_output_chars")
+
+
+@pytest.mark.timeout(30)
+def test_sleep_stops_at_the_deadline():
+    import time
+
+    t0 = time.monotonic()
+    out = run_gradviz("import time\ntime.sleep(1000)", _slow_deadline())
+    assert out.error.type == LIMIT and out.error.limit == "max_seconds"
+    assert time.monotonic() - t0 < 3
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("source", [
+    "from collections import deque\ndeque(range(10**12))",
+    "from collections import Counter\nCounter(range(10**12))",
+    "from collections import OrderedDict\nOrderedDict.fromkeys(range(10**12))",
+])
+def test_collections_are_bounded(source):
+    out = run_gradviz(source, SMALL)
+    assert out.error is not None and out.error.type in (LIMIT, NOT_ALLOWED)

@@ -431,6 +431,9 @@ def test_stop_after_line_stops_after_the_statement_containing_it():
     # a blank line between statements stops after the statement before it
     out = run_gradviz(src, stop_after_line=4)
     assert [s.line for s in out.statements] == [1, 2] and out.stopped_at == 3
+    # above the first statement: nothing runs
+    out = run_gradviz("\n\nx = 1\nprint(x)\n", stop_after_line=1)
+    assert out.statements == [] and out.stdout == "" and out.stopped_at == 0 and out.error is None
     # past the end: the whole program runs, nothing stopped it early
     out = run_gradviz(src, stop_after_line=99)
     assert out.stdout.endswith("end\n") and out.stopped_at is None
@@ -508,16 +511,23 @@ x.grad = None
 opt = torch.optim.SGD([x], lr=0.1)
 opt.zero_grad()
 opt.step()
+(x * 2).sum().backward()
+x.grad.data = torch.zeros(2)
+x.grad *= 2
+x.grad[0] = 1.0
+x.grad.mul_(3)
+x.data.add_(1)
 """
     spy = Spy()
     out = run_gradviz(src, recorder=spy)
     assert out.error is None, out.error
-    assert [b[:2] for b in spy.backwards] == [("backward", 5), ("autograd.grad", 7), ("autograd.backward", 8)]
+    assert [b[:2] for b in spy.backwards] == [
+        ("backward", 5), ("autograd.grad", 7), ("autograd.backward", 8), ("backward", 14)]
     # inside go(): the innermost scope (t, inner) comes first, then the globals
     assert spy.backwards[0][2][:2] == ["t", "inner"] and "x" in spy.backwards[0][2]
-    assert spy.touched == [9, 10, 12, 13]
+    assert spy.touched == [9, 10, 12, 13, 15, 16, 17, 18]
     assert ("Tensor", 4) in spy.results and ("Tensor", 2) in spy.results
-    assert spy.records == [1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13]
+    assert spy.records == [1, 2, 3] + list(range(6, 20))
 
 
 def test_user_function_objects_and_lambdas():

@@ -117,3 +117,68 @@ class _Ctx:
     """The parts of a run context that attr_action looks at."""
 
     user_classes: set = set()
+    user_attr_cache: dict = {}
+
+
+def test_program_classes_expose_their_own_names_and_allowed_module_methods():
+    from interp_helpers import run_gradviz
+
+    src = """import torch.nn as nn
+class Net(nn.Module):
+    scale = 2
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self._cache = 5
+    def forward(self, x):
+        return self.fc(x) * self.scale
+net = Net()
+print(net._cache, Net.scale, net.scale, len(list(net.parameters())), net.training)
+"""
+    out = run_gradviz(src)
+    assert out.error is None and out.stdout == "5 2 2 2 True\n"
+    for attr, word in (("_parameters", "_parameters"), ("_modules", "_modules"),
+                       ("register_forward_hook", "hooks"), ("__dict__", "__dict__"),
+                       ("share_memory", "shared memory"), ("to_empty", "to_empty")):
+        bad = run_gradviz(src + f"net.{attr}\n")
+        assert bad.error.type == "NotAllowed" and word in bad.error.message, (attr, bad.error)
+        assert bad.error.line == 12
+
+
+def test_assignments_are_limited_to_what_tutorials_do():
+    from interp_helpers import run_gradviz
+
+    ok = run_gradviz("import torch\nx = torch.ones(2)\nx.requires_grad = True\nx.grad = torch.ones(2)\n"
+                     "x.data = torch.zeros(2)\nclass A:\n    pass\na = A()\na.value = 3\nA.count = 1\n"
+                     "print(x, x.grad, a.value, A.count)\n")
+    assert ok.error is None and ok.stdout == "tensor([0., 0.], requires_grad=True) tensor([1., 1.]) 3 1\n"
+    for stmt in ("import torch\ntorch.pi = 3", "import math\nmath.sqrt = abs", "x = [1]\nx.append = 1",
+                 "import torch.nn as nn\nm = nn.Linear(1, 1)\nm._parameters = {}",
+                 "import torch.nn as nn\nm = nn.Linear(1, 1)\nm.forward = print"):
+        out = run_gradviz(stmt)
+        assert out.error is not None and out.error.type == "NotAllowed", stmt
+
+
+def test_warnings_are_collected_not_printed():
+    from interp_helpers import run_gradviz
+
+    out = run_gradviz("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 2\nprint(y.grad)\n")
+    assert out.stdout == "None\n"
+    assert any("not a leaf" in w for w in out.warnings)
+
+
+def test_changing_a_class_attribute_is_seen_by_instances():
+    from interp_helpers import run_gradviz
+
+    src = """import torch.nn as nn
+class L(nn.Linear):
+    def extra(self):
+        return 1
+m = L(1, 1)
+print(m.extra())
+del L.extra
+m.extra()
+"""
+    out = run_gradviz(src)
+    assert out.stdout == "1\n"
+    assert out.error.type == "AttributeError" and out.error.line == 8
