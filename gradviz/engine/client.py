@@ -30,6 +30,15 @@ START_SECONDS = 120.0
 _EOF = object()
 
 
+#: Lines longer than this (characters) are parsed letting other threads run (see _read_stdout).
+BIG_LINE = 200_000
+
+
+def _let_others_run(obj: dict) -> dict:
+    """An object_hook that changes nothing: calling Python code lets the interpreter switch threads."""
+    return obj
+
+
 class EngineClient:
     """One engine worker process, started on demand and restarted after a crash.
 
@@ -85,7 +94,10 @@ class EngineClient:
         for line in proc.stdout:
             try:
                 with collector_paused():
-                    message = json.loads(line)
+                    # A 5,000-node result is a line of several MB: parsed in one C call it holds
+                    # the GIL (and so the app's UI thread) for 0.1-0.25 s. A Python object_hook
+                    # gives other threads a turn at every JSON object, for a few % more time.
+                    message = json.loads(line, object_hook=_let_others_run) if len(line) > BIG_LINE else json.loads(line)
             except ValueError:
                 continue
             if message.get("type") == "ready":

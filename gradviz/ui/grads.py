@@ -25,6 +25,8 @@ NUMBERS_MAX = 16
 MAX_SERIES = 8
 #: Heatmaps with at most this many cells show each value in its cell.
 CELL_LABELS_MAX = 64
+#: Tables with more rows than this size their name and shape columns once, not on every change.
+MEASURE_ONCE_ROWS = 200
 #: Leaves with at most this many elements can plot each element's history.
 ELEMENTS_MAX = 12
 
@@ -154,7 +156,8 @@ class GradsPanel(QWidget):
         self._final: dict[str, TensorValue | None] = {}
         self._shown: dict[str, TensorValue | None] = {}
         self._changed: set[str] = set()
-        self._cell_labels: list = []
+        self._cell_labels: list = []  # the value labels shown in the heatmap's cells
+        self._label_pool: list = []  # every label item made so far (reused, hidden when not needed)
         self._font_scale = 1.0
         self.table = QTreeWidget(self)
         self.table.setObjectName("gradsTable")
@@ -226,16 +229,28 @@ class GradsPanel(QWidget):
         self._final.clear()
         self._shown.clear()
         self._changed.clear()
+        font = _mono_font(0.95 * self._font_scale)
+        items = []
         for name, shape, grad, node_id, is_param in (leaf_rows(result) if result else []):
             item = QTreeWidgetItem([name, format_shape(shape), format_value(grad, 60)])
             item.setData(0, Qt.ItemDataRole.UserRole, name)
             item.setToolTip(0, "nn.Parameter" if is_param else "leaf tensor (requires_grad=True)")
-            item.setFont(2, _mono_font(0.95 * self._font_scale))
-            self.table.addTopLevelItem(item)
+            item.setFont(2, font)
+            items.append(item)
             self._rows[name] = item
             self._node_of[name] = node_id
             self._final[name] = grad
             self._shown[name] = grad
+        # Columns sized to their contents re-measure every row whenever a row changes (a bold
+        # name while the animation plays): with many rows they are measured once, here.
+        header = self.table.header()
+        mode = QHeaderView.ResizeMode.Interactive if len(items) > MEASURE_ONCE_ROWS else QHeaderView.ResizeMode.ResizeToContents
+        for column in (0, 1):
+            header.setSectionResizeMode(column, mode)
+        self.table.addTopLevelItems(items)  # one model insertion for a thousand parameters
+        if mode == QHeaderView.ResizeMode.Interactive:
+            for column in (0, 1):
+                self.table.resizeColumnToContents(column)
         self._paint_rows()
         if self._rows:
             self.select_leaf(selected if selected in self._rows else next(iter(self._rows)))
@@ -348,21 +363,36 @@ class GradsPanel(QWidget):
         return arr.reshape(-1, value.shape[-1])
 
     def _label_cells(self, matrix: np.ndarray, top: float) -> None:
-        """Write each value in its cell when the matrix is small enough to read them."""
-        for item in self._cell_labels:
-            self._heat_plot.removeItem(item)
-        self._cell_labels = []
-        if matrix.size > CELL_LABELS_MAX:
+        """Write each value in its cell when the matrix is small enough to read them.
+
+        The text items are kept and reused (hidden when not needed): while the animation plays,
+        the selected leaf changes every few steps, and making 64 items costs ~30 ms.
+        """
+        labels = self._label_pool
+        count = matrix.size if matrix.size <= CELL_LABELS_MAX else 0
+        for label in labels[count:]:
+            label.hide()
+        self._cell_labels = labels[:count]
+        if not count:
             return
         font = _mono_font(0.85 * self._font_scale)
-        for (r, c), v in np.ndenumerate(matrix):
+        for k, ((r, c), v) in enumerate(np.ndenumerate(matrix)):
             dark_cell = np.isfinite(v) and abs(v) > 0.55 * top
-            label = pg.TextItem(format_number(float(v), 3), anchor=(0.5, 0.5),
-                                color="#ffffff" if dark_cell else "#1c2230")
-            label.setFont(font)
+            color = "#ffffff" if dark_cell else "#1c2230"
+            text = format_number(float(v), 3)
+            if k < len(labels):
+                label = labels[k]
+                if label.textItem.toPlainText() != text or label.color != pg.mkColor(color):
+                    label.setText(text, color=color)
+            else:
+                label = pg.TextItem(text, anchor=(0.5, 0.5), color=color)
+                self._heat_plot.addItem(label)
+                labels.append(label)
+                self._cell_labels.append(label)
+            if label.textItem.font() != font:
+                label.setFont(font)
             label.setPos(c + 0.5, r + 0.5)
-            self._heat_plot.addItem(label)
-            self._cell_labels.append(label)
+            label.show()
 
     def is_heatmap_shown(self) -> bool:
         return self.detail.currentWidget() is self.heatmap
@@ -392,15 +422,22 @@ class GradsPanel(QWidget):
     def _paint_rows(self, names=None) -> None:
         muted = QColor(THEMES[self._theme]["muted"])
         accent = QColor(SERIES_COLORS[0] if self._theme == "light" else SERIES_COLORS_DARK[0])
+        text = self.palette().text().color()
         for name in (self._rows if names is None else names):
             item = self._rows.get(name)
             if item is None:
                 continue
             value = self._shown.get(name)
-            bold = QFont(item.font(0))
-            bold.setBold(name in self._changed)
-            item.setFont(0, bold)
-            item.setForeground(2, accent if name in self._changed else (muted if value is None else self.palette().text().color()))
+            # Each change re-measures the resize-to-contents columns over every row (about
+            # 5 ms with a thousand parameters): only what differs is set.
+            font = item.font(0)
+            if font.bold() != (name in self._changed):
+                bold = QFont(font)
+                bold.setBold(name in self._changed)
+                item.setFont(0, bold)
+            color = accent if name in self._changed else (muted if value is None else text)
+            if item.foreground(2).color() != color:
+                item.setForeground(2, color)
 
 
 class HistoryPlot(QWidget):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QProgressBar, QSizePolicy, QToolBar, QToolButton, QVBoxLayout, QWidget,
 )
 
+from gradviz.core.collector import collector_paused
 from gradviz.core.replay import Frame
 from gradviz.core.request import RunRequest
 from gradviz.core.result import ACCUMULATE, LEAF, PARAM, BackwardCall, GraphData, RunResult
@@ -85,11 +87,12 @@ def prepare_result(result: RunResult, view, root_at: str) -> Prepared:
     """The Replay and the scene plan of the last backward call (runs on a worker thread)."""
     from gradviz.core.replay import Replay
 
-    call = result.backward_calls[-1]
-    prepared = Prepared(result, {len(result.backward_calls) - 1: Replay(call)})
-    if call.graph.nodes:
-        prepared.graph = call.graph
-        prepared.layout = layout_in_background(view, call.graph, root_at)
+    with collector_paused():  # tens of thousands of small objects, no cycles
+        call = result.backward_calls[-1]
+        prepared = Prepared(result, {len(result.backward_calls) - 1: Replay(call)})
+        if call.graph.nodes:
+            prepared.graph = call.graph
+            prepared.layout = layout_in_background(view, call.graph, root_at)
     return prepared
 
 
@@ -154,6 +157,9 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._pinned_node: str | None = None
         self._shown_pending: GraphData | None = None  # graph_shown waits for the canvas to finish
+        self._grads_pending: RunResult | None = None  # a big result's gradients, filled a turn later
+        self._grads_started: RunResult | None = None
+        self._announce: GraphData | None = None  # graph_shown, once the gradients are filled
         self._last_export: dialogs.ExportChoice | None = None
         self._prepared: Prepared | None = None
         self._frames_muted = False
@@ -1013,6 +1019,9 @@ class MainWindow(QMainWindow):
         last = result.backward_calls[-1] if result.backward_calls else None
         if last is not None and len(last.graph.nodes) + len(last.steps) > BACKGROUND_LAYOUT_NODES:
             # A big result: its replay and layout are worked out on a worker thread first.
+            # The result's objects (hundreds of thousands, no cycles) are frozen first: every
+            # young collection would scan them again, 50-70 ms each with all threads held.
+            gc.freeze()
             self.run_label.setText(f"Preparing {len(last.graph.nodes)} nodes…")
             self.background.submit(("prepared", run_id, mode, stop_after, result), prepare_result, result,
                                    self.view, self.root_at)
@@ -1022,6 +1031,13 @@ class MainWindow(QMainWindow):
     def show_result(self, result: RunResult, mode: str = "run", stop_after: int | None = None,
                     prepared: Prepared | None = None) -> None:
         """Show a RunResult in every panel (also used by tests with hand-made results)."""
+        # Filling the panels of a big result allocates a lot and makes no cycles: no full
+        # collection (which would hold the UI thread for 0.1 s and more) in the middle of it.
+        with collector_paused():
+            self._show_result(result, mode, stop_after, prepared)
+
+    def _show_result(self, result: RunResult, mode: str, stop_after: int | None,
+                     prepared: Prepared | None) -> None:
         self.ensure_panels()
         self._prepared = prepared
         error = result.error
@@ -1085,7 +1101,16 @@ class MainWindow(QMainWindow):
         choice = f"var:{view.selected_variable}" if view and view.selected_variable else None
         if choice is not None and self.graph_combo.findData(choice) >= 0:
             self.graph_combo.setCurrentIndex(self.graph_combo.findData(choice))
-        self._show_grads(result)
+        self._announce = None
+        if prepared is not None and self.grads is not None:
+            # A big result: the canvas first (its items in slices), then the gradients table and
+            # the history plot (a thousand rows each), each in an event-loop turn of its own, so
+            # that no turn holds the UI thread for long. result_shown (and graph_shown) come
+            # when they are filled.
+            self._grads_pending = result
+        else:
+            self._grads_pending = None
+            self._show_grads(result)
         self._graph_choice_activated(self.graph_combo.currentIndex())
         self._prepared = None
         calls = len(result.backward_calls)
@@ -1097,13 +1122,41 @@ class MainWindow(QMainWindow):
         self.run_label.setText(f"{state} in {took} · {nodes} nodes · "
                                f"{calls} backward call{'s' if calls != 1 else ''}")
         self._update_player_actions()
-        self.result_shown.emit(result)
+        if self._grads_pending is None:
+            self.result_shown.emit(result)
+        elif not self.view.building:
+            self._start_grads()  # else when the canvas has made its items (_view_built)
 
     def _show_grads(self, result: RunResult) -> None:
         if self.grads is None:
             return
         self.grads.set_result(result)
         self.history.set_histories(result.grad_history)
+
+    def _start_grads(self) -> None:
+        result = self._grads_pending
+        if result is None or self._grads_started is result:
+            return
+        self._grads_started = result
+        QTimer.singleShot(0, lambda: self._fill_grads_later(result, 0))
+
+    def _fill_grads_later(self, result: RunResult, stage: int) -> None:
+        if result is not self._grads_pending or self._closing:
+            return  # a newer result took over
+        with collector_paused():
+            if stage == 0:
+                self.grads.set_result(result)
+                self._grads_follow(self.player.frame)
+                QTimer.singleShot(0, lambda: self._fill_grads_later(result, 1))
+                return
+            self.history.set_histories(result.grad_history)
+            call = self.player.call
+            self.history.set_current_call(call.index if call else None)
+        self._grads_pending = None
+        self.result_shown.emit(result)
+        graph, self._announce = self._announce, None
+        if graph is not None and graph is self._graph:
+            self.graph_shown.emit(graph)
 
     # -- graph choice ------------------------------------------------------------------------------
 
@@ -1229,11 +1282,25 @@ class MainWindow(QMainWindow):
         if self.view.building:
             self._shown_pending = graph
         else:
-            self.graph_shown.emit(graph)
+            self._graph_complete(graph)
 
     def _view_built(self) -> None:
         graph, self._shown_pending = self._shown_pending, None
         if graph is not None and graph is self._graph:
+            self._graph_complete(graph)
+        self._start_grads()
+
+    def _graph_complete(self, graph: GraphData) -> None:
+        if len(graph.nodes) > BACKGROUND_LAYOUT_NODES:
+            # A big result and its items are a million long-lived objects that make no reference
+            # cycles: a full collection would scan them all (0.1-0.2 s, with every thread held)
+            # at some later moment, in the middle of an animation. Frozen, collections skip them;
+            # they are still freed as usual when nothing refers to them any more.
+            gc.freeze()
+        if self._grads_pending is not None:
+            self._announce = graph  # once the gradients panels are filled too
+            self._start_grads()
+        else:
             self.graph_shown.emit(graph)
 
     # -- animation -------------------------------------------------------------------------------
@@ -1299,13 +1366,16 @@ class MainWindow(QMainWindow):
         if frame is not None and frame.current is not None and on_call_graph and self._pinned_node is None:
             node = frame.current
         self.inspector.set_state(call if self._graph_call is call else None, frame, node)
-        if self.grads is not None:
-            names = self.leaf_names(call)
-            self.grads.set_frame(frame, names)
+        if self.grads is not None and self._grads_pending is None:
+            self._grads_follow(frame)
             self.history.set_current_call(call.index if call else None)
-            # The leaf whose .grad is being written right now is the one to look at.
-            if frame is not None and frame.current in names and self._pinned_node is None:
-                self.grads.select_leaf(names[frame.current])
+
+    def _grads_follow(self, frame: Frame | None) -> None:
+        names = self.leaf_names(self.player.call)
+        self.grads.set_frame(frame, names)
+        # The leaf whose .grad is being written right now is the one to look at.
+        if frame is not None and frame.current in names and self._pinned_node is None:
+            self.grads.select_leaf(names[frame.current])
 
     def _node_clicked(self, node_id: str) -> None:
         self._pinned_node = node_id or None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gradviz.core.result import TensorValue
 
 
@@ -62,11 +64,8 @@ def summary(value: TensorValue) -> str:
         parts.append(f"‖·‖ {format_number(s.norm, 3)}")
         parts.append(f"min {format_number(s.min, 3)}")
         parts.append(f"max {format_number(s.max, 3)}")
-    elif value.data is not None:
-        flat = value.flat()
-        finite = [f for f in flat if math.isfinite(f)]
-        if finite:
-            parts.append(f"‖·‖ {format_number(math.sqrt(sum(f * f for f in finite)), 3)}")
+    elif value.data is not None and value.numel:
+        parts.append(f"‖·‖ {format_number(norm(value), 3)}")
     return " · ".join(parts)
 
 
@@ -94,5 +93,10 @@ def norm(value: TensorValue | None) -> float | None:
         return None
     if value.stats is not None:
         return value.stats.norm
-    flat = value.flat()
-    return math.sqrt(sum(f * f for f in flat if math.isfinite(f))) if flat else 0.0
+    if value.data is None:
+        return 0.0
+    # numpy reads the nested lists (and the "nan"/"inf" strings) in one call: a thousand
+    # parameters' gradients are normed when a big result is shown.
+    arr = np.asarray(value.data, dtype=float).ravel()
+    finite = arr[np.isfinite(arr)]
+    return float(math.sqrt(float(np.dot(finite, finite))))

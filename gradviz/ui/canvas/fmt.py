@@ -6,6 +6,8 @@ import math
 import re
 from typing import Any
 
+import numpy as np
+
 from gradviz.core.plain import NONFINITE
 from gradviz.core.result import TensorValue
 
@@ -64,10 +66,11 @@ def value_norm(value: TensorValue) -> float | None:
     """The 2-norm of a value: from ``stats`` when summarised, else computed from ``data``."""
     if value.stats is not None:
         return value.stats.norm
-    flat = value.flat()
-    if not flat:
+    if value.data is None or not value.numel:
         return None
-    return math.sqrt(sum(v * v for v in flat))
+    # numpy reads the nested lists (and "nan"/"inf" strings) in one call; NaN and inf carry through.
+    arr = np.asarray(value.data, dtype=float).ravel()
+    return float(math.sqrt(float(np.dot(arr, arr))))
 
 
 def fmt_value(value: TensorValue | None, max_inline: int = MAX_INLINE, symbol: str = "g") -> str:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsScene, QToolTip
 
+from gradviz.core.collector import collector_paused
 from gradviz.core.layout import Layout, layered_layout
 from gradviz.core.replay import EdgeKey, Frame, edge_key
 from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT, BackwardCall, GraphData, GraphNode
@@ -161,6 +162,11 @@ def plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], l
 
     Safe on a worker thread when ``look`` is not one a scene paints with (see GraphView.plan).
     """
+    with collector_paused():  # tens of thousands of small objects, no reference cycles
+        return _plan_scene(graph, layout, shapes, look)
+
+
+def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], look: Look) -> ScenePlan:
     positions = layout.positions
     node_rects: dict[str, QRectF] = {}
     left = top = float("inf")
@@ -433,7 +439,11 @@ class GraphScene(QGraphicsScene):
         """Make items for about ``budget`` seconds; True when the graph is complete."""
         if not self.building:
             return True
-        deadline = time.perf_counter() + budget
+        with collector_paused():  # thousands of items: no full collections in the middle of a slice
+            self._make_items(time.perf_counter() + budget)
+        return self._check_built()
+
+    def _make_items(self, deadline: float) -> None:
         plan = self.plan
         nodes, edges = plan.graph.nodes, plan.edges
         while self._next_node < len(nodes):
@@ -442,15 +452,14 @@ class GraphScene(QGraphicsScene):
                 self._make_node(node)
             self._next_node = end
             if time.perf_counter() > deadline:
-                return self._check_built()
+                return
         while self._next_edge < len(edges):
             end = min(self._next_edge + BUILD_BATCH, len(edges))
             for geometry in edges[self._next_edge:end]:
                 self._make_edge(geometry)
             self._next_edge = end
             if time.perf_counter() > deadline:
-                break
-        return self._check_built()
+                return
 
     def finish_build(self) -> None:
         """Make every item still missing (export and headless rendering need the whole scene)."""

@@ -212,7 +212,7 @@ class GraphView(QGraphicsView):
         self._update_scroll_rect()
         self.resetCachedContent()
         self.minimap.invalidate()
-        self._update_lod()
+        self._update_lod(realize=False)  # labels are made once the new graph has its zoom (fit_all)
         if incremental and plan.size > INCREMENTAL_MIN_ITEMS:
             self._build_timer.start()
         else:
@@ -440,11 +440,12 @@ class GraphView(QGraphicsView):
         self._update_lod()
         self.zoom_changed.emit(s)
 
-    def _update_lod(self) -> None:
+    def _update_lod(self, realize: bool = True) -> None:
         scene = self._scene
         big = len(scene.graph.nodes) >= OVERVIEW_MIN_NODES
         scene.set_detail(not big or self.scale_factor() >= OVERVIEW_SCALE)
-        self._realize()
+        if realize:
+            self._realize()
         self._update_minimap()
 
     def _update_minimap(self) -> None:
