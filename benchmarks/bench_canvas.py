@@ -5,8 +5,10 @@ Run from the repository root::
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_canvas.py [--nodes 5000] [--repeat 5]
 
 Prints medians (ms, wall clock unless marked CPU; the machine is shared, so CPU time is the
-steadier figure): measuring the node texts, building the items, the layout (for reference),
-and one animation step (``show_frame`` of frame k+1 after frame k, then the event loop paints
+steadier figure): measuring the node texts, planning the geometry (the app does it on a worker
+thread), building the items, the layout (for reference), the incremental build the app uses
+(the longest event-loop turn while items are made in slices, and while the scene shown before
+is deleted in slices: both happen in the same turns), and one animation step (``show_frame`` of frame k+1 after frame k, then the event loop paints
 what changed) at 1:1 zoom and at fit-all zoom, plus a full viewport repaint at both zooms and
 an export of the whole graph to PNG.
 """
@@ -58,7 +60,9 @@ def main(argv=None) -> int:
 
     from gradviz.ui.canvas.scene import GraphScene
 
-    measure, build, layout_ms, clear = [], [], [], []
+    from gradviz.ui.canvas.scene import plan_scene
+
+    measure, plan_ms, build, layout_ms, clear = [], [], [], [], []
     cpu_measure, cpu_build = [], []
     for _ in range(args.repeat):
         fresh = GraphScene()
@@ -69,15 +73,41 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         layout = compute_layout(graph, node_sizes(shapes), "top")
         layout_ms.append(ms(t0))
+        t0 = time.perf_counter()
+        plan = plan_scene(graph, layout, shapes, fresh.look)
+        plan_ms.append(ms(t0))
         t0, c0 = time.perf_counter(), time.process_time()
-        fresh.build(graph, layout, shapes)
+        fresh.begin_build(plan)
+        fresh.finish_build()
         build.append(ms(t0))
         cpu_build.append(cpu_ms(c0))
         t0 = time.perf_counter()
         fresh.clear_graph()
         clear.append(ms(t0))
+
+    def longest_turn(until) -> tuple[float, int]:
+        """Run the event loop until ``until()``; the longest single turn (ms) and the number of turns."""
+        worst, turns = 0.0, 0
+        while not until():
+            t0 = time.perf_counter()
+            app.processEvents()
+            worst = max(worst, ms(t0))
+            turns += 1
+        return worst, turns
+
+    # What the app does: the plan comes from a worker thread, the items are made in slices,
+    # the scene shown before is deleted in slices.
+    incremental = []
+    for _ in range(args.repeat):
+        plan = plan_scene(graph, layout, shapes, view.scene().look)
+        t0 = time.perf_counter()
+        view.show_graph(graph, layout, plan=plan, incremental=True)
+        first = ms(t0)
+        worst, turns = longest_turn(lambda: not view.building and view._disposer.pending == 0)
+        incremental.append((first, worst, turns))
     view.show_graph(graph, layout)
     app.processEvents()
+    scene = view.scene()
 
     replay = Replay(call)
     total = len(replay) - 1
@@ -128,20 +158,34 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     png = export.png_bytes(scene, scale=1.0)
     export_ms = ms(t0)
+    from PySide6.QtGui import QImage
+    image = QImage.fromData(png, "PNG")
+    t0 = time.perf_counter()
+    drawn = export.render_image(scene, scale=1.0)
+    render_ms = ms(t0)
+    t0 = time.perf_counter()
+    export.image_png(drawn)
+    encode_ms = ms(t0)
 
     print(f"graph: {len(graph.nodes)} nodes, {len(graph.edges)} edges, {total} steps; "
           f"viewport {w}x{h}, fit-all scale {scale_fit:.3f}")
     print(f"{'what':28s} {'median ms':>10s} {'max ms':>8s}")
-    rows = [("measure node texts", measure), ("build items", build),
-            ("measure + build", [a + b for a, b in zip(measure, build)]),
+    rows = [("measure node texts", measure), ("plan geometry", plan_ms), ("build items", build),
+            ("measure + plan + build", [a + b + c for a, b, c in zip(measure, plan_ms, build)]),
             ("measure + build (CPU)", [a + b for a, b in zip(cpu_measure, cpu_build)]),
             ("clear a built scene", clear),
-            ("layout (reference)", layout_ms)]
+            ("layout (reference)", layout_ms),
+            ("incremental: show_graph", [x[0] for x in incremental]),
+            ("incremental: longest turn", [x[1] for x in incremental])]
     rows += list(results.items()) + list(cpu.items())
     for name, values in rows:
         print(f"{name:28s} {statistics.median(values):10.1f} {max(values):8.1f}")
     print(f"{'Replay.frame(k)':28s} {frame_ms:10.2f}")
-    print(f"{'export PNG 1x':28s} {export_ms:10.1f}   ({len(png) / 1e6:.1f} MB)")
+    print(f"{'incremental: turns':28s} {statistics.median([x[2] for x in incremental]):10.0f}")
+    print(f"{'export PNG 1x':28s} {export_ms:10.1f}   ({len(png) / 1e6:.1f} MB, {image.width()}x{image.height()} px"
+          f"{', overview' if export.uses_overview(scene, image.width() / max(export.export_rect(scene).width(), 1)) else ''})")
+    print(f"{'  of which drawing':28s} {render_ms:10.1f}")
+    print(f"{'  of which PNG encoding':28s} {encode_ms:10.1f}")
     return 0
 
 

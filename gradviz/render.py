@@ -170,7 +170,7 @@ def render_result(result, session, args: argparse.Namespace, fmt: str) -> bytes:
     _ensure_app()
     from gradviz.core.replay import Replay
     from gradviz.ui import export
-    from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_sizes
+    from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_sizes, plan_scene
     from gradviz.ui.theme import Theme
 
     view = session.view
@@ -195,7 +195,9 @@ def render_result(result, session, args: argparse.Namespace, fmt: str) -> bytes:
             raise RenderError("the program built no autograd graph to draw")
     scene = GraphScene(Theme(theme, font_scale))
     shapes = scene.measure(graph)
-    scene.build(graph, compute_layout(graph, node_sizes(shapes), root_at), shapes)
+    # Items are made by the export when it needs them: a big graph exported at a scale where
+    # no text is readable is drawn from the plan's overview and needs none.
+    scene.begin_build(plan_scene(graph, compute_layout(graph, node_sizes(shapes), root_at), shapes, scene.look))
     base_caption = None
     if args.caption:
         base_caption = export.Caption(session.title, _statement(session, call.line if call else None))

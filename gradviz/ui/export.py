@@ -17,12 +17,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QStaticText
+from PySide6.QtWidgets import QGraphicsItem
 
 from gradviz.core.replay import Replay
 from gradviz.core.result import BackwardCall
 from gradviz.ui.canvas.fmt import split_op
 from gradviz.ui.canvas.items import LOD_TEXT
 from gradviz.ui.canvas.scene import GraphScene
+from gradviz.ui.canvas.view import OVERVIEW_MIN_NODES
 
 MARGIN = 24.0  # scene units around the graph's bounding rect
 #: Images are shrunk to stay below this many pixels: a 5,000-node graph at 1x would be gigapixels,
@@ -64,31 +66,56 @@ def export_rect(scene: GraphScene) -> QRectF:
 
 
 class _Prepared:
-    """Scene switched to export looks (no grid, items not the overview) for a with-block."""
+    """Scene switched to export looks (no grid; the items, or the overview) for a with-block.
 
-    def __init__(self, scene: GraphScene, transparent: bool):
-        self.scene, self.transparent = scene, transparent
+    ``overview=True`` draws a big graph with its batched overview (what the canvas shows when
+    zoomed far out): at scales where no text can be read, it is the same picture for a
+    fraction of the cost, and the scene's items are not even needed (none are made).
+    """
+
+    def __init__(self, scene: GraphScene, transparent: bool, overview: bool = False):
+        self.scene, self.transparent, self.overview = scene, transparent, overview
 
     def __enter__(self) -> "_Prepared":
         s = self.scene
-        s.finish_build()  # an incremental build still going: export needs every item
+        if not self.overview:
+            s.finish_build()  # an incremental build still going: export needs every item
         self.saved = (s.show_grid, s.transparent, s.detail)
         s.show_grid = False
         s.transparent = self.transparent
-        s.set_detail(True)
+        if self.overview:
+            base = s.ensure_overview()
+            # Painted straight into the image: a device cache as big as the export is no help.
+            self.saved_cache = base.cacheMode()
+            base.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+            s.set_detail(False)
+        else:
+            s.set_detail(True)
         return self
 
     def labels_for(self, scale: float) -> None:
         """A big graph's label items for the whole export, when its text will be readable."""
         scene = self.scene
-        if scene.lazy and scale >= LOD_TEXT:
+        if scene.lazy and scale >= LOD_TEXT and not self.overview:
             scene.realize(scene.graph_rect().adjusted(-1e4, -1e4, 1e4, 1e4))
 
     def __exit__(self, *exc):
         s = self.scene
         s.show_grid, s.transparent = self.saved[0], self.saved[1]
+        if self.overview:
+            s.overview.setCacheMode(self.saved_cache)
         s.set_detail(self.saved[2])
         return False
+
+
+def uses_overview(scene: GraphScene, scale: float) -> bool:
+    """True when an export of ``scene`` at ``scale`` (pixels per scene unit) draws the overview.
+
+    Big graphs (those the canvas draws with an overview when zoomed out) at scales where the
+    canvas would draw no text: the export looks like the canvas at that zoom, costs a fraction.
+    Small graphs, and any graph at a readable scale, keep their full drawing.
+    """
+    return len(scene.graph.nodes) >= OVERVIEW_MIN_NODES and scale < LOD_TEXT
 
 
 def _caption_height(scene: GraphScene, caption: Caption | None) -> float:
@@ -185,9 +212,10 @@ def render_image(scene: GraphScene, scale: float = 1.0, transparent: bool = Fals
     ``rect`` is the part of the scene to show (default: ``export_rect``); the image is
     ``ceil(width * scale) × ceil(height * scale)`` pixels, caption included.
     """
-    with _Prepared(scene, transparent) as prepared:
+    final = fit_scale(*_layout(scene, QRectF(rect) if rect is not None else export_rect(scene), caption)[:2], scale)
+    with _Prepared(scene, transparent, uses_overview(scene, final)) as prepared:
         if rect is None:
-            prepared.labels_for(fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale))
+            prepared.labels_for(final)
         rect = QRectF(rect) if rect is not None else export_rect(scene)
         width, height, cap_h = _layout(scene, rect, caption)
         scale = fit_scale(width, height, scale)
@@ -262,8 +290,9 @@ def animation_images(scene: GraphScene, call: BackwardCall, scale: float = 1.0,
     steps = list(range(len(replay))) if steps is None else steps
     shown = (scene.frame, scene.call)
     # The crop must hold every frame (badges and labels come and go): take the union first.
-    with _Prepared(scene, transparent) as prepared:
-        prepared.labels_for(fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale))
+    final = fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale)
+    with _Prepared(scene, transparent, uses_overview(scene, final)) as prepared:
+        prepared.labels_for(final)
     rect = QRectF()
     for k in steps:
         scene.apply_frame(replay.frame(k), call)

@@ -64,8 +64,10 @@ def summary(value: TensorValue) -> str:
         parts.append(f"‖·‖ {format_number(s.norm, 3)}")
         parts.append(f"min {format_number(s.min, 3)}")
         parts.append(f"max {format_number(s.max, 3)}")
-    elif value.data is not None and value.numel:
-        parts.append(f"‖·‖ {format_number(norm(value), 3)}")
+    elif value.data is not None:
+        n = _finite_norm(value)
+        if n is not None:
+            parts.append(f"‖·‖ {format_number(n, 3)}")
     return " · ".join(parts)
 
 
@@ -93,10 +95,18 @@ def norm(value: TensorValue | None) -> float | None:
         return None
     if value.stats is not None:
         return value.stats.norm
+    n = _finite_norm(value)
+    return 0.0 if n is None else n
+
+
+def _finite_norm(value: TensorValue) -> float | None:
+    """The norm of the finite elements of a whole value; None when it has none."""
     if value.data is None:
-        return 0.0
+        return None
     # numpy reads the nested lists (and the "nan"/"inf" strings) in one call: a thousand
     # parameters' gradients are normed when a big result is shown.
     arr = np.asarray(value.data, dtype=float).ravel()
     finite = arr[np.isfinite(arr)]
+    if not finite.size:
+        return None
     return float(math.sqrt(float(np.dot(finite, finite))))

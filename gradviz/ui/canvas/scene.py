@@ -556,10 +556,13 @@ class GraphScene(QGraphicsScene):
         return rect
 
     def fit_rect(self) -> QRectF:
-        """What fit-all shows: everything drawn with a margin; the scene rect grows to hold it."""
-        rect = self.graph_rect().adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
-        self._grow_scene_rect(rect, 0.0)
-        return rect
+        """What fit-all shows: the scene rect, grown to hold everything drawn (with a margin).
+
+        It only grows: a callout drawn at one step and gone at the next still counts, so
+        stepping through a fitted animation does not zoom in and out.
+        """
+        self._grow_scene_rect(self.graph_rect(), FIT_MARGIN)
+        return self.sceneRect()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         if self.transparent:

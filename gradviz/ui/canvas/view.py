@@ -132,6 +132,7 @@ class GraphView(QGraphicsView):
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_slice)
         self._fitted = False  # the view shows everything (fit_all) and the user has not zoomed since
+        self._settling = False  # True while show_graph puts a new scene in place
         self._refit_pending = False
         self.root_at = root_at
         self.follow_current = False
@@ -200,8 +201,14 @@ class GraphView(QGraphicsView):
         self.graph = graph
         self._frame = self._call = None
         self._selected = self._hovered = None
-        self._build(layout, plan, incremental)
-        self.fit_all()
+        # Scroll events while the new scene gets its zoom would make labels for the old zoom.
+        self._settling = True
+        try:
+            self._build(layout, plan, incremental)
+            self.fit_all()
+        finally:
+            self._settling = False
+        self._realize()
 
     def _build(self, layout=None, plan: ScenePlan | None = None, incremental: bool = False) -> None:
         if plan is None or plan.graph is not self.graph or (layout is not None and plan.layout is not layout):
@@ -212,7 +219,7 @@ class GraphView(QGraphicsView):
         self._update_scroll_rect()
         self.resetCachedContent()
         self.minimap.invalidate()
-        self._update_lod(realize=False)  # labels are made once the new graph has its zoom (fit_all)
+        self._update_lod()
         if incremental and plan.size > INCREMENTAL_MIN_ITEMS:
             self._build_timer.start()
         else:
@@ -295,7 +302,7 @@ class GraphView(QGraphicsView):
     def _realize(self) -> None:
         """Give a big graph label items for what is on screen (and a margin around it)."""
         scene = self._scene
-        if scene.lazy and scene.detail and self.scale_factor() >= OVERVIEW_SCALE:
+        if scene.lazy and scene.detail and self.scale_factor() >= OVERVIEW_SCALE and not self._settling:
             visible = self.mapToScene(self.viewport().rect()).boundingRect()
             m = 300 / max(self.scale_factor(), 1e-3)
             scene.realize(visible.adjusted(-m, -m, m, m))
@@ -341,12 +348,17 @@ class GraphView(QGraphicsView):
 
     def _rebuild(self) -> None:
         frame, call, selected = self._frame, self._call, self._selected
-        self._build(None, None, incremental=True)
-        if frame is not None:
-            self._scene.apply_frame(frame, call)
-        self._selected = None
-        self.select_node(selected)
-        self.fit_all()
+        self._settling = True
+        try:
+            self._build(None, None, incremental=True)
+            if frame is not None:
+                self._scene.apply_frame(frame, call)
+            self._selected = None
+            self.select_node(selected)
+            self.fit_all()
+        finally:
+            self._settling = False
+        self._realize()
 
     # ----------------------------------------------------------------------------- zoom
     def scale_factor(self) -> float:
@@ -362,6 +374,8 @@ class GraphView(QGraphicsView):
         if self.graph is None or not scene.has_graph():
             return
         rect = scene.fit_rect()
+        self._fitted = True
+        self._update_scroll_rect()  # no scroll bars from here on: the viewport has its full size
         vp = self.viewport().rect()
         if rect.isEmpty() or vp.width() < 2 or vp.height() < 2:
             return
@@ -387,6 +401,12 @@ class GraphView(QGraphicsView):
             rect = rect.adjusted(-SCROLL_MARGIN_X, -SCROLL_MARGIN_Y, SCROLL_MARGIN_X, SCROLL_MARGIN_Y)
         if rect != self.sceneRect():
             self.setSceneRect(rect)
+        # Fitted, everything is in view: scroll bars would only flicker in and out (and take
+        # room from the viewport) while callouts grow the picture and the view refits.
+        policy = Qt.ScrollBarPolicy.ScrollBarAlwaysOff if self._fitted else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        if self.verticalScrollBarPolicy() != policy:
+            self.setVerticalScrollBarPolicy(policy)
+            self.setHorizontalScrollBarPolicy(policy)
 
     def _refit(self) -> None:
         self._refit_pending = False
@@ -440,12 +460,11 @@ class GraphView(QGraphicsView):
         self._update_lod()
         self.zoom_changed.emit(s)
 
-    def _update_lod(self, realize: bool = True) -> None:
+    def _update_lod(self) -> None:
         scene = self._scene
         big = len(scene.graph.nodes) >= OVERVIEW_MIN_NODES
         scene.set_detail(not big or self.scale_factor() >= OVERVIEW_SCALE)
-        if realize:
-            self._realize()
+        self._realize()
         self._update_minimap()
 
     def _update_minimap(self) -> None:
