@@ -182,7 +182,7 @@ def test_zooming_in_gives_room_to_pan_again(view):
     assert view.fitted and view.sceneRect() == view.scene().sceneRect()
 
 
-def test_big_exports_at_unreadable_scales_draw_the_overview_without_items():
+def test_big_exports_at_unreadable_scales_draw_the_overview_without_items(qapp):
     call = big_call(1500)
     scene = GraphScene(Theme())
     shapes = scene.measure(call.graph)
@@ -195,18 +195,24 @@ def test_big_exports_at_unreadable_scales_draw_the_overview_without_items():
     image = export.render_image(scene, scale)
     assert scene.node_items == {}  # nothing made: the overview is drawn from the plan
     assert image.width() == pytest.approx(rect.width() * scale, abs=2)
-    # Done nodes are painted in the "done" colour somewhere in the picture.
-    done = QColor(palette("light").done)
-    found = any(QColor(image.pixel(x, y)) == done
-                for y in range(0, image.height(), 7) for x in range(0, image.width(), 3))
-    assert found
+    # The graph is drawn: a good share of the picture is not background, and the lit node glows
+    # in the "flow" colour (orange: far more red than blue) where it is.
+    background = QColor(palette("light").background).rgb()
+    samples = [QColor(image.pixel(x, y)) for y in range(0, image.height(), 5) for x in range(0, image.width(), 2)]
+    drawn = sum(1 for c in samples if c.rgb() != background)
+    assert drawn > len(samples) * 0.05
+    lit = scene.node_rect(scene.frame.current).translated(-rect.left(), -rect.top())
+    x0, y0 = int(lit.left() * scale) - 3, int(lit.top() * scale) - 3
+    around = [QColor(image.pixel(x, y)) for y in range(max(0, y0), min(image.height(), y0 + int(lit.height() * scale) + 6))
+              for x in range(max(0, x0), min(image.width(), x0 + int(lit.width() * scale) + 6))]
+    assert any(c.red() - c.blue() > 80 for c in around)
     # At a readable scale the same scene makes its items and draws them.
     assert not export.uses_overview(scene, 1.0)
     export.render_image(scene, 1.0, rect=QRectF(rect.left(), rect.top(), 400, 300))
     assert len(scene.node_items) == len(call.graph.nodes)
 
 
-def test_small_graphs_never_use_the_overview():
+def test_small_graphs_never_use_the_overview(qapp):
     call = mlp_call()
     scene = GraphScene(Theme())
     scene.build(call.graph, compute_layout(call.graph, node_sizes(scene.measure(call.graph))))

@@ -773,12 +773,17 @@ def _wrap(text: str, look: Look, role: str, max_w: float) -> list[str]:
 class OverviewItem(QGraphicsItem):
     """The whole graph drawn in a few batched calls, for zoom levels where items would be dots.
 
-    Nodes are rectangles coloured by kind, edges are polylines. The scene holds two of these:
-    ``part="base"`` draws the graph itself and is cached by Qt in device coordinates (an
-    animation step then costs a blit), ``part="state"`` draws the frame on top (done nodes, the
-    current node with a ring of fixed screen size, the active edges) from small cached lists.
-    One Python paint call replaces thousands, which keeps a fit-all repaint of a 5,000-node
-    graph fast.
+    The scene holds two of these: ``part="base"`` draws the graph itself and is cached by Qt in
+    device coordinates (an animation step then costs a blit), ``part="state"`` draws the frame on
+    top (done nodes, the current node with a ring of fixed screen size, the edges that carried
+    gradient) from small cached lists. One Python paint call replaces thousands, which keeps a
+    fit-all repaint of a 5,000-node graph fast.
+
+    Below LOD_SHAPE (nodes a few pixels high) nodes are rectangles coloured by kind and edges
+    polylines, as the items themselves draw then. From LOD_SHAPE on (an export of a big graph
+    at a scale too small for text) it draws what the items draw without their text: rounded
+    cards and pills, curved edges with arrowheads, done and current nodes outlined, carried
+    edges coloured, each layer one path built once.
     """
 
     def __init__(self, look: Look, bounds: QRectF, part: str = "base"):
@@ -788,13 +793,17 @@ class OverviewItem(QGraphicsItem):
         self.bounds = QRectF(bounds)
         self.node_rects: dict[str, QRectF] = {}
         self.node_kinds: dict[str, str] = {}
+        self.node_radii: dict[str, float] = {}
         self.edge_polylines: dict[tuple, list] = {}
+        self.edge_curves: dict[tuple, tuple[QPainterPath, QPolygonF]] = {}
         self.done: frozenset[str] | set[str] = frozenset()
         self.current: str | None = None
         self.active: frozenset = frozenset()
+        self.carried: frozenset | set = frozenset()
         self._lines: list | None = None
         self._by_kind: dict[str, list[QRectF]] | None = None
         self._done_rects: list[QRectF] | None = None
+        self._paths: dict[object, QPainterPath] = {}  # shape-mode paths, by what they draw
         self.setZValue(Z_OVERVIEW if part == "base" else Z_OVERVIEW + 1)
         self.setAcceptedMouseButtons(_NO_BUTTON)
         if part == "base":
@@ -803,17 +812,22 @@ class OverviewItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self.bounds
 
-    def set_state(self, done, current: str | None, active) -> None:
+    def set_state(self, done, current: str | None, active, carried=frozenset()) -> None:
         if done is not self.done:
             self.done = done
             self._done_rects = None
+            self._paths.pop("done", None)
+        if carried is not self.carried:
+            self.carried = carried
+            self._paths.pop(("carried", "curves"), None)
         self.current, self.active = current, active
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
+        shapes = _lod_of(painter.worldTransform()) >= LOD_SHAPE and bool(self.edge_curves or not self.edge_polylines)
         if self.part == "base":
-            self.draw_base(painter)
+            self.draw_base_shapes(painter) if shapes else self.draw_base(painter)
         else:
-            self.draw_state(painter)
+            self.draw_state_shapes(painter) if shapes else self.draw_state(painter)
 
     def draw_base(self, painter: QPainter) -> None:
         """The graph: edges as lines, nodes as rectangles coloured by kind."""
@@ -857,3 +871,93 @@ class OverviewItem(QGraphicsItem):
             painter.setBrush(look.brush("flow"))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRect(rect)
+
+    # -- shape mode: what the items draw without their text -------------------------------------
+    # Measured on a 16 Mpx export: stroking one path of thousands of curves costs ~20 ms, but
+    # *filling* one path of thousands of shapes costs over a second (the fill runs over the whole
+    # bounding box), so fills are one call per shape and strokes one call per layer.
+    def _outline_path(self, key, nids) -> QPainterPath:
+        path = self._paths.get(key)
+        if path is None:
+            path = QPainterPath()
+            rects, radii = self.node_rects, self.node_radii
+            for nid in nids:
+                rect = rects.get(nid)
+                if rect is not None:
+                    r = radii.get(nid, 0.0)
+                    path.addRoundedRect(rect, r, r)
+            self._paths[key] = path
+        return path
+
+    def _curves_path(self, key, keys) -> QPainterPath:
+        path = self._paths.get((key, "curves"))
+        if path is None or key == "active":
+            path = QPainterPath()
+            table = self.edge_curves
+            for k in keys:
+                found = table.get(k)
+                if found is not None:
+                    path.addPath(found[0])
+            self._paths[(key, "curves")] = path
+        return path
+
+    def _arrows(self, painter: QPainter, keys, brush: QBrush) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(brush)
+        table = self.edge_curves
+        for k in keys:
+            found = table.get(k)
+            if found is not None:
+                painter.drawPolygon(found[1])
+
+    def draw_base_shapes(self, painter: QPainter) -> None:
+        """The graph as the items draw it without text: curved edges, rounded cards and pills."""
+        look = self.look
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(look.pen("edge", 1.3))
+        painter.drawPath(self._curves_path("all", self.edge_curves))
+        self._arrows(painter, self.edge_curves, look.brush("edge"))
+        kinds, radii = self.node_kinds, self.node_radii
+        stripe = look.theme.px(4)
+        for nid, rect in self.node_rects.items():
+            kind = kinds.get(nid, OP)
+            pill = kind in (ROOT, LEAF, PARAM)
+            painter.setPen(look.pen(f"kind:{kind}", 1.4) if pill else look.pen("border", 1.0))
+            painter.setBrush(look.brush(f"tint:{kind}"))
+            r = radii.get(nid, 0.0)
+            painter.drawRoundedRect(rect, r, r)
+            if not pill:  # the accent stripe of a card (straight: its corners are under a pixel here)
+                painter.fillRect(QRectF(rect.left(), rect.top() + r / 2, stripe, rect.height() - r),
+                                 look.brush(f"kind:{kind}"))
+
+    def draw_state_shapes(self, painter: QPainter) -> None:
+        """The frame on top: carried and active edges coloured, done nodes outlined, the current node lit."""
+        look = self.look
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if self.carried:
+            # Active edges are drawn over these in their own colours.
+            painter.setPen(look.pen("edge_carried", 1.6))
+            painter.drawPath(self._curves_path("carried", self.carried))
+            self._arrows(painter, self.carried, look.brush("edge_carried"))
+        if self.active:
+            curves = self._curves_path("active", self.active)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(look.pen("flow_soft", 7.0))
+            painter.drawPath(curves)
+            painter.setPen(look.pen("flow", 2.4))
+            painter.drawPath(curves)
+            self._arrows(painter, self.active, look.brush("flow"))
+        if self.done:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(look.pen("done", 1.6))
+            painter.drawPath(self._outline_path("done", self.done))
+        rect = self.node_rects.get(self.current) if self.current else None
+        if rect is not None:
+            r = self.node_radii.get(self.current, 0.0)
+            painter.setPen(Qt.PenStyle.NoPen)
+            for i, alpha in ((10, 22), (7, 40), (4, 70)):
+                painter.setBrush(look.faded("flow", alpha))
+                painter.drawRoundedRect(rect.adjusted(-i, -i, i, i), r + i, r + i)
+            painter.setPen(look.pen("flow", 2.0))
+            painter.setBrush(look.brush(f"tint:{self.node_kinds.get(self.current, OP)}"))
+            painter.drawRoundedRect(rect, r, r)

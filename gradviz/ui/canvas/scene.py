@@ -624,14 +624,17 @@ class GraphScene(QGraphicsScene):
         state = OverviewItem(self.look, bounds, "state")
         if plan is not None:
             base.node_rects, base.node_kinds, base.edge_polylines = plan.node_rects, plan.node_kinds, plan.edge_lines
+            base.node_radii = {nid: s.radius for nid, s in plan.shapes.items()}
+            base.edge_curves = {g.key: (g.curve, g.arrow) for g in plan.edges}
         # The state layer reads the same geometry.
         state.node_rects, state.node_kinds, state.edge_polylines = (
             base.node_rects, base.node_kinds, base.edge_polylines)
+        state.node_radii, state.edge_curves = base.node_radii, base.edge_curves
         for ov in (base, state):
             ov.setVisible(not self.detail)
             self.addItem(ov)
         self.overview, self.overview_state = base, state
-        state.set_state(self._done, self._current, self._active)
+        state.set_state(self._done, self._current, self._active, self._carried)
 
     # ----------------------------------------------------------------------------- frames
     def apply_frame(self, frame: Frame | None, call: BackwardCall | None = None) -> None:
@@ -706,7 +709,7 @@ class GraphScene(QGraphicsScene):
                 changed_edges.append(key)
         self._carried, self._active = carried, active
         if ov is not None:
-            self.overview_state.set_state(done, current, active)
+            self.overview_state.set_state(done, current, active, carried)
             if not self.detail:
                 self._update_overview(changed_nodes, changed_edges)
         self._apply_leaf_grads(frame)
