@@ -23,7 +23,7 @@ from gradviz.core.replay import Replay
 from gradviz.core.result import BackwardCall
 from gradviz.ui.canvas.fmt import split_op
 from gradviz.ui.canvas.items import LOD_TEXT
-from gradviz.ui.canvas.scene import GraphScene
+from gradviz.ui.canvas.scene import NODE_CACHE, GraphScene
 from gradviz.ui.canvas.view import OVERVIEW_MIN_NODES
 
 MARGIN = 24.0  # scene units around the graph's bounding rect
@@ -83,6 +83,10 @@ class _Prepared:
         self.saved = (s.show_grid, s.transparent, s.detail)
         s.show_grid = False
         s.transparent = self.transparent
+        self.cached = [item for item in s.node_items.values()
+                       if item.cacheMode() != QGraphicsItem.CacheMode.NoCache] if not self.overview else []
+        for item in self.cached:  # painted straight into the image: the same pixels as a small graph's
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         if self.overview:
             base = s.ensure_overview()
             # Painted straight into the image: a device cache as big as the export is no help.
@@ -104,6 +108,8 @@ class _Prepared:
         s.show_grid, s.transparent = self.saved[0], self.saved[1]
         if self.overview:
             s.overview.setCacheMode(self.saved_cache)
+        for item in self.cached:
+            item.setCacheMode(NODE_CACHE)
         s.set_detail(self.saved[2])
         return False
 

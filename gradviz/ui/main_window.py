@@ -43,6 +43,8 @@ DEFAULT_EXAMPLE = "01-two-x-squared.gradviz"
 #: Graphs with more nodes than this are laid out on a worker thread before they are shown.
 BACKGROUND_LAYOUT_NODES = 300
 AUTOSAVE_MS = 4000
+#: Delay (ms) between the pieces of work that fill the panels with a big result.
+PANEL_TURN_MS = 15
 #: A run longer than this shows the progress bar.
 PROGRESS_DELAY_MS = 300
 
@@ -1138,7 +1140,9 @@ class MainWindow(QMainWindow):
         if result is None or self._grads_started is result:
             return
         self._grads_started = result
-        QTimer.singleShot(0, lambda: self._fill_grads_later(result, 0))
+        # A short delay, not 0: the turn that made the canvas's last items may have been long,
+        # and input and paint events get their turn before the next piece of work.
+        QTimer.singleShot(PANEL_TURN_MS, lambda: self._fill_grads_later(result, 0))
 
     def _fill_grads_later(self, result: RunResult, stage: int) -> None:
         if result is not self._grads_pending or self._closing:
@@ -1147,7 +1151,7 @@ class MainWindow(QMainWindow):
             if stage == 0:
                 self.grads.set_result(result)
                 self._grads_follow(self.player.frame)
-                QTimer.singleShot(0, lambda: self._fill_grads_later(result, 1))
+                QTimer.singleShot(PANEL_TURN_MS, lambda: self._fill_grads_later(result, 1))
                 return
             self.history.set_histories(result.grad_history)
             call = self.player.call

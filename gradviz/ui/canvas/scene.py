@@ -30,6 +30,8 @@ from gradviz.ui.theme import Theme
 FIT_MARGIN = 32.0
 #: Half the width of an edge's active halo: how far an edge item paints beyond its path.
 EDGE_HALO = 4.5
+#: How the nodes of big graphs are cached between paints.
+NODE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 #: Items made between two looks at the clock while building.
 BUILD_BATCH = 64
 #: A frame that changes more nodes and edges than this repaints the whole overview at once.
@@ -383,6 +385,7 @@ class GraphScene(QGraphicsScene):
         self._bounds = QRectF()
         self._next_node = 0
         self._next_edge = 0
+        self._grid: tuple[int, int, QPolygonF] | None = None  # background dots (see drawBackground)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
 
     # ----------------------------------------------------------------------------- building
@@ -487,6 +490,11 @@ class GraphScene(QGraphicsScene):
         freed = self._freed.get(nid)
         if freed:
             item.freed = freed
+        if self.lazy:
+            # Big graphs: while the view follows the lit node it scrolls nearly every step and
+            # repaints what it shows; cached node pictures make that a blit (Qt's pixmap cache
+            # bounds the memory). Exports paint the nodes directly (see export._Prepared).
+            item.setCacheMode(NODE_CACHE)
         self.node_items[nid] = item
 
     def _make_edge(self, g: EdgeGeometry) -> None:
@@ -584,18 +592,22 @@ class GraphScene(QGraphicsScene):
             rect = rect.intersected(inverse.mapRect(QRectF(0, 0, device.width(), device.height())))
         x0 = int(rect.left() // step) * step
         y0 = int(rect.top() // step) * step
-        if (rect.right() - x0) * (rect.bottom() - y0) > 20000 * step * step:
+        nx = int((rect.right() - x0) // step) + 1
+        ny = int((rect.bottom() - y0) // step) + 1
+        if nx * ny > 20000:
             return
         painter.setPen(look.pen("grid", max(1.5, 2.0 * scale), cosmetic=True))
-        points = []
-        y = y0
-        while y <= rect.bottom():
-            x = x0
-            while x <= rect.right():
-                points.append(QPointF(x, y))
-                x += step
-            y += step
-        painter.drawPoints(points)
+        # One block of dots, made once and moved into place: building the points in Python
+        # for every exposed strip cost milliseconds per animation step while the view follows.
+        grid = self._grid
+        if grid is None or grid[0] < nx or grid[1] < ny:
+            gx, gy = max(nx, 64), max(ny, 48)
+            grid = self._grid = (gx, gy, QPolygonF([QPointF(i * step, j * step) for j in range(gy) for i in range(gx)]))
+        painter.save()
+        painter.setClipRect(rect, Qt.ClipOperation.IntersectClip)
+        painter.translate(x0, y0)
+        painter.drawPoints(grid[2])
+        painter.restore()
 
     # ----------------------------------------------------------------------------- detail
     def set_detail(self, on: bool) -> None:

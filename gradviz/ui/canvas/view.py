@@ -33,6 +33,8 @@ INCREMENTAL_MIN_ITEMS = 600
 BUILD_SLICE = 0.025
 #: Items of an old scene deleted per event-loop turn; old scenes with fewer go at once.
 DISPOSE_SLICE = 1500
+#: While the new graph is being built, the old scene waits this long (ms) before looking again.
+DISPOSE_WAIT_MS = 30
 
 
 class SceneDisposer(QObject):
@@ -42,8 +44,9 @@ class SceneDisposer(QObject):
     DISPOSE_SLICE items no turn takes more than a few milliseconds.
     """
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, busy=None):
         super().__init__(parent)
+        self._busy = busy or (lambda: False)  # while True, wait: one heavy job per event-loop turn
         self._queue: list[tuple[QGraphicsScene, list]] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -76,6 +79,10 @@ class SceneDisposer(QObject):
     def _work(self, budget: float | None = 0.01) -> None:
         if not self._queue:
             return
+        if budget is not None and self._busy():
+            self._timer.start(DISPOSE_WAIT_MS)  # the new graph's items first
+            return
+        self._timer.setInterval(0)
         scene, items = self._queue[0]
         deadline = None if budget is None else time.perf_counter() + budget
         while items:
@@ -126,7 +133,7 @@ class GraphView(QGraphicsView):
         self._scene.setParent(self)
         self._scene.build_finished.connect(self._built)
         self._scene.sceneRectChanged.connect(self._scene_rect_changed)
-        self._disposer = SceneDisposer(self)
+        self._disposer = SceneDisposer(self, busy=lambda: self._scene.building)
         self._build_timer = QTimer(self)
         self._build_timer.setSingleShot(True)
         self._build_timer.setInterval(0)
