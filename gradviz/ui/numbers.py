@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-
-import numpy as np
+import sys
 
 from gradviz.core.result import TensorValue
 
@@ -103,6 +102,10 @@ def _finite_norm(value: TensorValue) -> float | None:
     """The norm of the finite elements of a whole value; None when it has none."""
     if value.data is None:
         return None
+    np = sys.modules.get("numpy")
+    if np is None:  # not loaded yet (the window starts without it): plain Python
+        finite = [f for f in value.flat() if math.isfinite(f)]
+        return math.sqrt(sum(f * f for f in finite)) if finite else None
     # numpy reads the nested lists (and the "nan"/"inf" strings) in one call: a thousand
     # parameters' gradients are normed when a big result is shown.
     arr = np.asarray(value.data, dtype=float).ravel()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from typing import Any
-
-import numpy as np
 
 from gradviz.core.plain import NONFINITE
 from gradviz.core.result import TensorValue
@@ -68,6 +67,9 @@ def value_norm(value: TensorValue) -> float | None:
         return value.stats.norm
     if value.data is None or not value.numel:
         return None
+    np = sys.modules.get("numpy")
+    if np is None:  # not loaded yet (the window starts without it): plain Python
+        return math.sqrt(sum(v * v for v in value.flat()))
     # numpy reads the nested lists (and "nan"/"inf" strings) in one call; NaN and inf carry through.
     arr = np.asarray(value.data, dtype=float).ravel()
     return float(math.sqrt(float(np.dot(arr, arr))))
