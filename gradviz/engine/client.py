@@ -15,8 +15,10 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+import orjson
+
 from gradviz.core.collector import collector_paused
-from gradviz.core.plain import from_plain
+from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import ErrorInfo, RunResult, StatementRecord
 
@@ -85,7 +87,7 @@ class EngineClient:
         for line in proc.stdout:
             try:
                 with collector_paused():
-                    message = json.loads(line)
+                    message = orjson.loads(line)
             except ValueError:
                 continue
             if message.get("type") == "ready":
@@ -160,7 +162,8 @@ class EngineClient:
         self._killed = False
         statements: list[StatementRecord] = []
         try:
-            self._proc.stdin.write(json.dumps({"type": "run", "id": run_id, "request": json.loads(request.to_json())}) + "\n")
+            self._proc.stdin.write(json.dumps({"type": "run", "id": run_id, "request": to_plain(request)},
+                                              allow_nan=False) + "\n")
             self._proc.stdin.flush()
         except (OSError, ValueError):
             return self._crashed(request, statements, started)
