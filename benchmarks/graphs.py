@@ -211,36 +211,14 @@ def torch_deep_cnn(blocks: int = 1000, channels: int = 2) -> GraphData:
 
 
 def torch_transformer(blocks: int = 82, d: int = 8, seq: int = 4, heads: int = 2, hidden: int = 16) -> GraphData:
-    """Stacked hand-written pre-norm transformer blocks, the program of the render benchmark
-    (``benchmarks/programs.py``) at small sizes: layer_norm, multi-head attention (q/k/v
-    matmuls, head split with view/transpose, scaled softmax), output projection, residual adds,
-    an MLP with gelu. About 64 nodes a block."""
-    import torch
-    from torch.nn import functional as F
+    """Stacked hand-written pre-norm transformer blocks: the program of the render benchmark
+    (``benchmarks/programs.py``) at small sizes. About 64 nodes a block."""
+    from benchmarks import programs
 
-    torch.manual_seed(0)
-    dh = d // heads
-
-    def param(*shape):
-        return (torch.randn(*shape) * 0.1).requires_grad_()
-
-    x = torch.randn(seq, d, requires_grad=True)
-    h = x
-    for _ in range(blocks):
-        ln1_w, ln1_b, ln2_w, ln2_b = param(d), param(d), param(d), param(d)
-        wq, wk, wv, wo = param(d, d), param(d, d), param(d, d), param(d, d)
-        bo = param(d)
-        w1, b1, w2, b2 = param(d, hidden), param(hidden), param(hidden, d), param(d)
-        a = F.layer_norm(h, (d,), ln1_w, ln1_b)
-        q = (a @ wq).view(seq, heads, dh).transpose(0, 1)
-        k = (a @ wk).view(seq, heads, dh).transpose(0, 1)
-        v = (a @ wv).view(seq, heads, dh).transpose(0, 1)
-        att = torch.softmax(q @ k.transpose(-2, -1) / dh**0.5, dim=-1)
-        o = (att @ v).transpose(0, 1).reshape(seq, d)
-        h = h + o @ wo + bo
-        m = F.layer_norm(h, (d,), ln2_w, ln2_b)
-        h = h + F.gelu(m @ w1 + b1) @ w2 + b2
-    return autograd_graph(h.pow(2).mean())
+    source = programs.transformer(blocks, d, seq, heads, hidden).split("loss.backward()")[0]
+    namespace: dict = {}
+    exec(source, namespace)  # benchmark helper: our own program text, run as plain Python
+    return autograd_graph(namespace["loss"])
 
 
 def torch_dot() -> GraphData:

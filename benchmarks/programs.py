@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 torch.manual_seed(0)
-d, seq, heads, hidden = 64, 16, 4, 256
+d, seq, heads, hidden = DIMS
 dh = d // heads
 
 
@@ -47,9 +47,9 @@ print(round(loss.item(), 4))
 '''
 
 
-def transformer(blocks: int = 82) -> str:
+def transformer(blocks: int = 82, d: int = 64, seq: int = 16, heads: int = 4, hidden: int = 256) -> str:
     """About 64 graph nodes per block (ops, AccumulateGrad and leaves): 82 blocks make ~5,250."""
-    return TRANSFORMER.replace("BLOCKS", str(blocks))
+    return TRANSFORMER.replace("BLOCKS", str(blocks)).replace("DIMS", f"{d}, {seq}, {heads}, {hidden}")
 
 
 def chain(steps: int = 1666) -> str:

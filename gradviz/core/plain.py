@@ -109,38 +109,53 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
 
 
 # --- from plain -----------------------------------------------------------------------------------
+class _Mismatch(ValueError):
+    """A value of the wrong type; ``path`` grows as the error passes up through the containers."""
+
+    def __init__(self, message: str, path: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def within(self, step: str) -> "_Mismatch":
+        return _Mismatch(self.message, step + self.path)
+
+
 def from_plain(cls: Any, data: Any, where: str = "$") -> Any:
     """Build ``cls`` (a dataclass or a typing form) from plain data; raise ValueError naming the bad path."""
-    return _decoder(cls)(data, where)
+    try:
+        return _decoder(cls)(data)
+    except _Mismatch as exc:
+        raise ValueError(f"{where}{exc.path}: {exc.message}") from None
 
 
-def _fail(where: str, expected: str, data: Any):
-    raise ValueError(f"{where}: expected {expected}, got {type(data).__name__}")
+def _fail(expected: str, data: Any):
+    raise _Mismatch(f"expected {expected}, got {type(data).__name__}")
 
 
-def _decode_any(data, where):
+def _decode_any(data):
     return data
 
 
-def _decode_int(data, where):
+def _decode_int(data):
     if type(data) is int:
         return data
-    _fail(where, "an integer", data)
+    _fail("an integer", data)
 
 
-def _decode_str(data, where):
+def _decode_str(data):
     if type(data) is str:
         return data
-    _fail(where, "str", data)
+    _fail("str", data)
 
 
-def _decode_bool(data, where):
+def _decode_bool(data):
     if type(data) is bool:
         return data
-    _fail(where, "bool", data)
+    _fail("bool", data)
 
 
-def _decode_float(data, where):
+def _decode_float(data):
     t = type(data)
     if t is float:
         return data
@@ -149,38 +164,42 @@ def _decode_float(data, where):
     if t is str and data in NONFINITE:
         return NONFINITE[data]
     if t is bool:
-        raise ValueError(f"{where}: expected a number, got a boolean")
-    _fail(where, "a number", data)
+        raise _Mismatch("expected a number, got a boolean")
+    _fail("a number", data)
 
 
-def _decode_none(data, where):
+def _decode_none(data):
     if data is None:
         return None
-    _fail(where, "null", data)
+    _fail("null", data)
+
+
+_SIMPLE = {Any: _decode_any, int: _decode_int, str: _decode_str, bool: _decode_bool,
+           float: _decode_float, type(None): _decode_none}
 
 
 @lru_cache(maxsize=None)
-def _decoder(tp: Any) -> Callable[[Any, str], Any]:
-    simple = {Any: _decode_any, int: _decode_int, str: _decode_str, bool: _decode_bool,
-              float: _decode_float, type(None): _decode_none}
-    if tp in simple:
-        return simple[tp]
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    if tp in _SIMPLE:
+        return _SIMPLE[tp]
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
         options = typing.get_args(tp)
         nullable = type(None) in options
         decoders = [_decoder(a) for a in options if a is not type(None)]
 
-        def decode_union(data, where):
+        def decode_union(data):
             if data is None and nullable:
                 return None
             errors = []
             for dec in decoders:
                 try:
-                    return dec(data, where)
-                except ValueError as exc:
-                    errors.append(str(exc))
-            raise ValueError(errors[0] if len(errors) == 1 else f"{where}: no type of {tp} fits")
+                    return dec(data)
+                except _Mismatch as exc:
+                    errors.append(exc)
+            if len(errors) == 1:
+                raise errors[0]
+            raise _Mismatch(f"no type of {tp} fits")
 
         return decode_union
     if origin is tuple:
@@ -188,48 +207,78 @@ def _decoder(tp: Any) -> Callable[[Any, str], Any]:
         if len(args) == 2 and args[1] is Ellipsis:
             inner = _decoder(args[0])
 
-            def decode_seq(data, where):
+            def decode_seq(data):
                 if type(data) is not list:
-                    _fail(where, "a list", data)
-                return tuple(inner(v, where) for v in data)
+                    _fail("a list", data)
+                try:
+                    return tuple([inner(v) for v in data])
+                except _Mismatch as exc:
+                    index = next(i for i, v in enumerate(data) if _fails(inner, v))
+                    raise exc.within(f"[{index}]") from None
 
             return decode_seq
         inners = [_decoder(a) for a in args]
 
-        def decode_fixed(data, where):
+        def decode_fixed(data):
             if type(data) is not list:
-                _fail(where, "a list", data)
+                _fail("a list", data)
             if len(data) != len(inners):
-                raise ValueError(f"{where}: expected {len(inners)} items, got {len(data)}")
-            return tuple(f(v, f"{where}[{i}]") for i, (f, v) in enumerate(zip(inners, data)))
+                raise _Mismatch(f"expected {len(inners)} items, got {len(data)}")
+            out = []
+            for i, (f, v) in enumerate(zip(inners, data)):
+                try:
+                    out.append(f(v))
+                except _Mismatch as exc:
+                    raise exc.within(f"[{i}]") from None
+            return tuple(out)
 
         return decode_fixed
     if origin is dict:
         inner = _decoder(typing.get_args(tp)[1])
 
-        def decode_dict(data, where):
+        def decode_dict(data):
             if type(data) is not dict:
-                _fail(where, "an object", data)
-            return {str(k): inner(v, f"{where}.{k}") for k, v in data.items()}
+                _fail("an object", data)
+            out = {}
+            for k, v in data.items():
+                try:
+                    out[str(k)] = inner(v)
+                except _Mismatch as exc:
+                    raise exc.within(f".{k}") from None
+            return out
 
         return decode_dict
     if dataclasses.is_dataclass(tp):
         hints = _hints(tp)
-        fields = [(f.name, _decoder(hints[f.name]),
-                   f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
-                  for f in dataclasses.fields(tp)]
+        all_fields = dataclasses.fields(tp)
+        fields = [(f.name, _decoder(hints[f.name])) for f in all_fields]
+        required = [f.name for f in all_fields
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
         name = tp.__name__
 
-        def decode_dataclass(data, where):
+        def decode_dataclass(data):
             if type(data) is not dict:
-                raise ValueError(f"{where}: expected an object for {name}, got {type(data).__name__}")
-            kwargs = {}
-            for fname, dec, required in fields:
-                if fname in data:
-                    kwargs[fname] = dec(data[fname], f"{where}.{fname}")
-                elif required:
-                    raise ValueError(f"{where}: missing field {fname!r}")
-            return tp(**kwargs)
+                raise _Mismatch(f"expected an object for {name}, got {type(data).__name__}")
+            values = {}
+            fname = ""
+            try:
+                for fname, dec in fields:
+                    if fname in data:
+                        values[fname] = dec(data[fname])
+            except _Mismatch as exc:
+                raise exc.within(f".{fname}") from None
+            for fname in required:
+                if fname not in values:
+                    raise _Mismatch(f"missing field {fname!r}")
+            return tp(**values)
 
         return decode_dataclass
     raise TypeError(f"from_plain cannot build {tp!r}")
+
+
+def _fails(decode: Callable[[Any], Any], value: Any) -> bool:
+    try:
+        decode(value)
+    except _Mismatch:
+        return True
+    return False

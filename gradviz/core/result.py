@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+import orjson
 
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import NONFINITE, from_plain, to_plain
@@ -398,9 +399,9 @@ class RunResult:
 
     def to_json(self) -> str:
         with collector_paused():
-            return json.dumps(to_plain(self), allow_nan=False, separators=(",", ":"))
+            return orjson.dumps(to_plain(self)).decode("utf-8")
 
     @classmethod
-    def from_json(cls, text: str) -> RunResult:
+    def from_json(cls, text: str | bytes) -> RunResult:
         with collector_paused():
-            return from_plain(cls, json.loads(text))
+            return from_plain(cls, orjson.loads(text))

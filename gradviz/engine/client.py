@@ -15,8 +15,10 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
+import orjson
+
 from gradviz.core.collector import collector_paused
-from gradviz.core.plain import from_plain
+from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import ErrorInfo, RunResult, StatementRecord
 
@@ -28,15 +30,6 @@ CANCEL_SECONDS = 3.0
 START_SECONDS = 120.0
 
 _EOF = object()
-
-
-#: Lines longer than this (characters) are parsed letting other threads run (see _read_stdout).
-BIG_LINE = 200_000
-
-
-def _let_others_run(obj: dict) -> dict:
-    """An object_hook that changes nothing: calling Python code lets the interpreter switch threads."""
-    return obj
 
 
 class EngineClient:
@@ -94,10 +87,7 @@ class EngineClient:
         for line in proc.stdout:
             try:
                 with collector_paused():
-                    # A 5,000-node result is a line of several MB: parsed in one C call it holds
-                    # the GIL (and so the app's UI thread) for 0.1-0.25 s. A Python object_hook
-                    # gives other threads a turn at every JSON object, for a few % more time.
-                    message = json.loads(line, object_hook=_let_others_run) if len(line) > BIG_LINE else json.loads(line)
+                    message = orjson.loads(line)
             except ValueError:
                 continue
             if message.get("type") == "ready":
@@ -172,7 +162,8 @@ class EngineClient:
         self._killed = False
         statements: list[StatementRecord] = []
         try:
-            self._proc.stdin.write(json.dumps({"type": "run", "id": run_id, "request": json.loads(request.to_json())}) + "\n")
+            self._proc.stdin.write(json.dumps({"type": "run", "id": run_id, "request": to_plain(request)},
+                                              allow_nan=False) + "\n")
             self._proc.stdin.flush()
         except (OSError, ValueError):
             return self._crashed(request, statements, started)

@@ -136,6 +136,10 @@ class UserFunction:
             ctx.frames.append(frame)
             try:
                 if self.is_lambda:
+                    # a lambda has no statements to tick: count its call (sorted(key=…) over a big list)
+                    b.steps += 1
+                    if b.steps >= b.next_check:
+                        b.check()
                     return self.body(frame)
                 if self.body(frame) is RETURN:
                     return frame.ret

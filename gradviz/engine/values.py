@@ -131,11 +131,11 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
         if not rows.is_floating_point():
             rows = rows.to(torch.float64)
         norm = torch.linalg.vector_norm(rows, dim=1)
-        fast = torch.isfinite(norm)
-        low, high, mean = rows.amin(1), rows.amax(1), rows.mean(1, dtype=torch.float64)
-        for k, (i, ok, lo, hi, mu, nr) in enumerate(zip(
-                members, fast.tolist(), low.tolist(), high.tolist(), mean.tolist(), norm.tolist())):
-            out[i] = Stats(_r(lo), _r(hi), _r(mu), _r(nr)) if ok else _masked_stats(rows[k])
+        fast = torch.isfinite(norm).tolist()
+        table = _seven_digits(torch.stack([rows.amin(1).double(), rows.amax(1).double(),
+                                           rows.mean(1).double(), norm.double()], dim=1))
+        for k, (i, ok, (lo, hi, mu, nr)) in enumerate(zip(members, fast, table.tolist())):
+            out[i] = Stats(lo, hi, mu, nr) if ok else _masked_stats(rows[k])
     return out
 
 

@@ -19,6 +19,8 @@ import signal
 import sys
 import time
 
+import orjson
+
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
@@ -66,7 +68,12 @@ def main() -> int:
     sys.stdout = sys.stderr
 
     def send(message: dict) -> None:
-        out.write(json.dumps(message, allow_nan=False, separators=(",", ":")) + "\n")
+        # Plain data only (to_plain spells non-finite floats out), so orjson's output is strict JSON.
+        try:
+            text = orjson.dumps(message).decode("utf-8")
+        except TypeError:  # e.g. an integer beyond 64 bits: the standard library writes it
+            text = json.dumps(message, allow_nan=False, separators=(",", ":"))
+        out.write(text + "\n")
         out.flush()
 
     started = time.perf_counter()

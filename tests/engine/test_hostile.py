@@ -347,3 +347,14 @@ def test_sleep_stops_at_the_deadline():
 def test_collections_are_bounded(source):
     out = run_gradviz(source, SMALL)
     assert out.error is not None and out.error.type in (LIMIT, NOT_ALLOWED)
+
+
+@pytest.mark.timeout(30)
+def test_lambdas_called_from_builtins_count_against_the_deadline():
+    import time
+
+    t0 = time.monotonic()
+    out = run_gradviz("xs = list(range(1_000_000))\nfor i in range(100):\n    xs = sorted(xs, key=lambda v: -v)",
+                      _slow_deadline())
+    assert out.error.type == LIMIT and out.error.limit == "max_seconds"
+    assert time.monotonic() - t0 < 5

@@ -260,3 +260,32 @@ def test_seed_gives_the_same_numbers_as_manual_seed():
 def test_limits_are_passed_to_the_interpreter():
     result = run_request(RunRequest("import torch\nwhile True:\n    pass\n", limits=Limits(max_steps=1000)))
     assert result.error.type == "LimitExceeded" and result.error.limit == "max_steps"
+
+
+def test_the_product_example_runs_without_import_torch():
+    """The example people see first leaves `import torch` out; gradviz binds it like a builtin."""
+    program = "x = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\ny.backward()\nx.grad\n"
+    result = run_request(RunRequest(program))
+    assert result.error is None and result.stdout == ""
+    assert result.variable("x").grad.data == [0.0, 4.0, 8.0, 12.0]
+    shadowed = run_request(RunRequest("torch = 3\nprint(torch + 1)\n"))
+    assert shadowed.stdout == "4\n"
+
+
+def test_first_run_in_a_fresh_engine_needs_no_lazy_torch_machinery():
+    """Sizes of arange/linspace/eye… are computed, not found by a meta dry run (which imports
+    torch._dynamo on first use: 0.7 s before the first graph)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = (
+        "import sys, torch\n"
+        "from gradviz.core.request import RunRequest\n"
+        "from gradviz.engine.run import run_request\n"
+        "r = run_request(RunRequest('x = torch.arange(4.0)\\ny = torch.linspace(0, 1, 5)\\n"
+        "z = torch.eye(3)\\nw = torch.full((2, 2), 1.0)\\nv = torch.randint(0, 3, (2,))\\n'))\n"
+        "print(r.error, 'torch._dynamo' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120)
+    assert proc.stdout.split() == ["None", "False"], proc.stderr
