@@ -95,6 +95,7 @@ def prepare_result(result: RunResult, view, root_at: str) -> Prepared:
         if call.graph.nodes:
             prepared.graph = call.graph
             prepared.layout = layout_in_background(view, call.graph, root_at)
+        gc.freeze()  # the replay and the plan live as long as the result: no collection need scan them
     return prepared
 
 
