@@ -142,6 +142,8 @@ class ScenePlan:
     edges: list[EdgeGeometry]
     edge_by_key: dict[EdgeKey, EdgeGeometry]
     edge_lines: dict[EdgeKey, list[QLineF]]
+    edge_curves: dict[EdgeKey, tuple[QPainterPath, QPolygonF]]  # what the overview draws at shape scales
+    node_radii: dict[str, float]
     edges_rect: QRectF  # around all edges
     parallel: dict[EdgeKey, tuple[int, int]]  # key -> (position, group size)
     leaf_edges: set[EdgeKey]  # AccumulateGrad -> leaf edges
@@ -197,7 +199,10 @@ def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], 
     tag_rows = sorted((y, x, nid) for nid, (x, y) in tag_anchors.items())
     return ScenePlan(
         graph=graph, layout=layout, shapes=shapes, bounds=bounds, node_rects=node_rects, node_kinds=kinds,
-        node_order={n.id: i for i, n in enumerate(graph.nodes)}, edges=edges, edge_by_key={g.key: g for g in edges}, edge_lines=edge_lines, edges_rect=edges_rect,
+        node_order={n.id: i for i, n in enumerate(graph.nodes)}, edges=edges,
+        edge_by_key={g.key: g for g in edges}, edge_lines=edge_lines,
+        edge_curves={g.key: (g.curve, g.arrow) for g in edges},
+        node_radii={nid: s.radius for nid, s in shapes.items()}, edges_rect=edges_rect,
         parallel=parallel,
         leaf_edges={edge_key(e) for e in graph.edges if kinds.get(e.dst) in (LEAF, PARAM)},
         root_ids=[r for r in graph.roots if kinds.get(r) == ROOT], tag_anchors=tag_anchors,
@@ -636,8 +641,7 @@ class GraphScene(QGraphicsScene):
         state = OverviewItem(self.look, bounds, "state")
         if plan is not None:
             base.node_rects, base.node_kinds, base.edge_polylines = plan.node_rects, plan.node_kinds, plan.edge_lines
-            base.node_radii = {nid: s.radius for nid, s in plan.shapes.items()}
-            base.edge_curves = {g.key: (g.curve, g.arrow) for g in plan.edges}
+            base.node_radii, base.edge_curves = plan.node_radii, plan.edge_curves
         # The state layer reads the same geometry.
         state.node_rects, state.node_kinds, state.edge_polylines = (
             base.node_rects, base.node_kinds, base.edge_polylines)
