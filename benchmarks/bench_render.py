@@ -78,9 +78,10 @@ def main() -> None:
         rows.append((name, med))
     print(f"\n{'program':<18}{'plain s':>9}{'gradviz s':>11}{'torchviz+dot s':>16}{'gv/plain':>10}{'torchviz/gv':>13}")
     for name, med in rows:
-        tv = med.get("torchviz")
-        print(f"{name:<18}{med['plain']:>9.2f}{med['gradviz']:>11.2f}{(f'{tv:.2f}' if tv else 'n/a'):>16}"
-              f"{med['gradviz'] / med['plain']:>10.2f}{(f'{tv / med['gradviz']:.1f}' if tv else 'n/a'):>13}")
+        plain, gv, tv = med["plain"], med["gradviz"], med.get("torchviz")
+        tv_text = f"{tv:.2f}" if tv else "n/a"
+        speedup = f"{tv / gv:.1f}" if tv else "n/a"
+        print(f"{name:<18}{plain:>9.2f}{gv:>11.2f}{tv_text:>16}{gv / plain:>10.2f}{speedup:>13}")
     shutil.rmtree(work, ignore_errors=True)
 
 

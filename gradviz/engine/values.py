@@ -48,8 +48,13 @@ def _seven_digits(t: torch.Tensor) -> torch.Tensor:
     return torch.where(finite, rounded, x)
 
 
+_NUMERIC = {torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32,
+            torch.int16, torch.int8, torch.uint8, torch.bool}
+
+
 def _is_numeric(t: torch.Tensor) -> bool:
-    return t.layout == torch.strided and not (t.is_complex() or t.is_quantized)
+    """Real-valued dense tensors (not complex, quantized or sparse): the ones with numbers to show."""
+    return t.dtype in _NUMERIC and t.layout is torch.strided
 
 
 def _nest(flat: list, shape: tuple[int, ...]):

@@ -30,6 +30,9 @@ MARGIN = 24.0  # scene units around the graph's bounding rect
 #: Images are shrunk to stay below this many pixels: a 5,000-node graph at 1x would be gigapixels,
 #: and PNG encoding time grows with the pixel count (16 Mpx: about 0.4 s here).
 MAX_PIXELS = 16_000_000
+#: Overview exports (big graphs at scales without text) stop at fewer pixels: their shapes stay
+#: recognisable at a quarter of the size, and PNG encoding of a 16 Mpx strip alone took 0.5 s.
+OVERVIEW_MAX_PIXELS = 4_000_000
 FRAME_MS = 900  # one animation step
 LAST_FRAME_MS = 2600  # the finished pass stays on screen a little longer
 FIRST_FRAME_MS = 1200
@@ -218,13 +221,16 @@ def render_image(scene: GraphScene, scale: float = 1.0, transparent: bool = Fals
     ``rect`` is the part of the scene to show (default: ``export_rect``); the image is
     ``ceil(width * scale) × ceil(height * scale)`` pixels, caption included.
     """
-    final = fit_scale(*_layout(scene, QRectF(rect) if rect is not None else export_rect(scene), caption)[:2], scale)
-    with _Prepared(scene, transparent, uses_overview(scene, final)) as prepared:
+    size_wanted = _layout(scene, QRectF(rect) if rect is not None else export_rect(scene), caption)[:2]
+    final = fit_scale(*size_wanted, scale)
+    overview = uses_overview(scene, final)
+    cap = OVERVIEW_MAX_PIXELS if overview else MAX_PIXELS
+    with _Prepared(scene, transparent, overview) as prepared:
         if rect is None:
             prepared.labels_for(final)
         rect = QRectF(rect) if rect is not None else export_rect(scene)
         width, height, cap_h = _layout(scene, rect, caption)
-        scale = fit_scale(width, height, scale)
+        scale = fit_scale(width, height, scale, cap)
         size = QSize(max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
         # Opaque images are RGB32: quicker to fill and to encode than ARGB.
         fmt = QImage.Format.Format_ARGB32_Premultiplied if transparent else QImage.Format.Format_RGB32

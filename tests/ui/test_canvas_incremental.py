@@ -192,7 +192,10 @@ def test_big_exports_at_unreadable_scales_draw_the_overview_without_items(qapp):
     rect = export.export_rect(scene)
     scale = 0.25
     assert export.uses_overview(scene, scale)
+    # Overview exports stop at OVERVIEW_MAX_PIXELS: ask for a scale that fits, then check it is kept.
+    scale = export.fit_scale(rect.width(), rect.height(), scale, export.OVERVIEW_MAX_PIXELS)
     image = export.render_image(scene, scale)
+    assert image.width() * image.height() <= export.OVERVIEW_MAX_PIXELS * 1.01
     assert scene.node_items == {}  # nothing made: the overview is drawn from the plan
     assert image.width() == pytest.approx(rect.width() * scale, abs=2)
     # The graph is drawn: a good share of the picture is not background, and the lit node glows
@@ -217,3 +220,15 @@ def test_small_graphs_never_use_the_overview(qapp):
     scene = GraphScene(Theme())
     scene.build(call.graph, compute_layout(call.graph, node_sizes(scene.measure(call.graph))))
     assert not export.uses_overview(scene, 0.1)
+
+
+def test_overview_exports_are_capped_below_full_exports(qapp):
+    call = big_call(1500)
+    scene = GraphScene(Theme())
+    shapes = scene.measure(call.graph)
+    scene.begin_build(plan_scene(call.graph, compute_layout(call.graph, node_sizes(shapes)), shapes, scene.look))
+    rect = export.export_rect(scene)
+    scale = 0.3  # unreadable, and the whole graph would be more than OVERVIEW_MAX_PIXELS
+    assert export.uses_overview(scene, scale) and rect.width() * rect.height() * scale ** 2 > export.OVERVIEW_MAX_PIXELS
+    image = export.render_image(scene, scale)
+    assert export.OVERVIEW_MAX_PIXELS * 0.97 <= image.width() * image.height() <= export.OVERVIEW_MAX_PIXELS * 1.01
