@@ -29,12 +29,14 @@ def format_number(x: float | int | str, digits: int = 4) -> str:
     return text
 
 
-def format_shape(shape: tuple[int, ...] | None) -> str:
+def format_shape(shape: tuple[int, ...] | None, unknown: str = "?") -> str:
+    """``[3, 64]`` as torch lists sizes (the canvas, inspector and panels all write it so);
+    a 0-d tensor is ``scalar``."""
     if shape is None:
-        return "?"
+        return unknown
     if len(shape) == 0:
         return "scalar"
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
 def _nested(data, digits: int) -> str:

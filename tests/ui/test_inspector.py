@@ -71,7 +71,7 @@ def test_leaf_shows_grad_at_the_step(inspector):
     assert ".grad now\nNone" in widget.text()
     widget.set_frame(replay.frame(3))
     assert ".grad now\n[0, 4, 8, 12]" in widget.text()
-    assert "shape\t(4)" in widget.text() or "(4)" in widget.text()
+    assert "[4]" in widget.text()  # sizes are written as torch lists them, as on the canvas
 
 
 def test_mul_node_shows_shape_dtype_line_and_attrs(inspector):

@@ -9,6 +9,7 @@ from typing import Any
 
 from gradviz.core.plain import NONFINITE
 from gradviz.core.result import TensorValue
+from gradviz.ui.numbers import format_shape
 
 #: Values with at most this many elements are written out in full on the canvas.
 MAX_INLINE = 6
@@ -47,12 +48,8 @@ def _short_exp(x: float) -> str:
 
 
 def fmt_shape(shape: tuple[int, ...] | None) -> str:
-    """``[3, 64]``; a 0-d tensor is ``scalar``; unknown is empty."""
-    if shape is None:
-        return ""
-    if len(shape) == 0:
-        return "scalar"
-    return "[" + ", ".join(str(s) for s in shape) + "]"
+    """``[3, 64]``; a 0-d tensor is ``scalar``; unknown is empty (the canvas leaves it out)."""
+    return format_shape(shape, unknown="")
 
 
 def _nested(data: Any) -> str:
