@@ -1283,7 +1283,9 @@ class MainWindow(QMainWindow):
             self.view.clear()
         self._frame_changed(self.player.frame)
         if graph.nodes:
-            self.view.fit_all()  # again, now that the frame's labels and callouts are drawn
+            # Again, now that the frame's labels and callouts are drawn; a graph too big to
+            # read fitted opens at a readable zoom on its root instead.
+            self.view.fit_or_focus()
         if self.view.building:
             self._shown_pending = graph
         else:

@@ -15,6 +15,7 @@ from gradviz.ui.canvas.items import (
     CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, EDGE_IDLE, IDLE, LABEL_ACTIVE, LABEL_INDEX, LABEL_QUIET,
 )
 from gradviz.ui.theme import palette
+from gradviz.ui.canvas import view as view_module
 from tests.ui.canvas_data import big_call, dot_call, fan_in_call, mlp_call, second_backward_call
 
 
@@ -467,3 +468,23 @@ def test_trackpad_pinch_zooms(view):
                              at, at, view.viewport().mapToGlobal(at), 0.5, QPointF(0, 0), 1)
     assert view.viewportEvent(ev)
     assert view.scale_factor() == pytest.approx(1.5)
+
+
+def test_a_graph_readable_when_fitted_is_fitted(view):
+    shown(view, dot_call())
+    view.fit_or_focus()
+    assert view.fitted and view.scale_factor() >= view_module.READABLE_FIT
+
+
+def test_a_graph_too_big_to_read_fitted_opens_readable_on_its_root(view):
+    call = big_call(3000)
+    shown(view, call)
+    assert view.fit_scale() < view_module.READABLE_FIT  # fitted, it would be a strip of specks
+    view.fit_or_focus()
+    assert not view.fitted and view.scale_factor() == pytest.approx(view_module.FOCUS_SCALE)
+    root = view.scene().node_rect(call.graph.roots[0])
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert visible.contains(root) and root.top() - visible.top() < visible.height() / 3
+    assert view.minimap.isVisible()
+    view.fit_all()  # F / Ctrl+0 still show everything
+    assert view.fitted and view.scale_factor() < view_module.READABLE_FIT

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView
 from gradviz.core.replay import Frame
 from gradviz.core.result import BackwardCall, GraphData
 from gradviz.ui.canvas.minimap import Minimap
-from gradviz.ui.canvas.items import Look
+from gradviz.ui.canvas.items import LOD_TEXT, Look
 from gradviz.ui.canvas.scene import GraphScene, ScenePlan, compute_layout, node_shapes, node_sizes, plan_scene
 from gradviz.ui.theme import Theme
 
@@ -22,6 +22,10 @@ GLOW_MARGIN = 12  # room for the glow around the lit node when scrolling to it
 SCROLL_MARGIN_X, SCROLL_MARGIN_Y = 240.0, 180.0
 MAX_SCALE = 4.0
 FIT_MAX_SCALE = 1.25  # fit-all never blows a small graph up beyond this
+#: A graph that would be drawn smaller than this when fitted (its text unreadable, e.g. a
+#: 5,000-node transformer: a thin strip) opens at FOCUS_SCALE around its root instead.
+READABLE_FIT = LOD_TEXT
+FOCUS_SCALE = 0.8
 #: Below this scale a big graph is drawn by the batched overview instead of its items.
 OVERVIEW_SCALE = 0.2
 OVERVIEW_MIN_NODES = 300
@@ -391,6 +395,43 @@ class GraphView(QGraphicsView):
         self._fitted = True
         self._set_scale(s)
         self.centerOn(rect.center())
+
+    def fit_scale(self) -> float | None:
+        """The zoom fit_all would choose now (None before there is anything to fit)."""
+        rect = self._scene.fit_rect() if self.graph is not None and self._scene.has_graph() else QRectF()
+        vp = self.viewport().rect()
+        if rect.isEmpty() or vp.width() < 2 or vp.height() < 2:
+            return None
+        return min((vp.width() - 2) / rect.width(), (vp.height() - 2) / rect.height(), FIT_MAX_SCALE)
+
+    def fit_or_focus(self, node_id: str | None = None) -> None:
+        """Fit the graph when it is readable fitted; otherwise show it at a readable zoom around
+        ``node_id`` (default: the first root), the minimap showing where that is in the whole.
+
+        A whole 5,000-node graph fitted into a window is a strip of specks; students start
+        from the loss and scroll or follow the animation down (F or Ctrl+0 still fits all).
+        """
+        s = self.fit_scale()
+        if s is None or s >= READABLE_FIT:
+            self.fit_all()
+            return
+        root = self.graph.roots[0] if self.graph.roots else None
+        target = node_id or root
+        rect = self._scene.node_rect(target) if target is not None else None
+        self._fitted = False
+        self._update_scroll_rect()
+        self._set_scale(FOCUS_SCALE)
+        if rect is not None:
+            half = self.viewport().height() / (2 * FOCUS_SCALE)
+            margin = 60 / FOCUS_SCALE
+            if target != root:
+                y = rect.center().y()
+            elif self.root_at == "bottom":  # the root near the bottom edge, the graph above it
+                y = rect.bottom() + margin - half
+            else:  # the root near the top edge, the graph below it
+                y = rect.top() - margin + half
+            self.centerOn(rect.center().x(), y)
+        self.minimap.update()
 
     def _scene_rect_changed(self, rect: QRectF) -> None:
         # Something was drawn outside what fit-all showed (a badge, a label): fit again, once.
