@@ -84,7 +84,8 @@ def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir
     app.setApplicationDisplayName("gradviz")
     app.setOrganizationName("gradviz")
     app.setDesktopFileName("gradviz")
-    window = create_window(settings_dir, client_factory)
+    window = create_window(settings_dir, client_factory)  # the engine starts importing torch
+    window.start_panels()  # meanwhile pyqtgraph, on this (the GUI) thread, before anything paints
     window.show()
     timing = os.environ.get("GRADVIZ_TIMING")
     if timing:
@@ -102,7 +103,6 @@ def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir
         window.graph_shown.connect(first_graph)
 
     def after_show() -> None:
-        window.start_panels()
         if window.offer_recovery():
             return
         if path:

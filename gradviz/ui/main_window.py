@@ -360,8 +360,8 @@ class MainWindow(QMainWindow):
         self._dock("notesDock", "Lesson", notes, left)
         self.tabifyDockWidget(self.docks["outputDock"], self.docks["notesDock"])
         self.docks["notesDock"].raise_()
-        # Inspector, gradients and history on the right. pyqtgraph panels are built after the
-        # window shows (importing pyqtgraph costs ~0.4 s); placeholders hold their place.
+        # Inspector, gradients and history on the right. The pyqtgraph panels are built by
+        # start_panels (importing pyqtgraph costs ~0.3 s); placeholders hold their place until then.
         self.inspector = Inspector(self)
         self._dock("inspectorDock", "Inspector", self.inspector, right)
         self._grads_holder = QWidget(self)
@@ -390,11 +390,14 @@ class MainWindow(QMainWindow):
                 self._initial_dock_sizes()
 
     def start_panels(self) -> None:
-        """Import pyqtgraph on a worker thread, then build the panels (the UI thread never waits 0.4 s)."""
-        if not self._panels_built:
-            import importlib
+        """Build the pyqtgraph panels now; call it before the window shows, while the engine
+        imports torch in its own process.
 
-            self.background.submit(("panels",), importlib.import_module, "gradviz.ui.grads")
+        pyqtgraph must be imported on the GUI thread: importing it on a worker thread while the
+        GUI thread painted crashed the app (a segmentation fault in shiboken's lazy type set-up,
+        about one launch in ten).
+        """
+        self.ensure_panels()
 
     def ensure_panels(self) -> None:
         """Build the pyqtgraph panels (gradients and history) if they are not built yet."""
@@ -1258,10 +1261,6 @@ class MainWindow(QMainWindow):
         self._put_graph(graph, None)
 
     def _layout_done(self, token, layout, error) -> None:
-        if token == ("panels",):
-            if not self._closing:
-                self.ensure_panels()
-            return
         if token[0] == "prepared":
             _tag, run_id, mode, stop_after, result = token
             if run_id == self.runner.latest_id and not self._closing:
