@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     gc.set_threshold(100_000, 50, 100)  # as the engine does during a run
+    torch.set_num_threads(1)  # as the engine worker runs (engine/client.py)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"{'graph':<14}{'steps':>7}{'plain ms':>10}{'hooked ms':>11}{'ratio':>7}{'record ms':>11}{'ratio':>7}")
     for name, source in (("transformer", programs.transformer(82)), ("chain", programs.chain(1666))):

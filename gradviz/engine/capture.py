@@ -224,6 +224,12 @@ class GraphCapture:
                     self.edges.append(GraphEdge(nid, node_ids[nxt], index, output_nr))
         return node_ids[root_node]
 
+    def release_tensors(self) -> None:
+        """Drop the tensors held for ``graph()`` (values, grads, saved tensors) once it has run."""
+        for f in self._nodes:
+            for key in ("value", "grad", "saved"):
+                f.pop(key, None)
+
     def graph(self) -> GraphData:
         """The GraphData, with every tensor value converted in one batch."""
         tensors = [f.get(key) for f in self._nodes for key in ("value", "grad")]

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import torch
 
 from gradviz.core.result import (
-    BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, LeafGrad,
+    BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, GraphData, BackwardStep, ErrorInfo, GradEvent, LeafGrad,
     LeafHistory, SavedRef, StatementRecord,
 )
 from gradviz.engine.capture import GraphCapture, NameIndex, tag_lines
@@ -120,6 +120,11 @@ class Tracer(Recorder):
         self.last_capture = (index, capture)
         leaf_before = {key: (leaf.grad.detach().clone() if leaf.grad is not None else None)
                        for key, leaf in capture.leaves.items()}
+        # The graph as the call finds it, converted now: holding thousands of unpacked saved
+        # tensors through the backward pass kept them from being released and made the hooked
+        # pass 1.5x the plain one instead of 1.3x.
+        graph = capture.graph()
+        capture.release_tensors()
         fired: list[tuple[Any, tuple, tuple]] = []
         handles = []
         for node in capture.node_ids:
@@ -141,14 +146,13 @@ class Tracer(Recorder):
             for h in handles:
                 h.remove()
             self.calls.append(self._build_call(
-                index, line, kind, capture, fired, leaf_before, retain, create, error,
+                index, line, kind, capture, graph, fired, leaf_before, retain, create, error,
                 result if kind == "autograd.grad" else None,
             ))
 
     # --- building the record --------------------------------------------------------------
-    def _build_call(self, index, line, kind, capture: GraphCapture, fired, leaf_before, retain, create,
-                    error, outputs) -> BackwardCall:
-        graph = capture.graph()
+    def _build_call(self, index, line, kind, capture: GraphCapture, graph: GraphData, fired, leaf_before,
+                    retain, create, error, outputs) -> BackwardCall:
         # Every tensor of the record converted in one batch: statistics of the big ones come
         # from one set of reductions instead of several small torch calls per tensor.
         keys = list(capture.leaf_ids)
