@@ -26,7 +26,7 @@ Decisions (the file is untrusted: lessons are written by others):
   negative seeds are refused because torch silently folds them onto large positive ones.
 - Files over ``MAX_FILE_BYTES`` are refused before they are read whole. Duplicate keys, NaN and
   Infinity, lone surrogates, deep nesting, non-UTF-8 bytes and control characters in one-line
-  fields are refused. Loading opens the file read-only and never writes it. Never pickle.
+  fields are refused. Loading opens the file read-only and never writes it. JSON only.
 
 Every refusal is a `SessionError` whose text is one line naming the problem.
 """

@@ -1,4 +1,4 @@
-"""The engine process: JSON requests in on stdin, JSON lines out (ready, progress, result); never pickle.
+"""The engine process: JSON requests in on stdin, JSON lines out (ready, progress, result).
 
 Messages out, one JSON object per line on the original stdout:
 ``{"type": "ready", "torch": "2.13.0+cpu", "seconds": 1.2}`` once torch is loaded;
