@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from gradviz.core.collector import collector_paused
+
 FORMATS = {".png": "png", ".svg": "svg", ".gif": "gif", ".apng": "apng"}
 MAX_SCALE = 8.0
 
@@ -76,20 +78,6 @@ def _check_args(args: argparse.Namespace) -> str:
     return fmt
 
 
-def default_runner(session):
-    """Run a session's program in the engine worker process (imports no torch here)."""
-    from gradviz.core.request import RunRequest
-    from gradviz.engine.client import EngineClient
-
-    client = EngineClient()
-    client.start()  # torch loads in the worker while this process sets up Qt
-    try:
-        _ensure_app()
-        return client.run(RunRequest(session.program, seed=session.seed))
-    finally:
-        client.close()
-
-
 def _ensure_app():
     """The QApplication, created offscreen when there is none (render never needs a display)."""
     from PySide6.QtWidgets import QApplication
@@ -146,80 +134,140 @@ def run_render(args: argparse.Namespace, runner: Callable | None = None) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot read {args.path!r}: {exc.strerror or exc}")
-    result = (runner or default_runner)(session)
-    failure = _program_error(result)
+    # A one-shot command: the cyclic collector would only scan Qt's and the result's objects.
+    with collector_paused():
+        return _render(args, fmt, session, runner)
+
+
+def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None) -> int:
+    client = None
+    if runner is None:
+        from gradviz.engine.client import EngineClient
+
+        client = EngineClient()
+        client.start()  # torch loads in the worker while this process sets up Qt and the drawing
     try:
-        data = render_result(result, session, args, fmt)
-    except RenderError as exc:
-        if failure:
-            print(f"gradviz render: {failure}", file=sys.stderr)
-            return 1
-        return _fail(str(exc))
-    try:
-        Path(args.output).write_bytes(data)
-    except OSError as exc:
-        return _fail(f"cannot write {args.output!r}: {exc.strerror or exc}")
+        drawing = Drawing(session, args)
+        if client is not None:
+            from gradviz.core.request import RunRequest
+
+            # The graph of each backward call comes ahead of the result: it is laid out here
+            # while the engine still runs the backward pass and converts its numbers.
+            result = client.run(RunRequest(session.program, seed=session.seed), on_graph=drawing.offer)
+        else:
+            result = runner(session)
+        failure = _program_error(result)
+        try:
+            data = drawing.render(result, fmt)
+        except RenderError as exc:
+            if failure:
+                print(f"gradviz render: {failure}", file=sys.stderr)
+                return 1
+            return _fail(str(exc))
+        try:
+            Path(args.output).write_bytes(data)
+        except OSError as exc:
+            return _fail(f"cannot write {args.output!r}: {exc.strerror or exc}")
+    finally:
+        if client is not None:
+            client.close(wait=False)
     if failure:
         print(f"gradviz render: {failure}; wrote {args.output} with the graph as it stood", file=sys.stderr)
         return 1
     return 0
 
 
-def render_result(result, session, args: argparse.Namespace, fmt: str) -> bytes:
-    """The bytes of the requested picture of ``result``; RenderError when there is nothing to draw."""
-    _ensure_app()
-    from gradviz.core.replay import Replay
-    from gradviz.ui import export
-    from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_sizes, plan_scene
-    from gradviz.ui.theme import Theme
+class Drawing:
+    """The scene a render draws into, made before the program runs, and the plan of its graph.
 
-    view = session.view
-    theme = args.theme or (view.theme if view.theme in ("light", "dark") else "light")
-    font_scale = args.font_scale if args.font_scale is not None else (1.4 if view.presentation else 1.0)
-    root_at = args.root_at or (view.root_at if view.root_at in ("top", "bottom") else "top")
-    calls = result.backward_calls
-    call = None
-    if args.call is not None:
-        if args.call > len(calls):
-            raise RenderError(f"--call {args.call}: the program made {len(calls)} backward call(s)")
-        call = calls[args.call - 1]
-    elif calls:
-        call = calls[-1]
-    if call is not None:
-        graph = call.graph
-    else:
+    Made while the engine imports torch, so Qt, the drawing modules and the fonts load meanwhile.
+    ``offer(index, graph)`` plans a backward call's graph (measure, layout, geometry) as soon as
+    the engine sends it, while the backward pass runs; ``render`` then applies the frame and paints.
+    """
+
+    def __init__(self, session, args: argparse.Namespace):
+        _ensure_app()
+        # Imported now, while the engine starts: numpy (layout) and the canvas take a few tenths.
+        import gradviz.core.replay  # noqa: F401
+        import gradviz.ui.export  # noqa: F401
+        from gradviz.ui.canvas.scene import GraphScene
+        from gradviz.ui.theme import Theme
+
+        view = session.view
+        theme = args.theme or (view.theme if view.theme in ("light", "dark") else "light")
+        font_scale = args.font_scale if args.font_scale is not None else (1.4 if view.presentation else 1.0)
+        self.root_at = args.root_at or (view.root_at if view.root_at in ("top", "bottom") else "top")
+        self.session = session
+        self.args = args
+        self.scene = GraphScene(Theme(theme, font_scale))
+        self.scene.look.height("title")  # the font database loads now, not after the run
+        self._planned: tuple[object, object] | None = None  # (graph, its ScenePlan)
+
+    def offer(self, index: int, graph) -> None:
+        """Plan ``graph``, of backward call ``index`` (from 0), if it may be the one drawn."""
+        if self.args.call is None or self.args.call - 1 == index:
+            self.plan(graph)
+
+    def plan(self, graph):
+        """The ScenePlan of ``graph`` (the last one planned is kept)."""
+        if self._planned is not None and self._planned[0] is graph:
+            return self._planned[1]
+        from gradviz.ui.canvas.scene import compute_layout, node_sizes, plan_scene
+
+        look = self.scene.look
+        shapes = self.scene.measure(graph)
+        plan = plan_scene(graph, compute_layout(graph, node_sizes(shapes), self.root_at), shapes, look)
+        self._planned = (graph, plan)
+        return plan
+
+    def render(self, result, fmt: str) -> bytes:
+        """The bytes of the requested picture of ``result``; RenderError when there is nothing to draw."""
+        from gradviz.core.replay import Replay
+        from gradviz.ui import export
+
+        args = self.args
+        calls = result.backward_calls
+        call = None
+        if args.call is not None:
+            if args.call > len(calls):
+                raise RenderError(f"--call {args.call}: the program made {len(calls)} backward call(s)")
+            call = calls[args.call - 1]
+        elif calls:
+            call = calls[-1]
+        if call is not None:
+            graph = call.graph
+        else:
+            if fmt in ("gif", "apng"):
+                raise RenderError("the program made no backward call: there is no pass to animate")
+            graph = _variable_graph(result)
+            if graph is None:
+                raise RenderError("the program built no autograd graph to draw")
+        scene = self.scene
+        # Items are made by the export when it needs them: a big graph exported at a scale where
+        # no text is readable is drawn from the plan's overview and needs none.
+        scene.begin_build(self.plan(graph))
+        base_caption = None
+        if args.caption:
+            base_caption = export.Caption(self.session.title, _statement(self.session, call.line if call else None))
         if fmt in ("gif", "apng"):
-            raise RenderError("the program made no backward call: there is no pass to animate")
-        graph = _variable_graph(result)
-        if graph is None:
-            raise RenderError("the program built no autograd graph to draw")
-    scene = GraphScene(Theme(theme, font_scale))
-    shapes = scene.measure(graph)
-    # Items are made by the export when it needs them: a big graph exported at a scale where
-    # no text is readable is drawn from the plan's overview and needs none.
-    scene.begin_build(plan_scene(graph, compute_layout(graph, node_sizes(shapes), root_at), shapes, scene.look))
-    base_caption = None
-    if args.caption:
-        base_caption = export.Caption(session.title, _statement(session, call.line if call else None))
-    if fmt in ("gif", "apng"):
-        if fmt == "gif":
-            return export.gif_bytes(scene, call, args.scale, base_caption)
-        return export.apng_bytes(scene, call, args.scale, args.transparent, base_caption)
-    caption = base_caption
-    if call is not None:
-        replay = Replay(call)
-        total = len(replay) - 1
-        step = total if args.step is None else args.step
-        if step > total:
-            raise RenderError(f"--step {step}: that backward call has {total} steps (0 to {total})")
-        scene.apply_frame(replay.frame(step), call)
-        if caption is not None:
-            caption = export.step_caption(call, step, caption)
-    elif args.step is not None:
-        raise RenderError("--step needs a backward call; the program made none")
-    if fmt == "svg":
-        return export.svg_bytes(scene, caption, args.transparent)
-    return export.png_bytes(scene, args.scale, args.transparent, caption)
+            if fmt == "gif":
+                return export.gif_bytes(scene, call, args.scale, base_caption)
+            return export.apng_bytes(scene, call, args.scale, args.transparent, base_caption)
+        caption = base_caption
+        if call is not None:
+            replay = Replay(call)
+            total = len(replay) - 1
+            step = total if args.step is None else args.step
+            if step > total:
+                raise RenderError(f"--step {step}: that backward call has {total} steps (0 to {total})")
+            scene.apply_frame(replay.frame(step), call)
+            if caption is not None:
+                caption = export.step_caption(call, step, caption)
+        elif args.step is not None:
+            raise RenderError("--step needs a backward call; the program made none")
+        if fmt == "svg":
+            return export.svg_bytes(scene, caption, args.transparent)
+        return export.png_bytes(scene, args.scale, args.transparent, caption)
 
 
 def main(argv: list[str] | None = None) -> int:

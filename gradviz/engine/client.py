@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import queue
@@ -20,7 +21,7 @@ import orjson
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
-from gradviz.core.result import ErrorInfo, RunResult, StatementRecord
+from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord
 
 #: Seconds past ``limits.max_seconds`` before a run that ignores its deadline is killed.
 GRACE_SECONDS = 10.0
@@ -128,9 +129,22 @@ class EngineClient:
             except ProcessLookupError:
                 pass
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Ask the worker to exit and wait for it (killed after 2 s).
+
+        ``wait=False`` only asks: for a process about to exit itself, which needn't wait for the
+        worker's own exit.
+        """
         proc = self._proc
         if proc is None:
+            return
+        if not wait:
+            self._proc = None
+            try:
+                proc.stdin.write('{"type":"exit"}\n')
+                proc.stdin.close()
+            except (OSError, ValueError):
+                proc.kill()
             return
         if proc.poll() is None:
             try:
@@ -148,8 +162,14 @@ class EngineClient:
         self._proc = None
 
     # --- running ------------------------------------------------------------------------------
-    def run(self, request: RunRequest, on_progress: Callable[[dict], None] | None = None) -> RunResult:
-        """Run one request; never raises for program errors. A dead worker gives a WorkerCrashed result."""
+    def run(self, request: RunRequest, on_progress: Callable[[dict], None] | None = None,
+            on_graph: Callable[[int, GraphData], None] | None = None) -> RunResult:
+        """Run one request; never raises for program errors. A dead worker gives a WorkerCrashed result.
+
+        ``on_progress`` hears of each statement done; ``on_graph(index, graph)`` gets the graph of
+        each backward call as the call starts, while the engine still runs it (time to lay it out).
+        Both are called on this thread.
+        """
         started = time.monotonic()
         if not self.wait_ready():
             detail = self._stderr[-1] if self._stderr else "it exited before loading torch"
@@ -161,6 +181,7 @@ class EngineClient:
         self._cancel_at = None
         self._killed = False
         statements: list[StatementRecord] = []
+        graphs: dict[int, GraphData] = {}
         try:
             self._proc.stdin.write(json.dumps({"type": "run", "id": run_id, "request": to_plain(request)},
                                               allow_nan=False) + "\n")
@@ -200,11 +221,22 @@ class EngineClient:
                     continue
                 if on_progress is not None:
                     on_progress({"statements_done": len(statements), "line": statements[-1].line})
+            elif kind == "graph":
+                try:
+                    with collector_paused():
+                        graph = from_plain(GraphData, message.get("graph"))
+                    index = message["call"]
+                except (ValueError, KeyError):
+                    continue
+                graphs[index] = graph
+                if on_graph is not None:
+                    on_graph(index, graph)
             elif kind == "result":
                 try:
                     with collector_paused():
-                        return from_plain(RunResult, message.get("result"))
-                except ValueError as exc:
+                        result = from_plain(RunResult, message.get("result"))
+                    return _with_graphs(result, graphs, message.get("sent_graphs") or ())
+                except (ValueError, TypeError) as exc:
                     return self._partial(request, statements, started, ErrorInfo(
                         "InternalError", f"The engine sent a result gradviz could not read: {exc}"))
             elif kind == "error":
@@ -232,6 +264,18 @@ class EngineClient:
             stdout="".join(s.stdout for s in statements), error=error, statements=tuple(statements),
             seed=request.seed, duration=time.monotonic() - started,
         )
+
+
+def _with_graphs(result: RunResult, graphs: dict[int, GraphData], sent) -> RunResult:
+    """``result`` with the graphs that came ahead of it put back into their backward calls."""
+    if not sent:
+        return result
+    missing = set(sent) - graphs.keys()
+    if missing:
+        raise ValueError(f"the graph of backward call {min(missing)} never arrived")
+    calls = tuple(dataclasses.replace(c, graph=graphs[c.index]) if c.index in sent else c
+                  for c in result.backward_calls)
+    return dataclasses.replace(result, backward_calls=calls)
 
 
 def _running_line(program: str, statements: list[StatementRecord]) -> int | None:

@@ -25,17 +25,21 @@ def run_request(
     request: RunRequest,
     on_statement: Callable[[StatementRecord], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    on_graph: Callable[[int, GraphData], None] | None = None,
 ) -> RunResult:
     """Run ``request.program`` for real and record what autograd did.
 
     ``torch.manual_seed(request.seed)`` comes first, so a script gives the same numbers as
-    ``torch.manual_seed(seed)`` followed by the script in plain Python.
+    ``torch.manual_seed(seed)`` followed by the script in plain Python. ``on_statement`` hears of
+    each top-level statement as it ends, ``on_graph(index, graph)`` of each backward call's graph
+    before that call runs.
     """
     start = time.perf_counter()
     torch.manual_seed(request.seed)
     torch.set_grad_enabled(True)
     tracer = Tracer(explain=_explain)
     tracer.on_progress = on_statement
+    tracer.on_graph = on_graph
     # Full garbage collections over torch's many objects cost more than the tracing itself
     # on big graphs; autograd graphs hold no reference cycles, so collect rarely during a run.
     thresholds = gc.get_threshold()

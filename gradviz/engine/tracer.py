@@ -88,6 +88,9 @@ class Tracer(Recorder):
         #: points variables into its graph instead of capturing it again.
         self.last_capture: tuple[int, GraphCapture] | None = None
         self.on_progress: Callable[[StatementRecord], None] | None = None
+        #: Called with (call index, graph) as a call recorded step by step starts, before the
+        #: backward pass runs: the worker sends the graph ahead so the app can lay it out meanwhile.
+        self.on_graph: Callable[[int, GraphData], None] | None = None
 
     # --- Recorder interface -------------------------------------------------------------
     def on_result(self, value: Any, line: int) -> None:
@@ -125,6 +128,8 @@ class Tracer(Recorder):
         # pass 1.5x the plain one instead of 1.3x.
         graph = capture.graph()
         capture.release_tensors()
+        if self.on_graph is not None:
+            self.on_graph(index, graph)
         fired: list[tuple[Any, tuple, tuple]] = []
         handles = []
         for node in capture.node_ids:

@@ -3,7 +3,10 @@
 Messages out, one JSON object per line on the original stdout:
 ``{"type": "ready", "torch": "2.13.0+cpu", "seconds": 1.2}`` once torch is loaded;
 ``{"type": "progress", "id": ..., "statement": {...StatementRecord}}`` after each top-level statement;
-``{"type": "result", "id": ..., "result": {...RunResult}}`` at the end of each run;
+``{"type": "graph", "id": ..., "call": k, "graph": {...GraphData}}`` as backward call k starts, before
+the backward pass runs (the client lays the graph out meanwhile);
+``{"type": "result", "id": ..., "result": {...RunResult}, "sent_graphs": [k, ...]}`` at the end of each
+run, where the calls listed in ``sent_graphs`` carry an empty graph: theirs came in a graph message;
 ``{"type": "error", "message": ...}`` for a request that could not be read.
 Messages in: ``{"type": "run", "id": ..., "request": {...RunRequest}}`` and ``{"type": "exit"}``.
 SIGINT cancels the current run (the partial result still comes back).
@@ -11,6 +14,7 @@ SIGINT cancels the current run (the partial result still comes back).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import os
@@ -24,6 +28,7 @@ import orjson
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
+from gradviz.core.result import GraphData, RunResult
 
 
 _cancel_requested = False
@@ -62,6 +67,15 @@ def _limit_memory(extra_mb: int, base: int, original: tuple[int, int]) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
+def without_sent_graphs(result: RunResult, sent: set[int]) -> RunResult:
+    """``result`` with an empty graph in the backward calls whose graph was sent ahead."""
+    if not sent:
+        return result
+    calls = tuple(dataclasses.replace(c, graph=GraphData()) if c.index in sent else c
+                  for c in result.backward_calls)
+    return dataclasses.replace(result, backward_calls=calls)
+
+
 def main() -> int:
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # anything printed by accident goes to stderr, not into the protocol
@@ -83,8 +97,9 @@ def main() -> int:
 
     torch.set_num_threads(torch.get_num_threads())  # settle the thread pool (OMP_NUM_THREADS) before the memory cap
     torch.ones(2, 2, requires_grad=True).sum().backward()  # start autograd's thread state
-    gc.collect()
-    gc.freeze()  # torch's own objects never need scanning by the collector again
+    # torch's own objects never need scanning by the collector again. (No gc.collect first:
+    # importing torch leaves next to no garbage, and the collection took 0.1 s of start-up.)
+    gc.freeze()
     base_vm = _vm_bytes()
     original_limit = resource.getrlimit(resource.RLIMIT_AS)
     signal.signal(signal.SIGINT, _on_sigint)
@@ -111,17 +126,28 @@ def main() -> int:
             continue
         _reset_cancel()
         _limit_memory(request.limits.max_memory_mb, base_vm, original_limit)
+        sent: set[int] = set()
+
+        def send_graph(index: int, graph: GraphData, run_id=run_id, sent=sent) -> None:
+            with collector_paused():
+                send({"type": "graph", "id": run_id, "call": index, "graph": to_plain(graph)})
+            sent.add(index)
+
         result = run_request(
             request,
             on_statement=lambda record: send({"type": "progress", "id": run_id, "statement": to_plain(record)}),
             cancelled=_cancelled,
+            on_graph=send_graph,
         )
         resource.setrlimit(resource.RLIMIT_AS, original_limit)
         with collector_paused():
-            send({"type": "result", "id": run_id, "result": to_plain(result)})
+            send({"type": "result", "id": run_id, "result": to_plain(without_sent_graphs(result, sent)),
+                  "sent_graphs": sorted(sent)})
         gc.collect()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stderr.flush()
+    os._exit(code)  # skips the interpreter's teardown, which takes torch a tenth of a second or more

@@ -33,6 +33,10 @@ MAX_PIXELS = 16_000_000
 #: Overview exports (big graphs at scales without text) stop at fewer pixels: their shapes stay
 #: recognisable at a quarter of the size, and PNG encoding of a 16 Mpx strip alone took 0.5 s.
 OVERVIEW_MAX_PIXELS = 4_000_000
+#: From this many pixels on, PNGs are compressed quickly (zlib level 2 instead of 6): on a
+#: 4 Mpx overview that is 85 ms instead of 120-175 ms for a file 1.5x the size.
+FAST_PNG_PIXELS = 1_000_000
+FAST_PNG_QUALITY = 70  # Qt maps PNG "quality" q to zlib level (100 - q) * 9 / 91
 FRAME_MS = 900  # one animation step
 LAST_FRAME_MS = 2600  # the finished pass stays on screen a little longer
 FIRST_FRAME_MS = 1200
@@ -250,7 +254,8 @@ def image_png(image: QImage) -> bytes:
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buf, "PNG"):
+    quality = FAST_PNG_QUALITY if image.width() * image.height() >= FAST_PNG_PIXELS else -1
+    if not image.save(buf, "PNG", quality):
         raise RuntimeError("PNG encoding failed")
     buf.close()
     return bytes(data.data())

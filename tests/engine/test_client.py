@@ -30,6 +30,30 @@ def test_run_returns_the_recorded_result_and_reports_progress(client):
     assert client.torch_version.startswith("2.")
 
 
+TWO_CALLS = ("import torch\nw = torch.ones(2, requires_grad=True)\nfor i in range(2):\n"
+             "    loss = (w * (i + 2)).sum()\n    print('call', i)\n    loss.backward()\n")
+
+
+def test_each_call_graph_comes_ahead_of_the_result_and_is_sent_once(client):
+    seen = []
+
+    def on_graph(index, graph):
+        seen.append((index, graph, len(seen_progress)))
+
+    seen_progress = []
+    result = client.run(RunRequest(TWO_CALLS), on_progress=seen_progress.append, on_graph=on_graph)
+    assert result.error is None and result.stdout == "call 0\ncall 1\n"
+    assert [i for i, _, _ in seen] == [0, 1]
+    # The graph of the second call arrived before the loop statement (lines 3-6) had finished.
+    assert seen[1][2] == 2
+    for (index, graph, _), call in zip(seen, result.backward_calls):
+        assert call.graph is graph  # put back into the result, not sent a second time
+        assert sorted(n.op for n in graph.nodes if n.kind in ("op", "accumulate")) == [
+            "AccumulateGrad", "MulBackward0", "SumBackward0"]
+    assert [st.op for st in result.backward_calls[1].steps] == ["SumBackward0", "MulBackward0", "AccumulateGrad"]
+    assert result.backward_calls[1].leaves[0].after.flat() == [5.0, 5.0]  # 2 + 3 accumulated
+
+
 def test_cancel_returns_partial_result_and_worker_survives(client):
     pid = client.pid
     threading.Timer(1.0, client.cancel).start()

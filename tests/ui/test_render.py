@@ -91,6 +91,30 @@ def test_which_call_and_theme(qtbot, tmp_path, script):
     assert code == 0 and QImage(str(dark)).pixelColor(2, 2).lightness() < 40
 
 
+def test_graphs_sent_ahead_are_planned_once_and_only_the_wanted_call(qtbot, tmp_path, script, monkeypatch):
+    """The engine's early graphs: the drawing lays out the call it will show, and reuses that plan."""
+    from gradviz.core.session import load_path
+    from gradviz.ui.canvas import scene as scene_module
+
+    planned = []
+    real_plan = scene_module.plan_scene
+    monkeypatch.setattr(scene_module, "plan_scene", lambda graph, *rest: planned.append(graph) or real_plan(graph, *rest))
+    first, second = dot_call(), mlp_call()
+    session = load_path(str(script))
+    drawing = render.Drawing(session, parse(str(script), "-o", str(tmp_path / "x.png"), "--call", "1"))
+    drawing.offer(0, first.graph)
+    drawing.offer(1, second.graph)  # not the call asked for: not laid out
+    data = drawing.render(RunResult(backward_calls=(first, second)), "png")
+    assert planned == [first.graph] and drawing.scene.plan.graph is first.graph
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    planned.clear()
+    last = render.Drawing(session, parse(str(script), "-o", str(tmp_path / "y.png")))
+    last.offer(0, first.graph)
+    last.offer(1, second.graph)  # by default the last call is drawn: each new one is laid out
+    last.render(RunResult(backward_calls=(first, second)), "png")
+    assert planned == [first.graph, second.graph] and last.scene.plan.graph is second.graph
+
+
 @pytest.mark.parametrize("extra, message", [
     (("--scale", "0"), "--scale"),
     (("--scale", "100"), "--scale"),

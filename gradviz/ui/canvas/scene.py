@@ -6,7 +6,9 @@ import html
 import time
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
@@ -108,18 +110,59 @@ def _label_point(a: tuple[float, float], b: tuple[float, float], t: float, h: fl
 
 @dataclass
 class EdgeGeometry:
-    """Where one edge is drawn: its curve, arrowhead, label anchor and the polyline the overview draws."""
+    """Where one edge is drawn: its curve, arrowhead, label anchor and the polyline the overview draws.
+
+    The Qt paths are made on first use: a big graph exported or shown as an overview draws the
+    polylines only, and making thousands of paths up front cost most of the planning time.
+    """
 
     key: EdgeKey
     order: int
-    curve: QPainterPath
-    arrow: QPolygonF
-    outline: QPainterPath  # curve + arrowhead: the edge item's own path
     anchor: tuple[float, float]
     align: int
     dot_t: float
-    points: list[tuple[float, float]]
+    points: list[tuple[float, float]]  # start, waypoints, end of the curve (before the arrowhead)
     rect: QRectF  # what the edge item covers, halo included
+    # An arc's cubic (x0, y0, c1x, c1y, c2x, c2y, x1, y1), else None: the curve runs through ``points``.
+    arc: tuple[float, ...] | None
+    arrow_points: tuple[tuple[float, float], ...]  # tip first
+
+    @cached_property
+    def curve(self) -> QPainterPath:
+        if self.arc is None:
+            return curve_through(self.points)
+        x0, y0, c1x, c1y, c2x, c2y, x1, y1 = self.arc
+        path = QPainterPath(QPointF(x0, y0))
+        path.cubicTo(c1x, c1y, c2x, c2y, x1, y1)
+        return path
+
+    @cached_property
+    def arrow(self) -> QPolygonF:
+        return QPolygonF([QPointF(x, y) for x, y in self.arrow_points])
+
+    @cached_property
+    def outline(self) -> QPainterPath:
+        """Curve and arrowhead: the edge item's own path."""
+        path = QPainterPath(self.curve)
+        path.addPolygon(self.arrow)
+        return path
+
+
+class _Curves(Mapping):
+    """Edge key -> (curve, arrowhead), made when the overview first draws shapes."""
+
+    def __init__(self, by_key: dict[EdgeKey, EdgeGeometry]):
+        self._by_key = by_key
+
+    def __getitem__(self, key: EdgeKey) -> tuple[QPainterPath, QPolygonF]:
+        g = self._by_key[key]
+        return g.curve, g.arrow
+
+    def __iter__(self):
+        return iter(self._by_key)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
 
 
 @dataclass
@@ -142,7 +185,7 @@ class ScenePlan:
     edges: list[EdgeGeometry]
     edge_by_key: dict[EdgeKey, EdgeGeometry]
     edge_lines: dict[EdgeKey, list[QLineF]]
-    edge_curves: dict[EdgeKey, tuple[QPainterPath, QPolygonF]]  # what the overview draws at shape scales
+    edge_curves: Mapping[EdgeKey, tuple[QPainterPath, QPolygonF]]  # what the overview draws at shape scales
     node_radii: dict[str, float]
     edges_rect: QRectF  # around all edges
     parallel: dict[EdgeKey, tuple[int, int]]  # key -> (position, group size)
@@ -193,6 +236,7 @@ def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], 
         pts = g.points
         edge_lines[g.key] = [QLineF(a[0], a[1], b[0], b[1]) for a, b in zip(pts, pts[1:])]
     kinds = {n.id: n.kind for n in graph.nodes}
+    by_key = {g.key: g for g in edges}
     below = look.theme.px(13)
     tag_anchors = {nid: (r.center().x(), r.bottom() + below) for nid, r in node_rects.items()}
     label_rows = sorted((g.anchor[1], g.anchor[0], g.key) for g in edges)
@@ -200,8 +244,7 @@ def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], 
     return ScenePlan(
         graph=graph, layout=layout, shapes=shapes, bounds=bounds, node_rects=node_rects, node_kinds=kinds,
         node_order={n.id: i for i, n in enumerate(graph.nodes)}, edges=edges,
-        edge_by_key={g.key: g for g in edges}, edge_lines=edge_lines,
-        edge_curves={g.key: (g.curve, g.arrow) for g in edges},
+        edge_by_key=by_key, edge_lines=edge_lines, edge_curves=_Curves(by_key),
         node_radii={nid: s.radius for nid, s in shapes.items()}, edges_rect=edges_rect,
         parallel=parallel,
         leaf_edges={edge_key(e) for e in graph.edges if kinds.get(e.dst) in (LEAF, PARAM)},
@@ -282,18 +325,17 @@ def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape
             ux, uy = ux / n, uy / n
             ex, ey = tx - ux * ARROW_LEN, ty - uy * ARROW_LEN
             third = (ey - y0) / 3
-            curve = QPainterPath(QPointF(x0, y0))
-            curve.cubicTo(x0 + k, y0 + third, ex + k, ey - third, ex, ey)
-            arrow = QPolygonF([QPointF(tx, ty), QPointF(ex - uy * ARROW_HALF, ey + ux * ARROW_HALF),
-                               QPointF(ex + uy * ARROW_HALF, ey - ux * ARROW_HALF)])
+            arc = (x0, y0, x0 + k, y0 + third, ex + k, ey - third, ex, ey)
+            arrow = ((tx, ty), (ex - uy * ARROW_HALF, ey + ux * ARROW_HALF), (ex + uy * ARROW_HALF, ey - ux * ARROW_HALF))
+            # The arc's middle: with the ends, the box around these is the box around the arc.
             pts = [(x0, y0), ((x0 + ex) / 2 + bulge, (y0 + ey) / 2), (ex, ey)]
         else:
+            arc = None
             pts = [(x0, y0)]
             if route:
                 pts.extend((x + bulge, y) for x, y in route)  # long parallel edges keep apart
             pts.append((ex, ey))
-            curve = curve_through(pts)
-            arrow = QPolygonF([QPointF(tx, ty), QPointF(ex - ARROW_HALF, ey), QPointF(ex + ARROW_HALF, ey)])
+            arrow = ((tx, ty), (ex - ARROW_HALF, ey), (ex + ARROW_HALF, ey))
         # Where the label goes: in a gap between layers (never on a layer's band, where the
         # nodes are), where this edge is farthest from its siblings. Edges fanning out of a
         # node are apart near their targets, edges fanning in near their sources.
@@ -316,10 +358,12 @@ def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape
         if pos:  # parallel edges: the label on the outer side of the arc
             align = -1 if bulge < 0 else (1 if bulge > 0 else 0)
             anchor = (anchor[0] + align * 4.0, anchor[1])
-        outline = QPainterPath(curve)
-        outline.addPolygon(arrow)
-        rect = outline.boundingRect().adjusted(-EDGE_HALO, -EDGE_HALO, EDGE_HALO, EDGE_HALO)
-        out.append(EdgeGeometry(key, len(out), curve, arrow, outline, anchor, align, dot_t, pts, rect))
+        # A curve through the points with vertical tangents stays in the box around them.
+        xs = [p[0] for p in pts] + [p[0] for p in arrow]
+        ys = [p[1] for p in pts] + [p[1] for p in arrow]
+        left, top = min(xs) - EDGE_HALO, min(ys) - EDGE_HALO
+        rect = QRectF(left, top, max(xs) + EDGE_HALO - left, max(ys) + EDGE_HALO - top)
+        out.append(EdgeGeometry(key, len(out), anchor, align, dot_t, pts, rect, arc, arrow))
     return out, parallel
 
 
