@@ -55,6 +55,29 @@ def _root_tensors(kind: str, fn: Callable, args: tuple, kwargs: dict) -> tuple[l
     return roots, retain, create
 
 
+def _may_prune(kind: str, fn: Callable, args: tuple, kwargs: dict) -> bool:
+    """True when the engine may skip nodes of the graph: autograd.grad, or a backward with ``inputs``.
+
+    Then a node's targets may never run, so every node keeps what it sent.
+    """
+    if kind == "autograd.grad":
+        return True
+    if kind == "backward":  # (gradient, retain_graph, create_graph, inputs) after the tensor
+        bound = isinstance(getattr(fn, "__self__", None), torch.Tensor)
+        position = 3 if bound else 4
+    else:  # autograd.backward(tensors, grad_tensors, retain_graph, create_graph, grad_variables, inputs)
+        position = 5
+    return kwargs.get("inputs") is not None or (len(args) > position and args[position] is not None)
+
+
+def _fan_in_senders(graph: GraphData) -> set[str]:
+    """Nodes with an edge into an input that other edges feed too (whose gradients are summed)."""
+    feeds: dict[tuple[str, int], list[str]] = {}
+    for e in graph.edges:
+        feeds.setdefault((e.dst, e.output_nr), []).append(e.src)
+    return {src for sources in feeds.values() if len(sources) > 1 for src in sources}
+
+
 @dataclass
 class _TrackedLeaf:
     tensor: torch.Tensor
@@ -130,11 +153,26 @@ class Tracer(Recorder):
         capture.release_tensors()
         if self.on_graph is not None:
             self.on_graph(index, graph)
-        fired: list[tuple[Any, tuple, tuple]] = []
+        # The hooks keep what each node received. What a node sent is what its targets received,
+        # except where several edges feed one input of a node (a fan-in): only those senders
+        # keep what they sent. Holding every sent gradient stopped the engine from reusing
+        # them (AccumulateGrad copies a gradient someone else holds instead of taking it),
+        # and made the hooked pass 1.35x the plain one instead of 1.1x.
+        # Where a node may not run — pruned by ``inputs``, or failing on a freed saved tensor —
+        # its senders' gradients are only known if they keep them.
+        keep_all = _may_prune(kind, fn, args, kwargs) or any(s.freed for n in graph.nodes for s in n.saved)
+        senders = set() if keep_all else _fan_in_senders(graph)
+        fired: list[tuple[str, tuple, tuple | None]] = []
         handles = []
-        for node in capture.node_ids:
-            def hook(grad_inputs, grad_outputs, node=node):
-                fired.append((node, grad_outputs, grad_inputs))
+        slots: dict[str, int] = {}
+        for node, nid in capture.node_ids.items():
+            slots[nid] = len(node.next_functions)
+            if keep_all or nid in senders:
+                def hook(grad_inputs, grad_outputs, nid=nid):
+                    fired.append((nid, grad_outputs, grad_inputs))
+            else:
+                def hook(grad_inputs, grad_outputs, nid=nid):
+                    fired.append((nid, grad_outputs, None))
             handles.append(node.register_hook(hook))
         error: ErrorInfo | None = None
         start = time.perf_counter()
@@ -151,12 +189,12 @@ class Tracer(Recorder):
             for h in handles:
                 h.remove()
             self.calls.append(self._build_call(
-                index, line, kind, capture, graph, fired, leaf_before, retain, create, error,
+                index, line, kind, capture, graph, fired, slots, leaf_before, retain, create, error,
                 result if kind == "autograd.grad" else None,
             ))
 
     # --- building the record --------------------------------------------------------------
-    def _build_call(self, index, line, kind, capture: GraphCapture, graph: GraphData, fired, leaf_before,
+    def _build_call(self, index, line, kind, capture: GraphCapture, graph: GraphData, fired, slots, leaf_before,
                     retain, create, error, outputs) -> BackwardCall:
         # Every tensor of the record converted in one batch: statistics of the big ones come
         # from one set of reductions instead of several small torch calls per tensor.
@@ -168,19 +206,33 @@ class Tracer(Recorder):
         flat: list[torch.Tensor | None] = []
         for _, received, sent in fired:
             flat.extend(received)
-            flat.extend(sent)
+            if sent is not None:
+                flat.extend(sent)
         if isinstance(outputs, (tuple, list)):
             flat.extend(outputs)
         rest = iter(tensor_values(flat, EDGE_LIMIT))
+        got: dict[str, tuple] = {}
+        kept: dict[str, tuple] = {}
+        for nid, received, sent in fired:
+            got[nid] = tuple(next(rest) for _ in received)
+            if sent is not None:
+                kept[nid] = tuple(next(rest) for _ in sent)
+        out_edges = graph.out_edges
         acc_leaf = {acc: key for key, acc in capture.acc_ids.items()}
         steps = []
-        for order, (node, received, sent) in enumerate(fired):
-            nid = capture.node_ids[node]
-            grad_in = tuple(next(rest) for _ in received)
-            grad_out = tuple(next(rest) for _ in sent)
+        for order, (nid, _, _) in enumerate(fired):
+            grad_out = kept.get(nid)
+            if grad_out is None:
+                # What this node sent along each edge is what the edge's target received there.
+                sent = [None] * slots[nid]
+                for e in out_edges.get(nid, ()):
+                    received = got.get(e.dst)
+                    if e.index < len(sent) and received is not None and e.output_nr < len(received):
+                        sent[e.index] = received[e.output_nr]
+                grad_out = tuple(sent)
             key = acc_leaf.get(nid)
             steps.append(BackwardStep(
-                order, nid, graph.node(nid).op, grad_in, grad_out,
+                order, nid, graph.node(nid).op, got[nid], grad_out,
                 before[key] if key is not None else None, after[key] if key is not None else None,
             ))
         leaves = tuple(

@@ -225,3 +225,61 @@ def test_roots_and_flags_are_read_from_every_call_form(kind, call):
     root = rec.graph.node(rec.graph.roots[0])
     assert root.kind == ROOT and root.names == ("y",)
     assert [s.op for s in rec.steps][0] == "SumBackward0"
+
+
+def _sent(call, op):
+    step = next(s for s in call.steps if s.op == op)
+    return [v.data if v is not None else None for v in step.grad_out]
+
+
+def test_what_each_node_sent_matches_what_torch_computes_without_holding_it():
+    """Sends are read from what the targets received, except where edges into one input are summed."""
+    torch.manual_seed(0)
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    x = torch.tensor([3.0, 4.0])
+    h = w * x          # MulBackward0 sends x to w's AccumulateGrad
+    y = (h * h + h).sum()  # h feeds two nodes: their contributions are summed into h's node
+    tracer = traced({"w": w, "x": x, "y": y}, y)
+    call = tracer.calls[0]
+    assert _sent(call, "SumBackward0") == [[1.0, 1.0]]
+    assert _sent(call, "AddBackward0") == [[1.0, 1.0], [1.0, 1.0]]
+    # d(h*h)/dh = 2h along both parallel edges (each sends h), d(h)/dh = 1 along the other.
+    hv = (w * x).detach()
+    mul_hh = next(s for s in call.steps if s.op == "MulBackward0" and len(s.grad_out) == 2
+                  and s.grad_out[0].data == hv.tolist())
+    assert [v.data for v in mul_hh.grad_out] == [hv.tolist(), hv.tolist()]
+    received = next(s for s in call.steps if s.op == "MulBackward0" and s is not mul_hh).grad_in[0].data
+    assert received == (2 * hv + 1).tolist()
+    assert w.grad.tolist() == ((2 * hv + 1) * x).tolist()
+    acc = next(s for s in call.steps if s.op == "AccumulateGrad")
+    assert acc.grad_in[0].data == w.grad.tolist() == acc.leaf_after.data
+
+
+def test_a_failing_call_still_shows_what_reached_the_failing_node():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    tracer = traced({"x": x, "y": y}, y)
+    with pytest.raises(RuntimeError, match="second time"):
+        tracer.run_backward("backward", 3, torch.Tensor.backward, (y,), {})
+    second = tracer.calls[1]
+    assert [s.op for s in second.steps] == ["SumBackward0"]  # MulBackward0 failed
+    assert _sent(second, "SumBackward0") == [[1.0, 1.0]]
+
+
+def test_sends_into_nodes_that_never_run_are_kept():
+    """autograd.grad captures the gradient at x's edge without running its AccumulateGrad."""
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    w = torch.tensor([3.0, 5.0], requires_grad=True)
+    tracer = Tracer()
+    tracer.bind(lambda: [("x", x), ("w", w)])
+    (g,) = tracer.run_backward("autograd.grad", 1, torch.autograd.grad, ((x * w).sum(), x), {})
+    call = tracer.calls[0]
+    assert [s.op for s in call.steps] == ["SumBackward0", "MulBackward0"]
+    assert _sent(call, "MulBackward0") == [[3.0, 5.0], None] and g.tolist() == [3.0, 5.0]
+    # backward(inputs=[w]): torch computes only w's side; w's AccumulateGrad runs.
+    y = (x * w).sum()
+    tracer = traced({"x": x, "w": w, "y": y}, y, inputs=[w])
+    call = tracer.calls[0]
+    assert x.grad is None and w.grad.tolist() == [1.0, 2.0]
+    assert [s.op for s in call.steps] == ["SumBackward0", "MulBackward0", "AccumulateGrad"]
+    assert _sent(call, "MulBackward0") == [None, [1.0, 2.0]]
