@@ -216,7 +216,9 @@ class Drawing:
 
         look = self.scene.look
         shapes = self.scene.measure(graph)
-        plan = plan_scene(graph, compute_layout(graph, node_sizes(shapes), self.root_at), shapes, look)
+        layout = compute_layout(graph, node_sizes(shapes), self.root_at)
+        # Edge paths on first use: a big graph's export draws the overview's polylines only.
+        plan = plan_scene(graph, layout, shapes, look, paths=False)
         self._planned = (graph, plan)
         return plan
 

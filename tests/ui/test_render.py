@@ -98,7 +98,7 @@ def test_graphs_sent_ahead_are_planned_once_and_only_the_wanted_call(qtbot, tmp_
 
     planned = []
     real_plan = scene_module.plan_scene
-    monkeypatch.setattr(scene_module, "plan_scene", lambda graph, *rest: planned.append(graph) or real_plan(graph, *rest))
+    monkeypatch.setattr(scene_module, "plan_scene", lambda graph, *rest, **kw: planned.append(graph) or real_plan(graph, *rest, **kw))
     first, second = dot_call(), mlp_call()
     session = load_path(str(script))
     drawing = render.Drawing(session, parse(str(script), "-o", str(tmp_path / "x.png"), "--call", "1"))

@@ -204,13 +204,20 @@ class ScenePlan:
         return len(self.graph.nodes) + len(self.edges)
 
 
-def plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], look: Look) -> ScenePlan:
+def plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], look: Look,
+               paths: bool = True) -> ScenePlan:
     """The geometry of every node and edge of ``graph`` placed by ``layout`` (no items made).
 
     Safe on a worker thread when ``look`` is not one a scene paints with (see GraphView.plan).
+    ``paths``: make the edges' Qt paths now, as the app does on its worker thread so that the
+    UI thread only makes items (False leaves them to first use: an overview export needs none).
     """
     with collector_paused():  # tens of thousands of small objects, no reference cycles
-        return _plan_scene(graph, layout, shapes, look)
+        plan = _plan_scene(graph, layout, shapes, look)
+        if paths:
+            for g in plan.edges:
+                g.outline  # noqa: B018 -- made here, with the curve and the arrowhead
+        return plan
 
 
 def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], look: Look) -> ScenePlan:
