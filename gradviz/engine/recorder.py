@@ -24,7 +24,9 @@ class Recorder:
       it must return what ``fn`` returns and let its exception propagate;
     - ``on_grad_touched(line)`` after anything that may have changed a leaf's ``.grad`` without
       a backward: ``zero_grad()``, ``Tensor.zero_()``, an assignment to ``.grad``, ``optimizer.step()``;
-    - ``on_statement(record)`` after each top-level statement.
+    - ``on_statement(record)`` after each top-level statement;
+    - ``on_bind(name, tensor)`` when a leaf tensor that requires grad is bound to a plain name
+      (so leaves made in a loop can still be named after the variable that held them).
     """
 
     def bind(self, scopes: Callable[[], Iterable[tuple[str, Any]]]) -> None:
@@ -40,4 +42,7 @@ class Recorder:
         pass
 
     def on_statement(self, record: StatementRecord) -> None:
+        pass
+
+    def on_bind(self, name: str, tensor: Any) -> None:
         pass
