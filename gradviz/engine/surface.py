@@ -313,7 +313,9 @@ def _tensor_hook(ctx, line, fn, args, kwargs):
     hook = args[0] if args else kwargs.get("hook")
     if not callable(hook):
         raise TypeError("register_hook expects a function, e.g. y.register_hook(lambda g: print(g))")
-    return fn(*args, **kwargs)
+    handle = fn(*args, **kwargs)
+    ctx.recorder.on_tensor_hook(line)
+    return handle
 
 
 def _touches_grad(ctx, line, fn, args, kwargs):

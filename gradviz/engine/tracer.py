@@ -112,6 +112,7 @@ class Tracer(Recorder):
         self.last_capture: tuple[int, GraphCapture] | None = None
         self.on_progress: Callable[[StatementRecord], None] | None = None
         self.former_names = FormerNames()
+        self.tensor_hooks = False  # the program put a hook on a tensor (see run_backward)
         #: Called with (call index, graph) as a call recorded step by step starts, before the
         #: backward pass runs: the worker sends the graph ahead so the app can lay it out meanwhile.
         self.on_graph: Callable[[int, GraphData], None] | None = None
@@ -130,6 +131,9 @@ class Tracer(Recorder):
 
     def on_bind(self, name: str, tensor: Any) -> None:
         self.former_names.bound(name, tensor)
+
+    def on_tensor_hook(self, line: int) -> None:
+        self.tensor_hooks = True
 
     def run_backward(self, kind: str, line: int, fn: Callable, args: tuple, kwargs: dict) -> Any:
         roots, retain, create = _root_tensors(kind, fn, args, kwargs)
@@ -163,8 +167,10 @@ class Tracer(Recorder):
         # them (AccumulateGrad copies a gradient someone else holds instead of taking it),
         # and made the hooked pass 1.35x the plain one instead of 1.1x.
         # Where a node may not run — pruned by ``inputs``, or failing on a freed saved tensor —
-        # its senders' gradients are only known if they keep them.
-        keep_all = _may_prune(kind, fn, args, kwargs) or any(s.freed for n in graph.nodes for s in n.saved)
+        # its senders' gradients are only known if they keep them; so too where the program's
+        # tensor hooks may change a gradient between the node that sends it and its target.
+        keep_all = (self.tensor_hooks or _may_prune(kind, fn, args, kwargs)
+                    or any(s.freed for n in graph.nodes for s in n.saved))
         senders = set() if keep_all else _fan_in_senders(graph)
         fired: list[tuple[str, tuple, tuple | None]] = []
         handles = []

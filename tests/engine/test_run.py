@@ -318,3 +318,21 @@ total.backward()
     assert leaf_names == [("b",), ("b #1",), ("b #2",), ("inner",), ("w",), ("w #1",), ("w #2",)]
     grads = {h.name: h.events[-1].value.flat() for h in result.grad_history}
     assert grads["w #1"] == grads["w"] == [2.0, 2.0] and grads["inner"] == [3.0, 3.0]
+
+
+def test_a_tensor_hook_that_changes_a_gradient_shows_both_sides_of_the_edge():
+    program = """\
+import torch
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+y = x * 3
+y.register_hook(lambda g: g * 10)
+y.sum().backward()
+"""
+    result = run_request(RunRequest(program))
+    assert result.error is None
+    call = result.backward_calls[0]
+    sum_step = next(s for s in call.steps if s.op == "SumBackward0")
+    mul_step = next(s for s in call.steps if s.op == "MulBackward0")
+    assert sum_step.grad_out[0].flat() == [1.0, 1.0]  # what SumBackward0 sent
+    assert mul_step.grad_in[0].flat() == [10.0, 10.0]  # what MulBackward0 got after the hook
+    assert result.grad_history[0].events[-1].value.flat() == [30.0, 30.0]

@@ -217,6 +217,8 @@ def plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], l
         if paths:
             for g in plan.edges:
                 g.outline  # noqa: B018 -- made here, with the curve and the arrowhead
+            # A plain dict: the overview reads it for every edge on every paint.
+            plan.edge_curves = {g.key: (g.curve, g.arrow) for g in plan.edges}
         return plan
 
 
