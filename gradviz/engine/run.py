@@ -47,7 +47,7 @@ def run_request(
     try:
         outcome = run_program(request.program, request.limits, tracer, request.stop_after_line, cancelled)
         last_line = outcome.statements[-1].line if outcome.statements else 1
-        names = NameIndex.from_bindings(outcome.globals.items(), tracer.former_names)
+        names = NameIndex.from_bindings(outcome.globals.items())
         tracer.track_named_leaves(names)
         tracer.check_grads(last_line)
         variables, graph = summarise(outcome.globals, names, tracer.last_capture)
