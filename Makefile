@@ -29,6 +29,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_layout.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_canvas.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_interpreter.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
