@@ -232,7 +232,10 @@ class Drawing:
         call = None
         if args.call is not None:
             if args.call > len(calls):
-                raise RenderError(f"--call {args.call}: the program made {len(calls)} backward call(s)")
+                message = f"--call {args.call}: the program made {len(calls)} backward call(s)"
+                if result.notes:  # more calls than are recorded step by step
+                    message = f"--call {args.call}: {' '.join(result.notes)}"
+                raise RenderError(message)
             call = calls[args.call - 1]
         elif calls:
             call = calls[-1]

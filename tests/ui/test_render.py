@@ -238,3 +238,14 @@ def test_the_gradviz_render_command(tmp_path, real_script):
     assert "line 4" in proc.stderr and "Traceback" not in proc.stderr
     proc = gradviz(str(real_script), "-o", str(tmp_path / "x.bmp"))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_a_call_beyond_those_recorded_says_how_many_were(qtbot, tmp_path, script, capsys):
+    note = "The program made 300 backward calls; the first 200 are recorded step by step."
+
+    def runner(session):
+        return RunResult(backward_calls=(dot_call(),), notes=(note,))
+
+    code, _ = go(tmp_path, script, "x.png", "--call", "201", runner=runner)
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"gradviz render: --call 201: {note}\n"
