@@ -8,7 +8,8 @@ Prints medians (ms, wall clock unless marked CPU; the machine is shared, so CPU 
 steadier figure): measuring the node texts, planning the geometry (the app does it on a worker
 thread), building the items, the layout (for reference), the incremental build the app uses
 (the longest event-loop turn while items are made in slices, and while the scene shown before
-is deleted in slices: both happen in the same turns), and one animation step (``show_frame`` of frame k+1 after frame k, then the event loop paints
+is deleted in slices: both happen in the same turns), and one animation step (``show_frame``
+of frame k+1 after frame k, then the event loop paints
 what changed) at 1:1 zoom and at fit-all zoom, plus a full viewport repaint at both zooms and
 an export of the whole graph to PNG.
 """

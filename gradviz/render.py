@@ -212,13 +212,10 @@ class Drawing:
         """The ScenePlan of ``graph`` (the last one planned is kept)."""
         if self._planned is not None and self._planned[0] is graph:
             return self._planned[1]
-        from gradviz.ui.canvas.scene import compute_layout, node_sizes, plan_scene
+        from gradviz.ui.canvas.scene import plan_graph
 
-        look = self.scene.look
-        shapes = self.scene.measure(graph)
-        layout = compute_layout(graph, node_sizes(shapes), self.root_at)
         # Edge paths on first use: a big graph's export draws the overview's polylines only.
-        plan = plan_scene(graph, layout, shapes, look, paths=False)
+        plan = plan_graph(graph, self.scene.look, self.root_at, paths=False)
         self._planned = (graph, plan)
         return plan
 

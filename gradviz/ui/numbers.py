@@ -66,7 +66,7 @@ def summary(value: TensorValue) -> str:
         parts.append(f"min {format_number(s.min, 3)}")
         parts.append(f"max {format_number(s.max, 3)}")
     elif value.data is not None:
-        n = _finite_norm(value)
+        n = data_norm(value, finite_only=True)
         if n is not None:
             parts.append(f"‖·‖ {format_number(n, 3)}")
     return " · ".join(parts)
@@ -96,22 +96,26 @@ def norm(value: TensorValue | None) -> float | None:
         return None
     if value.stats is not None:
         return value.stats.norm
-    n = _finite_norm(value)
+    n = data_norm(value, finite_only=True)
     return 0.0 if n is None else n
 
 
-def _finite_norm(value: TensorValue) -> float | None:
-    """The norm of the finite elements of a whole value; None when it has none."""
+def data_norm(value: TensorValue, finite_only: bool = False) -> float | None:
+    """The 2-norm of a whole value's elements (NaN and inf carry through unless ``finite_only``,
+    which leaves them out); None when it has no data or no elements to norm."""
     if value.data is None:
         return None
     np = sys.modules.get("numpy")
     if np is None:  # not loaded yet (the window starts without it): plain Python
-        finite = [f for f in value.flat() if math.isfinite(f)]
-        return math.sqrt(sum(f * f for f in finite)) if finite else None
+        xs = value.flat()
+        if finite_only:
+            xs = [f for f in xs if math.isfinite(f)]
+        return math.sqrt(sum(f * f for f in xs)) if xs else None
     # numpy reads the nested lists (and the "nan"/"inf" strings) in one call: a thousand
     # parameters' gradients are normed when a big result is shown.
     arr = np.asarray(value.data, dtype=float).ravel()
-    finite = arr[np.isfinite(arr)]
-    if not finite.size:
+    if finite_only:
+        arr = arr[np.isfinite(arr)]
+    if not arr.size:
         return None
-    return float(math.sqrt(float(np.dot(finite, finite))))
+    return float(math.sqrt(float(np.dot(arr, arr))))

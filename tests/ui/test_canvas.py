@@ -19,15 +19,6 @@ from gradviz.ui.canvas import view as view_module
 from tests.ui.canvas_data import big_call, dot_call, fan_in_call, mlp_call, second_backward_call
 
 
-@pytest.fixture
-def view(qtbot):
-    v = GraphView()
-    qtbot.addWidget(v)
-    v.resize(900, 700)
-    v.show()
-    return v
-
-
 def shown(view, call):
     view.show_graph(call.graph)
     return view.scene()

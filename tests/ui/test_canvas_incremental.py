@@ -20,15 +20,6 @@ from gradviz.ui.theme import Theme, palette
 from tests.ui.canvas_data import big_call, dot_call, fan_in_call, mlp_call
 
 
-@pytest.fixture
-def view(qtbot):
-    v = GraphView()
-    qtbot.addWidget(v)
-    v.resize(900, 700)
-    v.show()
-    return v
-
-
 def node_states(scene):
     return {nid: item.state for nid, item in scene.node_items.items()}
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from typing import Any
 
 from gradviz.core.plain import NONFINITE
 from gradviz.core.result import TensorValue
-from gradviz.ui.numbers import format_shape
+from gradviz.ui.numbers import data_norm, format_shape
 
 #: Values with at most this many elements are written out in full on the canvas.
 MAX_INLINE = 6
@@ -62,14 +61,7 @@ def value_norm(value: TensorValue) -> float | None:
     """The 2-norm of a value: from ``stats`` when summarised, else computed from ``data``."""
     if value.stats is not None:
         return value.stats.norm
-    if value.data is None or not value.numel:
-        return None
-    np = sys.modules.get("numpy")
-    if np is None:  # not loaded yet (the window starts without it): plain Python
-        return math.sqrt(sum(v * v for v in value.flat()))
-    # numpy reads the nested lists (and "nan"/"inf" strings) in one call; NaN and inf carry through.
-    arr = np.asarray(value.data, dtype=float).ravel()
-    return float(math.sqrt(float(np.dot(arr, arr))))
+    return data_norm(value)
 
 
 def fmt_value(value: TensorValue | None, max_inline: int = MAX_INLINE, symbol: str = "g") -> str:

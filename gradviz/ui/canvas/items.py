@@ -795,7 +795,7 @@ class OverviewItem(QGraphicsItem):
         self.node_kinds: dict[str, str] = {}
         self.node_radii: dict[str, float] = {}
         self.edge_polylines: dict[tuple, list] = {}
-        self.edge_curves: dict[tuple, tuple[QPainterPath, QPolygonF]] = {}
+        self.edge_curves: Mapping[tuple, tuple[QPainterPath, QPolygonF]] = {}  # made on first use (see ScenePlan)
         self.done: frozenset[str] | set[str] = frozenset()
         self.current: str | None = None
         self.active: frozenset = frozenset()

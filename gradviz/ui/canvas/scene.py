@@ -213,16 +213,20 @@ def plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], l
     UI thread only makes items (False leaves them to first use: an overview export needs none).
     """
     with collector_paused():  # tens of thousands of small objects, no reference cycles
-        plan = _plan_scene(graph, layout, shapes, look)
-        if paths:
-            for g in plan.edges:
-                g.outline  # noqa: B018 -- made here, with the curve and the arrowhead
-            # A plain dict: the overview reads it for every edge on every paint.
-            plan.edge_curves = {g.key: (g.curve, g.arrow) for g in plan.edges}
-        return plan
+        return _plan_scene(graph, layout, shapes, look, paths)
 
 
-def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], look: Look) -> ScenePlan:
+def plan_graph(graph: GraphData, look: Look, root_at: str = "top", layout: Layout | None = None,
+               paths: bool = True) -> ScenePlan:
+    """Measure ``graph``'s nodes, lay it out (unless ``layout`` is given) and plan its scene."""
+    shapes = node_shapes(graph, look)
+    if layout is None:
+        layout = compute_layout(graph, node_sizes(shapes), root_at)
+    return plan_scene(graph, layout, shapes, look, paths)
+
+
+def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], look: Look,
+                paths: bool) -> ScenePlan:
     positions = layout.positions
     node_rects: dict[str, QRectF] = {}
     left = top = float("inf")
@@ -246,6 +250,12 @@ def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], 
         edge_lines[g.key] = [QLineF(a[0], a[1], b[0], b[1]) for a, b in zip(pts, pts[1:])]
     kinds = {n.id: n.kind for n in graph.nodes}
     by_key = {g.key: g for g in edges}
+    if paths:
+        for g in edges:
+            g.outline  # noqa: B018 -- made now, with the curve and the arrowhead
+        curves = {g.key: (g.curve, g.arrow) for g in edges}  # the overview reads it on every paint
+    else:
+        curves = _Curves(by_key)
     below = look.theme.px(13)
     tag_anchors = {nid: (r.center().x(), r.bottom() + below) for nid, r in node_rects.items()}
     label_rows = sorted((g.anchor[1], g.anchor[0], g.key) for g in edges)
@@ -253,7 +263,7 @@ def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], 
     return ScenePlan(
         graph=graph, layout=layout, shapes=shapes, bounds=bounds, node_rects=node_rects, node_kinds=kinds,
         node_order={n.id: i for i, n in enumerate(graph.nodes)}, edges=edges,
-        edge_by_key=by_key, edge_lines=edge_lines, edge_curves=_Curves(by_key),
+        edge_by_key=by_key, edge_lines=edge_lines, edge_curves=curves,
         node_radii={nid: s.radius for nid, s in shapes.items()}, edges_rect=edges_rect,
         parallel=parallel,
         leaf_edges={edge_key(e) for e in graph.edges if kinds.get(e.dst) in (LEAF, PARAM)},

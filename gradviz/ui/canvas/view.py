@@ -13,7 +13,7 @@ from gradviz.core.replay import Frame
 from gradviz.core.result import BackwardCall, GraphData
 from gradviz.ui.canvas.minimap import Minimap
 from gradviz.ui.canvas.items import LOD_TEXT, Look
-from gradviz.ui.canvas.scene import GraphScene, ScenePlan, compute_layout, node_shapes, node_sizes, plan_scene
+from gradviz.ui.canvas.scene import GraphScene, ScenePlan, node_shapes, node_sizes, plan_graph
 from gradviz.ui.theme import Theme
 
 ZOOM_STEP = 1.2
@@ -196,10 +196,7 @@ class GraphView(QGraphicsView):
             look = Look(Theme(self._theme.name, self._theme.font_scale))
         else:
             look = self._look
-        shapes = node_shapes(graph, look)
-        if layout is None:
-            layout = compute_layout(graph, node_sizes(shapes), root_at or self.root_at)
-        return plan_scene(graph, layout, shapes, look)
+        return plan_graph(graph, look, root_at or self.root_at, layout)
 
     def show_graph(self, graph: GraphData, layout=None, plan: ScenePlan | None = None,
                    incremental: bool = False) -> None:
@@ -381,20 +378,15 @@ class GraphView(QGraphicsView):
         The scene rect (the scroll range) is what is fitted, so a graph that fits has no scroll
         bars; while the view stays fitted, callouts appearing later refit it (``_scene_rect_changed``).
         """
-        scene = self._scene
-        if self.graph is None or not scene.has_graph():
+        if self.graph is None or not self._scene.has_graph():
             return
-        rect = scene.fit_rect()
         self._fitted = True
         self._update_scroll_rect()  # no scroll bars from here on: the viewport has its full size
-        vp = self.viewport().rect()
-        if rect.isEmpty() or vp.width() < 2 or vp.height() < 2:
+        s = self.fit_scale()
+        if s is None:
             return
-        # A hair under the exact fit: rounding must not leave a one-pixel scroll range.
-        s = min((vp.width() - 2) / rect.width(), (vp.height() - 2) / rect.height(), FIT_MAX_SCALE)
-        self._fitted = True
         self._set_scale(s)
-        self.centerOn(rect.center())
+        self.centerOn(self._scene.fit_rect().center())
 
     def fit_scale(self) -> float | None:
         """The zoom fit_all would choose now (None before there is anything to fit)."""
@@ -402,6 +394,7 @@ class GraphView(QGraphicsView):
         vp = self.viewport().rect()
         if rect.isEmpty() or vp.width() < 2 or vp.height() < 2:
             return None
+        # A hair under the exact fit: rounding must not leave a one-pixel scroll range.
         return min((vp.width() - 2) / rect.width(), (vp.height() - 2) / rect.height(), FIT_MAX_SCALE)
 
     def fit_or_focus(self, node_id: str | None = None) -> None:
