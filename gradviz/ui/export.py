@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gradviz.core.replay import Replay
 from gradviz.core.result import BackwardCall
+from gradviz.ui import png
 from gradviz.ui.canvas.fmt import split_op
 from gradviz.ui.canvas.items import LOD_TEXT
 from gradviz.ui.canvas.scene import NODE_CACHE, GraphScene
@@ -33,10 +34,6 @@ MAX_PIXELS = 16_000_000
 #: Overview exports (big graphs at scales without text) stop at fewer pixels: their shapes stay
 #: recognisable at a quarter of the size, and PNG encoding of a 16 Mpx strip alone took 0.5 s.
 OVERVIEW_MAX_PIXELS = 4_000_000
-#: From this many pixels on, PNGs are compressed quickly (zlib level 2 instead of 6): on a
-#: 4 Mpx overview that is 85 ms instead of 120-175 ms for a file 1.5x the size.
-FAST_PNG_PIXELS = 1_000_000
-FAST_PNG_QUALITY = 70  # Qt maps PNG "quality" q to zlib level (100 - q) * 9 / 91
 FRAME_MS = 900  # one animation step
 LAST_FRAME_MS = 2600  # the finished pass stays on screen a little longer
 FIRST_FRAME_MS = 1200
@@ -249,22 +246,10 @@ def render_image(scene: GraphScene, scale: float = 1.0, transparent: bool = Fals
     return image
 
 
-def image_png(image: QImage) -> bytes:
-    """PNG bytes of ``image`` (no metadata chunks, so the bytes depend on the pixels only)."""
-    data = QByteArray()
-    buf = QBuffer(data)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    quality = FAST_PNG_QUALITY if image.width() * image.height() >= FAST_PNG_PIXELS else -1
-    if not image.save(buf, "PNG", quality):
-        raise RuntimeError("PNG encoding failed")
-    buf.close()
-    return bytes(data.data())
-
-
 def png_bytes(scene: GraphScene, scale: float = 1.0, transparent: bool = False,
               caption: Caption | None = None) -> bytes:
     """The scene at its current frame as PNG bytes, ``scale`` × its size (1, 2, 4 …)."""
-    return image_png(render_image(scene, scale, transparent, caption))
+    return png.encode(render_image(scene, scale, transparent, caption))
 
 
 def svg_bytes(scene: GraphScene, caption: Caption | None = None, transparent: bool = False,
@@ -397,6 +382,6 @@ def write_png_frames(scene: GraphScene, call: BackwardCall, folder: str | Path, 
     paths = []
     for k, image in enumerate(images):
         path = folder / f"{prefix}_{k:0{digits}d}.png"
-        path.write_bytes(image_png(image))
+        path.write_bytes(png.encode(image))
         paths.append(path)
     return paths

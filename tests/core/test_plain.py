@@ -82,3 +82,42 @@ def test_request_round_trip():
     req = RunRequest("x = 1", seed=3, limits=Limits(max_steps=10), stop_after_line=1)
     assert RunRequest.from_json(req.to_json()) == req
     assert to_plain(req)["limits"]["max_steps"] == 10
+
+
+@pytest.mark.parametrize("data, where", [
+    ({"id": "n1", "kind": "op", "op": "Mul", "shape": [2, True]}, r"\$.shape\[1\]: expected an integer"),
+    ({"id": "n1", "kind": "op", "op": "Mul", "line": 2.0}, r"\$.line"),
+    ({"id": "n1", "kind": 7, "op": "Mul"}, r"\$.kind: expected str"),
+    ({"id": "n1", "kind": "op", "op": "Mul", "names": ["x", None]}, r"\$.names\[1\]"),
+    ({"id": "n1", "kind": "op", "op": "Mul", "value": {"shape": [2], "dtype": "f", "stats": {"min": "x"}}},
+     r"\$.value.stats.min: expected a number"),
+])
+def test_inline_checks_still_reject_and_locate_wrong_types(data, where):
+    with pytest.raises(ValueError, match=where):
+        from_plain(GraphNode, data)
+
+
+def test_missing_fields_take_their_defaults_and_numbers_widen():
+    node = from_plain(GraphNode, {"id": "n1", "kind": "op", "op": "Mul", "shape": [2, 3]})
+    assert node == GraphNode("n1", OP, "Mul", (2, 3))
+    assert node.saved == () and node.value is None and node.names == ()
+    stats = from_plain(Stats, {"min": 1, "max": 2.5, "mean": "nan", "norm": 3})
+    assert type(stats.min) is float and stats.min == 1.0 and math.isnan(stats.mean) and stats.norm == 3.0
+    assert hash(node) == hash(GraphNode("n1", OP, "Mul", (2, 3)))  # a frozen dataclass all the same
+
+
+def test_classes_with_post_init_are_built_through_init():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        n: int
+        tags: tuple[str, ...] = dataclasses.field(default_factory=tuple)
+
+        def __post_init__(self):
+            if self.n < 0:
+                raise ValueError("n must not be negative")
+
+    assert from_plain(Checked, {"n": 2}) == Checked(2, ())
+    with pytest.raises(ValueError, match="negative"):
+        from_plain(Checked, {"n": -1})
