@@ -1,5 +1,5 @@
 """`python -m gradviz` runs the command line (the app by default)."""
 
-from gradviz.cli import run
+from gradviz.launch import run
 
 run()

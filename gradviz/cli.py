@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any, Sequence
 
@@ -13,7 +12,7 @@ from gradviz.core.plain import to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import GraphData, RunResult, TensorValue
 
-SUBCOMMANDS = ("inspect", "render")
+from gradviz.launch import HEADLESS
 
 
 def load_source(path: str):
@@ -23,11 +22,14 @@ def load_source(path: str):
     return load_path(path)
 
 
-def run_session(session) -> RunResult:
-    """Run a session's program through the engine worker, exactly as the app does."""
+def run_session(session, worker=None) -> RunResult:
+    """Run a session's program through the engine worker, exactly as the app does.
+
+    ``worker``: one already started (``gradviz.engine.process.start_worker``), else a new one.
+    """
     from gradviz.engine.client import EngineClient
 
-    client = EngineClient()
+    client = EngineClient(started=worker)
     try:
         return client.run(RunRequest(session.program, seed=session.seed))
     finally:
@@ -139,7 +141,7 @@ def inspect_report(result: RunResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cmd_inspect(args: argparse.Namespace) -> int:
+def cmd_inspect(args: argparse.Namespace, worker=None) -> int:
     from gradviz.core.session import SessionError
 
     try:
@@ -147,7 +149,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     except SessionError as exc:
         print(f"gradviz inspect: {exc}", file=sys.stderr)
         return 2
-    result = run_session(session)
+    result = run_session(session, worker)
     if args.json:
         sys.stdout.write(json.dumps(to_plain(inspect_json(result)), allow_nan=False) + "\n")
     else:
@@ -182,33 +184,19 @@ def build_parser(command: str) -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
-    """Run the command in ``argv``; ``exiting``: the process ends right after (see ``run``)."""
+def main(argv: Sequence[str] | None = None, exiting: bool = False, worker=None) -> int:
+    """Run the command in ``argv``. From ``gradviz.launch``: ``exiting``, the process ends right
+    after; ``worker``, an engine worker already started for a headless command."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in SUBCOMMANDS else "app"
+    command = argv[0] if argv and argv[0] in HEADLESS else "app"
     args = build_parser(command).parse_args(argv[1:] if command != "app" else argv)
     if command == "inspect":
-        return cmd_inspect(args)
+        return cmd_inspect(args, worker)
     if command == "render":
         from gradviz.render import run_render
 
-        return run_render(args, exiting=exiting)
+        return run_render(args, exiting=exiting, worker=worker)
     from gradviz.ui.app import run_app
 
     return run_app(args.path)
 
-
-def run() -> None:
-    """The console entry point (``gradviz``, ``python -m gradviz``): ``main()``, then exit.
-
-    A headless command has written its output and closed its files by then; it ends without
-    freeing what it made and without Python's teardown of the Qt and numpy modules it loaded:
-    together 60-120 ms of rendering a 5,000-node graph.
-    """
-    headless = bool(sys.argv[1:2]) and sys.argv[1] in SUBCOMMANDS
-    code = main(exiting=headless)
-    if headless:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)

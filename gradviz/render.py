@@ -122,11 +122,13 @@ def _variable_graph(result):
 _left_to_exit: list = []
 
 
-def run_render(args: argparse.Namespace, runner: Callable | None = None, exiting: bool = False) -> int:
+def run_render(args: argparse.Namespace, runner: Callable | None = None, exiting: bool = False,
+               worker=None) -> int:
     """Carry out ``gradviz render`` for parsed ``args``; returns the exit code.
 
-    ``runner(session) -> RunResult`` runs the program (default: the engine worker). ``exiting``:
-    the process ends with ``os._exit`` next (``gradviz.cli.run``), so nothing is freed.
+    ``runner(session) -> RunResult`` runs the program (default: the engine worker, ``worker`` if
+    one was started already). ``exiting``: the process ends with ``os._exit`` next
+    (``gradviz.launch``), so nothing is freed.
     """
     try:
         fmt = _check_args(args)
@@ -142,15 +144,15 @@ def run_render(args: argparse.Namespace, runner: Callable | None = None, exiting
         return _fail(f"cannot read {args.path!r}: {exc.strerror or exc}")
     # A one-shot command: the cyclic collector would only scan Qt's and the result's objects.
     with collector_paused():
-        return _render(args, fmt, session, runner, exiting)
+        return _render(args, fmt, session, runner, exiting, worker)
 
 
-def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None, exiting: bool) -> int:
+def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None, exiting: bool, worker) -> int:
     client = None
     if runner is None:
         from gradviz.engine.client import EngineClient
 
-        client = EngineClient()
+        client = EngineClient(started=worker)
         client.start()  # torch loads in the worker while this process sets up Qt and the drawing
     try:
         drawing = Drawing(session, args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-import os
 import queue
 import signal
 import subprocess
@@ -13,7 +12,6 @@ import sys
 import threading
 import time
 from collections import deque
-from pathlib import Path
 from typing import Callable
 
 import orjson
@@ -22,6 +20,7 @@ from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord
+from gradviz.engine.process import start_worker
 
 #: Seconds past ``limits.max_seconds`` before a run that ignores its deadline is killed.
 GRACE_SECONDS = 10.0
@@ -40,8 +39,10 @@ class EngineClient:
     ``cancel`` and ``kill`` may be called from any thread while a run is under way.
     """
 
-    def __init__(self, python: str | None = None):
+    def __init__(self, python: str | None = None, started: subprocess.Popen | None = None):
+        """``started``: a worker already started with ``start_worker``, used by the first ``start``."""
         self.python = python or sys.executable
+        self._started = started
         self._proc: subprocess.Popen | None = None
         self._lines: queue.Queue = queue.Queue()
         self._stderr: deque[str] = deque(maxlen=40)
@@ -69,18 +70,8 @@ class EngineClient:
                 return
             self._ready.clear()
             self._lines = queue.Queue()
-            env = dict(os.environ)
-            package_root = str(Path(__file__).resolve().parents[2])
-            env["PYTHONPATH"] = package_root + os.pathsep + env.get("PYTHONPATH", "")
-            # One intra-op thread: teaching programs are made of small tensors, where a second
-            # thread only adds spinning, and the app's own thread keeps a core to itself. Under
-            # load, two threads made a 5,000-node program 10-40x slower here (0.2 s vs 2-10 s).
-            env["OMP_NUM_THREADS"] = env.get("GRADVIZ_THREADS", "1")
-            self._proc = subprocess.Popen(
-                [self.python, "-m", "gradviz.engine.worker"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=env, cwd=package_root, text=True, encoding="utf-8", bufsize=1,
-            )
+            started, self._started = self._started, None
+            self._proc = started if started is not None and started.poll() is None else start_worker(self.python)
             threading.Thread(target=self._read_stdout, args=(self._proc, self._lines), daemon=True).start()
             threading.Thread(target=self._read_stderr, args=(self._proc,), daemon=True).start()
 

@@ -93,3 +93,24 @@ def test_a_dead_worker_during_start_is_reported(tmp_path):
     broken = EngineClient(python=str(tmp_path / "no-such-python"))
     with pytest.raises(FileNotFoundError):
         broken.start()
+
+
+def test_a_worker_started_ahead_is_the_one_used_and_a_dead_one_is_replaced():
+    from gradviz.engine.process import start_worker
+
+    early = start_worker()
+    c = EngineClient(started=early)
+    try:
+        assert c.run(RunRequest(README)).stdout == "tensor([ 0.,  4.,  8., 12.])\n"
+        assert c.pid == early.pid
+    finally:
+        c.close()
+    assert early.poll() is not None
+    dead = start_worker()
+    dead.kill()
+    dead.wait()
+    c = EngineClient(started=dead)
+    try:
+        assert c.run(RunRequest(README)).error is None and c.pid != dead.pid
+    finally:
+        c.close()
