@@ -11,12 +11,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QSplitter, QStackedWidget, QTreeWidget, QTreeWidgetItem,
+    QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QStackedWidget, QTreeWidget, QTreeWidgetItem,
     QVBoxLayout, QWidget,
 )
 
 from gradviz.core.replay import Frame
 from gradviz.core.result import BACKWARD, SET, SET_NONE, ZEROED, LeafHistory, RunResult, TensorValue
+from gradviz.ui.elided import ElidedLabel
 from gradviz.ui.numbers import format_block, format_number, format_shape, format_value, norm
 
 #: Tensors with at most this many elements are shown as numbers; larger matrices as a heatmap.
@@ -172,10 +173,8 @@ class GradsPanel(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.currentItemChanged.connect(self._current_changed)
 
-        self.title = QLabel("", self)
+        self.title = ElidedLabel("", self)
         self.title.setObjectName("gradTitle")
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title.setMinimumWidth(40)
         self.numbers = QLabel("", self)
         self.numbers.setObjectName("gradNumbers")
         self.numbers.setFont(_mono_font(1.05))
@@ -467,10 +466,8 @@ class HistoryPlot(QWidget):
         self.leaf = QComboBox(self)
         self.leaf.setObjectName("historyLeaf")
         self.leaf.setToolTip("Which leaves to plot")
-        self.caption = QLabel("", self)
+        self.caption = ElidedLabel("", self)
         self.caption.setObjectName("historyCaption")
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.caption.setMinimumWidth(40)
         self.plot = pg.PlotWidget(self)
         self.plot.setObjectName("historyPlotWidget")
         self.plot.setMenuEnabled(False)

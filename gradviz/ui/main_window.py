@@ -23,6 +23,7 @@ from gradviz.core.session import Session, SessionError, ViewSettings, load_path,
 from gradviz.ui import dialogs, style
 from gradviz.ui.canvas.view import GraphView
 from gradviz.ui.editor import CodeEditor, MessageBar
+from gradviz.ui.elided import ElidedLabel
 from gradviz.ui.icons import icon
 from gradviz.ui.inspector import Inspector
 from gradviz.ui.player import Player, PlayerBar
@@ -277,10 +278,8 @@ class MainWindow(QMainWindow):
         header.setObjectName("graphHeader")
         self.graph_title = QLabel("Graph", header)
         self.graph_title.setObjectName("graphTitle")
-        self.graph_subtitle = QLabel("", header)
+        self.graph_subtitle = ElidedLabel("", header, min_width=20)
         self.graph_subtitle.setObjectName("graphSubtitle")
-        self.graph_subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.graph_subtitle.setMinimumWidth(20)
         self.graph_combo = QComboBox(header)
         self.graph_combo.setObjectName("graphCombo")
         self.graph_combo.setToolTip("Which graph to draw: a backward call's, or the graph behind any tensor variable")
@@ -661,6 +660,7 @@ class MainWindow(QMainWindow):
         self.editor.set_step_line(None)
         self.message_bar.clear()
         self.notes_title.setText(session.title)
+        self.notes_title.setCursorPosition(0)  # a long title shows its beginning, not its end
         self.notes_text.blockSignals(True)
         self.notes_text.setPlainText(session.notes)
         self.notes_text.blockSignals(False)

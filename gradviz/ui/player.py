@@ -7,11 +7,12 @@ from typing import Sequence
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QComboBox, QHBoxLayout, QSizePolicy, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from gradviz.core.replay import Frame, Replay
 from gradviz.core.result import BackwardCall
+from gradviz.ui.elided import ElidedLabel
 
 #: Animation speeds offered, as multiples of BASE_STEPS_PER_SECOND.
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -299,7 +300,8 @@ class PlayerBar(QWidget):
         self.setObjectName("playerBar")
         self.player = player
         self.buttons: dict[str, QToolButton] = {}
-        self.call_label = QLabel("No backward call yet", self)
+        # Labels never force the bar wider (presentation fonts): they end in "…", the tooltip keeps all.
+        self.call_label = ElidedLabel("No backward call yet", self, min_width=60)
         self.call_label.setObjectName("callLabel")
         self.timeline = Timeline(self)
         self.timeline.call_clicked.connect(player.select_call)
@@ -308,13 +310,8 @@ class PlayerBar(QWidget):
         self.slider.setRange(0, 0)
         self.slider.setToolTip("Scrub through the backward pass")
         self.slider.valueChanged.connect(self._slider_moved)
-        self.step_label = QLabel("", self)
+        self.step_label = ElidedLabel("", self, min_width=60)
         self.step_label.setObjectName("stepLabel")
-        # Labels never force the bar wider (presentation fonts): they shrink, the tooltip keeps all.
-        self.step_label.setMinimumWidth(60)
-        self.step_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.call_label.setMinimumWidth(60)
-        self.call_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.slider.setMinimumWidth(120)
         self.speed = QComboBox(self)
         self.speed.setObjectName("speedCombo")
@@ -386,7 +383,6 @@ class PlayerBar(QWidget):
         if call.error:
             text += "  ⚠ failed"
         self.call_label.setText(text)
-        self.call_label.setToolTip(text)
         self.slider.blockSignals(True)
         self.slider.setRange(0, len(call.steps))
         self.slider.blockSignals(False)

@@ -40,6 +40,7 @@ def test_starts_on_the_two_x_squared_example(window):
     assert "y = 2 * torch.dot(x, x)\ny.backward()" in window.editor.toPlainText()
     assert "DotBackward0" in window.notes_text.toPlainText()  # the lesson's notes
     assert window.notes_title.text() == "The gradient of 2xᵀx"
+    assert window.notes_title.cursorPosition() == 0  # a long title would show its start
     assert not window.dirty
     assert window.windowTitle().startswith("The gradient of 2xᵀx")
 
