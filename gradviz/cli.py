@@ -11,7 +11,6 @@ from gradviz import __version__
 from gradviz.core.plain import to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import GraphData, RunResult, TensorValue
-
 from gradviz.launch import HEADLESS
 
 
@@ -199,4 +198,3 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False, worker=None) 
     from gradviz.ui.app import run_app
 
     return run_app(args.path)
-

@@ -275,10 +275,10 @@ def _dataclass_decoder(tp: type) -> Callable[[Any], Any]:
     """Decode a dict into ``tp``, every field checked by its type's decoder.
 
     Tens of thousands of these run per 5,000-node result, so the common cases are inlined: a
-    field of type int, str, bool or float (or ``X | None`` holding None) is checked without a call, and
-    the instance is filled directly (``__init__`` would only repeat the assignments; the
-    defaults of missing fields are filled in here, and classes with ``__post_init__`` or slots
-    go through ``__init__``). Measured on a transformer result: 110 -> 60 ms.
+    field of type int, str, bool or float (or ``X | None`` holding None) is checked without a
+    call, and the instance is filled directly (``__init__`` would only repeat the assignments;
+    the defaults of missing fields are filled in here; classes with ``__post_init__`` or slots
+    go through ``__init__``). Measured on a transformer result: 117 -> 75 ms, its graph 50 -> 33 ms.
     """
     hints = _hints(tp)
     all_fields = dataclasses.fields(tp)

@@ -53,7 +53,8 @@ class Replay:
     """Frames of one backward call; the gradient flow of every step is worked out once.
 
     ``frame(k)`` then costs one pass over the edges that carried gradient, so scrubbing a
-    5,000-step call stays cheap.
+    5,000-step call stays cheap; the frame after the last one asked for (playing, stepping)
+    is made from it, which costs a copy of its dicts.
     """
 
     def __init__(self, call: BackwardCall):
@@ -86,6 +87,7 @@ class Replay:
                         self._incoming.setdefault(e.dst, []).append((s, Incoming(st, e, value)))
             self._flows.append(flows)
             self._active.append(frozenset(active))
+        self._last: Frame | None = None
 
     def __len__(self) -> int:
         return len(self.call.steps) + 1
@@ -95,29 +97,45 @@ class Replay:
         call = self.call
         total = len(call.steps)
         step = max(0, min(step, total))
-        edge_grads: dict[EdgeKey, TensorValue] = {}
-        for flows in self._flows[:step]:
-            edge_grads.update(flows)
-        leaf_grads: dict[str, TensorValue | None] = {lg.node_id: lg.before for lg in call.leaves}
-        for st in call.steps[:step]:
-            leaf = self._leaf_of_acc.get(st.node_id)
-            if leaf is not None and st.leaf_after is not None:
-                leaf_grads[leaf] = st.leaf_after
+        last = self._last
+        if last is not None and last.step == step:
+            return last
+        if last is not None and last.step == step - 1:
+            edge_grads = dict(last.edge_grads)
+            edge_grads.update(self._flows[step - 1])
+            leaf_grads = dict(last.leaf_grads)
+            self._write_leaf(leaf_grads, call.steps[step - 1])
+            done = last.done | {call.steps[step - 2].node_id} if step >= 2 else last.done
+        else:
+            edge_grads = {}
+            for flows in self._flows[:step]:
+                edge_grads.update(flows)
+            leaf_grads = {lg.node_id: lg.before for lg in call.leaves}
+            for st in call.steps[:step]:
+                self._write_leaf(leaf_grads, st)
+            done = frozenset(st.node_id for st in call.steps[: max(0, step - 1)])
         current = call.steps[step - 1].node_id if step else None
-        last = step >= total
-        return Frame(
+        is_last = step >= total
+        self._last = Frame(
             call_index=call.index,
             step=step,
             total=total,
             current=current,
-            done=frozenset(st.node_id for st in call.steps[: max(0, step - 1)]),
+            done=done,
             active_edges=self._active[step - 1] if step else frozenset(),
             edge_grads=edge_grads,
             incoming=tuple(i for s, i in self._incoming.get(current, ()) if s < step - 1) if current else (),
             leaf_grads=leaf_grads,
-            freed=frozenset(call.freed) if last else frozenset(),
-            error=call.error if last else None,
+            freed=frozenset(call.freed) if is_last else frozenset(),
+            error=call.error if is_last else None,
         )
+        return self._last
+
+    def _write_leaf(self, leaf_grads: dict[str, TensorValue | None], st) -> None:
+        """``.grad`` of the leaf an AccumulateGrad step wrote, as it was after the step."""
+        leaf = self._leaf_of_acc.get(st.node_id)
+        if leaf is not None and st.leaf_after is not None:
+            leaf_grads[leaf] = st.leaf_after
 
 
 def frame_at(call: BackwardCall, step: int) -> Frame:

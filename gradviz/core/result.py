@@ -298,13 +298,26 @@ class BackwardCall:
 
         More than one entry is a fan-in: the engine summed them into the node's ``grad_in``.
         """
-        found = []
-        for step in self.steps[:upto]:
-            for edge in self.graph.out_edges.get(step.node_id, ()):
-                if edge.dst == node_id and edge.index < len(step.grad_out):
+        entries = self._incoming_by_node.get(node_id, ())
+        n = len(self.steps)
+        limit = n if upto is None else (min(upto, n) if upto >= 0 else max(0, n + upto))
+        return [found for s, found in entries if s < limit]
+
+    @cached_property
+    def _incoming_by_node(self) -> dict[str, list[tuple[int, Incoming]]]:
+        """Node id -> (step position, contribution) for every gradient sent to it, in step order.
+
+        Built once: the inspector asks at every animation step, and scanning the steps each
+        time cost a millisecond per step of a 4,000-step call.
+        """
+        found: dict[str, list[tuple[int, Incoming]]] = {}
+        out_edges = self.graph.out_edges
+        for s, step in enumerate(self.steps):
+            for edge in out_edges.get(step.node_id, ()):
+                if edge.index < len(step.grad_out):
                     value = step.grad_out[edge.index]
                     if value is not None:
-                        found.append(Incoming(step, edge, value))
+                        found.setdefault(edge.dst, []).append((s, Incoming(step, edge, value)))
         return found
 
 

@@ -65,6 +65,11 @@ def test_incoming_lists_each_contribution_of_a_fan_in():
     incoming = call.incoming("n3")
     assert [i.edge.index for i in incoming] == [0, 1]
     assert call.incoming("n3", upto=0) == []
+    assert call.incoming("n3", upto=1) == incoming == call.incoming("n3", upto=99)
+    assert call.incoming("n3", upto=-1) == incoming and call.incoming("n3", upto=-2) == []  # like steps[:upto]
+    assert incoming[0].step is call.steps[0] and incoming[0].value is v
+    assert call.incoming("n1") == [] and call.incoming("nope") == []
+    assert call == BackwardCall(0, 3, "backward", g, steps=call.steps)  # the cached index is no field
 
 
 @pytest.mark.parametrize("data, where", [

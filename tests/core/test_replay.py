@@ -70,3 +70,15 @@ def test_fan_in_shows_both_contributions_and_leaf_grad_after():
 def test_step_is_clamped():
     call = dot_call()
     assert frame_at(call, 99).step == 3 and frame_at(call, -5).step == 0
+
+
+def test_frames_made_from_the_previous_one_equal_frames_made_fresh():
+    from tests.ui.canvas_data import big_call
+
+    call = big_call(300)
+    fresh = [Replay(call).frame(k) for k in range(len(call.steps) + 1)]
+    stepping = Replay(call)
+    order = list(range(len(call.steps) + 1)) + [5, 4, 4, 9, 10, 11, 0, 1, 2]  # forward, jumps, back, repeats
+    for k in order:
+        assert stepping.frame(k) == fresh[k], k
+    assert stepping.frame(10**6) == fresh[-1] and stepping.frame(-3) == fresh[0]
