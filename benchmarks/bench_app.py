@@ -109,6 +109,7 @@ def app_session(program_name: str, steps: int = 40, size: tuple[int, int] = (144
     app = QApplication.instance() or QApplication([])
     window = create_window(settings_dir=tempfile.mkdtemp())
     window.resize(*size)
+    window.start_panels()  # as run_app does: pyqtgraph loads before the window shows
     window.show()
     monitor = StallMonitor()
     shown: list = []
@@ -124,7 +125,6 @@ def app_session(program_name: str, steps: int = 40, size: tuple[int, int] = (144
         return False
 
     monitor.enter("start + 2xTx")
-    window.start_panels()
     window.run_all()
     if not pump(120, lambda: bool(shown)):
         raise RuntimeError("the first graph never came")

@@ -19,6 +19,7 @@ from gradviz.core.layout import Layout, layered_layout
 from gradviz.core.replay import EdgeKey, Frame, edge_key
 from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT, BackwardCall, GraphData, GraphNode
 from gradviz.ui.canvas.fmt import add_values, fmt_shape, fmt_value, split_op
+from gradviz.ui.canvas.grid import DotGrid
 from gradviz.ui.canvas.items import (
     CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, EDGE_IDLE, IDLE, LABEL_ACTIVE, LABEL_GRAD, LABEL_INDEX,
     LABEL_QUIET, Z_EDGE, Z_LABEL, BadgeItem, BadgeRow, BannerItem, EdgeItem, LabelItem, Look, NodeItem,
@@ -453,7 +454,7 @@ class GraphScene(QGraphicsScene):
         self._bounds = QRectF()
         self._next_node = 0
         self._next_edge = 0
-        self._grid: tuple[int, int, QPolygonF] | None = None  # background dots (see drawBackground)
+        self._grid = DotGrid()  # the background dots
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
 
     # ----------------------------------------------------------------------------- building
@@ -647,35 +648,8 @@ class GraphScene(QGraphicsScene):
         painter.fillRect(rect, look.brush("background"))
         if not self.show_grid:
             return
-        transform = painter.worldTransform()
-        scale = transform.m11()
-        step = 24.0
-        if step * scale < 10:  # dots closer than 10 px on screen read as noise
-            return
-        # After a long jump the view may ask for the background of everything it scrolled
-        # past (hundreds of thousands of units): only what lands on the device is drawn.
-        device = painter.device()
-        inverse, ok = transform.inverted()
-        if device is not None and ok:
-            rect = rect.intersected(inverse.mapRect(QRectF(0, 0, device.width(), device.height())))
-        x0 = int(rect.left() // step) * step
-        y0 = int(rect.top() // step) * step
-        nx = int((rect.right() - x0) // step) + 1
-        ny = int((rect.bottom() - y0) // step) + 1
-        if nx * ny > 20000:
-            return
-        painter.setPen(look.pen("grid", max(1.5, 2.0 * scale), cosmetic=True))
-        # One block of dots, made once and moved into place: building the points in Python
-        # for every exposed strip cost milliseconds per animation step while the view follows.
-        grid = self._grid
-        if grid is None or grid[0] < nx or grid[1] < ny:
-            gx, gy = max(nx, 64), max(ny, 48)
-            grid = self._grid = (gx, gy, QPolygonF([QPointF(i * step, j * step) for j in range(gy) for i in range(gx)]))
-        painter.save()
-        painter.setClipRect(rect, Qt.ClipOperation.IntersectClip)
-        painter.translate(x0, y0)
-        painter.drawPoints(grid[2])
-        painter.restore()
+        scale = painter.worldTransform().m11()
+        self._grid.draw(painter, rect, self.look.pen("grid", max(1.5, 2.0 * scale), cosmetic=True))
 
     # ----------------------------------------------------------------------------- detail
     def set_detail(self, on: bool) -> None:
