@@ -431,6 +431,11 @@ def test_big_graph_makes_label_items_only_where_the_view_looks(view):
     assert len(scene.labels) > made
     root_edge = next(k for k in scene.edge_items if k[0] == call.graph.roots[0])
     assert scene.labels[root_edge].text and scene.labels[root_edge].isVisible()
+    # A jump back to the start: every value label made so far goes, index labels stay.
+    view.show_frame(replay.frame(0), call)
+    shown_labels = [k for k, label in scene.labels.items() if label.isVisible()]
+    assert all(k in scene.parallel for k in shown_labels)
+    assert all(scene.edge_items[k].state == EDGE_IDLE for k in scene.edge_items)
 
 
 def test_export_of_a_big_graph_gets_every_label(view):

@@ -460,8 +460,9 @@ class EdgeItem(QGraphicsPathItem):
 
     def set_state(self, state: int) -> None:
         if state != self.state:
+            if EDGE_ACTIVE in (state, self.state):
+                self.setZValue(Z_EDGE_ACTIVE if state == EDGE_ACTIVE else Z_EDGE)
             self.state = state
-            self.setZValue(Z_EDGE_ACTIVE if state == EDGE_ACTIVE else Z_EDGE)
             self.update()
 
     def dot_position(self) -> QPointF:

@@ -745,21 +745,15 @@ class GraphScene(QGraphicsScene):
         self._done, self._current = done, current
         # Edges (and their labels) whose state changed.
         old_carried, old_active = self._carried, self._active
-        changed_edges: list[EdgeKey] = []
-        for key in old_carried - carried:
-            self._edge_changed(key, EDGE_IDLE, None)
-            changed_edges.append(key)
-        for key in (carried - old_carried) - active:
-            self._edge_changed(key, EDGE_CARRIED, grads[key])
-            changed_edges.append(key)
-        for key in (old_active - active) & carried:
-            self._edge_changed(key, EDGE_CARRIED, grads[key])
-            changed_edges.append(key)
+        changes: list[tuple[EdgeKey, int, object]] = [(key, EDGE_IDLE, None) for key in old_carried - carried]
+        changes.extend((key, EDGE_CARRIED, grads[key]) for key in (carried - old_carried) - active)
+        changes.extend((key, EDGE_CARRIED, grads[key]) for key in (old_active - active) & carried)
         for key in active:
             cached = self._label_text.get(key)
             if key not in old_active or cached is None or cached[0] is not grads[key]:
-                self._edge_changed(key, EDGE_ACTIVE, grads[key])
-                changed_edges.append(key)
+                changes.append((key, EDGE_ACTIVE, grads[key]))
+        self._edges_changed(changes)
+        changed_edges = [change[0] for change in changes]
         self._carried, self._active = carried, active
         if ov is not None:
             self.overview_state.set_state(done, current, active, carried)
@@ -789,16 +783,44 @@ class GraphScene(QGraphicsScene):
             if g is not None:
                 ov.update(g.rect)
 
-    def _edge_changed(self, key: EdgeKey, state: int, value) -> None:
-        item = self.edge_items.get(key)
-        if item is not None:
-            item.set_state(state)
-        elif self.plan is None or key not in self.plan.edge_by_key:
+    def _edges_changed(self, changes: list[tuple[EdgeKey, int, object]]) -> None:
+        """Give each changed edge its state and say what its label should show (value None: no
+        value). Labels are updated where they exist or would be seen; the others are made when
+        they come into view. A jump across a 5,000-step pass changes thousands of edges at once,
+        so this is one loop with the visible anchors found once (by bisection), not a call each.
+        """
+        plan = self.plan
+        if not changes or plan is None:
             return
-        if value is None:
-            self._want_label(key, None, LABEL_INDEX if key in self.parallel else None)
-        else:
-            self._want_label(key, value, LABEL_ACTIVE if state == EDGE_ACTIVE else LABEL_QUIET)
+        items, by_key, want, labels = self.edge_items, plan.edge_by_key, self._label_want, self.labels
+        parallel, lazy = self.parallel, self.lazy
+        seen = self._anchors_in(self._realized) if lazy else None
+        sync = []
+        for key, state, value in changes:
+            item = items.get(key)
+            if item is not None:
+                item.set_state(state)
+            elif key not in by_key:
+                continue
+            if value is not None:
+                want[key] = (value, LABEL_ACTIVE if state == EDGE_ACTIVE else LABEL_QUIET)
+            elif key in parallel:
+                want[key] = (None, LABEL_INDEX)
+            else:
+                want.pop(key, None)
+            if not lazy or key in labels or key in seen:
+                sync.append(key)
+        for key in sync:
+            self._sync_label(key)
+
+    def _anchors_in(self, rect: QRectF) -> set[EdgeKey]:
+        """Edges whose label anchor lies in ``rect``."""
+        if rect.isEmpty():
+            return set()
+        plan = self.plan
+        left, right = rect.left(), rect.right()
+        lo, hi = bisect_left(plan.label_ys, rect.top()), bisect_right(plan.label_ys, rect.bottom())
+        return {key for _y, x, key in plan.label_rows[lo:hi] if left <= x <= right}
 
     def _want_label(self, key: EdgeKey, value, style: str | None) -> None:
         """Record what the label of ``key`` should say (style None: no label) and show it if realized."""
