@@ -28,7 +28,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,bench]"
 	command -v dot >/dev/null || apt-get install -y --no-install-recommends graphviz
-	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_render.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_render.py --rounds 7
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_layout.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_canvas.py
