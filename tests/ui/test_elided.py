@@ -9,15 +9,21 @@ from gradviz.ui.elided import ElidedLabel
 TEXT = "line 5 · 5,253 nodes · 5,253 steps"
 
 
-def test_fits_whole_when_there_is_room_and_ends_in_an_ellipsis_when_not(qtbot):
+def shown_label(qtbot, width: int, text: str = TEXT, min_width: int = 40) -> tuple[QWidget, ElidedLabel]:
+    """A label alone in a row of a window ``width`` pixels wide, on screen."""
     host = QWidget()
     qtbot.addWidget(host)
     row = QHBoxLayout(host)
-    label = ElidedLabel(TEXT, host)
+    label = ElidedLabel(text, host, min_width=min_width)
     row.addWidget(label)
-    host.resize(600, 40)
+    host.resize(width, 40)
     host.show()
     qtbot.waitExposed(host)
+    return host, label
+
+
+def test_fits_whole_when_there_is_room_and_ends_in_an_ellipsis_when_not(qtbot):
+    host, label = shown_label(qtbot, 600)
     assert label.shown_text() == TEXT and label.toolTip() == ""
     host.resize(120, 40)
     qtbot.waitUntil(lambda: label.width() <= 120)
@@ -33,23 +39,12 @@ def test_fits_whole_when_there_is_room_and_ends_in_an_ellipsis_when_not(qtbot):
 
 
 def test_never_widens_its_layout(qtbot):
-    host = QWidget()
-    qtbot.addWidget(host)
-    row = QHBoxLayout(host)
-    label = ElidedLabel("x" * 400, host, min_width=30)
-    row.addWidget(label)
+    host, _ = shown_label(qtbot, 80, "x" * 400, min_width=30)
     assert host.minimumSizeHint().width() < 100
 
 
 def test_bigger_fonts_elide_again(qtbot):
-    host = QWidget()
-    qtbot.addWidget(host)
-    row = QHBoxLayout(host)
-    label = ElidedLabel(TEXT, host)
-    row.addWidget(label)
-    host.resize(260, 40)
-    host.show()
-    qtbot.waitExposed(host)
+    _, label = shown_label(qtbot, 260)
     before = label.shown_text()
     font = label.font()
     font.setPointSizeF(font.pointSizeF() * 1.6)

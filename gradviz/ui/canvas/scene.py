@@ -790,10 +790,11 @@ class GraphScene(QGraphicsScene):
         so this is one loop with the visible anchors found once (by bisection), not a call each.
         """
         plan = self.plan
-        if not changes or plan is None:
+        if not changes:
             return
-        items, by_key, want, labels = self.edge_items, plan.edge_by_key, self._label_want, self.labels
-        parallel, lazy = self.parallel, self.lazy
+        items, want, labels = self.edge_items, self._label_want, self.labels
+        by_key = plan.edge_by_key if plan is not None else {}
+        parallel, lazy = self.parallel, self.lazy and plan is not None
         seen = self._anchors_in(self._realized) if lazy else None
         sync = []
         for key, state, value in changes:
