@@ -97,6 +97,7 @@ def inspect_json(result: RunResult) -> dict:
             for call in result.backward_calls
         ],
         "graph": _graph_json(shown_graph(result)),
+        "notes": list(result.notes),
     }
 
 
@@ -137,6 +138,7 @@ def inspect_report(result: RunResult) -> str:
             lines.append(f"Hint: {e.hint}")
     else:
         lines.append("The program ran without errors.")
+    lines.extend(f"Note: {note}" for note in result.notes)
     return "\n".join(lines) + "\n"
 
 

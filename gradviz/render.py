@@ -184,6 +184,8 @@ def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None
     if failure:
         print(f"gradviz render: {failure}; wrote {args.output} with the graph as it stood", file=sys.stderr)
         return 1
+    for note in result.notes:  # e.g. a graph too big to record whole: the picture shows part of it
+        print(f"gradviz render: note: {note}", file=sys.stderr)
     return 0
 
 

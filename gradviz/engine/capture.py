@@ -19,6 +19,10 @@ LINE_KEY = "gradviz_line"
 SAVED_LIMIT = 16
 #: Containers are searched this deep for tensors to name (``layers[0].weight``).
 NAME_DEPTH = 3
+#: Nodes recorded per graph. A program that grows a graph in a long loop (a million nodes) is
+#: recorded from its output down to this many: converting, sending, laying out and drawing all
+#: of it would take minutes and gigabytes, where 5,000 nodes take a fraction of a second.
+MAX_GRAPH_NODES = 20_000
 
 
 def tag_lines(value: Any, line: int) -> None:
@@ -140,9 +144,11 @@ class GraphCapture:
     ``id(root tensor)`` to its ROOT node; ``leaves`` keeps the leaf tensors themselves (by ``id``). Tensor values are converted in one batch in ``graph()``.
     """
 
-    def __init__(self, names: NameIndex, with_saved: bool = True):
+    def __init__(self, names: NameIndex, with_saved: bool = True, max_nodes: int | None = None):
         self.names = names
         self.with_saved = with_saved
+        self.max_nodes = MAX_GRAPH_NODES if max_nodes is None else max_nodes
+        self.truncated = False  # True once a node was left out for want of room (see MAX_GRAPH_NODES)
         self._nodes: list[dict] = []
         self.edges: list[GraphEdge] = []
         self.roots: list[str] = []
@@ -168,7 +174,8 @@ class GraphCapture:
         self.roots.append(rid)
         self.root_ids[id(t)] = rid
         target = self.add_node(t.grad_fn if t.grad_fn is not None else get_gradient_edge(t).node)
-        self.edges.append(GraphEdge(rid, target, 0, t.output_nr if t.grad_fn is not None else 0))
+        if target is not None:
+            self.edges.append(GraphEdge(rid, target, 0, t.output_nr if t.grad_fn is not None else 0))
         return rid
 
     def _add_leaf(self, leaf: torch.Tensor) -> str:
@@ -188,8 +195,9 @@ class GraphCapture:
         self.leaf_ids[key] = leaf_id
         return acc_id
 
-    def add_node(self, root_node) -> str:
-        """Add ``root_node`` and everything reachable from it; returns its id."""
+    def add_node(self, root_node) -> str | None:
+        """Add ``root_node`` and what is reachable from it, up to ``max_nodes`` in all; its id
+        (None when there was no room left for it)."""
         node_ids = self.node_ids
         if root_node in node_ids:
             return node_ids[root_node]
@@ -200,6 +208,9 @@ class GraphCapture:
         while stack:
             node = stack.pop()
             if node in node_ids:
+                continue
+            if len(self._nodes) + 2 > self.max_nodes:  # room for a leaf's two nodes at most
+                self.truncated = True
                 continue
             if type(node).__name__ == "AccumulateGrad":
                 node_ids[node] = self._add_leaf(node.variable)
@@ -220,9 +231,10 @@ class GraphCapture:
         for node in order:
             nid = node_ids[node]
             for index, (nxt, output_nr) in enumerate(node.next_functions):
-                if nxt is not None:
-                    self.edges.append(GraphEdge(nid, node_ids[nxt], index, output_nr))
-        return node_ids[root_node]
+                target = node_ids.get(nxt) if nxt is not None else None
+                if target is not None:
+                    self.edges.append(GraphEdge(nid, target, index, output_nr))
+        return node_ids.get(root_node)
 
     def release_tensors(self) -> None:
         """Drop the tensors held for ``graph()`` (values, grads, saved tensors) once it has run."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import resource
 import time
 from typing import Callable
 
@@ -14,6 +15,11 @@ from gradviz.core.request import Limits
 CHECK_EVERY = 256
 #: Seconds between two looks at the resident memory (reading /proc costs ~10 µs).
 MEMORY_EVERY = 0.05
+#: Address space kept free below the worker's hard cap (RLIMIT_AS): a program that grows step by
+#: step (an autograd graph made in a loop) is stopped with a clear message before then, because
+#: torch does not survive every failed allocation: building autograd nodes past the cap
+#: crashed the worker (a segmentation fault at 4.3 GB) instead of raising an error.
+ADDRESS_MARGIN = 256 * 1024 * 1024
 #: Longest program text accepted, in characters.
 MAX_SOURCE_CHARS = 200_000
 #: Deepest AST nesting accepted (Python's own parser gives up far later, our tree walk must not).
@@ -71,14 +77,25 @@ def limit_error(limits: Limits, name: str, what: str) -> LimitExceeded:
     return LimitExceeded(name, message)
 
 
-def _rss_bytes() -> int:
-    """Resident memory of this process, from /proc (0 where there is no /proc)."""
+def _memory_bytes() -> tuple[int, int]:
+    """(address space, resident memory) of this process, from /proc ((0, 0) where there is none)."""
     try:
         with open("/proc/self/statm", "rb") as fh:
             fields = fh.read().split()
-        return int(fields[1]) * _PAGE
+        return int(fields[0]) * _PAGE, int(fields[1]) * _PAGE
     except (OSError, ValueError, IndexError):
-        return 0
+        return 0, 0
+
+
+def _rss_bytes() -> int:
+    """Resident memory of this process (0 where there is no /proc)."""
+    return _memory_bytes()[1]
+
+
+def _address_cap() -> int | None:
+    """The address space this run may reach before its allocations fail (None: no cap)."""
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return None if soft == resource.RLIM_INFINITY else soft - ADDRESS_MARGIN
 
 
 try:
@@ -95,8 +112,8 @@ class Budget:
 
     __slots__ = (
         "limits", "steps", "next_check", "max_steps", "deadline", "start", "mem_base",
-        "mem_cap", "next_mem", "cancelled", "depth", "max_depth", "max_elements", "out_chars",
-        "max_output",
+        "mem_cap", "address_cap", "next_mem", "cancelled", "depth", "max_depth", "max_elements",
+        "out_chars", "max_output",
     )
 
     def __init__(self, limits: Limits, cancelled: Callable[[], bool] | None = None):
@@ -108,6 +125,7 @@ class Budget:
         self.deadline = self.start + float(limits.max_seconds)
         self.mem_base = _rss_bytes()
         self.mem_cap = self.mem_base + int(limits.max_memory_mb) * 1024 * 1024
+        self.address_cap = _address_cap()  # the worker's hard cap, less a margin
         self.next_mem = self.start
         self.cancelled = cancelled
         self.depth = 0
@@ -136,8 +154,8 @@ class Budget:
             self.check_memory()
 
     def check_memory(self) -> None:
-        rss = _rss_bytes()
-        if rss and rss > self.mem_cap:
+        address, rss = _memory_bytes()
+        if (rss and rss > self.mem_cap) or (address and self.address_cap is not None and address > self.address_cap):
             raise limit_error(self.limits, "max_memory_mb", "The program used too much memory")
 
     def too_many(self, count: int, what: str = "The result") -> None:

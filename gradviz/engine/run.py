@@ -10,6 +10,7 @@ import torch
 
 from gradviz.core.request import RunRequest
 from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord, TensorInfo
+from gradviz.engine import capture as capture_module
 from gradviz.engine.capture import GraphCapture, NameIndex
 from gradviz.engine.hints import explain
 from gradviz.engine.interpreter import run_program
@@ -50,7 +51,7 @@ def run_request(
         names = NameIndex.from_bindings(outcome.globals.items())
         tracer.track_named_leaves(names)
         tracer.check_grads(last_line)
-        variables, graph = summarise(outcome.globals, names, tracer.last_capture)
+        variables, graph, cut = summarise(outcome.globals, names, tracer.last_capture)
     except Exception as exc:  # a bug of ours must still come back as a result, not a dead worker
         return RunResult(
             error=ErrorInfo("InternalError", f"gradviz failed while recording this run: {exc!r}"),
@@ -60,6 +61,15 @@ def run_request(
         gc.set_threshold(*thresholds)
         torch.set_grad_enabled(True)
     notes = []
+    limit = capture_module.MAX_GRAPH_NODES
+    for index in tracer.truncated_calls:
+        notes.append(
+            f"Backward call {index + 1} went through more than {limit:,} autograd nodes: the first "
+            f"{limit:,} found from its output are drawn and animated, the rest ran unrecorded."
+        )
+    if cut:
+        notes.append(f"The graphs behind the variables have more than {limit:,} nodes: the first "
+                     f"{limit:,} found from them are drawn.")
     if tracer.calls_seen > MAX_DETAILED_CALLS:
         notes.append(
             f"The program made {tracer.calls_seen} backward calls; the first {MAX_DETAILED_CALLS} are "
@@ -81,12 +91,12 @@ def run_request(
 
 
 def summarise(bindings: dict[str, Any], names: NameIndex, last: tuple[int, GraphCapture] | None = None,
-              ) -> tuple[tuple[TensorInfo, ...], GraphData]:
+              ) -> tuple[tuple[TensorInfo, ...], GraphData, bool]:
     """Every top-level tensor and module parameter, and the graph of those with a grad_fn.
 
     A tensor whose node is in the last backward call's graph points there (``graph_call``), so
     the common case — the loss and its inputs — is not recorded twice; the returned graph joins
-    the graphs of the other tensors.
+    the graphs of the other tensors. The flag: that graph was cut at capture.MAX_GRAPH_NODES.
     """
     named: list[tuple[str, torch.Tensor, bool]] = []
     for name, value in bindings.items():
@@ -108,7 +118,9 @@ def summarise(bindings: dict[str, Any], names: NameIndex, last: tuple[int, Graph
     node_of: dict[str, str] = {}
     for name, t, _ in named:
         if t.grad_fn is not None and name not in located:
-            node_of[name] = capture.add_node(t.grad_fn)
+            nid = capture.add_node(t.grad_fn)
+            if nid is not None:
+                node_of[name] = nid
     # Variables whose node nothing else in the graph points at are the roots of what is shown.
     targets = {e.dst for e in capture.edges}
     seen_roots: dict[str, str] = {}
@@ -135,7 +147,7 @@ def summarise(bindings: dict[str, Any], names: NameIndex, last: tuple[int, Graph
             grad=values[2 * k + 1], grad_fn=type(t.grad_fn).__name__ if t.grad_fn is not None else None,
             is_param=is_param, node_id=nid, graph_call=call,
         ))
-    return tuple(infos), graph
+    return tuple(infos), graph, capture.truncated
 
 
 def _grad(t: torch.Tensor) -> torch.Tensor | None:

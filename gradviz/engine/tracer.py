@@ -106,6 +106,7 @@ class Tracer(Recorder):
         self.hook_seconds = 0.0
         self.explain = explain
         self.calls_seen = 0
+        self.truncated_calls: list[int] = []  # calls whose graph was cut at MAX_GRAPH_NODES
         self.scopes: Callable[[], Any] = lambda: ()
         #: (index, capture) of the last call recorded step by step: the end-of-run summary
         #: points variables into its graph instead of capturing it again.
@@ -148,6 +149,8 @@ class Tracer(Recorder):
                 self._record_backward_events(capture, index, line)
 
         self.last_capture = (index, capture)
+        if capture.truncated:
+            self.truncated_calls.append(index)
         leaf_before = {key: (leaf.grad.detach().clone() if leaf.grad is not None else None)
                        for key, leaf in capture.leaves.items()}
         # The graph as the call finds it, converted now: holding thousands of unpacked saved

@@ -18,9 +18,11 @@ import dataclasses
 import gc
 import json
 import os
+import queue
 import resource
 import signal
 import sys
+import threading
 import time
 
 import orjson
@@ -33,6 +35,42 @@ from gradviz.core.result import GraphData, RunResult
 
 _cancel_requested = False
 
+#: Stack of the thread that runs programs. Freeing an autograd graph whose nodes Python has touched
+#: (the tracer tags each with its line) recurses in C once per node: a chain of 50,000 nodes
+#: overflowed the main thread's 8 MB stack and killed the worker (a segmentation fault, in plain
+#: torch too). 1 GB of address space, of which only what is used becomes memory, frees chains of
+#: millions of nodes (256 MB freed a million here).
+RUN_STACK_BYTES = 1024 * 1024 * 1024
+
+
+class _RunThread:
+    """One long-lived thread with a deep stack: programs run, and their objects are freed, there."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        self._done: queue.Queue = queue.Queue()
+        previous = threading.stack_size(RUN_STACK_BYTES)
+        try:
+            threading.Thread(target=self._loop, name="gradviz-run", daemon=True).start()
+        finally:
+            threading.stack_size(previous)
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                self._done.put((True, job()))
+            except BaseException as exc:  # handed to the caller, as if it had run there
+                self._done.put((False, exc))
+
+    def call(self, job):
+        """``job()`` on the run thread; its result, or its exception raised here."""
+        self._jobs.put(job)
+        ok, value = self._done.get()
+        if ok:
+            return value
+        raise value
+
 
 def _on_sigint(signum, frame) -> None:
     global _cancel_requested
@@ -42,6 +80,42 @@ def _on_sigint(signum, frame) -> None:
 def _reset_cancel() -> None:
     global _cancel_requested
     _cancel_requested = False
+
+#: Stack of the thread that runs programs. Freeing an autograd graph whose nodes Python has touched
+#: (the tracer tags each with its line) recurses in C once per node: a chain of 50,000 nodes
+#: overflowed the main thread's 8 MB stack and killed the worker (a segmentation fault, in plain
+#: torch too). 1 GB of address space, of which only what is used becomes memory, frees chains of
+#: millions of nodes (256 MB freed a million here).
+RUN_STACK_BYTES = 1024 * 1024 * 1024
+
+
+class _RunThread:
+    """One long-lived thread with a deep stack: programs run, and their objects are freed, there."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        self._done: queue.Queue = queue.Queue()
+        previous = threading.stack_size(RUN_STACK_BYTES)
+        try:
+            threading.Thread(target=self._loop, name="gradviz-run", daemon=True).start()
+        finally:
+            threading.stack_size(previous)
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                self._done.put((True, job()))
+            except BaseException as exc:  # handed to the caller, as if it had run there
+                self._done.put((False, exc))
+
+    def call(self, job):
+        """``job()`` on the run thread; its result, or its exception raised here."""
+        self._jobs.put(job)
+        ok, value = self._done.get()
+        if ok:
+            return value
+        raise value
 
 
 def _cancelled() -> bool:
@@ -96,7 +170,8 @@ def main() -> int:
     from gradviz.engine.run import run_request
 
     torch.set_num_threads(torch.get_num_threads())  # settle the thread pool (OMP_NUM_THREADS) before the memory cap
-    torch.ones(2, 2, requires_grad=True).sum().backward()  # start autograd's thread state
+    runner = _RunThread()  # its stack is reserved before the memory baseline below
+    runner.call(lambda: torch.ones(2, 2, requires_grad=True).sum().backward())  # autograd's thread state
     # torch's own objects never need scanning by the collector again. (No gc.collect first:
     # importing torch leaves next to no garbage, and the collection took 0.1 s of start-up.)
     gc.freeze()
@@ -133,17 +208,17 @@ def main() -> int:
                 send({"type": "graph", "id": run_id, "call": index, "graph": to_plain(graph)})
             sent.add(index)
 
-        result = run_request(
+        result = runner.call(lambda request=request, run_id=run_id, send_graph=send_graph: run_request(
             request,
             on_statement=lambda record: send({"type": "progress", "id": run_id, "statement": to_plain(record)}),
             cancelled=_cancelled,
             on_graph=send_graph,
-        )
+        ))
         resource.setrlimit(resource.RLIMIT_AS, original_limit)
         with collector_paused():
             send({"type": "result", "id": run_id, "result": to_plain(without_sent_graphs(result, sent)),
                   "sent_graphs": sorted(sent)})
-        gc.collect()
+        runner.call(gc.collect)  # what the program left in cycles is freed on the deep stack too
     return 0
 
 

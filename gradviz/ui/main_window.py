@@ -1063,6 +1063,9 @@ class MainWindow(QMainWindow):
             if error is not None:  # cancelled
                 where = f" at line {error.line}" if error.line else ""
                 self.message_bar.show_message("info", f"Stopped{where}.", "What ran before is shown.", error.line)
+            elif result.notes:  # e.g. a graph too big to record whole
+                self.message_bar.show_message("info", "Not all of this run is recorded.", None, None,
+                                              body=" ".join(result.notes))
             elif self.message_bar.kind != "warning" or self.runner.is_ready:
                 self.message_bar.clear()
         if mode == "step":

@@ -89,3 +89,13 @@ def test_session_seed_is_used(tmp_path):
     import torch
     torch.manual_seed(5)
     assert json.loads(proc.stdout)["stdout"] == f"{torch.randn(2)}\n"
+
+
+def test_notes_close_the_report_and_are_in_the_json():
+    from gradviz.cli import inspect_json, inspect_report
+    from gradviz.core.result import RunResult
+
+    result = RunResult(stdout="hi\n", notes=("The graphs behind the variables have more than 20,000 nodes.",))
+    assert inspect_report(result).endswith(
+        "The program ran without errors.\nNote: The graphs behind the variables have more than 20,000 nodes.\n")
+    assert inspect_json(result)["notes"] == ["The graphs behind the variables have more than 20,000 nodes."]

@@ -114,3 +114,15 @@ def test_a_worker_started_ahead_is_the_one_used_and_a_dead_one_is_replaced():
         assert c.run(RunRequest(README)).error is None and c.pid != dead.pid
     finally:
         c.close()
+
+
+def test_a_chain_deeper_than_the_c_stack_is_freed_without_killing_the_engine(client):
+    """Freeing 60,000 autograd nodes the tracer touched recurses once per node: the worker runs
+    programs on a thread with a deep stack (on the main thread this was a segmentation fault)."""
+    program = ("import torch\nx = torch.ones(3, requires_grad=True)\ny = x\nfor i in range(60000):\n"
+               "    y = y * 1.0001\ny.sum().backward()\nprint(x.grad)\n")
+    result = client.run(RunRequest(program))
+    assert result.error is None, result.error
+    assert result.stdout.startswith("tensor([403.")
+    assert "more than 20,000 autograd nodes" in result.notes[0]
+    assert client.run(RunRequest(README)).error is None  # the same worker goes on

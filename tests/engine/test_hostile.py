@@ -358,3 +358,20 @@ def test_lambdas_called_from_builtins_count_against_the_deadline():
                       _slow_deadline())
     assert out.error.type == LIMIT and out.error.limit == "max_seconds"
     assert time.monotonic() - t0 < 5
+
+
+@pytest.mark.timeout(30)
+def test_memory_limit_stops_before_the_address_space_cap(monkeypatch):
+    """The worker caps the address space; allocations past it can crash torch outright, so the
+    budget stops a growing program while there is still a margin below that cap."""
+    from gradviz.core.request import Limits
+    from gradviz.engine import limits as budget_limits
+
+    address, _ = budget_limits._memory_bytes()
+    cap = address + 64 * 1024 * 1024
+    monkeypatch.setattr(budget_limits, "_address_cap", lambda: cap - budget_limits.ADDRESS_MARGIN)
+    limits = Limits(max_elements=10**9, max_steps=10**9, max_seconds=20, max_memory_mb=100_000,
+                    max_depth=50, max_output_chars=1000)
+    out = run_gradviz("import torch\nkeep = []\nwhile True:\n    keep.append(torch.ones(1_000_000))", limits)
+    assert out.error.type == LIMIT and out.error.limit == "max_memory_mb"
+    assert "memory limit" in out.error.message

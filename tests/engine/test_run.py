@@ -307,3 +307,39 @@ y.sum().backward()
     assert sum_step.grad_out[0].flat() == [1.0, 1.0]  # what SumBackward0 sent
     assert mul_step.grad_in[0].flat() == [10.0, 10.0]  # what MulBackward0 got after the hook
     assert result.grad_history[0].events[-1].value.flat() == [30.0, 30.0]
+
+
+LONG_CHAIN = """import torch
+x = torch.ones(3, requires_grad=True)
+y = x
+for i in range(N):
+    y = y * 1.5
+z = y * 1.0
+y.sum().backward()
+"""
+
+
+def test_a_graph_past_the_node_cap_is_cut_from_the_output_and_says_so(monkeypatch):
+    import gradviz.engine.capture as capture
+
+    monkeypatch.setattr(capture, "MAX_GRAPH_NODES", 40)
+    result = run_request(RunRequest(LONG_CHAIN.replace("N", "100")))
+    assert result.error is None
+    call = result.backward_calls[0]
+    ids = {n.id for n in call.graph.nodes}
+    assert len(ids) <= 40 and call.graph.roots[0] in ids
+    assert all(e.src in ids and e.dst in ids for e in call.graph.edges)
+    ops = [n.op for n in call.graph.nodes]
+    assert ops.count("MulBackward0") >= 30 and "AccumulateGrad" not in ops  # the far end (the leaf) is cut
+    assert [st.node_id for st in call.steps][:3] == [n.id for n in call.graph.nodes if n.kind != ROOT][:3]
+    assert all(st.node_id in ids for st in call.steps)
+    # The pass itself ran whole: x.grad is the real one.
+    x = result.variable("x")
+    assert x.grad.data == pytest.approx([1.5 ** 100] * 3, rel=1e-5)
+    assert result.notes[0].startswith("Backward call 1 went through more than 40 autograd nodes")
+    assert any(n.startswith("The graphs behind the variables have more than 40 nodes") for n in result.notes)
+
+
+def test_graphs_under_the_cap_carry_no_note():
+    result = run_request(RunRequest(LONG_CHAIN.replace("N", "100")))
+    assert result.notes == () and len(result.backward_calls[0].graph.nodes) == 104

@@ -429,3 +429,13 @@ def test_root_at_the_bottom(qtbot, window):
     items = window.view.scene().node_items
     assert items["n0"].pos().y() > items["n4"].pos().y()
     assert window.settings.root_at == "bottom" and window.current_session().view.root_at == "bottom"
+
+
+def test_notes_of_a_run_are_shown_and_leave_with_the_next_run(qtbot, window):
+    note = "Backward call 1 went through more than 20,000 autograd nodes: the first 20,000 found from its output are drawn and animated, the rest ran unrecorded."
+    window.show_result(RunResult(stdout="", notes=(note,)))
+    assert window.message_bar.kind == "info" and window.message_bar.isVisible()
+    assert window.message_bar.title == "Not all of this run is recorded."
+    assert "more than 20,000 autograd nodes" in (window.message_bar.body or window.message_bar._body.toolTip())
+    window.show_result(RunResult(stdout=""))
+    assert window.message_bar.isHidden()

@@ -249,3 +249,14 @@ def test_a_call_beyond_those_recorded_says_how_many_were(qtbot, tmp_path, script
     code, _ = go(tmp_path, script, "x.png", "--call", "201", runner=runner)
     err = capsys.readouterr().err
     assert code == 2 and err == f"gradviz render: --call 201: {note}\n"
+
+
+def test_notes_of_the_run_are_told_after_writing(qtbot, tmp_path, script, capsys):
+    note = "Backward call 1 went through more than 20,000 autograd nodes: the first 20,000 are drawn."
+
+    def runner(session):
+        return RunResult(backward_calls=(dot_call(),), notes=(note,))
+
+    code, out = go(tmp_path, script, "n.png", runner=runner)
+    assert code == 0 and out.exists()
+    assert capsys.readouterr().err == f"gradviz render: note: {note}\n"
