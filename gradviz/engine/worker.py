@@ -81,42 +81,6 @@ def _reset_cancel() -> None:
     global _cancel_requested
     _cancel_requested = False
 
-#: Stack of the thread that runs programs. Freeing an autograd graph whose nodes Python has touched
-#: (the tracer tags each with its line) recurses in C once per node: a chain of 50,000 nodes
-#: overflowed the main thread's 8 MB stack and killed the worker (a segmentation fault, in plain
-#: torch too). 1 GB of address space, of which only what is used becomes memory, frees chains of
-#: millions of nodes (256 MB freed a million here).
-RUN_STACK_BYTES = 1024 * 1024 * 1024
-
-
-class _RunThread:
-    """One long-lived thread with a deep stack: programs run, and their objects are freed, there."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue = queue.Queue()
-        self._done: queue.Queue = queue.Queue()
-        previous = threading.stack_size(RUN_STACK_BYTES)
-        try:
-            threading.Thread(target=self._loop, name="gradviz-run", daemon=True).start()
-        finally:
-            threading.stack_size(previous)
-
-    def _loop(self) -> None:
-        while True:
-            job = self._jobs.get()
-            try:
-                self._done.put((True, job()))
-            except BaseException as exc:  # handed to the caller, as if it had run there
-                self._done.put((False, exc))
-
-    def call(self, job):
-        """``job()`` on the run thread; its result, or its exception raised here."""
-        self._jobs.put(job)
-        ok, value = self._done.get()
-        if ok:
-            return value
-        raise value
-
 
 def _cancelled() -> bool:
     """Polled by the interpreter between steps."""
