@@ -142,6 +142,9 @@ class Tracer(Recorder):
         for t in roots:
             capture.add_root(t)
         self._track_leaves(capture, names)
+        if capture.truncated:
+            # Leaves beyond the cut are not in the record, but their .grad history still counts.
+            self.track_named_leaves(names)
         if index >= MAX_DETAILED_CALLS:
             try:
                 return fn(*args, **kwargs)
@@ -272,13 +275,21 @@ class Tracer(Recorder):
                 self.history[id(t)] = _TrackedLeaf(t, name, _grad_state(t))
 
     def _record_backward_events(self, capture: GraphCapture, index: int, line: int, after=None) -> None:
-        """A BACKWARD event for each leaf whose .grad the call changed (``after``: values if known)."""
-        for key, leaf in capture.leaves.items():
-            tracked = self.history[key]
-            state = _grad_state(leaf)
+        """A BACKWARD event for each leaf whose .grad the call changed (``after``: values if known).
+
+        With a graph cut at MAX_GRAPH_NODES, the tracked leaves beyond the cut count too.
+        """
+        keys = list(capture.leaves)
+        if capture.truncated:
+            keys += [key for key in self.history if key not in capture.leaves]
+        for key in keys:
+            tracked = self.history.get(key)
+            if tracked is None:
+                continue
+            state = _grad_state(tracked.tensor)
             if state != tracked.state:
                 tracked.state = state
-                value = after[key] if after is not None else self._grad_value(leaf)
+                value = after[key] if after is not None and key in after else self._grad_value(tracked.tensor)
                 self._add_event(tracked, GradEvent(BACKWARD, line, value, index))
 
     def check_grads(self, line: int) -> None:

@@ -336,6 +336,9 @@ def test_a_graph_past_the_node_cap_is_cut_from_the_output_and_says_so(monkeypatc
     # The pass itself ran whole: x.grad is the real one.
     x = result.variable("x")
     assert x.grad.data == pytest.approx([1.5 ** 100] * 3, rel=1e-5)
+    history = {h.name: h for h in result.grad_history}  # x is beyond the cut, its .grad history is not
+    assert [e.kind for e in history["x"].events] == [BACKWARD]
+    assert history["x"].events[0].value.data == pytest.approx([1.5 ** 100] * 3, rel=1e-5)
     assert result.notes[0].startswith("Backward call 1 went through more than 40 autograd nodes")
     assert any(n.startswith("The graphs behind the variables have more than 40 nodes") for n in result.notes)
 
