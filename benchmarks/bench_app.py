@@ -109,7 +109,7 @@ def app_session(program_name: str, steps: int = 40, size: tuple[int, int] = (144
     app = QApplication.instance() or QApplication([])
     window = create_window(settings_dir=tempfile.mkdtemp())
     window.resize(*size)
-    window.start_panels()  # as run_app does: pyqtgraph loads before the window shows
+    window.ensure_panels()  # as run_app does: pyqtgraph loads before the window shows
     window.show()
     monitor = StallMonitor()
     shown: list = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -409,6 +409,14 @@ class RunResult:
         """The autograd graph behind one tensor: its node and everything reachable from it."""
         graph = self.graph_holding(info)
         return graph.reachable(info.node_id) if graph is not None else None
+
+    def with_call_graphs(self, graphs: dict[int, GraphData]) -> RunResult:
+        """This result with ``graphs[k]`` as the graph of backward call k (the worker sends the
+        graphs ahead of the result, which then carries empty ones for those calls)."""
+        if not graphs:
+            return self
+        calls = tuple(replace(c, graph=graphs[c.index]) if c.index in graphs else c for c in self.backward_calls)
+        return replace(self, backward_calls=calls)
 
     def to_json(self) -> str:
         with collector_paused():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 import queue
 import signal
@@ -226,7 +225,7 @@ class EngineClient:
                 try:
                     with collector_paused():
                         result = from_plain(RunResult, message.get("result"))
-                    return _with_graphs(result, graphs, message.get("sent_graphs") or ())
+                    return _with_sent_graphs(result, graphs, message.get("sent_graphs") or ())
                 except (ValueError, TypeError) as exc:
                     return self._partial(request, statements, started, ErrorInfo(
                         "InternalError", f"The engine sent a result gradviz could not read: {exc}"))
@@ -257,16 +256,12 @@ class EngineClient:
         )
 
 
-def _with_graphs(result: RunResult, graphs: dict[int, GraphData], sent) -> RunResult:
+def _with_sent_graphs(result: RunResult, graphs: dict[int, GraphData], sent) -> RunResult:
     """``result`` with the graphs that came ahead of it put back into their backward calls."""
-    if not sent:
-        return result
     missing = set(sent) - graphs.keys()
     if missing:
         raise ValueError(f"the graph of backward call {min(missing)} never arrived")
-    calls = tuple(dataclasses.replace(c, graph=graphs[c.index]) if c.index in sent else c
-                  for c in result.backward_calls)
-    return dataclasses.replace(result, backward_calls=calls)
+    return result.with_call_graphs({k: graphs[k] for k in sent})
 
 
 def _running_line(program: str, statements: list[StatementRecord]) -> int | None:

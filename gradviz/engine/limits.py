@@ -87,11 +87,6 @@ def _memory_bytes() -> tuple[int, int]:
         return 0, 0
 
 
-def _rss_bytes() -> int:
-    """Resident memory of this process (0 where there is no /proc)."""
-    return _memory_bytes()[1]
-
-
 def _address_cap() -> int | None:
     """The address space this run may reach before its allocations fail (None: no cap)."""
     soft = resource.getrlimit(resource.RLIMIT_AS)[0]
@@ -123,7 +118,7 @@ class Budget:
         self.next_check = min(CHECK_EVERY, self.max_steps)
         self.start = time.monotonic()
         self.deadline = self.start + float(limits.max_seconds)
-        self.mem_base = _rss_bytes()
+        self.mem_base = _memory_bytes()[1]
         self.mem_cap = self.mem_base + int(limits.max_memory_mb) * 1024 * 1024
         self.address_cap = _address_cap()  # the worker's hard cap, less a margin
         self.next_mem = self.start

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import torch
 
 from gradviz.core.result import (
-    BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, GraphData, BackwardStep, ErrorInfo, GradEvent, LeafGrad,
+    BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, GraphData, LeafGrad,
     LeafHistory, SavedRef, StatementRecord,
 )
 from gradviz.engine.capture import GraphCapture, NameIndex, tag_lines

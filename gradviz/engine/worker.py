@@ -14,7 +14,6 @@ SIGINT cancels the current run (the partial result still comes back).
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import json
 import os
@@ -30,7 +29,7 @@ import orjson
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
-from gradviz.core.result import GraphData, RunResult
+from gradviz.core.result import GraphData
 
 
 _cancel_requested = False
@@ -105,15 +104,6 @@ def _limit_memory(extra_mb: int, base: int, original: tuple[int, int]) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def without_sent_graphs(result: RunResult, sent: set[int]) -> RunResult:
-    """``result`` with an empty graph in the backward calls whose graph was sent ahead."""
-    if not sent:
-        return result
-    calls = tuple(dataclasses.replace(c, graph=GraphData()) if c.index in sent else c
-                  for c in result.backward_calls)
-    return dataclasses.replace(result, backward_calls=calls)
-
-
 def main() -> int:
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # anything printed by accident goes to stderr, not into the protocol
@@ -180,7 +170,7 @@ def main() -> int:
         ))
         resource.setrlimit(resource.RLIMIT_AS, original_limit)
         with collector_paused():
-            send({"type": "result", "id": run_id, "result": to_plain(without_sent_graphs(result, sent)),
+            send({"type": "result", "id": run_id, "result": to_plain(result.with_call_graphs(dict.fromkeys(sent, GraphData()))),
                   "sent_graphs": sorted(sent)})
         runner.call(gc.collect)  # what the program left in cycles is freed on the deep stack too
     return 0

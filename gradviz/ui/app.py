@@ -85,7 +85,7 @@ def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir
     app.setOrganizationName("gradviz")
     app.setDesktopFileName("gradviz")
     window = create_window(settings_dir, client_factory)  # the engine starts importing torch
-    window.start_panels()  # meanwhile pyqtgraph, on this (the GUI) thread, before anything paints
+    window.ensure_panels()  # meanwhile pyqtgraph, on this (the GUI) thread, before anything paints
     window.show()
     timing = os.environ.get("GRADVIZ_TIMING")
     if timing:

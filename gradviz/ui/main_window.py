@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["outputDock"], self.docks["notesDock"])
         self.docks["notesDock"].raise_()
         # Inspector, gradients and history on the right. The pyqtgraph panels are built by
-        # start_panels (importing pyqtgraph costs ~0.3 s); placeholders hold their place until then.
+        # ensure_panels (importing pyqtgraph costs ~0.3 s); placeholders hold their place until then.
         self.inspector = Inspector(self)
         self._dock("inspectorDock", "Inspector", self.inspector, right)
         self._grads_holder = QWidget(self)
@@ -388,18 +388,14 @@ class MainWindow(QMainWindow):
             if self.settings.window_state() is None:
                 self._initial_dock_sizes()
 
-    def start_panels(self) -> None:
-        """Build the pyqtgraph panels now; call it before the window shows, while the engine
-        imports torch in its own process.
-
-        pyqtgraph must be imported on the GUI thread: importing it on a worker thread while the
-        GUI thread painted crashed the app (a segmentation fault in shiboken's lazy type set-up,
-        about one launch in ten).
-        """
-        self.ensure_panels()
-
     def ensure_panels(self) -> None:
-        """Build the pyqtgraph panels (gradients and history) if they are not built yet."""
+        """Build the pyqtgraph panels (gradients and history) if they are not built yet.
+
+        run_app calls it before the window shows, while the engine imports torch in its own
+        process. pyqtgraph must be imported on the GUI thread: importing it on a worker thread
+        while the GUI thread painted crashed the app (a segmentation fault in shiboken's lazy
+        type set-up, about one launch in ten).
+        """
         if self._panels_built:
             return
         self._panels_built = True

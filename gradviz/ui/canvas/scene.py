@@ -493,8 +493,7 @@ class GraphScene(QGraphicsScene):
         self._next_node = self._next_edge = 0
         if self.lazy:
             self._build_overview()  # big graphs show it while their items are being made
-        for key in plan.parallel:
-            self._want_label(key, None, LABEL_INDEX)
+        self._edges_changed([(key, EDGE_IDLE, None) for key in plan.parallel])  # their "#k" labels
 
     @property
     def building(self) -> bool:
@@ -822,16 +821,6 @@ class GraphScene(QGraphicsScene):
         left, right = rect.left(), rect.right()
         lo, hi = bisect_left(plan.label_ys, rect.top()), bisect_right(plan.label_ys, rect.bottom())
         return {key for _y, x, key in plan.label_rows[lo:hi] if left <= x <= right}
-
-    def _want_label(self, key: EdgeKey, value, style: str | None) -> None:
-        """Record what the label of ``key`` should say (style None: no label) and show it if realized."""
-        if style is None:
-            self._label_want.pop(key, None)
-        else:
-            self._label_want[key] = (value, style)
-        if not self.lazy or key in self.labels or self._realized.contains(
-                *self.plan.edge_by_key[key].anchor):
-            self._sync_label(key)
 
     def _label_text_of(self, key: EdgeKey, value) -> str:
         if value is None:
