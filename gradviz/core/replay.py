@@ -60,31 +60,39 @@ class Replay:
     def __init__(self, call: BackwardCall):
         self.call = call
         graph = call.graph
-        self._leaf_of_acc = {
-            e.src: e.dst for e in graph.edges if graph.node(e.src).kind == ACCUMULATE
-        }
-        root_edges = [e for r in graph.roots if graph.node(r).kind == ROOT for e in graph.out_edges.get(r, ())]
+        by_id = graph.by_id
+        self._leaf_of_acc = {e.src: e.dst for e in graph.edges if by_id[e.src].kind == ACCUMULATE}
+        # The root tensor hands its gradient to its grad_fn as that node starts.
+        from_root: dict[str, list[EdgeKey]] = {}
+        for r in graph.roots:
+            if by_id[r].kind == ROOT:
+                for e in graph.out_edges.get(r, ()):
+                    from_root.setdefault(e.dst, []).append(edge_key(e))
+        out_edges = graph.out_edges
         self._flows: list[list[tuple[EdgeKey, TensorValue]]] = []
         self._active: list[frozenset[EdgeKey]] = []
-        self._incoming: dict[str, list[tuple[int, Incoming]]] = {}
-        for s, st in enumerate(call.steps):
+        for st in call.steps:
+            nid = st.node_id
             flows: list[tuple[EdgeKey, TensorValue]] = []
-            # The root tensor hands its gradient to its grad_fn as that node starts.
-            for e in root_edges:
-                if e.dst == st.node_id and st.grad_in and st.grad_in[0] is not None:
-                    flows.append((edge_key(e), st.grad_in[0]))
+            if nid in from_root and st.grad_in and st.grad_in[0] is not None:
+                flows.extend((key, st.grad_in[0]) for key in from_root[nid])
             active = []
-            is_acc = st.node_id in self._leaf_of_acc
-            for e in graph.out_edges.get(st.node_id, ()):
-                if is_acc:
-                    value = st.leaf_after if st.leaf_after is not None else (st.grad_in[0] if st.grad_in else None)
-                else:
-                    value = st.grad_out[e.index] if e.index < len(st.grad_out) else None
-                if value is not None:
-                    flows.append((edge_key(e), value))
-                    active.append(edge_key(e))
-                    if not is_acc:
-                        self._incoming.setdefault(e.dst, []).append((s, Incoming(st, e, value)))
+            if nid in self._leaf_of_acc:
+                value = st.leaf_after if st.leaf_after is not None else (st.grad_in[0] if st.grad_in else None)
+                for e in out_edges.get(nid, ()):
+                    if value is not None:
+                        key = (nid, e.dst, e.index)
+                        flows.append((key, value))
+                        active.append(key)
+            else:
+                grad_out = st.grad_out
+                for e in out_edges.get(nid, ()):
+                    if e.index < len(grad_out):
+                        value = grad_out[e.index]
+                        if value is not None:
+                            key = (nid, e.dst, e.index)
+                            flows.append((key, value))
+                            active.append(key)
             self._flows.append(flows)
             self._active.append(frozenset(active))
         self._last: Frame | None = None
@@ -124,7 +132,7 @@ class Replay:
             done=done,
             active_edges=self._active[step - 1] if step else frozenset(),
             edge_grads=edge_grads,
-            incoming=tuple(i for s, i in self._incoming.get(current, ()) if s < step - 1) if current else (),
+            incoming=tuple(call.incoming(current, step - 1)) if current else (),
             leaf_grads=leaf_grads,
             freed=frozenset(call.freed) if is_last else frozenset(),
             error=call.error if is_last else None,

@@ -193,9 +193,12 @@ def _layout(scene: GraphScene, rect: QRectF, caption: Caption | None) -> tuple[f
 
 
 def _paint(painter: QPainter, scene: GraphScene, rect: QRectF, caption: Caption | None,
-           transparent: bool, width: float, height: float, cap_h: float) -> None:
-    """Paint caption and graph in scene units (the painter is already scaled)."""
-    if not transparent:
+           transparent: bool, width: float, height: float, cap_h: float, filled: bool = False) -> None:
+    """Paint caption and graph in scene units (the painter is already scaled).
+
+    ``filled``: the device already has the background (an image filled when made).
+    """
+    if not transparent and not filled:
         painter.fillRect(QRectF(0, 0, width, height), scene.look.brush("background"))
     if caption:
         _draw_caption(painter, scene, caption, width)
@@ -241,7 +244,7 @@ def render_image(scene: GraphScene, scale: float = 1.0, transparent: bool = Fals
         painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
                                | QPainter.RenderHint.SmoothPixmapTransform)
         painter.scale(scale, scale)
-        _paint(painter, scene, rect, caption, transparent, width, height, cap_h)
+        _paint(painter, scene, rect, caption, transparent, width, height, cap_h, filled=True)
         painter.end()
     return image
 

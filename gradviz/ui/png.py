@@ -2,15 +2,17 @@
 
 Qt's writer (libpng) tries several row filters on every row; on the graph pictures gradviz draws
 (flat colours, mostly background) that search costs more time than it saves bytes. Here rows
-are stored unfiltered and compressed by zlib in one go: measured on the 4 Mpx overview of a
-5,253-node graph, 28 ms and 340 kB against Qt's 76 ms and 317 kB at its fastest setting, and on
-a lesson at 2x about the same size as Qt's default level. The bytes depend on the pixels only.
+are stored unfiltered and compressed by zlib in one go, big images in two halves at once:
+measured on the 4 Mpx overview of a 5,253-node graph, 28 ms (then 20 with the halves) and 340 kB
+against Qt's 76 ms and 317 kB at its fastest setting, and on a lesson at 2x about the same size
+as Qt's default level. The bytes depend on the pixels only.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6.QtGui import QImage
@@ -22,6 +24,8 @@ FAST_PIXELS = 1_000_000
 SMALL_LEVEL = 6
 FAST_LEVEL = 1
 COLOR_RGB = 2
+#: The two bytes that open a zlib stream made at the fastest level (32 kB window, deflate).
+ZLIB_FAST_HEADER = b"\x78\x01"
 COLOR_RGBA = 6
 
 
@@ -42,7 +46,32 @@ def encode(image: QImage) -> bytes:
     rows = np.empty((height, 1 + width * channels), np.uint8)
     rows[:, 0] = 0  # filter type 0 (none) on every row
     rows[:, 1:] = pixels[:, : width * channels]
-    level = FAST_LEVEL if width * height >= FAST_PIXELS else SMALL_LEVEL
+    if width * height >= FAST_PIXELS:
+        data = _deflate_halves(rows)
+    else:
+        data = zlib.compress(rows.data, SMALL_LEVEL)
     header = struct.pack(">IIBBBBB", width, height, 8, COLOR_RGBA if alpha else COLOR_RGB, 0, 0, 0)
-    return (SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.data, level))
-            + _chunk(b"IEND", b""))
+    return SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def _deflate_halves(rows: np.ndarray) -> bytes:
+    """One zlib stream (fastest level) of ``rows``, its two halves compressed at the same time.
+
+    zlib lets go of the GIL while it compresses, so a second thread uses the other core: the
+    first half ends with a full flush (byte-aligned, nothing referred to across it) and the two
+    deflate parts join into one stream. Always two halves, so the bytes depend on the pixels
+    only, not on the machine. A 4 Mpx overview: 19.5 -> 11.6 ms.
+    """
+    half = len(rows) // 2
+    first, second = rows[:half].data, rows[half:].data
+
+    def deflate(part, mode: int) -> bytes:
+        packer = zlib.compressobj(FAST_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return packer.compress(part) + packer.flush(mode)
+
+    with ThreadPoolExecutor(1) as pool:
+        head = pool.submit(deflate, first, zlib.Z_FULL_FLUSH)
+        tail = deflate(second, zlib.Z_FINISH)
+        checksum = zlib.adler32(second, zlib.adler32(first))
+        body = head.result() + tail
+    return ZLIB_FAST_HEADER + body + checksum.to_bytes(4, "big")

@@ -126,3 +126,37 @@ def test_classes_with_post_init_are_built_through_init():
     assert from_plain(Checked, {"n": 2}) == Checked(2, ())
     with pytest.raises(ValueError, match="negative"):
         from_plain(Checked, {"n": -1})
+
+
+def test_complete_objects_with_one_bad_field_name_it():
+    value = TensorValue((2,), "float32", [1.0, 2.0], Stats(1.0, 2.0, 1.5, 2.2))
+    node = GraphNode("n1", OP, "MulBackward0", (2,), "float32", ("y",), 3, value=value)
+    plain = to_plain(node)
+    assert set(plain) == set(GraphNode.__dataclass_fields__)  # every field there
+    assert from_plain(GraphNode, plain) == node
+    assert from_plain(GraphNode, {**plain, "unknown": 1}) == node  # extra keys are ignored
+    for path, bad, where in [
+        (("line",), "3", r"\$.line: expected an integer"),
+        (("value", "stats", "norm"), [1], r"\$.value.stats.norm: expected a number"),
+        (("value", "shape"), [2, "x"], r"\$.value.shape\[1\]: expected an integer"),
+        (("names",), ["y", 1], r"\$.names\[1\]: expected str"),
+    ]:
+        broken = json.loads(json.dumps(plain))
+        inner = broken
+        for key in path[:-1]:
+            inner = inner[key]
+        inner[path[-1]] = bad
+        with pytest.raises(ValueError, match=where):
+            from_plain(GraphNode, broken)
+    swapped = {**plain, "kind": plain["op"], "op": plain["kind"]}  # both str: no type error
+    assert from_plain(GraphNode, swapped).op == OP
+
+
+def test_encoders_spell_nonfinite_floats_at_any_depth():
+    stats = Stats(-math.inf, math.inf, math.nan, 1.0)
+    assert to_plain(stats) == {"min": "-inf", "max": "inf", "mean": "nan", "norm": 1.0}
+    step = BackwardStep(0, "n2", "DotBackward0", (None, TensorValue((1,), "float32", [1.0], stats)), ())
+    plain = to_plain(step)
+    assert set(plain) == set(BackwardStep.__dataclass_fields__)
+    assert plain["grad_in"][0] is None and plain["grad_in"][1]["stats"]["max"] == "inf"
+    assert plain["grad_out"] == [] and plain["leaf_before"] is None

@@ -88,3 +88,13 @@ def test_big_images_use_the_fast_level_and_stay_lossless():
 def test_empty_image_is_refused():
     with pytest.raises(ValueError, match="empty image"):
         png.encode(QImage())
+
+
+def test_the_two_halves_of_a_big_image_make_one_valid_zlib_stream():
+    rng = np.random.default_rng(0)
+    for height in (1, 2, 3, 501):  # odd, even, a single row, an empty first half
+        rows = rng.integers(0, 4, size=(height, 1 + 7 * 3), dtype=np.uint8)
+        data = png._deflate_halves(rows)
+        assert data[:2] == png.ZLIB_FAST_HEADER
+        assert zlib.decompress(data) == rows.tobytes()  # also checks the joined Adler-32
+        assert data == png._deflate_halves(rows.copy())
