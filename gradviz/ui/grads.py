@@ -30,6 +30,8 @@ CELL_LABELS_MAX = 64
 MEASURE_ONCE_ROWS = 200
 #: Leaves with at most this many elements can plot each element's history.
 ELEMENTS_MAX = 12
+#: Lines the history legend may take; entries beyond are counted ("+3 more") and in its tooltip.
+LEGEND_LINES = 2
 
 SERIES_COLORS = ("#0969da", "#d1242f", "#1a7f37", "#8250df", "#bf8700", "#0598bc", "#cf4fa0", "#57606a")
 SERIES_COLORS_DARK = ("#58a6ff", "#ff7b72", "#3fb950", "#d2a8ff", "#e3b341", "#39c5cf", "#f778ba", "#8b949e")
@@ -477,10 +479,13 @@ class HistoryPlot(QWidget):
         self.plot.getAxis("bottom").setTickSpacing(1, 1)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         # The legend is a label above the plot: inside the plot it would cover data points.
+        # Whole entries fill at most LEGEND_LINES lines of its width (see _fit_legend): in a
+        # narrow dock a wrapped legend took the plot's room and broke names in two.
         self.legend_label = QLabel("", self)
         self.legend_label.setObjectName("historyLegend")
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
-        self.legend_label.setWordWrap(True)
+        self.legend_label.setMinimumWidth(1)
+        self.legend_entries: list[tuple[str, str, str]] = []  # (colour, mark, text)
         self.empty = QLabel("No .grad history yet: the plot fills in when a program calls backward()", self)
         self.empty.setObjectName("emptyLabel")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -558,13 +563,14 @@ class HistoryPlot(QWidget):
         self.plot.clear()
         self._region = None
         self.curves = {}
-        legend: list[str] = []
+        legend: list[tuple[str, str, str]] = []
+        self.legend_entries = legend
         self.markers = []
         histories = self._selected()
         if not histories:
             self.stack.setCurrentWidget(self.empty)
             self.caption.setText("")
-            self.legend_label.setText("")
+            self._fit_legend()
             return
         self.stack.setCurrentWidget(self.plot)
         mode = self.mode.currentData()
@@ -595,7 +601,7 @@ class HistoryPlot(QWidget):
             # lists); zeroing and set-to-None get their own markers drawn on top.
             curve = self.plot.plot(xs, ys, pen=pg.mkPen(color, width=2.2), symbol="o", symbolSize=8,
                                    symbolBrush=pg.mkBrush(color), symbolPen=pg.mkPen(t["bg"], width=1.2))
-            legend.append(f"<span style='color:{color}; font-weight:700'>━●</span>&nbsp;{html.escape(name)}")
+            legend.append((color, "━●", name))
             special = [p for p in points if p.kind != BACKWARD]
             if special:
                 marks = pg.ScatterPlotItem(
@@ -629,8 +635,8 @@ class HistoryPlot(QWidget):
             if any(k == kind for _x, k in self.markers):
                 color = t["none"] if kind == SET_NONE else t["zero"]
                 mark = {ZEROED: "■", SET_NONE: "✕", SET: "◆"}[kind]
-                legend.append(f"<span style='color:{color}; font-weight:700'>┆{mark}</span>&nbsp;{text}")
-        self.legend_label.setText("&nbsp;&nbsp;&nbsp;".join(legend))
+                legend.append((color, f"┆{mark}", text))
+        self._fit_legend()
         ys_all = [p.y for _n, pts in series for p in pts if math.isfinite(p.y)]
         if ys_all:
             low, high = min(0.0, min(ys_all)), max(0.0, max(ys_all))
@@ -660,6 +666,67 @@ class HistoryPlot(QWidget):
             + f"{calls} backward call{'s' if calls != 1 else ''}"
             + (f" · .grad reset {zeroes}×" if zeroes else " · never reset: .grad accumulates")
         )
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """Show the legend's whole entries in at most LEGEND_LINES lines of the label's width.
+
+        An entry is never broken; those that don't fit are counted at the end ("+3 more") and
+        the tooltip lists every entry.
+        """
+        entries = self.legend_entries
+        label = self.legend_label
+        if not entries:
+            label.setText("")
+            label.setToolTip("")
+            return
+        metrics = label.fontMetrics()
+        width = label.contentsRect().width()
+        gap = metrics.horizontalAdvance("   ")
+        sizes = [metrics.horizontalAdvance(f"{mark} {text}") + metrics.horizontalAdvance(mark) // 4
+                 for _c, mark, text in entries]  # the marks are bold
+        lines: list[list[int]] = [[]]
+        used = 0
+        for i, w in enumerate(sizes):
+            if lines[-1] and used + gap + w > width:
+                if len(lines) == LEGEND_LINES:
+                    break
+                lines.append([])
+                used = 0
+            used += (gap if lines[-1] else 0) + w
+            lines[-1].append(i)
+        shown = sum(len(line) for line in lines)
+        more = ""
+        if shown < len(entries):
+            # Room for "+N more" on the last line: drop entries from its end until it fits.
+            last = lines[-1]
+            while True:
+                more = f"+{len(entries) - shown} more"
+                used = sum(sizes[i] for i in last) + gap * len(last)
+                if not last or used + metrics.horizontalAdvance(more) <= width:
+                    break
+                last.pop()
+                shown -= 1
+
+        def entry(i: int) -> str:
+            color, mark, text = entries[i]
+            # Non-breaking inside an entry: a name is never split over two lines.
+            return (f"<span style='color:{color}; font-weight:700'>{html.escape(mark)}</span>&nbsp;"
+                    + html.escape(text).replace(" ", "&nbsp;"))
+
+        rows = ["&nbsp;&nbsp;&nbsp;".join(entry(i) for i in line) for line in lines if line]
+        if more:
+            tail = f"<span style='color:{THEMES[self._theme]['muted']}'>{more}</span>"
+            if rows and lines[-1]:
+                rows[-1] += "&nbsp;&nbsp;&nbsp;" + tail
+            else:
+                rows.append(tail)
+        label.setText("<br>".join(rows))
+        label.setToolTip("\n".join(f"{mark} {text}" for _c, mark, text in entries) if more else "")
 
     def set_theme(self, theme: str) -> None:
         self._theme = theme if theme in THEMES else "light"

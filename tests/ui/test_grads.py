@@ -148,3 +148,38 @@ def test_current_call_moves_the_shade_without_redrawing(history):
     assert history.curves["w"] is curve
     history.set_current_call(None)
     assert not history._region.isVisible()
+
+
+def _many_leaves(n: int) -> tuple[LeafHistory, ...]:
+    return tuple(
+        LeafHistory(f"unnamed leaf {k + 1}", (1,), (GradEvent(BACKWARD, 3, tv(float(k + 1), shape=(1,)), 0),))
+        for k in range(n)
+    )
+
+
+def test_legend_keeps_whole_entries_on_two_lines_and_counts_the_rest(qtbot):
+    plot = HistoryPlot()
+    qtbot.addWidget(plot)
+    plot.resize(330, 260)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_histories(_many_leaves(20))  # the 8 largest are plotted
+    text = plot.legend_label.text()
+    assert text.count("<br>") == 1  # two lines, however many entries
+    assert "unnamed&nbsp;leaf&nbsp;20" in text  # the largest first, its name never split
+    hidden = 8 - text.count("━●")
+    assert hidden > 0 and f"+{hidden} more" in text
+    assert plot.legend_label.toolTip().count("\n") == 7  # every plotted leaf in the tooltip
+    assert plot.legend_label.sizeHint().width() <= plot.legend_label.contentsRect().width() + 1
+    assert plot.stack.height() > 120  # the plot keeps its room
+
+    plot.resize(2400, 260)  # wide enough for all: one line, no count, no tooltip
+    qtbot.waitUntil(lambda: "more" not in plot.legend_label.text())
+    assert plot.legend_label.text().count("━●") == 8 and "<br>" not in plot.legend_label.text()
+    assert plot.legend_label.toolTip() == ""
+
+
+def test_legend_of_one_leaf_and_markers_fits_without_a_count(history):
+    history.set_histories(accumulation_result().grad_history)
+    text = history.legend_label.text()
+    assert "more" not in text and "━●" in text and ".grad&nbsp;=&nbsp;None" in text
