@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -48,18 +49,54 @@ def tag_lines(value: Any, line: int) -> None:
                 tag_lines(v, line)
 
 
+class FormerNames:
+    """The names leaf tensors were bound to, for leaves that no name holds any more.
+
+    A loop that makes a parameter per pass (``w = torch.randn(3, requires_grad=True)``) leaves
+    only the last one bound; the earlier ones are "w #1", "w #2", ... (the k-th tensor bound
+    to ``w``), or plain "w" when ``w`` only ever held one.
+    """
+
+    LIMIT = 100_000  # tensors remembered per run
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[weakref.ref, str, int]] = {}
+        self._counts: dict[str, int] = {}
+
+    def bound(self, name: str, t: torch.Tensor) -> None:
+        known = self._by_id.get(id(t))
+        if known is not None and known[0]() is t:
+            return  # a tensor keeps the first name it had
+        if len(self._by_id) >= self.LIMIT:
+            return
+        count = self._counts.get(name, 0) + 1
+        self._counts[name] = count
+        self._by_id[id(t)] = (weakref.ref(t), name, count)
+
+    def name_of(self, t: torch.Tensor) -> str | None:
+        known = self._by_id.get(id(t))
+        if known is None or known[0]() is not t:
+            return None
+        _, name, k = known
+        return f"{name} #{k}" if self._counts[name] > 1 else name
+
+
 @dataclass
 class NameIndex:
-    """Which user names hold which tensors: leaves by tensor identity, others by grad_fn node."""
+    """Which user names hold which tensors: leaves by tensor identity, others by grad_fn node.
+
+    ``former`` names leaves that no binding holds any more (see FormerNames).
+    """
 
     leaves: dict[int, list[str]] = field(default_factory=dict)
     nodes: dict[Any, list[str]] = field(default_factory=dict)
     params: dict[int, str] = field(default_factory=dict)
     tensors: list[tuple[str, torch.Tensor]] = field(default_factory=list)
+    former: FormerNames | None = None
 
     @classmethod
-    def from_bindings(cls, bindings: Iterable[tuple[str, Any]]) -> NameIndex:
-        index = cls()
+    def from_bindings(cls, bindings: Iterable[tuple[str, Any]], former: FormerNames | None = None) -> NameIndex:
+        index = cls(former=former)
         seen_names: set[str] = set()
         for name, value in bindings:
             if name in seen_names:  # an inner scope shadows an outer one
@@ -94,8 +131,16 @@ class NameIndex:
 
     def names_of(self, t: torch.Tensor) -> tuple[str, ...]:
         if t.grad_fn is None:
-            return tuple(self.leaves.get(id(t), ()))
+            return self.leaf_names(t)
         return tuple(self.nodes.get(t.grad_fn, ()))
+
+    def leaf_names(self, t: torch.Tensor) -> tuple[str, ...]:
+        """The names holding leaf ``t`` now, else the name it once had (if the program bound it)."""
+        names = self.leaves.get(id(t))
+        if names:
+            return tuple(names)
+        former = self.former.name_of(t) if self.former is not None else None
+        return (former,) if former else ()
 
 
 _SAVED_ATTRS: dict[type, tuple[str, ...]] = {}

@@ -70,6 +70,12 @@ __qualname__ __doc__
 INTERNAL = (LimitExceeded, NotAllowed, Cancelled)
 
 
+def _note_binding(on_bind, name: str, t) -> None:
+    """Tell the recorder that a leaf tensor requiring grad was bound to ``name``."""
+    if t.is_leaf and t.requires_grad:  # is_leaf first: reading grad_fn makes a Python object
+        on_bind(name, t)
+
+
 @dataclass
 class Outcome:
     """What running a program did (see TEAM.md): statements, output, first error, final bindings."""
@@ -744,20 +750,27 @@ class Compiler:
         return ev_free
 
     def store_name(self, name):
-        """A closure ``store(f, value)``."""
+        """A closure ``store(f, value)``; the recorder hears of leaves that require grad bound to ``name``."""
         G = self.ctx.globals
+        on_bind = self.ctx.recorder.on_bind
         kind = _resolve(self.scope, name)
         if kind[0] == "global":
             def st(f, v):
+                if v.__class__ in TT:
+                    _note_binding(on_bind, name, v)
                 G[name] = v
             return st
         if kind[0] in ("local", "class"):
             def st_local(f, v):
+                if v.__class__ in TT:
+                    _note_binding(on_bind, name, v)
                 f.vars[name] = v
             return st_local
         hops = kind[1]
 
         def st_free(f, v):
+            if v.__class__ in TT:
+                _note_binding(on_bind, name, v)
             fr = f
             for _ in range(hops):
                 fr = fr.parent
@@ -885,19 +898,26 @@ class Compiler:
         value = self.expr(node.value)
         if len(node.targets) == 1:
             t = node.targets[0]
+            on_bind = self.ctx.recorder.on_bind
             if isinstance(t, ast.Name) and _resolve(self.scope, t.id)[0] == "global":
                 G = self.ctx.globals
                 name = t.id
 
                 def run_g(f):
-                    G[name] = value(f)
+                    v = value(f)
+                    if v.__class__ in TT:
+                        _note_binding(on_bind, name, v)
+                    G[name] = v
 
                 return run_g
             if isinstance(t, ast.Name) and _resolve(self.scope, t.id)[0] == "local":
                 name = t.id
 
                 def run_l(f):
-                    f.vars[name] = value(f)
+                    v = value(f)
+                    if v.__class__ in TT:
+                        _note_binding(on_bind, name, v)
+                    f.vars[name] = v
 
                 return run_l
             store = self.target(t)

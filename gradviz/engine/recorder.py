@@ -26,7 +26,9 @@ class Recorder:
       a backward: ``zero_grad()``, ``Tensor.zero_()``, an assignment to ``.grad``, ``optimizer.step()``;
     - ``on_statement(record)`` after each top-level statement;
     - ``on_tensor_hook(line)`` after ``Tensor.register_hook``: from then on a gradient may change
-      between the node that sends it and the node that receives it.
+      between the node that sends it and the node that receives it;
+    - ``on_bind(name, tensor)`` when a leaf tensor that requires grad is bound to a plain name
+      (so leaves made in a loop can still be named after the variable that held them).
     """
 
     def bind(self, scopes: Callable[[], Iterable[tuple[str, Any]]]) -> None:
@@ -45,4 +47,7 @@ class Recorder:
         pass
 
     def on_tensor_hook(self, line: int) -> None:
+        pass
+
+    def on_bind(self, name: str, tensor: Any) -> None:
         pass

@@ -48,7 +48,7 @@ def run_request(
     try:
         outcome = run_program(request.program, request.limits, tracer, request.stop_after_line, cancelled)
         last_line = outcome.statements[-1].line if outcome.statements else 1
-        names = NameIndex.from_bindings(outcome.globals.items())
+        names = NameIndex.from_bindings(outcome.globals.items(), tracer.former_names)
         tracer.track_named_leaves(names)
         tracer.check_grads(last_line)
         variables, graph, cut = summarise(outcome.globals, names, tracer.last_capture)

@@ -12,7 +12,7 @@ from gradviz.core.result import (
     BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, GraphData, LeafGrad,
     LeafHistory, SavedRef, StatementRecord,
 )
-from gradviz.engine.capture import GraphCapture, NameIndex, tag_lines
+from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, tag_lines
 from gradviz.engine.recorder import Recorder
 from gradviz.engine.values import EDGE_LIMIT, LEAF_LIMIT, tensor_value, tensor_values
 
@@ -112,6 +112,7 @@ class Tracer(Recorder):
         #: points variables into its graph instead of capturing it again.
         self.last_capture: tuple[int, GraphCapture] | None = None
         self.on_progress: Callable[[StatementRecord], None] | None = None
+        self.former_names = FormerNames()
         self.tensor_hooks = False  # the program put a hook on a tensor (see run_backward)
         #: Called with (call index, graph) as a call recorded step by step starts, before the
         #: backward pass runs: the worker sends the graph ahead so the app can lay it out meanwhile.
@@ -132,12 +133,15 @@ class Tracer(Recorder):
     def on_tensor_hook(self, line: int) -> None:
         self.tensor_hooks = True
 
+    def on_bind(self, name: str, tensor: Any) -> None:
+        self.former_names.bound(name, tensor)
+
     def run_backward(self, kind: str, line: int, fn: Callable, args: tuple, kwargs: dict) -> Any:
         roots, retain, create = _root_tensors(kind, fn, args, kwargs)
         self.check_grads(line)
         index = self.calls_seen
         self.calls_seen += 1
-        names = NameIndex.from_bindings(self.scopes())
+        names = NameIndex.from_bindings(self.scopes(), self.former_names)
         capture = GraphCapture(names, with_saved=index < MAX_DETAILED_CALLS)
         for t in roots:
             capture.add_root(t)
@@ -265,7 +269,7 @@ class Tracer(Recorder):
     def _track_leaves(self, capture: GraphCapture, names: NameIndex) -> None:
         for key, leaf in capture.leaves.items():
             if key not in self.history or self.history[key].tensor is not leaf:
-                label = ", ".join(names.leaves.get(key, ())) or f"unnamed leaf {len(self.history) + 1}"
+                label = ", ".join(names.leaf_names(leaf)) or f"unnamed leaf {len(self.history) + 1}"
                 self.history[key] = _TrackedLeaf(leaf, label, _grad_state(leaf))
 
     def track_named_leaves(self, names: NameIndex) -> None:

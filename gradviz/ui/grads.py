@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QStackedWidget, QTreeWidget, QTreeWidgetItem,
@@ -24,10 +24,16 @@ from gradviz.ui.numbers import format_block, format_number, format_shape, format
 NUMBERS_MAX = 16
 #: At most this many leaves are plotted at once (the ones with the largest gradients).
 MAX_SERIES = 8
-#: Heatmaps with at most this many cells show each value in its cell.
+#: Heatmaps with at most this many cells show each value in its cell, when the cells are at
+#: least this wide and high on screen (pixels, before the font scale): a 64-vector is a strip of
+#: 5-pixel cells in a narrow dock, where 64 labels would be unreadable and cost 6 ms a step.
 CELL_LABELS_MAX = 64
+CELL_LABEL_MIN_PX = (30, 14)
 #: Tables with more rows than this size their name and shape columns once, not on every change.
 MEASURE_ONCE_ROWS = 200
+#: When more rows than this change at once (a jump across a call), only the rows in view are
+#: written now, the others as they scroll into view.
+FORMAT_AT_ONCE_ROWS = 48
 #: Leaves with at most this many elements can plot each element's history.
 ELEMENTS_MAX = 12
 #: Lines the history legend may take; entries beyond are counted ("+3 more") and in its tooltip.
@@ -159,8 +165,10 @@ class GradsPanel(QWidget):
         self._final: dict[str, TensorValue | None] = {}
         self._shown: dict[str, TensorValue | None] = {}
         self._changed: set[str] = set()
+        self._stale: set[str] = set()  # rows whose .grad text waits until they are in view
         self._cell_labels: list = []  # the value labels shown in the heatmap's cells
         self._label_pool: list = []  # every label item made so far (reused, hidden when not needed)
+        self._heat_matrix: tuple[np.ndarray, float] | None = None  # what the heatmap shows, and its top
         self._font_scale = 1.0
         self.table = QTreeWidget(self)
         self.table.setObjectName("gradsTable")
@@ -174,6 +182,8 @@ class GradsPanel(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.currentItemChanged.connect(self._current_changed)
+        self.table.verticalScrollBar().valueChanged.connect(lambda _v: self._write_stale_rows())
+        self.table.viewport().installEventFilter(self)
 
         self.title = ElidedLabel("", self)
         self.title.setObjectName("gradTitle")
@@ -191,6 +201,8 @@ class GradsPanel(QWidget):
         self._heat_plot.hideButtons()
         self._heat_plot.setMenuEnabled(False)
         self.image = pg.ImageItem(axisOrder="row-major")
+        # Cells get their values once they are big enough on screen (the dock grew, or was shown).
+        self._heat_plot.getViewBox().sigResized.connect(self._relabel_cells)
         self._heat_plot.addItem(self.image)
         self._colorbar = pg.ColorBarItem(colorMap=pg.colormap.get("CET-D1"), interactive=False, width=12)
         self._colorbar.setImageItem(self.image, insert_in=self._heat_plot)
@@ -230,6 +242,7 @@ class GradsPanel(QWidget):
         self._final.clear()
         self._shown.clear()
         self._changed.clear()
+        self._stale.clear()
         font = _mono_font(0.95 * self._font_scale)
         items = []
         for name, shape, grad, node_id, is_param in (leaf_rows(result) if result else []):
@@ -259,10 +272,11 @@ class GradsPanel(QWidget):
             self.title.setText("")
             self.detail.setCurrentWidget(self.empty)
 
-    def set_frame(self, frame: Frame | None, leaf_names: dict[str, str] | None = None) -> None:
+    def set_frame(self, frame: Frame | None, leaf_names: dict[str, str] | None = None, follow: bool = False) -> None:
         """Show ``.grad`` as it is at an animation frame; ``leaf_names`` maps node ids to leaf names.
 
-        Leaves the replayed call does not touch keep their final value.
+        Leaves the replayed call does not touch keep their final value. ``follow``: select the
+        leaf whose .grad the frame's current node writes (the detail below is drawn once).
         """
         shown = dict(self._final)
         changed: set[str] = set()
@@ -274,21 +288,61 @@ class GradsPanel(QWidget):
             if frame.current is not None and frame.current in leaf_names:
                 changed.add(leaf_names[frame.current])
         # Values are shared objects: identity tells which rows changed (1,000 parameters
-        # must not be re-formatted on every animation step).
+        # must not be re-formatted on every animation step, nor all on a jump: 20 ms).
         differ = [name for name in self._rows if shown[name] is not self._shown.get(name)]
         self._shown = shown
-        for name in differ:
-            self._rows[name].setText(2, format_value(shown[name], 60))
+        if len(differ) + len(self._stale) <= FORMAT_AT_ONCE_ROWS:
+            for name in self._stale.union(differ):
+                self._rows[name].setText(2, format_value(shown[name], 60))
+            self._stale.clear()
+        else:
+            self._stale.update(differ)
+            self._write_stale_rows()
         selected = self.selected_leaf()
-        if selected in differ:
+        target = leaf_names.get(frame.current) if follow and frame is not None and leaf_names else None
+        if target in self._rows and target != selected:
+            self.table.blockSignals(True)  # one detail drawing below, not one per change
+            self.table.setCurrentItem(self._rows[target])
+            self.table.blockSignals(False)
+            self._show_detail()
+            self.leaf_selected.emit(target)
+        elif selected in differ:
             self._show_detail()
         repaint = changed | self._changed
         self._changed = changed
         self._paint_rows(repaint)
 
+    def _write_stale_rows(self) -> None:
+        """Write the .grad text of the stale rows in view (and of the selected one)."""
+        if not self._stale:
+            return
+        table = self.table
+        viewport = table.viewport().rect()
+        first = table.indexAt(viewport.topLeft()).row()
+        last = table.indexAt(viewport.bottomLeft()).row()
+        if first < 0:
+            first = 0
+        if last < 0:
+            last = table.topLevelItemCount() - 1
+        names = [table.topLevelItem(row).data(0, Qt.ItemDataRole.UserRole) for row in range(first, last + 1)]
+        selected = self.selected_leaf()
+        for name in names + ([selected] if selected else []):
+            if name in self._stale:
+                self._stale.discard(name)
+                self._rows[name].setText(2, format_value(self._shown[name], 60))
+
+    def eventFilter(self, watched, event) -> bool:
+        # The table's viewport grew (splitter, dock) or was shown: more rows may be in view.
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and self._stale:
+            self._write_stale_rows()
+        return False
+
     def grad_text(self, name: str) -> str:
         """The ``.grad`` column of a leaf as shown now (for tests and the status bar)."""
         item = self._rows.get(name)
+        if item is not None and name in self._stale:
+            self._stale.discard(name)
+            item.setText(2, format_value(self._shown[name], 60))
         return item.text(2) if item else ""
 
     def shown_value(self, name: str) -> TensorValue | None:
@@ -339,6 +393,7 @@ class GradsPanel(QWidget):
             top = float(np.abs(finite).max()) if finite.size else 1.0
             top = top or 1.0
             self.image.setImage(matrix, levels=(-top, top))
+            self._heat_matrix = (matrix, top)
             self._label_cells(matrix, top)
             rows, cols = matrix.shape
             every = max(1, cols // 12), max(1, rows // 12)
@@ -370,7 +425,7 @@ class GradsPanel(QWidget):
         the selected leaf changes every few steps, and making 64 items costs ~30 ms.
         """
         labels = self._label_pool
-        count = matrix.size if matrix.size <= CELL_LABELS_MAX else 0
+        count = matrix.size if matrix.size <= CELL_LABELS_MAX and self._cells_readable(matrix.shape) else 0
         for label in labels[count:]:
             label.hide()
         self._cell_labels = labels[:count]
@@ -394,6 +449,17 @@ class GradsPanel(QWidget):
                 label.setFont(font)
             label.setPos(c + 0.5, r + 0.5)
             label.show()
+
+    def _relabel_cells(self, *_args) -> None:
+        if self._heat_matrix is not None and self.is_heatmap_shown():
+            self._label_cells(*self._heat_matrix)
+
+    def _cells_readable(self, shape: tuple[int, int]) -> bool:
+        """Whether cells of a ``shape`` heatmap are big enough on screen to hold their value."""
+        rect = self._heat_plot.getViewBox().sceneBoundingRect()
+        width, height = (rect.width(), rect.height()) if rect.width() > 1 else (self.heatmap.width(), self.heatmap.height())
+        min_w, min_h = (v * self._font_scale for v in CELL_LABEL_MIN_PX)
+        return width / shape[1] >= min_w and height / shape[0] >= min_h
 
     def is_heatmap_shown(self) -> bool:
         return self.detail.currentWidget() is self.heatmap

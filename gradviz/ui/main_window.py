@@ -1376,11 +1376,8 @@ class MainWindow(QMainWindow):
             self.history.set_current_call(call.index if call else None)
 
     def _grads_follow(self, frame: Frame | None) -> None:
-        names = self.leaf_names(self.player.call)
-        self.grads.set_frame(frame, names)
         # The leaf whose .grad is being written right now is the one to look at.
-        if frame is not None and frame.current in names and self._pinned_node is None:
-            self.grads.select_leaf(names[frame.current])
+        self.grads.set_frame(frame, self.leaf_names(self.player.call), follow=self._pinned_node is None)
 
     def _node_clicked(self, node_id: str) -> None:
         self._pinned_node = node_id or None

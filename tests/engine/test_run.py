@@ -346,3 +346,32 @@ def test_a_graph_past_the_node_cap_is_cut_from_the_output_and_says_so(monkeypatc
 def test_graphs_under_the_cap_carry_no_note():
     result = run_request(RunRequest(LONG_CHAIN.replace("N", "100")))
     assert result.notes == () and len(result.backward_calls[0].graph.nodes) == 104
+
+
+def test_leaves_made_in_a_loop_keep_the_name_they_were_bound_to():
+    program = """\
+import torch
+total = 0
+for i in range(3):
+    w = torch.full((2,), float(i + 1), requires_grad=True)
+    b, scale = torch.zeros(2, requires_grad=True), 2.0
+    total = total + (w * scale + b).sum()
+
+def make():
+    inner = torch.ones(2, requires_grad=True)
+    return inner
+
+once = make() * 3
+total = total + once.sum()
+total.backward()
+"""
+    result = run_request(RunRequest(program))
+    assert result.error is None
+    # The last w and b are still bound; earlier ones are the k-th tensor each name held.
+    names = [h.name for h in result.grad_history]
+    assert names == ["w #1", "b #1", "w #2", "b #2", "w", "b", "inner"]
+    graph = result.backward_calls[0].graph
+    leaf_names = sorted(n.names for n in graph.nodes if n.kind == LEAF)
+    assert leaf_names == [("b",), ("b #1",), ("b #2",), ("inner",), ("w",), ("w #1",), ("w #2",)]
+    grads = {h.name: h.events[-1].value.flat() for h in result.grad_history}
+    assert grads["w #1"] == grads["w"] == [2.0, 2.0] and grads["inner"] == [3.0, 3.0]

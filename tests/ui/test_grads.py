@@ -120,10 +120,28 @@ def test_no_result_clears(panel):
     assert panel.leaf_names() == [] and panel.detail.currentWidget() is panel.empty
 
 
-def test_small_matrix_heatmap_writes_values_in_cells(panel):
+def test_small_matrix_heatmap_writes_values_in_cells(panel, qtbot):
+    panel.resize(300, 120)
     panel.set_result(matrix_result())
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel._cell_labels == [] or not any(label.isVisible() for label in panel._cell_labels)  # cells too small
+    panel.resize(500, 700)  # the dock grows: the values appear
+    qtbot.waitUntil(lambda: len(panel._cell_labels) == 12)
     texts = sorted(label.toPlainText() for label in panel._cell_labels)
-    assert len(texts) == 12 and "-5" in texts and "6" in texts
+    assert "-5" in texts and "6" in texts and all(label.isVisible() for label in panel._cell_labels)
+
+
+def test_a_long_vector_strip_has_no_unreadable_cell_labels(panel, qtbot):
+    from gradviz.core.result import RunResult
+
+    history = LeafHistory("b", (64,), (GradEvent(BACKWARD, 3, tv(*[float(i) for i in range(64)], shape=(64,)), 0),))
+    panel.resize(400, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_result(RunResult(grad_history=(history,)))
+    assert panel.is_heatmap_shown() and panel.image.image.shape == (1, 64)
+    assert panel._cell_labels == []  # 64 cells in 400 pixels: 6 pixels each
 
 
 def test_short_vector_is_numbers_not_heatmap(panel):
@@ -183,3 +201,48 @@ def test_legend_of_one_leaf_and_markers_fits_without_a_count(history):
     history.set_histories(accumulation_result().grad_history)
     text = history.legend_label.text()
     assert "more" not in text and "━●" in text and ".grad&nbsp;=&nbsp;None" in text
+
+
+def test_a_jump_that_changes_hundreds_of_rows_writes_those_in_view_first(qtbot):
+    from gradviz.core.replay import Frame
+    from gradviz.core.result import RunResult
+    from gradviz.ui.grads import FORMAT_AT_ONCE_ROWS
+    from gradviz.ui.numbers import format_value
+
+    n = 300
+    histories = tuple(LeafHistory(f"p{i}", (1,), (GradEvent(BACKWARD, 3, tv(1.0, shape=(1,)), 0),)) for i in range(n))
+    panel = GradsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_result(RunResult(grad_history=histories))
+    names = {f"n{i}": f"p{i}" for i in range(n)}
+    new = {f"n{i}": tv(float(i + 2), shape=(1,)) for i in range(n)}
+    panel.set_frame(Frame(0, 1, 1, leaf_grads=new), names)
+    row = panel.table.topLevelItem
+    old, first_new, last_new = format_value(tv(1.0, shape=(1,)), 60), format_value(new["n0"], 60), format_value(new[f"n{n - 1}"], 60)
+    assert n > FORMAT_AT_ONCE_ROWS and old != first_new
+    assert row(0).text(2) == first_new  # in view: written at once
+    assert row(n - 1).text(2) == old  # out of view: not yet
+    assert panel.grad_text(f"p{n - 2}") == format_value(new[f"n{n - 2}"], 60)  # asked for: written
+    panel.table.scrollToBottom()
+    assert row(n - 1).text(2) == last_new  # scrolled into view: written
+    panel.set_frame(Frame(0, 0, 1), names)  # back to the final values: every row is right again
+    panel.table.scrollToTop()
+    assert row(0).text(2) == old and panel.grad_text(f"p{n - 1}") == old
+
+
+def test_following_selects_the_leaf_being_written_unless_asked_not_to(panel):
+    from gradviz.core.replay import Frame
+
+    panel.set_result(accumulation_result())
+    panel.select_leaf("v")
+    selected = []
+    panel.leaf_selected.connect(selected.append)
+    names = {"acc_w": "w", "w_node": "w"}
+    panel.set_frame(Frame(0, 1, 2, current="acc_w"), names)  # not following: the choice stays
+    assert panel.selected_leaf() == "v"
+    panel.set_frame(Frame(0, 1, 2, current="acc_w"), names, follow=True)
+    assert panel.selected_leaf() == "w" and selected == ["w"]
+    assert panel.title.text().startswith("w.grad")  # the detail shows the followed leaf
