@@ -169,6 +169,7 @@ class GradsPanel(QWidget):
         self._cell_labels: list = []  # the value labels shown in the heatmap's cells
         self._label_pool: list = []  # every label item made so far (reused, hidden when not needed)
         self._heat_matrix: tuple[np.ndarray, float] | None = None  # what the heatmap shows, and its top
+        self._heat_shape: tuple[int, ...] | None = None  # the shape its ticks and range were set for
         self._font_scale = 1.0
         self.table = QTreeWidget(self)
         self.table.setObjectName("gradsTable")
@@ -395,12 +396,16 @@ class GradsPanel(QWidget):
             self.image.setImage(matrix, levels=(-top, top))
             self._heat_matrix = (matrix, top)
             self._label_cells(matrix, top)
-            rows, cols = matrix.shape
-            every = max(1, cols // 12), max(1, rows // 12)
-            self._heat_plot.getAxis("bottom").setTicks([[(c + 0.5, str(c)) for c in range(0, cols, every[0])]])
-            self._heat_plot.getAxis("left").setTicks([[(r + 0.5, str(r)) for r in range(0, rows, every[1])]])
             self._colorbar.setLevels((-top, top))
-            self._heat_plot.getViewBox().autoRange(padding=0.02)
+            if matrix.shape != self._heat_shape:
+                # Ticks and range only when the shape changes: each change makes the axes
+                # lay themselves out again (2 ms of every step that follows a leaf).
+                self._heat_shape = matrix.shape
+                rows, cols = matrix.shape
+                every = max(1, cols // 12), max(1, rows // 12)
+                self._heat_plot.getAxis("bottom").setTicks([[(c + 0.5, str(c)) for c in range(0, cols, every[0])]])
+                self._heat_plot.getAxis("left").setTicks([[(r + 0.5, str(r)) for r in range(0, rows, every[1])]])
+                self._heat_plot.getViewBox().autoRange(padding=0.02)
             self.detail.setCurrentWidget(self.heatmap)
 
     @staticmethod
