@@ -746,8 +746,9 @@ class HistoryPlot(QWidget):
     def _fit_legend(self) -> None:
         """Show the legend's whole entries in at most LEGEND_LINES lines of the label's width.
 
-        An entry is never broken; those that don't fit are counted at the end ("+3 more") and
-        the tooltip lists every entry.
+        An entry is never broken. When not all fit, the last series make room (counted at the
+        end, "+3 more", and listed in the tooltip); the entries that explain the reset markers
+        stay, as the markers are drawn on every series.
         """
         entries = self.legend_entries
         label = self.legend_label
@@ -760,43 +761,30 @@ class HistoryPlot(QWidget):
         gap = metrics.horizontalAdvance("   ")
         sizes = [metrics.horizontalAdvance(f"{mark} {text}") + metrics.horizontalAdvance(mark) // 4
                  for _c, mark, text in entries]  # the marks are bold
-        lines: list[list[int]] = [[]]
-        used = 0
-        for i, w in enumerate(sizes):
-            if lines[-1] and used + gap + w > width:
-                if len(lines) == LEGEND_LINES:
-                    break
-                lines.append([])
-                used = 0
-            used += (gap if lines[-1] else 0) + w
-            lines[-1].append(i)
-        shown = sum(len(line) for line in lines)
+        series = [i for i, (_c, mark, _t) in enumerate(entries) if not mark.startswith("┆")]
+        markers = [i for i in range(len(entries)) if i not in series]
         more = ""
-        if shown < len(entries):
-            # Room for "+N more" on the last line: drop entries from its end until it fits.
-            last = lines[-1]
-            while True:
-                more = f"+{len(entries) - shown} more"
-                used = sum(sizes[i] for i in last) + gap * len(last)
-                if not last or used + metrics.horizontalAdvance(more) <= width:
-                    break
-                last.pop()
-                shown -= 1
+        lines = _pack(list(range(len(entries))), sizes, gap, width, LEGEND_LINES)
+        if lines is None and not series:  # only marker entries, in a very narrow dock
+            lines = [markers]
+        keep = len(series)
+        while lines is None:  # one series fewer each time (an entry alone on a line always fits)
+            keep = max(0, keep - 1)
+            more = f"+{len(series) - keep} more"
+            shown = series[:keep] + markers
+            lines = _pack(shown + [-1], sizes + [metrics.horizontalAdvance(more)], gap, width, LEGEND_LINES)
+            if lines is None and keep == 0:
+                lines = [shown + [-1]]  # nothing narrower to show
 
         def entry(i: int) -> str:
+            if i < 0:
+                return f"<span style='color:{THEMES[self._theme]['muted']}'>{more}</span>"
             color, mark, text = entries[i]
             # Non-breaking inside an entry: a name is never split over two lines.
             return (f"<span style='color:{color}; font-weight:700'>{html.escape(mark)}</span>&nbsp;"
                     + html.escape(text).replace(" ", "&nbsp;"))
 
-        rows = ["&nbsp;&nbsp;&nbsp;".join(entry(i) for i in line) for line in lines if line]
-        if more:
-            tail = f"<span style='color:{THEMES[self._theme]['muted']}'>{more}</span>"
-            if rows and lines[-1]:
-                rows[-1] += "&nbsp;&nbsp;&nbsp;" + tail
-            else:
-                rows.append(tail)
-        label.setText("<br>".join(rows))
+        label.setText("<br>".join("&nbsp;&nbsp;&nbsp;".join(entry(i) for i in line) for line in lines))
         label.setToolTip("\n".join(f"{mark} {text}" for _c, mark, text in entries) if more else "")
 
     def set_theme(self, theme: str) -> None:
@@ -816,6 +804,23 @@ class HistoryPlot(QWidget):
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setStyle(tickFont=font)
             self.plot.getAxis(axis).label.setFont(font)
+
+
+def _pack(items: list[int], sizes: list[float], gap: float, width: float, max_lines: int) -> list[list[int]] | None:
+    """``items`` (indices into ``sizes``; -1 is the last size) in order on lines of ``width``, or None when
+    they need more than ``max_lines`` lines."""
+    lines: list[list[int]] = [[]]
+    used = 0.0
+    for i in items:
+        w = sizes[i]
+        if lines[-1] and used + gap + w > width:
+            if len(lines) == max_lines:
+                return None
+            lines.append([])
+            used = 0.0
+        used += (gap if lines[-1] else 0.0) + w
+        lines[-1].append(i)
+    return lines
 
 
 def _index(flat: int, shape: tuple[int, ...]) -> str:

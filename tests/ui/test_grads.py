@@ -246,3 +246,25 @@ def test_following_selects_the_leaf_being_written_unless_asked_not_to(panel):
     panel.set_frame(Frame(0, 1, 2, current="acc_w"), names, follow=True)
     assert panel.selected_leaf() == "w" and selected == ["w"]
     assert panel.title.text().startswith("w.grad")  # the detail shows the followed leaf
+
+
+def test_legend_keeps_the_marker_explanations_when_series_must_make_room(qtbot):
+    histories = tuple(
+        LeafHistory(f"layer{k}.weight", (1,), (
+            GradEvent(BACKWARD, 3, tv(float(k + 1), shape=(1,)), 0),
+            GradEvent(SET_NONE, 4, None),
+            GradEvent(BACKWARD, 3, tv(float(k + 1), shape=(1,)), 1),
+        ))
+        for k in range(6)
+    )
+    plot = HistoryPlot()
+    qtbot.addWidget(plot)
+    plot.resize(360, 260)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_histories(histories)
+    text = plot.legend_label.text()
+    assert ".grad&nbsp;=&nbsp;None" in text  # the ✕ markers stay explained
+    shown = text.count("━●")
+    assert 0 < shown < 6 and f"+{6 - shown} more" in text and text.count("<br>") <= 1
+    assert "layer0.weight" in text and "layer5.weight" not in text  # the last series make room
