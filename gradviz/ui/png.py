@@ -3,7 +3,7 @@
 Qt's writer (libpng) tries several row filters on every row; on the graph pictures gradviz draws
 (flat colours, mostly background) that search costs more time than it saves bytes. Here rows
 are stored unfiltered and compressed by zlib in one go, big images in two halves at once:
-measured on the 4 Mpx overview of a 5,253-node graph, 28 ms (then 20 with the halves) and 340 kB
+measured on the 4 Mpx overview of a 5,253-node graph, 28 ms (22 with the halves) and 340 kB
 against Qt's 76 ms and 317 kB at its fastest setting, and on a lesson at 2x about the same size
 as Qt's default level. The bytes depend on the pixels only.
 """
