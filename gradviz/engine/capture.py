@@ -55,6 +55,9 @@ class FormerNames:
     A loop that makes a parameter per pass (``w = torch.randn(3, requires_grad=True)``) leaves
     only the last one bound; the earlier ones are "w #1", "w #2", ... (the k-th tensor bound
     to ``w``), or plain "w" when ``w`` only ever held one.
+
+    A leaf keeps the name it was first shown with (``remember``): a later backward call, or the
+    history, must not call the same tensor "w" once and "w #1" after a second ``w`` came along.
     """
 
     LIMIT = 100_000  # tensors remembered per run
@@ -62,6 +65,24 @@ class FormerNames:
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[weakref.ref, str, int]] = {}
         self._counts: dict[str, int] = {}
+        self._shown: dict[int, tuple[weakref.ref, tuple[str, ...]]] = {}
+
+    def remember(self, t: torch.Tensor, names: tuple[str, ...]) -> None:
+        """``t`` was shown as ``names``: an unbound ``t`` keeps them (the first ones win)."""
+        known = self._shown.get(id(t))
+        if (known is None or known[0]() is not t) and len(self._shown) < self.LIMIT:
+            self._shown[id(t)] = (weakref.ref(t), names)
+
+    def shown_as(self, t: torch.Tensor) -> tuple[str, ...]:
+        """The names ``t`` was first shown with, else its former name (then remembered), else ()."""
+        known = self._shown.get(id(t))
+        if known is not None and known[0]() is t:
+            return known[1]
+        former = self.name_of(t)
+        names = (former,) if former else ()
+        if names:
+            self.remember(t, names)
+        return names
 
     def bound(self, name: str, t: torch.Tensor) -> None:
         known = self._by_id.get(id(t))
@@ -135,12 +156,15 @@ class NameIndex:
         return tuple(self.nodes.get(t.grad_fn, ()))
 
     def leaf_names(self, t: torch.Tensor) -> tuple[str, ...]:
-        """The names holding leaf ``t`` now, else the name it once had (if the program bound it)."""
+        """The names holding leaf ``t`` now, else the names it was shown with before, else the
+        name it once had (if the program bound it)."""
         names = self.leaves.get(id(t))
         if names:
-            return tuple(names)
-        former = self.former.name_of(t) if self.former is not None else None
-        return (former,) if former else ()
+            names = tuple(names)
+            if self.former is not None:
+                self.former.remember(t, names)
+            return names
+        return self.former.shown_as(t) if self.former is not None else ()
 
 
 _SAVED_ATTRS: dict[type, tuple[str, ...]] = {}

@@ -201,6 +201,9 @@ class GradsPanel(QWidget):
         self._heat_plot.setAspectLocked(False)
         self._heat_plot.hideButtons()
         self._heat_plot.setMenuEnabled(False)
+        # Fitted to the matrix, not zoomable: with no reset button a wheel zoom would stay, and
+        # the range is only fitted again when the shape changes (see _show_detail).
+        self._heat_plot.setMouseEnabled(False, False)
         self.image = pg.ImageItem(axisOrder="row-major")
         # Cells get their values once they are big enough on screen (the dock grew, or was shown).
         self._heat_plot.getViewBox().sigResized.connect(self._relabel_cells)
@@ -741,6 +744,11 @@ class HistoryPlot(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
+            self._fit_legend()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # entries measured in the old font
             self._fit_legend()
 
     def _fit_legend(self) -> None:

@@ -375,3 +375,26 @@ total.backward()
     assert leaf_names == [("b",), ("b #1",), ("b #2",), ("inner",), ("w",), ("w #1",), ("w #2",)]
     grads = {h.name: h.events[-1].value.flat() for h in result.grad_history}
     assert grads["w #1"] == grads["w"] == [2.0, 2.0] and grads["inner"] == [3.0, 3.0]
+
+
+def test_a_leaf_keeps_its_name_across_backward_calls_and_in_the_history():
+    program = """\
+import torch
+def layer(x):
+    w = torch.ones(2, requires_grad=True)
+    return x * w
+y = layer(torch.ones(2))
+y.sum().backward(retain_graph=True)
+y = layer(y)
+y.sum().backward()
+"""
+    result = run_request(RunRequest(program))
+    assert result.error is None
+    assert [h.name for h in result.grad_history] == ["w", "w #2"]  # the first was alone when first shown
+    first, second = result.backward_calls
+    assert [lg.name for lg in first.leaves] == ["w"]
+    assert sorted(lg.name for lg in second.leaves) == ["w", "w #2"]  # not "w #1" now that there are two
+    leaves = {n.names for n in second.graph.nodes if n.kind == LEAF}
+    assert leaves == {("w",), ("w #2",)}
+    w_history = result.grad_history[0]
+    assert [e.value.flat() for e in w_history.events] == [[1.0, 1.0], [2.0, 2.0]]  # both calls wrote it

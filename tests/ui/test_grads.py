@@ -197,7 +197,9 @@ def test_legend_keeps_whole_entries_on_two_lines_and_counts_the_rest(qtbot):
     assert plot.legend_label.toolTip() == ""
 
 
-def test_legend_of_one_leaf_and_markers_fits_without_a_count(history):
+def test_legend_of_one_leaf_and_markers_fits_without_a_count(history, qtbot):
+    history.show()
+    qtbot.waitExposed(history)
     history.set_histories(accumulation_result().grad_history)
     text = history.legend_label.text()
     assert "more" not in text and "━●" in text and ".grad&nbsp;=&nbsp;None" in text
@@ -268,3 +270,31 @@ def test_legend_keeps_the_marker_explanations_when_series_must_make_room(qtbot):
     shown = text.count("━●")
     assert 0 < shown < 6 and f"+{6 - shown} more" in text and text.count("<br>") <= 1
     assert "layer0.weight" in text and "layer5.weight" not in text  # the last series make room
+
+
+def test_heatmap_is_fitted_and_cannot_be_zoomed_away(panel, qtbot):
+    panel.resize(500, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_result(matrix_result())
+    box = panel._heat_plot.getViewBox()
+    assert box.state["mouseEnabled"] == [False, False]
+    (x0, x1), (y0, y1) = box.viewRange()
+    assert x0 <= 0 and x1 >= 4 and y0 <= 0 and y1 >= 3  # the whole 3x4 matrix in view
+
+
+def test_legend_refits_when_the_font_grows(qtbot):
+    from PySide6.QtGui import QFont
+
+    plot = HistoryPlot()
+    qtbot.addWidget(plot)
+    plot.resize(420, 260)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_histories(_many_leaves(8))
+    before = plot.legend_label.text().count("━●")
+    font = QFont(plot.font())
+    font.setPointSizeF(font.pointSizeF() * 2)
+    plot.setFont(font)
+    qtbot.waitUntil(lambda: plot.legend_label.text().count("━●") < before)
+    assert plot.legend_label.sizeHint().width() <= plot.legend_label.contentsRect().width() + 1
