@@ -559,6 +559,7 @@ class HistoryPlot(QWidget):
         self.legend_label.setObjectName("historyLegend")
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.legend_label.setMinimumWidth(1)
+        self.legend_label.installEventFilter(self)
         self.legend_entries: list[tuple[str, str, str]] = []  # (colour, mark, text)
         self.empty = QLabel("No .grad history yet: the plot fills in when a program calls backward()", self)
         self.empty.setObjectName("emptyLabel")
@@ -746,10 +747,10 @@ class HistoryPlot(QWidget):
         if event.size().width() != event.oldSize().width():
             self._fit_legend()
 
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:  # entries measured in the old font
-            self._fit_legend()
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.legend_label and event.type() == QEvent.Type.FontChange:
+            self._fit_legend()  # the entries were measured in the old font (style sheet, zoom)
+        return False
 
     def _fit_legend(self) -> None:
         """Show the legend's whole entries in at most LEGEND_LINES lines of the label's width.

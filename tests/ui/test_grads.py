@@ -284,8 +284,6 @@ def test_heatmap_is_fitted_and_cannot_be_zoomed_away(panel, qtbot):
 
 
 def test_legend_refits_when_the_font_grows(qtbot):
-    from PySide6.QtGui import QFont
-
     plot = HistoryPlot()
     qtbot.addWidget(plot)
     plot.resize(420, 260)
@@ -293,8 +291,6 @@ def test_legend_refits_when_the_font_grows(qtbot):
     qtbot.waitExposed(plot)
     plot.set_histories(_many_leaves(8))
     before = plot.legend_label.text().count("━●")
-    font = QFont(plot.font())
-    font.setPointSizeF(font.pointSizeF() * 2)
-    plot.setFont(font)
+    plot.legend_label.setStyleSheet("font-size: 26pt")  # wins over any application style sheet
     qtbot.waitUntil(lambda: plot.legend_label.text().count("━●") < before)
     assert plot.legend_label.sizeHint().width() <= plot.legend_label.contentsRect().width() + 1
