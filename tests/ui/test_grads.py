@@ -168,6 +168,15 @@ def test_current_call_moves_the_shade_without_redrawing(history):
     assert not history._region.isVisible()
 
 
+def _shown_history(qtbot, width: int, height: int) -> HistoryPlot:
+    plot = HistoryPlot()
+    qtbot.addWidget(plot)
+    plot.resize(width, height)
+    plot.show()
+    qtbot.waitExposed(plot)
+    return plot
+
+
 def _many_leaves(n: int) -> tuple[LeafHistory, ...]:
     return tuple(
         LeafHistory(f"unnamed leaf {k + 1}", (1,), (GradEvent(BACKWARD, 3, tv(float(k + 1), shape=(1,)), 0),))
@@ -176,11 +185,7 @@ def _many_leaves(n: int) -> tuple[LeafHistory, ...]:
 
 
 def test_legend_keeps_whole_entries_on_two_lines_and_counts_the_rest(qtbot):
-    plot = HistoryPlot()
-    qtbot.addWidget(plot)
-    plot.resize(330, 260)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = _shown_history(qtbot, 330, 260)
     plot.set_histories(_many_leaves(20))  # the 8 largest are plotted
     text = plot.legend_label.text()
     assert text.count("<br>") == 1  # two lines, however many entries
@@ -259,11 +264,7 @@ def test_legend_keeps_the_marker_explanations_when_series_must_make_room(qtbot):
         ))
         for k in range(6)
     )
-    plot = HistoryPlot()
-    qtbot.addWidget(plot)
-    plot.resize(360, 260)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = _shown_history(qtbot, 360, 260)
     plot.set_histories(histories)
     text = plot.legend_label.text()
     assert ".grad&nbsp;=&nbsp;None" in text  # the ✕ markers stay explained
@@ -284,11 +285,7 @@ def test_heatmap_is_fitted_and_cannot_be_zoomed_away(panel, qtbot):
 
 
 def test_legend_refits_when_the_font_grows(qtbot):
-    plot = HistoryPlot()
-    qtbot.addWidget(plot)
-    plot.resize(420, 260)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = _shown_history(qtbot, 420, 260)
     plot.set_histories(_many_leaves(8))
     before = plot.legend_label.text().count("━●")
     plot.legend_label.setStyleSheet("font-size: 26pt")  # wins over any application style sheet
