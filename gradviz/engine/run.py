@@ -52,6 +52,7 @@ def run_request(
         tracer.track_named_leaves(names)
         tracer.check_grads(last_line)
         variables, graph, cut = summarise(outcome.globals, names, tracer.last_capture)
+        labels = tracer.final_labels(names)
     except Exception as exc:  # a bug of ours must still come back as a result, not a dead worker
         return RunResult(
             error=ErrorInfo("InternalError", f"gradviz failed while recording this run: {exc!r}"),
@@ -81,8 +82,8 @@ def run_request(
         statements=tuple(outcome.statements),
         variables=variables,
         graph=graph,
-        backward_calls=tuple(tracer.calls),
-        grad_history=tracer.leaf_histories(),
+        backward_calls=tracer.labelled_calls(labels),
+        grad_history=tracer.leaf_histories(labels),
         seed=request.seed,
         stopped_at=outcome.stopped_at,
         duration=time.perf_counter() - start,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import torch
@@ -113,6 +113,9 @@ class Tracer(Recorder):
         self.last_capture: tuple[int, GraphCapture] | None = None
         self.on_progress: Callable[[StatementRecord], None] | None = None
         self.former_names = FormerNames()
+        #: Call index -> {leaf node id: history key}: the end of the run gives the leaves of each
+        #: call the labels their histories end up with (see finish).
+        self._leaf_keys: dict[int, dict[str, int]] = {}
         self.tensor_hooks = False  # the program put a hook on a tensor (see run_backward)
         #: Called with (call index, graph) as a call recorded step by step starts, before the
         #: backward pass runs: the worker sends the graph ahead so the app can lay it out meanwhile.
@@ -255,6 +258,7 @@ class Tracer(Recorder):
             LeafGrad(", ".join(graph.node(leaf_id).names) or f"leaf {leaf_id}", leaf_id, before[key], after[key])
             for key, leaf_id in capture.leaf_ids.items()
         )
+        self._leaf_keys[index] = {leaf_id: key for key, leaf_id in capture.leaf_ids.items()}
         # Without retain_graph the engine releases the saved tensors of every node it runs
         # (tests check this against the real "backward a second time" error).
         freed = [] if retain else [
@@ -321,8 +325,50 @@ class Tracer(Recorder):
         if len(tracked.events) < MAX_EVENTS_PER_LEAF:
             tracked.events.append(event)
 
-    def leaf_histories(self) -> tuple[LeafHistory, ...]:
+    def leaf_histories(self, labels: dict[int, str] | None = None) -> tuple[LeafHistory, ...]:
+        """Each tracked leaf's .grad history, named by ``labels`` (history key -> label) if given."""
+        labels = labels or {}
         return tuple(
-            LeafHistory(t.name, tuple(t.tensor.shape), tuple(t.events))
-            for t in self.history.values()
+            LeafHistory(labels.get(key, t.name), tuple(t.tensor.shape), tuple(t.events))
+            for key, t in self.history.items()
         )
+
+    def final_labels(self, names: NameIndex) -> dict[int, str]:
+        """One label per tracked leaf, distinct: history key -> label.
+
+        Leaves are labelled when first seen, by the names holding them then; a program that binds
+        a new leaf to ``x`` before each backward call (the gradient at several points) labels
+        them all "x". Of those, the one ``x`` holds at the end (``names``) stays "x" and the
+        others become "x #1", "x #2", ... in the order they were first seen.
+        """
+        labels = {key: t.name for key, t in self.history.items()}
+        groups: dict[str, list[int]] = {}
+        for key, label in labels.items():
+            groups.setdefault(label, []).append(key)
+        used = set(labels.values())
+        for label, keys in groups.items():
+            if len(keys) < 2:
+                continue
+            for k, key in enumerate(keys, 1):
+                if ", ".join(names.leaves.get(key, ())) == label and names.leaves.get(key):
+                    continue  # what the name holds now keeps the plain name
+                new = f"{label} #{k}"
+                while new in used:
+                    k += len(keys)
+                    new = f"{label} #{k}"
+                labels[key] = new
+                used.add(new)
+        return labels
+
+    def labelled_calls(self, labels: dict[int, str]) -> tuple[BackwardCall, ...]:
+        """The recorded calls with each leaf named by its history's label (the panel's row)."""
+        calls = []
+        for call in self.calls:
+            keys = self._leaf_keys.get(call.index, {})
+            leaves = tuple(
+                replace(lg, name=labels[keys[lg.node_id]])
+                if lg.node_id in keys and keys[lg.node_id] in labels and labels[keys[lg.node_id]] != lg.name else lg
+                for lg in call.leaves
+            )
+            calls.append(call if all(a is b for a, b in zip(leaves, call.leaves)) else replace(call, leaves=leaves))
+        return tuple(calls)

@@ -398,3 +398,20 @@ y.sum().backward()
     assert leaves == {("w",), ("w #2",)}
     w_history = result.grad_history[0]
     assert [e.value.flat() for e in w_history.events] == [[1.0, 1.0], [2.0, 2.0]]  # both calls wrote it
+
+
+def test_a_new_leaf_bound_to_x_before_each_call_gets_its_own_label():
+    program = """\
+import torch
+for v in [1.0, 2.0, 3.0]:
+    x = torch.tensor(v, requires_grad=True)
+    y = x ** 2
+    y.backward()
+"""
+    result = run_request(RunRequest(program))
+    assert result.error is None
+    # The one x holds at the end keeps "x"; the earlier ones are numbered in the order they came.
+    assert [h.name for h in result.grad_history] == ["x #1", "x #2", "x"]
+    assert [[lg.name for lg in call.leaves] for call in result.backward_calls] == [["x #1"], ["x #2"], ["x"]]
+    assert [h.events[-1].value.flat() for h in result.grad_history] == [[2.0], [4.0], [6.0]]
+    assert [v.name for v in result.variables if v.is_leaf and v.requires_grad] == ["x"]
