@@ -91,6 +91,12 @@ def _grad_state(t: torch.Tensor) -> tuple[int, int] | None:
     return None if g is None else (id(g), g._version)
 
 
+def _variable_name(names: list[str]) -> str:
+    """The name the variables list gives a tensor held by ``names``: a top-level name or a module
+    parameter's path before an element of a list or dict (``ws[0]``), which is no variable."""
+    return next((n for n in names if "[" not in n), names[0])
+
+
 class Tracer(Recorder):
     """The Recorder the engine runs programs with.
 
@@ -334,30 +340,34 @@ class Tracer(Recorder):
         )
 
     def final_labels(self, names: NameIndex) -> dict[int, str]:
-        """One label per tracked leaf, distinct: history key -> label.
+        """One label per tracked leaf, distinct and matching the gradients table: key -> label.
 
-        Leaves are labelled when first seen, by the names holding them then; a program that binds
-        a new leaf to ``x`` before each backward call (the gradient at several points) labels
-        them all "x". Of those, the one ``x`` holds at the end (``names``) stays "x" and the
-        others become "x #1", "x #2", ... in the order they were first seen.
+        A leaf that a variable holds at the end is labelled by that variable's name (the table
+        lists variables by name). The others keep the label they were first seen with, unless a
+        leaf held at the end or another leaf has it too: then "x #1", "x #2", ... in the order they
+        were first seen. A program that binds a new leaf to ``x`` before each backward call (the
+        gradient at several points) gives "x #1", "x #2" and "x".
         """
-        labels = {key: t.name for key, t in self.history.items()}
+        end = {key: _variable_name(names.leaves[key]) for key in self.history if names.leaves.get(key)}
+        labels = {key: end.get(key, t.name) for key, t in self.history.items()}
+        held = set(end.values())
         groups: dict[str, list[int]] = {}
         for key, label in labels.items():
             groups.setdefault(label, []).append(key)
         used = set(labels.values())
         for label, keys in groups.items():
-            if len(keys) < 2:
+            owner = next((key for key in keys if end.get(key) == label), None)
+            if len(keys) < 2 and (owner is not None or label not in held):
                 continue
-            for k, key in enumerate(keys, 1):
-                if ", ".join(names.leaves.get(key, ())) == label and names.leaves.get(key):
-                    continue  # what the name holds now keeps the plain name
-                new = f"{label} #{k}"
-                while new in used:
-                    k += len(keys)
-                    new = f"{label} #{k}"
-                labels[key] = new
-                used.add(new)
+            n = 0
+            for key in keys:
+                if key == owner:
+                    continue
+                n += 1
+                while f"{label} #{n}" in used:
+                    n += 1
+                labels[key] = f"{label} #{n}"
+                used.add(labels[key])
         return labels
 
     def labelled_calls(self, labels: dict[int, str]) -> tuple[BackwardCall, ...]:

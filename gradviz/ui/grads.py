@@ -123,8 +123,13 @@ def _y(value: TensorValue | None, element: int | None) -> float:
 def leaf_rows(result: RunResult) -> list[tuple[str, tuple[int, ...], TensorValue | None, str | None, bool]]:
     """(name, shape, grad, node_id, is_param) for every leaf tensor that requires grad and every parameter."""
     rows = []
+    nodes = set()
     for v in result.variables:
         if v.is_param or (v.is_leaf and v.requires_grad):
+            if v.node_id is not None:
+                if (v.graph_call, v.node_id) in nodes:
+                    continue  # another name for a tensor listed already (z = x): one row per tensor
+                nodes.add((v.graph_call, v.node_id))
             rows.append((v.name, v.shape, v.grad, v.node_id, v.is_param))
     known = {r[0] for r in rows}
     # Leaves that only appear in the history (bound inside a function, or deleted) still count.

@@ -415,3 +415,24 @@ for v in [1.0, 2.0, 3.0]:
     assert [[lg.name for lg in call.leaves] for call in result.backward_calls] == [["x #1"], ["x #2"], ["x"]]
     assert [h.events[-1].value.flat() for h in result.grad_history] == [[2.0], [4.0], [6.0]]
     assert [v.name for v in result.variables if v.is_leaf and v.requires_grad] == ["x"]
+
+
+@pytest.mark.parametrize("tail, history, calls", [
+    # A second name for the last x: it still keeps "x" (the table lists it once, as x).
+    ("z = x\n", ["x #1", "w", "x"], [["w", "x #1"], ["w", "x"]]),
+    # Names swapped at the end: each label is the variable that holds the tensor then.
+    ("x, w = w, x\n", ["x #1", "x", "w"], [["x", "x #1"], ["w", "x"]]),
+    ("del x\n", ["x #1", "w", "x #2"], [["w", "x #1"], ["w", "x #2"]]),
+])
+def test_history_labels_follow_the_variables_that_hold_the_leaves_at_the_end(tail, history, calls):
+    program = """\
+import torch
+w = torch.ones(2, requires_grad=True)
+for v in [1.0, 2.0]:
+    x = torch.tensor(v, requires_grad=True)
+    (x ** 2 + w.sum()).backward()
+""" + tail
+    result = run_request(RunRequest(program))
+    assert result.error is None
+    assert [h.name for h in result.grad_history] == history
+    assert [sorted(lg.name for lg in call.leaves) for call in result.backward_calls] == calls

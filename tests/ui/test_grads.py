@@ -291,3 +291,14 @@ def test_legend_refits_when_the_font_grows(qtbot):
     plot.legend_label.setStyleSheet("font-size: 26pt")  # wins over any application style sheet
     qtbot.waitUntil(lambda: plot.legend_label.text().count("━●") < before)
     assert plot.legend_label.sizeHint().width() <= plot.legend_label.contentsRect().width() + 1
+
+
+def test_two_names_for_one_tensor_make_one_row():
+    from dataclasses import replace
+
+    from gradviz.ui.grads import leaf_rows
+
+    result = dot_result()
+    x = next(v for v in result.variables if v.name == "x")
+    aliased = replace(result, variables=result.variables + (replace(x, name="z"),))
+    assert [row[0] for row in leaf_rows(aliased)] == [row[0] for row in leaf_rows(result)]
