@@ -120,7 +120,7 @@ class Tracer(Recorder):
         self.on_progress: Callable[[StatementRecord], None] | None = None
         self.former_names = FormerNames()
         #: Call index -> {leaf node id: history key}: the end of the run gives the leaves of each
-        #: call the labels their histories end up with (see finish).
+        #: call the labels their histories end up with (see labelled_calls).
         self._leaf_keys: dict[int, dict[str, int]] = {}
         self.tensor_hooks = False  # the program put a hook on a tensor (see run_backward)
         #: Called with (call index, graph) as a call recorded step by step starts, before the
