@@ -374,11 +374,11 @@ class Tracer(Recorder):
         """The recorded calls with each leaf named by its history's label (the panel's row)."""
         calls = []
         for call in self.calls:
-            keys = self._leaf_keys.get(call.index, {})
-            leaves = tuple(
-                replace(lg, name=labels[keys[lg.node_id]])
-                if lg.node_id in keys and keys[lg.node_id] in labels and labels[keys[lg.node_id]] != lg.name else lg
-                for lg in call.leaves
-            )
-            calls.append(call if all(a is b for a, b in zip(leaves, call.leaves)) else replace(call, leaves=leaves))
+            keys = self._leaf_keys[call.index]  # every leaf of a recorded call is tracked
+            names = [labels[keys[lg.node_id]] for lg in call.leaves]
+            if names == [lg.name for lg in call.leaves]:
+                calls.append(call)
+            else:
+                leaves = tuple(replace(lg, name=name) for lg, name in zip(call.leaves, names))
+                calls.append(replace(call, leaves=leaves))
         return tuple(calls)
