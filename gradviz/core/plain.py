@@ -2,12 +2,20 @@
 
 Converters are compiled once per type from its annotations: a 5,000-node RunResult has tens of
 thousands of objects, and re-reading type hints for each would cost more than the JSON itself.
+
+A dataclass with ``__plain_shared__ = True`` (TensorValue) can be written once per document:
+``to_plain_shared`` puts each distinct instance (by identity) in a table and an index in its
+places, ``from_plain_shared`` builds it once and puts the same object back in each place. A
+gradient sent along one edge is also the one its target received, and a leaf's ``.grad`` appears
+in the step that wrote it, the call's leaves and the history: a 5,000-node result holds each
+value two to three times.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import types
 import typing
 from functools import lru_cache
@@ -104,8 +112,55 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
                 out[n] = f(d[n])
             return out
 
+        if getattr(tp, "__plain_shared__", False):
+            return _shared_encoder(tp.__name__, encode)
         return encode
     return _generic_plain
+
+
+# --- shared objects -------------------------------------------------------------------------------
+class _SharedOut:
+    """The tables of one ``to_plain_shared`` document: class name -> plain items, and each object's index."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list] = {}
+        self.index: dict[int, int] = {}  # id(obj) -> its place in its class's table
+
+
+class _Sharing(threading.local):
+    out: _SharedOut | None = None  # encoding a shared document on this thread
+    tables: dict[str, list] | None = None  # decoding one: class name -> built objects
+
+
+_sharing = _Sharing()
+
+
+def _shared_encoder(name: str, encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def encode_shared(obj):
+        out = _sharing.out
+        if out is None:
+            return encode(obj)
+        k = out.index.get(id(obj))
+        if k is None:
+            table = out.tables.setdefault(name, [])
+            k = out.index[id(obj)] = len(table)
+            table.append(encode(obj))
+        return k
+
+    return encode_shared
+
+
+def to_plain_shared(obj: Any) -> dict[str, Any]:
+    """``{"shared": {class name: [plain item, ...]}, "data": plain obj}``: like ``to_plain``, but each
+    instance of a shared class is written once, in the table, and by its index everywhere else."""
+    out = _SharedOut()
+    previous, _sharing.out = _sharing.out, out
+    try:
+        # The objects stay alive while ``obj`` holds them, so their ids cannot be reused meanwhile.
+        data = to_plain(obj)
+    finally:
+        _sharing.out = previous
+    return {"shared": out.tables, "data": data}
 
 
 # --- from plain -----------------------------------------------------------------------------------
@@ -127,6 +182,55 @@ def from_plain(cls: Any, data: Any, where: str = "$") -> Any:
         return _decoder(cls)(data)
     except _Mismatch as exc:
         raise ValueError(f"{where}{exc.path}: {exc.message}") from None
+
+
+def from_plain_shared(cls: Any, document: Any, where: str = "$") -> Any:
+    """Build ``cls`` from a ``to_plain_shared`` document; each shared item is built once."""
+    decode = _decoder(cls)  # also registers the shared classes ``cls`` contains
+    if type(document) is not dict or "data" not in document:
+        raise ValueError(f"{where}: expected an object with 'shared' and 'data'")
+    shared = document.get("shared", {})
+    if type(shared) is not dict:
+        raise ValueError(f"{where}.shared: expected an object, got {type(shared).__name__}")
+    tables: dict[str, list] = {}
+    for name, items in shared.items():
+        item_decoder = _SHARED_DECODERS.get(name)
+        if item_decoder is None:
+            raise ValueError(f"{where}.shared.{name}: not a shared type of {getattr(cls, '__name__', cls)}")
+        if type(items) is not list:
+            raise ValueError(f"{where}.shared.{name}: expected a list, got {type(items).__name__}")
+        try:
+            tables[name] = [item_decoder(item) for item in items]
+        except _Mismatch as exc:
+            index = next(i for i, item in enumerate(items) if _fails(item_decoder, item))
+            raise ValueError(f"{where}.shared.{name}[{index}]{exc.path}: {exc.message}") from None
+    previous, _sharing.tables = _sharing.tables, tables
+    try:
+        return decode(document["data"])
+    except _Mismatch as exc:
+        raise ValueError(f"{where}.data{exc.path}: {exc.message}") from None
+    finally:
+        _sharing.tables = previous
+
+
+#: Class name -> the decoder of one full item, for the shared classes met so far.
+_SHARED_DECODERS: dict[str, Callable[[Any], Any]] = {}
+
+
+def _shared_decoder(name: str, decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    _SHARED_DECODERS[name] = decode
+
+    def decode_shared(data):
+        if type(data) is int:
+            table = (_sharing.tables or {}).get(name)
+            if table is None:
+                raise _Mismatch(f"a reference to a shared {name} where there is no table of them")
+            if 0 <= data < len(table):
+                return table[data]
+            raise _Mismatch(f"no shared {name} number {data} (the table has {len(table)})")
+        return decode(data)
+
+    return decode_shared
 
 
 def _fail(expected: str, data: Any):
@@ -326,6 +430,8 @@ def _dataclass_decoder(tp: type) -> Callable[[Any], Any]:
         obj.__dict__.update(values)
         return obj
 
+    if getattr(tp, "__plain_shared__", False):
+        return _shared_decoder(name, decode_dataclass)
     return decode_dataclass
 
 

@@ -56,6 +56,8 @@ class TensorValue:
         min, max, mean and norm; None for empty or non-numeric tensors.
     """
 
+    __plain_shared__ = True  # the worker sends each value once (see plain.to_plain_shared)
+
     shape: tuple[int, ...]
     dtype: str
     data: Any = None

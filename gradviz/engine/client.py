@@ -16,7 +16,7 @@ from typing import Callable
 import orjson
 
 from gradviz.core.collector import collector_paused
-from gradviz.core.plain import from_plain, to_plain
+from gradviz.core.plain import from_plain, from_plain_shared, to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord
 from gradviz.engine.process import start_worker
@@ -224,7 +224,7 @@ class EngineClient:
             elif kind == "result":
                 try:
                     with collector_paused():
-                        result = from_plain(RunResult, message.get("result"))
+                        result = from_plain_shared(RunResult, message.get("result"))
                     return _with_sent_graphs(result, graphs, message.get("sent_graphs") or ())
                 except (ValueError, TypeError) as exc:
                     return self._partial(request, statements, started, ErrorInfo(

@@ -5,8 +5,9 @@ Messages out, one JSON object per line on the original stdout:
 ``{"type": "progress", "id": ..., "statement": {...StatementRecord}}`` after each top-level statement;
 ``{"type": "graph", "id": ..., "call": k, "graph": {...GraphData}}`` as backward call k starts, before
 the backward pass runs (the client lays the graph out meanwhile);
-``{"type": "result", "id": ..., "result": {...RunResult}, "sent_graphs": [k, ...]}`` at the end of each
-run, where the calls listed in ``sent_graphs`` carry an empty graph: theirs came in a graph message;
+``{"type": "result", "id": ..., "result": {"shared": ..., "data": {...RunResult}}, "sent_graphs": [k, ...]}``
+at the end of each run (``plain.to_plain_shared``: each tensor value once), where the calls listed in
+``sent_graphs`` carry an empty graph: theirs came in a graph message;
 ``{"type": "error", "message": ...}`` for a request that could not be read.
 Messages in: ``{"type": "run", "id": ..., "request": {...RunRequest}}`` and ``{"type": "exit"}``.
 SIGINT cancels the current run (the partial result still comes back).
@@ -27,7 +28,7 @@ import time
 import orjson
 
 from gradviz.core.collector import collector_paused
-from gradviz.core.plain import from_plain, to_plain
+from gradviz.core.plain import from_plain, to_plain, to_plain_shared
 from gradviz.core.request import RunRequest
 from gradviz.core.result import GraphData
 
@@ -170,7 +171,7 @@ def main() -> int:
         ))
         resource.setrlimit(resource.RLIMIT_AS, original_limit)
         with collector_paused():
-            send({"type": "result", "id": run_id, "result": to_plain(result.with_call_graphs(dict.fromkeys(sent, GraphData()))),
+            send({"type": "result", "id": run_id, "result": to_plain_shared(result.with_call_graphs(dict.fromkeys(sent, GraphData()))),
                   "sent_graphs": sorted(sent)})
         runner.call(gc.collect)  # what the program left in cycles is freed on the deep stack too
     return 0

@@ -2,10 +2,11 @@
 
 import json
 import math
+import re
 
 import pytest
 
-from gradviz.core.plain import from_plain, to_plain
+from gradviz.core.plain import from_plain, from_plain_shared, to_plain, to_plain_shared
 from gradviz.core.request import Limits, RunRequest
 from gradviz.core.result import (
     ACCUMULATE, LEAF, OP, ROOT, BackwardCall, BackwardStep, GraphData, GraphEdge, GraphNode,
@@ -160,3 +161,61 @@ def test_encoders_spell_nonfinite_floats_at_any_depth():
     assert set(plain) == set(BackwardStep.__dataclass_fields__)
     assert plain["grad_in"][0] is None and plain["grad_in"][1]["stats"]["max"] == "inf"
     assert plain["grad_out"] == [] and plain["leaf_before"] is None
+
+
+def shared_result() -> tuple[RunResult, TensorValue, TensorValue]:
+    """A result in which one gradient is sent by n2 and received by n3 (one object, two places)."""
+    grad = TensorValue((4,), "float32", [0.0, 2.0, "inf", 6.0], Stats(0.0, 6.0, 2.67, math.inf))
+    other = TensorValue((), "float32", 1.0)
+    steps = (
+        BackwardStep(0, "n1", "MulBackward0", (other,), (other,)),
+        BackwardStep(1, "n2", "DotBackward0", (other,), (grad, grad)),
+        BackwardStep(2, "n3", "AccumulateGrad", (grad,), (), leaf_after=grad),
+    )
+    call = BackwardCall(0, 3, "backward", dot_graph(), steps=steps)
+    return RunResult(backward_calls=(call,)), grad, other
+
+
+def test_shared_documents_write_each_value_once_and_rebuild_one_object_per_value():
+    result, grad, other = shared_result()
+    document = to_plain_shared(result)
+    assert document["shared"]["TensorValue"] == [to_plain(other), to_plain(grad)]
+    steps = document["data"]["backward_calls"][0]["steps"]
+    assert [s["grad_in"] for s in steps] == [[0], [0], [1]]
+    assert steps[1]["grad_out"] == [1, 1] and steps[2]["leaf_after"] == 1
+    text = json.dumps(document, allow_nan=False)  # still strict JSON
+    back = from_plain_shared(RunResult, json.loads(text))
+    assert back == result
+    b = back.backward_calls[0].steps
+    assert b[1].grad_out[0] is b[1].grad_out[1] is b[2].grad_in[0] is b[2].leaf_after
+    assert b[2].leaf_after.flat()[2] == math.inf
+    # Plain documents are untouched: no table, values written in full wherever they appear.
+    assert to_plain(result)["backward_calls"][0]["steps"][2]["leaf_after"] == to_plain(grad)
+
+
+def test_equal_values_that_are_different_objects_are_kept_apart():
+    a, b = TensorValue((), "float32", 1.0), TensorValue((), "float32", 1.0)
+    step = BackwardStep(0, "n1", "MulBackward0", (a,), (b, a))
+    document = to_plain_shared(step)
+    assert document["data"]["grad_in"] == [0] and document["data"]["grad_out"] == [1, 0]
+    assert len(document["shared"]["TensorValue"]) == 2
+
+
+@pytest.mark.parametrize("document, where", [
+    ({"shared": {"TensorValue": []}, "data": {"order": 0, "node_id": "n", "op": "x", "grad_in": [0]}},
+     "$.data.grad_in[0]: no shared TensorValue number 0"),
+    ({"shared": {"TensorValue": [{"shape": [1], "dtype": 3}]}, "data": {}},
+     "$.shared.TensorValue[0].dtype: expected str"),
+    ({"shared": {"Stats": []}, "data": {}}, "$.shared.Stats: not a shared type"),
+    ({"shared": [], "data": {}}, "$.shared: expected an object"),
+    ({"data": {"order": 0, "node_id": "n", "op": "x", "grad_in": [-1]}}, "$.data.grad_in[0]: a reference"),
+    ({"shared": {}}, "$: expected an object with 'shared' and 'data'"),
+])
+def test_broken_shared_documents_name_the_bad_place(document, where):
+    with pytest.raises(ValueError, match=re.escape(where)):
+        from_plain_shared(BackwardStep, document)
+
+
+def test_an_index_outside_a_shared_document_is_refused():
+    with pytest.raises(ValueError, match=r"\$\.grad_in\[0\]: a reference to a shared TensorValue"):
+        from_plain(BackwardStep, {"order": 0, "node_id": "n", "op": "x", "grad_in": [0]})
