@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import time
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -232,23 +233,39 @@ def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], 
     node_rects: dict[str, QRectF] = {}
     left = top = float("inf")
     right = bottom = float("-inf")
+    tag_anchors: dict[str, tuple[float, float]] = {}  # where a node's ``.grad`` tag goes
+    below = look.theme.px(13)
     for node in graph.nodes:
-        x, y = positions[node.id]
-        s = shapes[node.id]
-        x0, y0 = x - s.w / 2, y - s.h / 2
-        node_rects[node.id] = QRectF(x0, y0, s.w, s.h)
-        left, right = min(left, x0), max(right, x0 + s.w)
-        top, bottom = min(top, y0), max(bottom, y0 + s.h)
+        nid = node.id
+        x, y = positions[nid]
+        s = shapes[nid]
+        w, h = s.w, s.h
+        x0, y0 = x - w / 2, y - h / 2
+        node_rects[nid] = QRectF(x0, y0, w, h)
+        tag_anchors[nid] = (x0 + w / 2, y0 + h + below)
+        if x0 < left:
+            left = x0
+        if x0 + w > right:
+            right = x0 + w
+        if y0 < top:
+            top = y0
+        if y0 + h > bottom:
+            bottom = y0 + h
     if left == float("inf"):
         left = top = right = bottom = 0.0
     bounds = QRectF(left, top, right - left, bottom - top)
-    edges, parallel = _edge_geometry(graph, layout, shapes, look)
+    edges, parallel, box = _edge_geometry(graph, layout, shapes, look)
     edges_rect = QRectF(bounds)
+    if edges:
+        edges_rect = edges_rect.united(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]))
     edge_lines: dict[EdgeKey, list[QLineF]] = {}
     for g in edges:
-        edges_rect = edges_rect.united(g.rect.adjusted(4, 4, -4, -4))
         pts = g.points
-        edge_lines[g.key] = [QLineF(a[0], a[1], b[0], b[1]) for a, b in zip(pts, pts[1:])]
+        if len(pts) == 2:
+            (ax, ay), (bx, by) = pts
+            edge_lines[g.key] = [QLineF(ax, ay, bx, by)]
+        else:
+            edge_lines[g.key] = [QLineF(a[0], a[1], b[0], b[1]) for a, b in zip(pts, pts[1:])]
     kinds = {n.id: n.kind for n in graph.nodes}
     by_key = {g.key: g for g in edges}
     if paths:
@@ -257,8 +274,6 @@ def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], 
         curves = {g.key: (g.curve, g.arrow) for g in edges}  # the overview reads it on every paint
     else:
         curves = _Curves(by_key)
-    below = look.theme.px(13)
-    tag_anchors = {nid: (r.center().x(), r.bottom() + below) for nid, r in node_rects.items()}
     label_rows = sorted((g.anchor[1], g.anchor[0], g.key) for g in edges)
     tag_rows = sorted((y, x, nid) for nid, (x, y) in tag_anchors.items())
     return ScenePlan(
@@ -276,29 +291,31 @@ def _plan_scene(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], 
 def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape], look: Look):
     positions = layout.positions
     routes = layout.routes
-    # Group parallel edges (same src and dst): they bow apart and carry their input index.
-    groups: dict[tuple[str, str], list] = defaultdict(list)
-    for e in graph.edges:
-        groups[(e.src, e.dst)].append(e)
-    parallel = {}
-    for (src, dst), es in groups.items():
-        if len(es) > 1:
-            es.sort(key=lambda e: e.index)
-            for i, e in enumerate(es):
-                parallel[edge_key(e)] = (i, len(es))
     # Ports: the edges leaving a node spread along its bottom, those arriving along its top,
-    # ordered by where the other end is so that they don't cross at the node.
+    # ordered by where the other end is so that they don't cross at the node. Parallel edges
+    # (same src and dst) are grouped too: they bow apart and carry their input index.
+    groups: dict[tuple[str, str], list] = defaultdict(list)
     out_port: dict[EdgeKey, float] = {}
     in_port: dict[EdgeKey, float] = {}
     out_lists: dict[str, list] = defaultdict(list)
     in_lists: dict[str, list] = defaultdict(list)
     for e in graph.edges:
-        key = edge_key(e)
-        route = routes.get(key, ())
-        nxt = route[0][0] if route else positions[e.dst][0]
-        prv = route[-1][0] if route else positions[e.src][0]
-        out_lists[e.src].append((nxt, e.index, key))
-        in_lists[e.dst].append((prv, e.index, key))
+        src, dst, index = e.src, e.dst, e.index
+        key = (src, dst, index)
+        groups[(src, dst)].append(index)
+        route = routes.get(key)
+        if route:
+            out_lists[src].append((route[0][0], index, key))
+            in_lists[dst].append((route[-1][0], index, key))
+        else:
+            out_lists[src].append((positions[dst][0], index, key))
+            in_lists[dst].append((positions[src][0], index, key))
+    parallel = {}
+    for (src, dst), indices in groups.items():
+        if len(indices) > 1:
+            indices.sort()
+            for i, index in enumerate(indices):
+                parallel[(src, dst, index)] = (i, len(indices))
     for ports, lists in ((out_port, out_lists), (in_port, in_lists)):
         for nid, lst in lists.items():
             if len(lst) == 1:
@@ -315,6 +332,9 @@ def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape
     n_in = {k: len(v) for k, v in in_lists.items()}
     out: list[EdgeGeometry] = []
     # Plain floats here: thousands of edges, and every QPointF built costs a Python->C++ call.
+    # ``box`` grows around every edge's drawing, less its halo (the plan's edges_rect).
+    box = [math.inf, math.inf, -math.inf, -math.inf]
+    halo = EDGE_HALO
     for e in graph.edges:
         key = (e.src, e.dst, e.index)
         sx, sy = positions[e.src]
@@ -335,56 +355,81 @@ def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape
                 if abs(offset) > abs(bulge):
                     bulge = offset
                 route = ()
-        if bulge and not route:
-            # One arc bowing out by ``bulge`` at its middle: a cubic whose control points sit
-            # 4/3 of it to the side; the arrow follows the arc's end tangent.
-            k = bulge / 0.75
-            third = (ey - y0) / 3
-            ux, uy = -k, third
-            n = (ux * ux + uy * uy) ** 0.5 or 1.0
-            ux, uy = ux / n, uy / n
-            ex, ey = tx - ux * ARROW_LEN, ty - uy * ARROW_LEN
-            third = (ey - y0) / 3
-            arc = (x0, y0, x0 + k, y0 + third, ex + k, ey - third, ex, ey)
-            arrow = ((tx, ty), (ex - uy * ARROW_HALF, ey + ux * ARROW_HALF), (ex + uy * ARROW_HALF, ey - ux * ARROW_HALF))
-            # The arc's middle: with the ends, the box around these is the box around the arc.
-            pts = [(x0, y0), ((x0 + ex) / 2 + bulge, (y0 + ey) / 2), (ex, ey)]
-        else:
-            arc = None
-            pts = [(x0, y0)]
-            if route:
-                pts.extend((x + bulge, y) for x, y in route)  # long parallel edges keep apart
-            pts.append((ex, ey))
-            arrow = ((tx, ty), (ex - ARROW_HALF, ey), (ex + ARROW_HALF, ey))
-        # Where the label goes: in a gap between layers (never on a layer's band, where the
-        # nodes are), where this edge is farthest from its siblings. Edges fanning out of a
-        # node are apart near their targets, edges fanning in near their sources.
         fan_out = n_out[e.src] > 1
         fan_in = n_in[e.dst] > 1
         t = 0.64 if fan_out and not fan_in else (0.36 if fan_in and not fan_out else 0.5)
-        if len(pts) == 2:
-            a, b = pts
-        else:
-            # The gaps between layers are the tallest segments (the others run through a
-            # layer's band beside its nodes); take the last gap of a fan-out, else the first.
-            spans = [abs(q[1] - p[1]) for p, q in zip(pts, pts[1:])]
-            tallest = max(spans)
-            gaps = [i for i, d in enumerate(spans) if d >= tallest - 1.0]
-            i = gaps[-1] if fan_out and not fan_in else gaps[0]
-            a, b = pts[i], pts[i + 1]
         dot_t = 0.3 if t > 0.5 else 0.82
-        anchor = _label_point(a, b, t, label_h)
-        align = 0
-        if pos:  # parallel edges: the label on the outer side of the arc
-            align = -1 if bulge < 0 else (1 if bulge > 0 else 0)
-            anchor = (anchor[0] + align * 4.0, anchor[1])
-        # A curve through the points with vertical tangents stays in the box around them.
-        xs = [p[0] for p in pts] + [p[0] for p in arrow]
-        ys = [p[1] for p in pts] + [p[1] for p in arrow]
-        left, top = min(xs) - EDGE_HALO, min(ys) - EDGE_HALO
-        rect = QRectF(left, top, max(xs) + EDGE_HALO - left, max(ys) + EDGE_HALO - top)
-        out.append(EdgeGeometry(key, len(out), anchor, align, dot_t, pts, rect, arc, arrow))
-    return out, parallel
+        if not bulge and not route:
+            # Most edges: one curve between adjacent layers, the arrowhead straight down (or up).
+            arc = None
+            a, b = (x0, y0), (ex, ey)
+            pts = [a, b]
+            arrow = ((tx, ty), (ex - ARROW_HALF, ey), (ex + ARROW_HALF, ey))
+            anchor = _label_point(a, b, t, label_h)
+            # A curve through the points with vertical tangents stays in the box around them.
+            left = (x0 if x0 < ex - ARROW_HALF else ex - ARROW_HALF) - halo
+            right = (x0 if x0 > ex + ARROW_HALF else ex + ARROW_HALF) + halo
+            lo, hi = (y0, ty) if y0 < ty else (ty, y0)
+            top, bottom = lo - halo, hi + halo
+            rect = QRectF(left, top, right - left, bottom - top)
+            out.append(EdgeGeometry(key, len(out), anchor, 0, dot_t, pts, rect, arc, arrow))
+        else:
+            if bulge and not route:
+                # One arc bowing out by ``bulge`` at its middle: a cubic whose control points sit
+                # 4/3 of it to the side; the arrow follows the arc's end tangent.
+                k = bulge / 0.75
+                third = (ey - y0) / 3
+                ux, uy = -k, third
+                n = (ux * ux + uy * uy) ** 0.5 or 1.0
+                ux, uy = ux / n, uy / n
+                ex, ey = tx - ux * ARROW_LEN, ty - uy * ARROW_LEN
+                third = (ey - y0) / 3
+                arc = (x0, y0, x0 + k, y0 + third, ex + k, ey - third, ex, ey)
+                arrow = ((tx, ty), (ex - uy * ARROW_HALF, ey + ux * ARROW_HALF),
+                         (ex + uy * ARROW_HALF, ey - ux * ARROW_HALF))
+                # The arc's middle: with the ends, the box around these is the box around the arc.
+                pts = [(x0, y0), ((x0 + ex) / 2 + bulge, (y0 + ey) / 2), (ex, ey)]
+            else:
+                arc = None
+                pts = [(x0, y0)]
+                if route:
+                    pts.extend((x + bulge, y) for x, y in route)  # long parallel edges keep apart
+                pts.append((ex, ey))
+                arrow = ((tx, ty), (ex - ARROW_HALF, ey), (ex + ARROW_HALF, ey))
+            # Where the label goes: in a gap between layers (never on a layer's band, where the
+            # nodes are), where this edge is farthest from its siblings. Edges fanning out of a
+            # node are apart near their targets, edges fanning in near their sources.
+            if len(pts) == 2:
+                a, b = pts
+            else:
+                # The gaps between layers are the tallest segments (the others run through a
+                # layer's band beside its nodes); take the last gap of a fan-out, else the first.
+                spans = [abs(q[1] - p[1]) for p, q in zip(pts, pts[1:])]
+                tallest = max(spans)
+                gaps = [i for i, d in enumerate(spans) if d >= tallest - 1.0]
+                i = gaps[-1] if fan_out and not fan_in else gaps[0]
+                a, b = pts[i], pts[i + 1]
+            anchor = _label_point(a, b, t, label_h)
+            align = 0
+            if pos:  # parallel edges: the label on the outer side of the arc
+                align = -1 if bulge < 0 else (1 if bulge > 0 else 0)
+                anchor = (anchor[0] + align * 4.0, anchor[1])
+            # A curve through the points with vertical tangents stays in the box around them.
+            xs = [p[0] for p in pts] + [p[0] for p in arrow]
+            ys = [p[1] for p in pts] + [p[1] for p in arrow]
+            left, top = min(xs) - halo, min(ys) - halo
+            right, bottom = max(xs) + halo, max(ys) + halo
+            rect = QRectF(left, top, right - left, bottom - top)
+            out.append(EdgeGeometry(key, len(out), anchor, align, dot_t, pts, rect, arc, arrow))
+        if left + 4 < box[0]:
+            box[0] = left + 4
+        if top + 4 < box[1]:
+            box[1] = top + 4
+        if right - 4 > box[2]:
+            box[2] = right - 4
+        if bottom - 4 > box[3]:
+            box[3] = bottom - 4
+    return out, parallel, box
 
 
 class GraphScene(QGraphicsScene):
