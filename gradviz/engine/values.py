@@ -132,7 +132,8 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
     for i, t in enumerate(tensors):
         groups.setdefault((t.numel(), t.dtype), []).append(i)
     for (numel, dtype), members in groups.items():
-        rows = torch.stack([tensors[i].detach().reshape(-1) for i in members])
+        # One C++ call joins the group (stacking reshaped views cost two Python calls per tensor).
+        rows = _flatten_dense_tensors([tensors[i].detach() for i in members]).view(len(members), numel)
         if not rows.is_floating_point():
             rows = rows.to(torch.float64)
         norm = torch.linalg.vector_norm(rows, dim=1)
