@@ -102,6 +102,18 @@ class FormerNames:
         return f"{name} #{k}" if self._counts[name] > 1 else name
 
 
+def _own_attributes(obj: Any) -> list[tuple[str, Any]]:
+    """The public attributes in ``obj``'s own ``__dict__`` (at most 1,000): read directly, so no
+    property or ``__getattr__`` of the program's runs while names are looked up."""
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return []
+    if type(own) is not dict:
+        return []
+    return [(k, v) for k, v in list(own.items())[:1000] if type(k) is str and not k.startswith("_")]
+
+
 @dataclass
 class NameIndex:
     """Which user names hold which tensors: leaves by tensor identity, others by grad_fn node.
@@ -142,6 +154,12 @@ class NameIndex:
                 qualified = f"{name}.{pname}"
                 self.params.setdefault(id(p), qualified)
                 self.leaves.setdefault(id(p), []).append(qualified)
+            for attr, v in _own_attributes(value):  # plain tensors a module holds (self.w = torch.ones(...))
+                if isinstance(v, torch.Tensor):
+                    self._add(f"{name}.{attr}", v, depth - 1, visiting)
+        elif type(value).__module__ == "__main__":  # an object of a class the program defined (a Neuron)
+            for attr, v in _own_attributes(value):
+                self._add(f"{name}.{attr}", v, depth - 1, visiting)
         elif isinstance(value, (list, tuple)) and len(value) <= 1000:
             for i, v in enumerate(value):
                 self._add(f"{name}[{i}]", v, depth - 1, visiting)

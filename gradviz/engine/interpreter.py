@@ -874,7 +874,7 @@ class Compiler:
             check_setattr(ctx, o, name)
             setattr(o, name, v)
             if is_grad:
-                ctx.recorder.on_grad_touched(line)
+                ctx.recorder.on_grad_touched(line, o if name == "grad" else None)
 
         return st_attr
 
@@ -976,7 +976,7 @@ class Compiler:
                 check_setattr(ctx, o, name)
                 setattr(o, name, new)
                 if touched:
-                    ctx.recorder.on_grad_touched(line)
+                    ctx.recorder.on_grad_touched(line, o if name == "grad" else None)
 
             return run_attr
         if isinstance(t, ast.Subscript):
@@ -1019,7 +1019,7 @@ class Compiler:
                     check_setattr(ctx, o, name)
                     delattr(o, name)
                     if name == "grad":
-                        ctx.recorder.on_grad_touched(line)
+                        ctx.recorder.on_grad_touched(line, o)
 
                 dels.append(d_attr)
             elif isinstance(t, (ast.Tuple, ast.List)):

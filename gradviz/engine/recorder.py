@@ -22,8 +22,10 @@ class Recorder:
     - ``run_backward(kind, line, fn, args, kwargs)`` instead of calling ``fn`` for
       ``Tensor.backward`` ("backward"), ``torch.autograd.backward`` and ``torch.autograd.grad``;
       it must return what ``fn`` returns and let its exception propagate;
-    - ``on_grad_touched(line)`` after anything that may have changed a leaf's ``.grad`` without
-      a backward: ``zero_grad()``, ``Tensor.zero_()``, an assignment to ``.grad``, ``optimizer.step()``;
+    - ``on_grad_touched(line, owner)`` after anything that may have changed a leaf's ``.grad``
+      without a backward: ``zero_grad()``, ``Tensor.zero_()``, an assignment to ``.grad``,
+      ``optimizer.step()``; ``owner`` is the tensor whose ``.grad`` attribute the statement
+      assigned or deleted (``x`` of ``x.grad = …``), else None;
     - ``on_statement(record)`` after each top-level statement;
     - ``on_tensor_hook(line)`` after ``Tensor.register_hook``: from then on a gradient may change
       between the node that sends it and the node that receives it;
@@ -40,7 +42,7 @@ class Recorder:
     def run_backward(self, kind: str, line: int, fn: Callable, args: tuple, kwargs: dict) -> Any:
         return fn(*args, **kwargs)
 
-    def on_grad_touched(self, line: int) -> None:
+    def on_grad_touched(self, line: int, owner: Any = None) -> None:
         pass
 
     def on_statement(self, record: StatementRecord) -> None:

@@ -136,7 +136,15 @@ class Tracer(Recorder):
         if self.on_progress is not None:
             self.on_progress(record)
 
-    def on_grad_touched(self, line: int) -> None:
+    def on_grad_touched(self, line: int, owner: Any = None) -> None:
+        if (isinstance(owner, torch.Tensor) and owner.is_leaf and owner.requires_grad
+                and id(owner) not in self.history):
+            # A leaf's .grad set by hand before any backward call reached it: followed from here,
+            # from None (its first .grad comes from a backward call, which tracks it, or from
+            # a statement like this one), so the history starts with this change.
+            names = NameIndex.from_bindings(self.scopes(), self.former_names).leaf_names(owner)
+            label = ", ".join(names) or f"unnamed leaf {len(self.history) + 1}"
+            self.history[id(owner)] = _TrackedLeaf(owner, label, None)
         self.check_grads(line)
 
     def on_tensor_hook(self, line: int) -> None:

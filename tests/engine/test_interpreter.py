@@ -480,7 +480,7 @@ def test_recorder_sees_results_backward_and_grad_touches():
 
     class Spy(Recorder):
         def __init__(self):
-            self.results, self.backwards, self.touched, self.records = [], [], [], []
+            self.results, self.backwards, self.touched, self.records, self.owners = [], [], [], [], []
 
         def on_result(self, value, line):
             self.results.append((type(value).__name__, line))
@@ -492,8 +492,9 @@ def test_recorder_sees_results_backward_and_grad_touches():
         def scopes_names(self):
             return [n for n, _ in self.scopes()]
 
-        def on_grad_touched(self, line):
+        def on_grad_touched(self, line, owner=None):
             self.touched.append(line)
+            self.owners.append(owner)
 
         def on_statement(self, record):
             self.records.append(record.line)
@@ -526,6 +527,10 @@ x.data.add_(1)
     # inside go(): the innermost scope (t, inner) comes first, then the globals
     assert spy.backwards[0][2][:2] == ["t", "inner"] and "x" in spy.backwards[0][2]
     assert spy.touched == [9, 10, 12, 13, 15, 16, 17, 18]
+    # `x.grad = None` and `x.grad *= 2` assign x's .grad attribute: they name x. The others change
+    # the grad tensor itself (x.grad.zero_(), x.grad.data = …, x.grad[0] = …) or go through a call.
+    assert [o is not None for o in spy.owners] == [False, True, False, False, False, True, False, False]
+    assert spy.owners[1] is spy.owners[5] is out.globals["x"]
     assert ("Tensor", 4) in spy.results and ("Tensor", 2) in spy.results
     assert spy.records == [1, 2, 3] + list(range(6, 20))
 

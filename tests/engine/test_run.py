@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gradviz.core.request import Limits, RunRequest
-from gradviz.core.result import ACCUMULATE, BACKWARD, LEAF, PARAM, ROOT, SET_NONE, ZEROED
+from gradviz.core.result import ACCUMULATE, BACKWARD, LEAF, PARAM, ROOT, SET, SET_NONE, ZEROED
 from gradviz.engine.run import run_request
 
 README = """\
@@ -436,3 +436,67 @@ for v in [1.0, 2.0]:
     assert result.error is None
     assert [h.name for h in result.grad_history] == history
     assert [sorted(lg.name for lg in call.leaves) for call in result.backward_calls] == calls
+
+
+def test_grad_set_by_hand_before_any_backward_call_is_in_the_history():
+    program = """\
+import torch
+x = torch.ones(3, requires_grad=True)
+x.grad = torch.full((3,), 2.0)
+x.grad.zero_()
+x.grad += 5
+y = (x * x).sum()
+y.backward()
+"""
+    result = run_request(RunRequest(program))
+    assert result.error is None
+    (history,) = result.grad_history
+    assert history.name == "x"
+    assert [(e.kind, e.line) for e in history.events] == [(SET, 3), (ZEROED, 4), (SET, 5), (BACKWARD, 7)]
+    assert [e.value.flat() for e in history.events] == [[2.0] * 3, [0.0] * 3, [5.0] * 3, [7.0] * 3]
+    assert result.backward_calls[0].leaves[0].before.flat() == [5.0] * 3
+
+
+def test_a_grad_set_on_a_leaf_that_never_reaches_a_backward_call_is_followed_too():
+    program = "import torch\nw = torch.zeros(2, requires_grad=True)\nw.grad = torch.ones(2)\ndel w.grad\n"
+    result = run_request(RunRequest(program))
+    (history,) = result.grad_history
+    assert history.name == "w" and [(e.kind, e.line) for e in history.events] == [(SET, 3), (SET_NONE, 4)]
+
+
+def test_tensors_held_by_the_programs_own_objects_are_named_by_their_attribute():
+    program = """\
+import torch
+import torch.nn as nn
+
+class Neuron:
+    def __init__(self):
+        self.w = torch.ones(2, requires_grad=True)
+        self._hidden = torch.ones(1, requires_grad=True)
+
+    def fire(self, x):
+        loss = (self.w * x).sum() + self._hidden.sum()
+        loss.backward()
+
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.tensor(3.0, requires_grad=True)  # a plain tensor, not a Parameter
+
+layer = [Neuron()]
+layer[0].fire(torch.tensor([1.0, 2.0]))
+s = Scaled()
+(s.scale * 2).backward()
+"""
+    result = run_request(RunRequest(program))
+    assert result.error is None
+    first, second = result.backward_calls
+    # Inside fire(), the same tensor is self.w and layer[0].w: the graph shows both names; the
+    # history and the call's leaves use the one that still holds it at the end. Private attributes
+    # (self._hidden) are not looked into.
+    assert sorted(n.names for n in first.graph.nodes if n.kind == LEAF) == [(), ("self.w", "layer[0].w")]
+    assert [lg.name for lg in first.leaves] == ["layer[0].w", "unnamed leaf 2"]
+    assert [h.name for h in result.grad_history] == ["layer[0].w", "unnamed leaf 2", "s.scale"]
+    assert {n.names for n in second.graph.nodes if n.kind == LEAF} == {("s.scale",)}
+    grads = {h.name: h.events[-1].value.flat() for h in result.grad_history}
+    assert grads["layer[0].w"] == [1.0, 2.0] and grads["s.scale"] == [2.0]
