@@ -500,3 +500,21 @@ s = Scaled()
     assert {n.names for n in second.graph.nodes if n.kind == LEAF} == {("s.scale",)}
     grads = {h.name: h.events[-1].value.flat() for h in result.grad_history}
     assert grads["layer[0].w"] == [1.0, 2.0] and grads["s.scale"] == [2.0]
+
+
+def test_naming_looks_into_objects_that_hold_themselves():
+    program = """\
+import torch
+class Node:
+    pass
+a = Node()
+a.me = a
+a.peer = Node()
+a.peer.back = a
+a.peer.w = torch.ones(2, requires_grad=True)
+(a.peer.w * 2).sum().backward()
+"""
+    result = run_request(RunRequest(program))
+    assert result.error is None
+    assert [h.name for h in result.grad_history] == ["a.peer.w"]
+    assert [n.names for n in result.backward_calls[0].graph.nodes if n.kind == LEAF] == [("a.peer.w",)]
