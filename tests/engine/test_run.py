@@ -518,3 +518,52 @@ a.peer.w = torch.ones(2, requires_grad=True)
     assert result.error is None
     assert [h.name for h in result.grad_history] == ["a.peer.w"]
     assert [n.names for n in result.backward_calls[0].graph.nodes if n.kind == LEAF] == [("a.peer.w",)]
+
+
+OUTLINED = {
+    "fan-in and parallel edges": "import torch\nx = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\ny.backward()\n",
+    "pruned by inputs": """\
+import torch
+a = torch.ones(2, requires_grad=True)
+b = torch.ones(2, requires_grad=True)
+loss = (a * b).sum() + (a * 3).sum()
+loss.backward(inputs=[b])
+ga, = torch.autograd.grad((a * a).sum(), a)
+""",
+    "tensor hook": """\
+import torch
+x = torch.ones(3, requires_grad=True)
+y = x * 2
+y.register_hook(lambda g: g * 10)
+(y * y).sum().backward(retain_graph=True)
+(y + 1).sum().backward()
+""",
+}
+
+
+@pytest.mark.parametrize("program", list(OUTLINED.values()) + [
+    open(f"tests/engine/programs/{name}.py").read() for name in ("custom_function", "tensor_hooks", "tutorial_mlp_adam")],
+    ids=list(OUTLINED) + ["custom_function", "tensor_hooks", "tutorial_mlp_adam"])
+def test_the_outline_of_each_call_lights_every_frame_as_the_record_does(program):
+    """What a render paints ahead from an outline is what the record shows, frame by frame."""
+    from gradviz.core.replay import Replay, lit, outlined_call
+
+    outlines = {}
+    result = run_request(RunRequest(program), on_outline=lambda i, line, outline: outlines.setdefault(i, (line, outline)))
+    assert outlines and set(outlines) == {c.index for c in result.backward_calls if c.error is None}
+    for call in result.backward_calls:
+        if call.index not in outlines:
+            continue
+        line, outline = outlines[call.index]
+        assert line == call.line
+        real, sketch = Replay(call), Replay(outlined_call(call.index, line, call.graph, outline))
+        assert len(real) == len(sketch)
+        for k in range(len(real)):
+            assert lit(sketch.frame(k)) == lit(real.frame(k)), k
+
+
+def test_a_backward_call_that_fails_sends_no_outline():
+    program = "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x ** 3\ny.backward()\ny.backward()\n"
+    outlines = []
+    result = run_request(RunRequest(program), on_outline=lambda i, line, outline: outlines.append(i))
+    assert result.error is not None and len(result.backward_calls) == 2 and outlines == [0]

@@ -260,3 +260,65 @@ def test_notes_of_the_run_are_told_after_writing(qtbot, tmp_path, script, capsys
     code, out = go(tmp_path, script, "n.png", runner=runner)
     assert code == 0 and out.exists()
     assert capsys.readouterr().err == f"gradviz render: note: {note}\n"
+
+
+BIG = ("import torch\nx = torch.ones(3, requires_grad=True)\ny = x\nfor i in range(160):\n"
+       "    y = y * 1.01 + 0.1\ny.sum().backward()\n")
+
+
+def drawn(script, *extra, outline=True, tamper=None):
+    """A Drawing fed by the engine in-process as `render` feeds it, and the PNG it renders."""
+    from gradviz.core.request import RunRequest
+    from gradviz.core.session import load_path
+    from gradviz.engine.run import run_request
+
+    session = load_path(str(script))
+    drawing = render.Drawing(session, parse(str(script), "-o", "x.png", *extra))
+
+    def on_outline(index, line, steps):
+        drawing.offer_outline(index, line, tamper(steps) if tamper else steps)
+
+    result = run_request(RunRequest(session.program), on_graph=drawing.offer,
+                         on_outline=on_outline if outline else None)
+    return drawing, drawing.render(result, "png")
+
+
+@pytest.mark.parametrize("extra", [(), ("--caption", "--theme", "dark")])
+def test_a_big_overview_is_painted_from_the_outline_and_is_the_same_picture(qtbot, tmp_path, extra):
+    script = tmp_path / "big.py"
+    script.write_text(BIG)
+    ahead, data = drawn(script, "--scale", "0.4", *extra)
+    assert ahead.ahead is not None and data is ahead.ahead[3]  # the picture painted ahead was used
+    plain, expected = drawn(script, "--scale", "0.4", *extra, outline=False)
+    assert plain.ahead is None and data == expected
+    # An outline the record does not confirm (a step missing) is not used: the picture is redrawn.
+    off, data = drawn(script, "--scale", "0.4", *extra, tamper=lambda steps: steps[:-1])
+    assert off.ahead is not None and data is not off.ahead[3] and data == expected
+
+
+def test_nothing_is_painted_ahead_where_text_would_show_or_a_step_is_asked_for(qtbot, tmp_path, real_script):
+    small, _ = drawn(real_script)  # a small graph shows its numbers
+    assert small.ahead is None
+    big = tmp_path / "big.py"
+    big.write_text(BIG)
+    readable, _ = drawn(big, "--scale", "2")
+    stepped, data = drawn(big, "--scale", "0.4", "--step", "5")
+    assert readable.ahead is None and stepped.ahead is None and data[:4] == b"\x89PNG"
+
+
+def test_a_picture_painted_ahead_for_another_call_is_not_used(qtbot, tmp_path):
+    script = tmp_path / "two.py"
+    # The second call fails (the graph was freed): it sends no outline; the first one's is not its picture.
+    script.write_text(BIG + "y.sum().backward()\n")
+    drawing, data = drawn(script, "--scale", "0.4")
+    assert drawing.ahead is not None and drawing.ahead[0] == 0 and data is not drawing.ahead[3]
+    _, expected = drawn(script, "--scale", "0.4", outline=False)
+    assert data == expected
+
+
+def test_an_overview_is_cropped_to_the_graph_at_every_step(qtbot, tmp_path):
+    """The overview hides badges and labels: their room (sized by the numbers they hold) is not kept."""
+    script = tmp_path / "big.py"
+    script.write_text(BIG)
+    sizes = {Image.open(io.BytesIO(drawn(script, "--scale", "0.4", "--step", step)[1])).size for step in ("0", "2", "322")}
+    assert len(sizes) == 1
