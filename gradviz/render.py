@@ -155,14 +155,13 @@ def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None
         client = EngineClient(started=worker)
         client.start()  # torch loads in the worker while this process sets up Qt and the drawing
     try:
-        drawing = Drawing(session, args, fmt)
+        drawing = Drawing(session, args)
         if client is not None:
             from gradviz.core.request import RunRequest
 
             # The graph of each backward call comes ahead of the result: it is laid out here
             # while the engine still runs the backward pass and converts its numbers.
-            result = client.run(RunRequest(session.program, seed=session.seed), on_graph=drawing.offer,
-                                on_outline=drawing.offer_outline)
+            result = client.run(RunRequest(session.program, seed=session.seed), on_graph=drawing.offer)
         else:
             result = runner(session)
         if exiting:
@@ -196,14 +195,9 @@ class Drawing:
     Made while the engine imports torch, so Qt, the drawing modules and the fonts load meanwhile.
     ``offer(index, graph)`` plans a backward call's graph (measure, layout, geometry) as soon as
     the engine sends it, while the backward pass runs; ``render`` then applies the frame and paints.
-
-    A PNG of a big graph's last frame is an overview: no text, no numbers. ``offer_outline`` paints
-    it from the call's outline while the engine still converts the numbers; ``render`` uses that
-    picture when the result confirms it: the call is the one to draw, without an error, and its
-    last frame lights the same nodes and edges (``replay.lit``).
     """
 
-    def __init__(self, session, args: argparse.Namespace, fmt: str = "png"):
+    def __init__(self, session, args: argparse.Namespace):
         _ensure_app()
         # Imported now, while the engine starts: numpy (layout) and the canvas take a few tenths.
         import gradviz.core.replay  # noqa: F401
@@ -219,36 +213,12 @@ class Drawing:
         self.args = args
         self.scene = GraphScene(Theme(theme, font_scale))
         self.scene.look.height("title")  # the font database loads now, not after the run
-        self.fmt = fmt
         self._planned: tuple[object, object] | None = None  # (graph, its ScenePlan)
-        self._offered: dict[int, object] = {}  # call index -> its graph, for calls that may be drawn
-        #: (call index, what its last frame lit, caption, PNG bytes) painted from an outline.
-        self.ahead: tuple[int, tuple, object, bytes] | None = None
 
     def offer(self, index: int, graph) -> None:
         """Plan ``graph``, of backward call ``index`` (from 0), if it may be the one drawn."""
         if self.args.call is None or self.args.call - 1 == index:
-            self._offered = {index: graph}
             self.plan(graph)
-
-    def offer_outline(self, index: int, line: int, outline) -> None:
-        """Paint the last frame of call ``index`` from its outline if the picture is an overview."""
-        from gradviz.core.replay import Replay, lit, outlined_call
-        from gradviz.ui import export
-
-        graph = self._offered.get(index)
-        if graph is None or self.fmt != "png" or self.args.step is not None:
-            return
-        self.ahead = None
-        self.scene.begin_build(self.plan(graph))
-        call = outlined_call(index, line, graph, outline)
-        frame = Replay(call).frame(len(call.steps))
-        caption = self._caption(call, frame.step)
-        if not export.draws_overview(self.scene, self.args.scale, caption):
-            return  # text and numbers would show: they come with the result
-        self.scene.apply_frame(frame, call)
-        self.ahead = (index, lit(frame), caption, export.png_bytes(self.scene, self.args.scale,
-                                                                    self.args.transparent, caption))
 
     def plan(self, graph):
         """The ScenePlan of ``graph`` (the last one planned is kept)."""
@@ -263,7 +233,7 @@ class Drawing:
 
     def render(self, result, fmt: str) -> bytes:
         """The bytes of the requested picture of ``result``; RenderError when there is nothing to draw."""
-        from gradviz.core.replay import Replay, lit
+        from gradviz.core.replay import Replay
         from gradviz.ui import export
 
         args = self.args
@@ -287,44 +257,31 @@ class Drawing:
             if graph is None:
                 raise RenderError("the program built no autograd graph to draw")
         scene = self.scene
+        # Items are made by the export when it needs them: a big graph exported at a scale where
+        # no text is readable is drawn from the plan's overview and needs none.
+        scene.begin_build(self.plan(graph))
+        base_caption = None
+        if args.caption:
+            base_caption = export.Caption(self.session.title, _statement(self.session, call.line if call else None))
         if fmt in ("gif", "apng"):
-            # Items are made by the export when it needs them: a big graph exported at a scale
-            # where no text is readable is drawn from the plan's overview and needs none.
-            scene.begin_build(self.plan(graph))
-            caption = self._caption(call, None)
             if fmt == "gif":
-                return export.gif_bytes(scene, call, args.scale, caption)
-            return export.apng_bytes(scene, call, args.scale, args.transparent, caption)
-        frame = None
+                return export.gif_bytes(scene, call, args.scale, base_caption)
+            return export.apng_bytes(scene, call, args.scale, args.transparent, base_caption)
+        caption = base_caption
         if call is not None:
             replay = Replay(call)
             total = len(replay) - 1
             step = total if args.step is None else args.step
             if step > total:
                 raise RenderError(f"--step {step}: that backward call has {total} steps (0 to {total})")
-            frame = replay.frame(step)
+            scene.apply_frame(replay.frame(step), call)
+            if caption is not None:
+                caption = export.step_caption(call, step, caption)
         elif args.step is not None:
             raise RenderError("--step needs a backward call; the program made none")
-        caption = self._caption(call, frame.step if frame is not None else None)
-        ahead = self.ahead
-        if (ahead is not None and fmt == "png" and frame is not None and call.error is None
-                and ahead[0] == call.index and ahead[1] == lit(frame) and ahead[2] == caption):
-            return ahead[3]  # painted from the outline: the same picture
-        scene.begin_build(self.plan(graph))
-        if frame is not None:
-            scene.apply_frame(frame, call)
         if fmt == "svg":
             return export.svg_bytes(scene, caption, args.transparent)
         return export.png_bytes(scene, args.scale, args.transparent, caption)
-
-    def _caption(self, call, step: int | None):
-        """The caption asked for (--caption): lesson title, the call's statement, and ``step``'s text."""
-        from gradviz.ui import export
-
-        if not self.args.caption:
-            return None
-        caption = export.Caption(self.session.title, _statement(self.session, call.line if call else None))
-        return export.step_caption(call, step, caption) if call is not None and step is not None else caption
 
 
 def main(argv: list[str] | None = None) -> int:

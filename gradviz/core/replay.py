@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from gradviz.core.result import (
-    ACCUMULATE, LEAF, PARAM, ROOT, BackwardCall, BackwardStep, ErrorInfo, GraphData, Incoming, SavedRef,
-    StepOutline, TensorValue,
+    ACCUMULATE, LEAF, PARAM, ROOT, BackwardCall, ErrorInfo, Incoming, SavedRef, TensorValue,
 )
 
 EdgeKey = tuple[str, str, int]  # (src, dst, index)
@@ -146,34 +144,6 @@ class Replay:
         leaf = self._leaf_of_acc.get(st.node_id)
         if leaf is not None and st.leaf_after is not None:
             leaf_grads[leaf] = st.leaf_after
-
-
-#: Stands for a gradient that an outline says flowed (its numbers are not known): see outlined_call.
-FLOWED = TensorValue((), "")
-
-
-def outlined_call(index: int, line: int, graph: GraphData, outline: Sequence[StepOutline]) -> BackwardCall:
-    """A call with the steps of ``outline`` and FLOWED for every gradient that flowed.
-
-    Replay reads only whether a gradient flowed, so its frames light the same nodes and edges as
-    the real call's; they carry no numbers (a picture without text, such as a big graph's
-    overview, can be drawn from them before the record arrives).
-    """
-    by_id = graph.by_id
-    steps = tuple(
-        BackwardStep(k, s.node_id, by_id[s.node_id].op,
-                     tuple(FLOWED if f else None for f in s.grad_in),
-                     tuple(FLOWED if f else None for f in s.grad_out),
-                     None, FLOWED if s.leaf_after else None)
-        for k, s in enumerate(outline)
-    )
-    return BackwardCall(index, line, "backward", graph, steps)
-
-
-def lit(frame: Frame) -> tuple:
-    """What a frame lights, without the numbers: equal for a call's frame and the same frame of its
-    outlined_call (the step, the current node, the nodes done, the edges active and carrying)."""
-    return frame.step, frame.total, frame.current, frame.done, frame.active_edges, frozenset(frame.edge_grads)
 
 
 def frame_at(call: BackwardCall, step: int) -> Frame:

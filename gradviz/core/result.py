@@ -251,19 +251,6 @@ class BackwardStep:
 
 
 @dataclass(frozen=True)
-class StepOutline:
-    """A BackwardStep without its numbers: which gradients it received and sent (True where one
-    flowed, by position) and whether it left its leaf a ``.grad``. The worker sends a call's
-    outline as soon as the backward pass ends, before converting the numbers (see replay.outlined_call).
-    """
-
-    node_id: str
-    grad_in: tuple[bool, ...] = ()
-    grad_out: tuple[bool, ...] = ()
-    leaf_after: bool = False
-
-
-@dataclass(frozen=True)
 class LeafGrad:
     """A leaf's ``.grad`` before and after one backward call (None means ``.grad is None``)."""
 

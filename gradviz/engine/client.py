@@ -18,7 +18,7 @@ import orjson
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, from_plain_shared, to_plain
 from gradviz.core.request import RunRequest
-from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord, StepOutline
+from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord
 from gradviz.engine.process import start_worker
 
 #: Seconds past ``limits.max_seconds`` before a run that ignores its deadline is killed.
@@ -153,14 +153,12 @@ class EngineClient:
 
     # --- running ------------------------------------------------------------------------------
     def run(self, request: RunRequest, on_progress: Callable[[dict], None] | None = None,
-            on_graph: Callable[[int, GraphData], None] | None = None,
-            on_outline: Callable[[int, int, tuple[StepOutline, ...]], None] | None = None) -> RunResult:
+            on_graph: Callable[[int, GraphData], None] | None = None) -> RunResult:
         """Run one request; never raises for program errors. A dead worker gives a WorkerCrashed result.
 
         ``on_progress`` hears of each statement done; ``on_graph(index, graph)`` gets the graph of
-        each backward call as the call starts, while the engine still runs it (time to lay it out);
-        ``on_outline(index, line, outline)`` its steps as its backward pass ends without an error,
-        while the engine converts the numbers. All are called on this thread.
+        each backward call as the call starts, while the engine still runs it (time to lay it out).
+        Both are called on this thread.
         """
         started = time.monotonic()
         if not self.wait_ready():
@@ -223,17 +221,6 @@ class EngineClient:
                 graphs[index] = graph
                 if on_graph is not None:
                     on_graph(index, graph)
-            elif kind == "outline":
-                if on_outline is None:
-                    continue
-                try:
-                    with collector_paused():
-                        outline = from_plain(tuple[StepOutline, ...], message.get("steps"))
-                    index, line = message["call"], message["line"]
-                except (ValueError, KeyError):
-                    continue
-                if type(index) is int and type(line) is int:
-                    on_outline(index, line, outline)
             elif kind == "result":
                 try:
                     with collector_paused():

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import torch
 
 from gradviz.core.request import RunRequest
-from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord, StepOutline, TensorInfo
+from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord, TensorInfo
 from gradviz.engine import capture as capture_module
 from gradviz.engine.capture import GraphCapture, NameIndex
 from gradviz.engine.hints import explain
@@ -27,14 +27,13 @@ def run_request(
     on_statement: Callable[[StatementRecord], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     on_graph: Callable[[int, GraphData], None] | None = None,
-    on_outline: Callable[[int, int, list[StepOutline]], None] | None = None,
 ) -> RunResult:
     """Run ``request.program`` for real and record what autograd did.
 
     ``torch.manual_seed(request.seed)`` comes first, so a script gives the same numbers as
     ``torch.manual_seed(seed)`` followed by the script in plain Python. ``on_statement`` hears of
     each top-level statement as it ends, ``on_graph(index, graph)`` of each backward call's graph
-    before that call runs, ``on_outline(index, line, outline)`` of its steps as it ends (no numbers).
+    before that call runs.
     """
     start = time.perf_counter()
     torch.manual_seed(request.seed)
@@ -42,7 +41,6 @@ def run_request(
     tracer = Tracer(explain=_explain)
     tracer.on_progress = on_statement
     tracer.on_graph = on_graph
-    tracer.on_outline = on_outline
     # Full garbage collections over torch's many objects cost more than the tracing itself
     # on big graphs; autograd graphs hold no reference cycles, so collect rarely during a run.
     thresholds = gc.get_threshold()

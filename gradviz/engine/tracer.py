@@ -10,7 +10,7 @@ import torch
 
 from gradviz.core.result import (
     BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, GraphData, LeafGrad,
-    LeafHistory, SavedRef, StatementRecord, StepOutline,
+    LeafHistory, SavedRef, StatementRecord,
 )
 from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, tag_lines
 from gradviz.engine.recorder import Recorder
@@ -78,45 +78,6 @@ def _fan_in_senders(graph: GraphData) -> set[str]:
     return {src for sources in feeds.values() if len(sources) > 1 for src in sources}
 
 
-def _grads_sent(fired, received: dict[str, tuple], kept: dict[str, tuple], graph: GraphData,
-                slots: dict[str, int]) -> dict[str, tuple]:
-    """What each node that ran sent along its out-edges, by edge index (None where nothing flowed).
-
-    Where a node kept what it sent (``kept``), that; else what each edge's target received at
-    that input. The same for tensors and for their converted values.
-    """
-    out_edges = graph.out_edges
-    sent_by: dict[str, tuple] = {}
-    for nid, _, _ in fired:
-        grad_out = kept.get(nid)
-        if grad_out is None:
-            sent = [None] * slots[nid]
-            for e in out_edges.get(nid, ()):
-                got = received.get(e.dst)
-                if e.index < len(sent) and got is not None and e.output_nr < len(got):
-                    sent[e.index] = got[e.output_nr]
-            grad_out = tuple(sent)
-        sent_by[nid] = grad_out
-    return sent_by
-
-
-def _outline(fired, graph: GraphData, slots: dict[str, int], capture: GraphCapture) -> list[StepOutline]:
-    """The steps of a call that just ran, as StepOutlines: which gradients flowed, from the
-    tensors themselves (the same rule as the record's values, see _grads_sent)."""
-    received = {nid: got for nid, got, _ in fired}
-    kept = {nid: sent for nid, _, sent in fired if sent is not None}
-    sent_by = _grads_sent(fired, received, kept, graph, slots)
-    leaf_of = {acc: capture.leaves[key] for key, acc in capture.acc_ids.items()}
-    outline = []
-    for nid, got, _ in fired:
-        leaf = leaf_of.get(nid)
-        outline.append(StepOutline(
-            nid, tuple(g is not None for g in got), tuple(g is not None for g in sent_by[nid]),
-            leaf is not None and leaf.grad is not None,
-        ))
-    return outline
-
-
 @dataclass
 class _TrackedLeaf:
     tensor: torch.Tensor
@@ -165,9 +126,6 @@ class Tracer(Recorder):
         #: Called with (call index, graph) as a call recorded step by step starts, before the
         #: backward pass runs: the worker sends the graph ahead so the app can lay it out meanwhile.
         self.on_graph: Callable[[int, GraphData], None] | None = None
-        #: Called with (call index, line, [StepOutline]) as such a call's backward pass ends without
-        #: an error, before its numbers are converted (a render draws its last frame meanwhile).
-        self.on_outline: Callable[[int, int, list[StepOutline]], None] | None = None
 
     # --- Recorder interface -------------------------------------------------------------
     def on_result(self, value: Any, line: int) -> None:
@@ -263,8 +221,6 @@ class Tracer(Recorder):
             self.hook_seconds += time.perf_counter() - start
             for h in handles:
                 h.remove()
-            if error is None and self.on_outline is not None:
-                self.on_outline(index, line, _outline(fired, graph, slots, capture))
             self.calls.append(self._build_call(
                 index, line, kind, capture, graph, fired, slots, leaf_before, retain, create, error,
                 result if kind == "autograd.grad" else None,
@@ -294,13 +250,22 @@ class Tracer(Recorder):
             got[nid] = tuple(next(rest) for _ in received)
             if sent is not None:
                 kept[nid] = tuple(next(rest) for _ in sent)
-        sent_by = _grads_sent(fired, got, kept, graph, slots)
+        out_edges = graph.out_edges
         acc_leaf = {acc: key for key, acc in capture.acc_ids.items()}
         steps = []
         for order, (nid, _, _) in enumerate(fired):
+            grad_out = kept.get(nid)
+            if grad_out is None:
+                # What this node sent along each edge is what the edge's target received there.
+                sent = [None] * slots[nid]
+                for e in out_edges.get(nid, ()):
+                    received = got.get(e.dst)
+                    if e.index < len(sent) and received is not None and e.output_nr < len(received):
+                        sent[e.index] = received[e.output_nr]
+                grad_out = tuple(sent)
             key = acc_leaf.get(nid)
             steps.append(BackwardStep(
-                order, nid, graph.node(nid).op, got[nid], sent_by[nid],
+                order, nid, graph.node(nid).op, got[nid], grad_out,
                 before[key] if key is not None else None, after[key] if key is not None else None,
             ))
         leaves = tuple(

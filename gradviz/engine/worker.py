@@ -5,8 +5,6 @@ Messages out, one JSON object per line on the original stdout:
 ``{"type": "progress", "id": ..., "statement": {...StatementRecord}}`` after each top-level statement;
 ``{"type": "graph", "id": ..., "call": k, "graph": {...GraphData}}`` as backward call k starts, before
 the backward pass runs (the client lays the graph out meanwhile);
-``{"type": "outline", "id": ..., "call": k, "line": n, "steps": [{...StepOutline}, ...]}`` as that
-backward pass ends without an error, before its numbers are converted;
 ``{"type": "result", "id": ..., "result": {"shared": ..., "data": {...RunResult}}, "sent_graphs": [k, ...]}``
 at the end of each run (``plain.to_plain_shared``: each tensor value once), where the calls listed in
 ``sent_graphs`` carry an empty graph: theirs came in a graph message;
@@ -32,7 +30,7 @@ import orjson
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain, to_plain_shared
 from gradviz.core.request import RunRequest
-from gradviz.core.result import GraphData, StepOutline
+from gradviz.core.result import GraphData
 
 
 _cancel_requested = False
@@ -165,16 +163,11 @@ def main() -> int:
                 send({"type": "graph", "id": run_id, "call": index, "graph": to_plain(graph)})
             sent.add(index)
 
-        def send_outline(index: int, line: int, outline: list[StepOutline], run_id=run_id) -> None:
-            with collector_paused():
-                send({"type": "outline", "id": run_id, "call": index, "line": line, "steps": to_plain(outline)})
-
         result = runner.call(lambda request=request, run_id=run_id, send_graph=send_graph: run_request(
             request,
             on_statement=lambda record: send({"type": "progress", "id": run_id, "statement": to_plain(record)}),
             cancelled=_cancelled,
             on_graph=send_graph,
-            on_outline=send_outline,
         ))
         resource.setrlimit(resource.RLIMIT_AS, original_limit)
         with collector_paused():

@@ -64,9 +64,9 @@ def step_caption(call: BackwardCall, step: int, base: Caption | None = None) -> 
     return Caption(base.title, base.statement, text)
 
 
-def export_rect(scene: GraphScene, overview: bool = False) -> QRectF:
-    """The part of the scene an export shows: what is drawn (``overview``: by the overview), with a margin."""
-    return scene.graph_rect(overview).adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+def export_rect(scene: GraphScene) -> QRectF:
+    """The part of the scene an export shows: what is drawn, with a margin."""
+    return scene.graph_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 
 class _Prepared:
@@ -126,15 +126,6 @@ def uses_overview(scene: GraphScene, scale: float) -> bool:
     Small graphs, and any graph at a readable scale, keep their full drawing.
     """
     return len(scene.graph.nodes) >= OVERVIEW_MIN_NODES and scale < LOD_TEXT
-
-
-def draws_overview(scene: GraphScene, scale: float = 1.0, caption: Caption | None = None,
-                   rect: QRectF | None = None) -> bool:
-    """True when ``png_bytes(scene, scale, …, caption)`` (``render_image`` of ``rect``) draws the
-    overview: decided by the size of the graph, not by the callouts of the frame shown. Then the
-    picture has no text or numbers, the same for any frame that lights the same nodes and edges."""
-    rect = QRectF(rect) if rect is not None else export_rect(scene, overview=True)
-    return uses_overview(scene, fit_scale(*_layout(scene, rect, caption)[:2], scale))
 
 
 def _caption_height(scene: GraphScene, caption: Caption | None) -> float:
@@ -234,12 +225,14 @@ def render_image(scene: GraphScene, scale: float = 1.0, transparent: bool = Fals
     ``rect`` is the part of the scene to show (default: ``export_rect``); the image is
     ``ceil(width * scale) × ceil(height * scale)`` pixels, caption included.
     """
-    overview = draws_overview(scene, scale, caption, rect)
+    size_wanted = _layout(scene, QRectF(rect) if rect is not None else export_rect(scene), caption)[:2]
+    final = fit_scale(*size_wanted, scale)
+    overview = uses_overview(scene, final)
     cap = OVERVIEW_MAX_PIXELS if overview else MAX_PIXELS
     with _Prepared(scene, transparent, overview) as prepared:
         if rect is None:
-            prepared.labels_for(fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale))
-        rect = QRectF(rect) if rect is not None else export_rect(scene, overview)
+            prepared.labels_for(final)
+        rect = QRectF(rect) if rect is not None else export_rect(scene)
         width, height, cap_h = _layout(scene, rect, caption)
         scale = fit_scale(width, height, scale, cap)
         size = QSize(max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
@@ -302,13 +295,11 @@ def animation_images(scene: GraphScene, call: BackwardCall, scale: float = 1.0,
     steps = list(range(len(replay))) if steps is None else steps
     shown = (scene.frame, scene.call)
     # The crop must hold every frame (badges and labels come and go): take the union first.
-    # The overview shows none of them: its crop is the graph's.
     final = fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale)
-    overview = draws_overview(scene, scale, caption)
-    with _Prepared(scene, transparent, overview) as prepared:
+    with _Prepared(scene, transparent, uses_overview(scene, final)) as prepared:
         prepared.labels_for(final)
-    rect = export_rect(scene, overview=True) if overview else QRectF()
-    for k in steps if not overview else ():
+    rect = QRectF()
+    for k in steps:
         scene.apply_frame(replay.frame(k), call)
         rect = rect.united(export_rect(scene))
     images = []

@@ -54,18 +54,6 @@ def test_each_call_graph_comes_ahead_of_the_result_and_is_sent_once(client):
     assert result.backward_calls[1].leaves[0].after.flat() == [5.0, 5.0]  # 2 + 3 accumulated
 
 
-def test_each_call_outline_comes_after_its_graph_and_before_the_result(client):
-    events = []
-    result = client.run(RunRequest(TWO_CALLS), on_graph=lambda i, g: events.append(("graph", i)),
-                        on_outline=lambda i, line, outline: events.append(("outline", i, line, outline)))
-    assert [e[:3] if e[0] == "outline" else e for e in events] == [
-        ("graph", 0), ("outline", 0, 6), ("graph", 1), ("outline", 1, 6)]
-    for (_, index, _, outline), call in zip(events[1::2], result.backward_calls):
-        assert [s.node_id for s in outline] == [st.node_id for st in call.steps]
-        assert [s.grad_out for s in outline] == [tuple(g is not None for g in st.grad_out) for st in call.steps]
-        assert outline[-1].leaf_after  # AccumulateGrad left w a .grad
-
-
 def test_cancel_returns_partial_result_and_worker_survives(client):
     pid = client.pid
     threading.Timer(1.0, client.cancel).start()
