@@ -64,9 +64,9 @@ def step_caption(call: BackwardCall, step: int, base: Caption | None = None) -> 
     return Caption(base.title, base.statement, text)
 
 
-def export_rect(scene: GraphScene) -> QRectF:
-    """The part of the scene an export shows: what is drawn, with a margin."""
-    return scene.graph_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+def export_rect(scene: GraphScene, overview: bool = False) -> QRectF:
+    """The part of the scene an export shows: what is drawn (``overview``: by the overview), with a margin."""
+    return scene.graph_rect(overview).adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 
 class _Prepared:
@@ -126,6 +126,15 @@ def uses_overview(scene: GraphScene, scale: float) -> bool:
     Small graphs, and any graph at a readable scale, keep their full drawing.
     """
     return len(scene.graph.nodes) >= OVERVIEW_MIN_NODES and scale < LOD_TEXT
+
+
+def draws_overview(scene: GraphScene, scale: float = 1.0, caption: Caption | None = None,
+                   rect: QRectF | None = None) -> bool:
+    """True when ``png_bytes(scene, scale, …, caption)`` (``render_image`` of ``rect``) draws the
+    overview: decided by the size of the graph, not by the callouts of the frame shown (hidden
+    in an overview, and sized by the numbers they hold)."""
+    rect = QRectF(rect) if rect is not None else export_rect(scene, overview=True)
+    return uses_overview(scene, fit_scale(*_layout(scene, rect, caption)[:2], scale))
 
 
 def _caption_height(scene: GraphScene, caption: Caption | None) -> float:
@@ -225,14 +234,12 @@ def render_image(scene: GraphScene, scale: float = 1.0, transparent: bool = Fals
     ``rect`` is the part of the scene to show (default: ``export_rect``); the image is
     ``ceil(width * scale) × ceil(height * scale)`` pixels, caption included.
     """
-    size_wanted = _layout(scene, QRectF(rect) if rect is not None else export_rect(scene), caption)[:2]
-    final = fit_scale(*size_wanted, scale)
-    overview = uses_overview(scene, final)
+    overview = draws_overview(scene, scale, caption, rect)
     cap = OVERVIEW_MAX_PIXELS if overview else MAX_PIXELS
     with _Prepared(scene, transparent, overview) as prepared:
         if rect is None:
-            prepared.labels_for(final)
-        rect = QRectF(rect) if rect is not None else export_rect(scene)
+            prepared.labels_for(fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale))
+        rect = QRectF(rect) if rect is not None else export_rect(scene, overview)
         width, height, cap_h = _layout(scene, rect, caption)
         scale = fit_scale(width, height, scale, cap)
         size = QSize(max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
@@ -295,11 +302,13 @@ def animation_images(scene: GraphScene, call: BackwardCall, scale: float = 1.0,
     steps = list(range(len(replay))) if steps is None else steps
     shown = (scene.frame, scene.call)
     # The crop must hold every frame (badges and labels come and go): take the union first.
+    # The overview shows none of them: its crop is the graph's.
     final = fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale)
-    with _Prepared(scene, transparent, uses_overview(scene, final)) as prepared:
+    overview = draws_overview(scene, scale, caption)
+    with _Prepared(scene, transparent, overview) as prepared:
         prepared.labels_for(final)
-    rect = QRectF()
-    for k in steps:
+    rect = export_rect(scene, overview=True) if overview else QRectF()
+    for k in steps if not overview else ():
         scene.apply_frame(replay.frame(k), call)
         rect = rect.united(export_rect(scene))
     images = []

@@ -662,16 +662,21 @@ class GraphScene(QGraphicsScene):
             label.relayout()
         self.update()
 
-    def graph_rect(self) -> QRectF:
-        """The bounding rect of what is drawn: nodes, edges, labels, badge and banner."""
+    def graph_rect(self, overview: bool = False) -> QRectF:
+        """The bounding rect of what is drawn: nodes, edges, labels, badge and banner.
+
+        ``overview``: of what the overview draws, the graph and the banner (labels, ``.grad``
+        tags and the badge are hidden there, and their size depends on the numbers they show).
+        """
         plan = self.plan
         rect = QRectF(plan.edges_rect) if plan is not None else QRectF(self._bounds)
-        for group in (self.labels.values(), self.grad_tags.values()):
-            for item in group:
-                if item.wanted:
-                    rect = rect.united(item.sceneBoundingRect())
-        if self.badge is not None and self._badge_wanted:
-            rect = rect.united(self.badge.sceneBoundingRect())
+        if not overview:
+            for group in (self.labels.values(), self.grad_tags.values()):
+                for item in group:
+                    if item.wanted:
+                        rect = rect.united(item.sceneBoundingRect())
+            if self.badge is not None and self._badge_wanted:
+                rect = rect.united(self.badge.sceneBoundingRect())
         if self.banner is not None and self.banner.isVisible():
             rect = rect.united(self.banner.sceneBoundingRect())
         return rect
