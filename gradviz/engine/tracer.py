@@ -142,9 +142,7 @@ class Tracer(Recorder):
             # A leaf's .grad set by hand before any backward call reached it: followed from here,
             # from None (its first .grad comes from a backward call, which tracks it, or from
             # a statement like this one), so the history starts with this change.
-            names = NameIndex.from_bindings(self.scopes(), self.former_names).leaf_names(owner)
-            label = ", ".join(names) or f"unnamed leaf {len(self.history) + 1}"
-            self.history[id(owner)] = _TrackedLeaf(owner, label, None)
+            self._follow(id(owner), owner, NameIndex.from_bindings(self.scopes(), self.former_names), None)
         self.check_grads(line)
 
     def on_tensor_hook(self, line: int) -> None:
@@ -287,8 +285,12 @@ class Tracer(Recorder):
     def _track_leaves(self, capture: GraphCapture, names: NameIndex) -> None:
         for key, leaf in capture.leaves.items():
             if key not in self.history or self.history[key].tensor is not leaf:
-                label = ", ".join(names.leaf_names(leaf)) or f"unnamed leaf {len(self.history) + 1}"
-                self.history[key] = _TrackedLeaf(leaf, label, _grad_state(leaf))
+                self._follow(key, leaf, names, _grad_state(leaf))
+
+    def _follow(self, key: int, leaf: torch.Tensor, names: NameIndex, state: tuple[int, int] | None) -> None:
+        """Follow ``leaf``'s .grad from ``state`` on, labelled by the names it has now (or had)."""
+        label = ", ".join(names.leaf_names(leaf)) or f"unnamed leaf {len(self.history) + 1}"
+        self.history[key] = _TrackedLeaf(leaf, label, state)
 
     def track_named_leaves(self, names: NameIndex) -> None:
         """Follow leaves that require grad but never took part in a backward call."""

@@ -237,7 +237,7 @@ def render_image(scene: GraphScene, scale: float = 1.0, transparent: bool = Fals
     overview = draws_overview(scene, scale, caption, rect)
     cap = OVERVIEW_MAX_PIXELS if overview else MAX_PIXELS
     with _Prepared(scene, transparent, overview) as prepared:
-        if rect is None:
+        if rect is None and not overview:  # the overview draws no labels
             prepared.labels_for(fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale))
         rect = QRectF(rect) if rect is not None else export_rect(scene, overview)
         width, height, cap_h = _layout(scene, rect, caption)
@@ -303,14 +303,15 @@ def animation_images(scene: GraphScene, call: BackwardCall, scale: float = 1.0,
     shown = (scene.frame, scene.call)
     # The crop must hold every frame (badges and labels come and go): take the union first.
     # The overview shows none of them: its crop is the graph's.
-    final = fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale)
-    overview = draws_overview(scene, scale, caption)
-    with _Prepared(scene, transparent, overview) as prepared:
-        prepared.labels_for(final)
-    rect = export_rect(scene, overview=True) if overview else QRectF()
-    for k in steps if not overview else ():
-        scene.apply_frame(replay.frame(k), call)
-        rect = rect.united(export_rect(scene))
+    if draws_overview(scene, scale, caption):
+        rect = export_rect(scene, overview=True)
+    else:
+        with _Prepared(scene, transparent) as prepared:
+            prepared.labels_for(fit_scale(*_layout(scene, export_rect(scene), caption)[:2], scale))
+        rect = QRectF()
+        for k in steps:
+            scene.apply_frame(replay.frame(k), call)
+            rect = rect.united(export_rect(scene))
     images = []
     for k in steps:
         scene.apply_frame(replay.frame(k), call)

@@ -302,7 +302,7 @@ class GradsPanel(QWidget):
         self._shown = shown
         if len(differ) + len(self._stale) <= FORMAT_AT_ONCE_ROWS:
             for name in self._stale.union(differ):
-                self._rows[name].setText(2, format_value(shown[name], 60))
+                self._write_row(name)
             self._stale.clear()
         else:
             self._stale.update(differ)
@@ -338,7 +338,10 @@ class GradsPanel(QWidget):
         for name in names + ([selected] if selected else []):
             if name in self._stale:
                 self._stale.discard(name)
-                self._rows[name].setText(2, format_value(self._shown[name], 60))
+                self._write_row(name)
+
+    def _write_row(self, name: str) -> None:
+        self._rows[name].setText(2, format_value(self._shown[name], 60))
 
     def eventFilter(self, watched, event) -> bool:
         # The table's viewport grew (splitter, dock) or was shown: more rows may be in view.
@@ -351,7 +354,7 @@ class GradsPanel(QWidget):
         item = self._rows.get(name)
         if item is not None and name in self._stale:
             self._stale.discard(name)
-            item.setText(2, format_value(self._shown[name], 60))
+            self._write_row(name)
         return item.text(2) if item else ""
 
     def shown_value(self, name: str) -> TensorValue | None:

@@ -23,9 +23,9 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FAST_PIXELS = 1_000_000
 SMALL_LEVEL = 6
 FAST_LEVEL = 1
-COLOR_RGB = 2
 #: The two bytes that open a zlib stream made at the fastest level (32 kB window, deflate).
 ZLIB_FAST_HEADER = b"\x78\x01"
+COLOR_RGB = 2
 COLOR_RGBA = 6
 
 

@@ -371,8 +371,7 @@ def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape
             right = (x0 if x0 > ex + ARROW_HALF else ex + ARROW_HALF) + halo
             lo, hi = (y0, ty) if y0 < ty else (ty, y0)
             top, bottom = lo - halo, hi + halo
-            rect = QRectF(left, top, right - left, bottom - top)
-            out.append(EdgeGeometry(key, len(out), anchor, 0, dot_t, pts, rect, arc, arrow))
+            align = 0
         else:
             if bulge and not route:
                 # One arc bowing out by ``bulge`` at its middle: a cubic whose control points sit
@@ -419,8 +418,8 @@ def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape
             ys = [p[1] for p in pts] + [p[1] for p in arrow]
             left, top = min(xs) - halo, min(ys) - halo
             right, bottom = max(xs) + halo, max(ys) + halo
-            rect = QRectF(left, top, right - left, bottom - top)
-            out.append(EdgeGeometry(key, len(out), anchor, align, dot_t, pts, rect, arc, arrow))
+        rect = QRectF(left, top, right - left, bottom - top)
+        out.append(EdgeGeometry(key, len(out), anchor, align, dot_t, pts, rect, arc, arrow))
         if left + 4 < box[0]:
             box[0] = left + 4
         if top + 4 < box[1]:
