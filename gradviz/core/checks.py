@@ -1,0 +1,114 @@
+"""Checks that a RunResult from the engine holds together: every id it uses exists, every value fits its shape.
+
+``from_plain`` already checks the types of every field. The engine process runs the program and
+may therefore say anything; what the views then index by (node ids, call numbers, shapes) must be
+consistent, or a forged result would crash the app instead of being refused with a message.
+"""
+
+from __future__ import annotations
+
+import math
+
+from gradviz.core.result import NODE_KINDS, GraphData, RunResult, TensorValue
+
+#: Most dimensions a tensor value may have, and most elements a shape may claim.
+MAX_DIMS = 64
+MAX_ELEMENTS = 1 << 50
+_NONFINITE = {"nan", "inf", "-inf"}
+
+
+def check_graph(graph: GraphData, where: str = "graph") -> None:
+    """Node ids unique, edges and roots between existing nodes, kinds known; ValueError otherwise."""
+    ids = set()
+    for k, node in enumerate(graph.nodes):
+        if node.id in ids:
+            raise ValueError(f"{where}.nodes[{k}]: the id {node.id!r} is used twice")
+        if node.kind not in NODE_KINDS:
+            raise ValueError(f"{where}.nodes[{k}]: unknown kind {node.kind!r}")
+        ids.add(node.id)
+        _check_shape(node.shape, f"{where}.nodes[{k}].shape")
+        for name, v in (("value", node.value), ("grad", node.grad)):
+            check_value(v, f"{where}.nodes[{k}].{name}")
+        for s, saved in enumerate(node.saved):
+            _check_shape(saved.shape, f"{where}.nodes[{k}].saved[{s}].shape")
+            check_value(saved.value, f"{where}.nodes[{k}].saved[{s}].value")
+    for k, edge in enumerate(graph.edges):
+        if edge.src not in ids or edge.dst not in ids:
+            raise ValueError(f"{where}.edges[{k}]: joins a node that is not in the graph")
+        if not (0 <= edge.index < 1 << 20 and 0 <= edge.output_nr < 1 << 20):
+            raise ValueError(f"{where}.edges[{k}]: index out of range")
+    for k, root in enumerate(graph.roots):
+        if root not in ids:
+            raise ValueError(f"{where}.roots[{k}]: {root!r} is not in the graph")
+
+
+def check_result(result: RunResult) -> None:
+    """Every reference inside ``result`` resolves and every value fits its shape; ValueError otherwise."""
+    check_graph(result.graph, "graph")
+    indices = set()
+    for c, call in enumerate(result.backward_calls):
+        where = f"backward_calls[{c}]"
+        if call.index in indices or call.index < 0:
+            raise ValueError(f"{where}: call number {call.index} is used twice or negative")
+        indices.add(call.index)
+        check_graph(call.graph, f"{where}.graph")
+        ids = call.graph.by_id
+        for s, step in enumerate(call.steps):
+            if step.node_id not in ids:
+                raise ValueError(f"{where}.steps[{s}]: node {step.node_id!r} is not in the call's graph")
+            for value in (*step.grad_in, *step.grad_out, step.leaf_before, step.leaf_after):
+                check_value(value, f"{where}.steps[{s}]")
+        for k, leaf in enumerate(call.leaves):
+            if leaf.node_id not in ids:
+                raise ValueError(f"{where}.leaves[{k}]: node {leaf.node_id!r} is not in the call's graph")
+            check_value(leaf.before, f"{where}.leaves[{k}].before")
+            check_value(leaf.after, f"{where}.leaves[{k}].after")
+        for k, ref in enumerate(call.freed):
+            if ref.node_id not in ids:
+                raise ValueError(f"{where}.freed[{k}]: node {ref.node_id!r} is not in the call's graph")
+        for k, value in enumerate(call.outputs):
+            check_value(value, f"{where}.outputs[{k}]")
+    for k, info in enumerate(result.variables):
+        where = f"variables[{k}]"
+        _check_shape(info.shape, f"{where}.shape")
+        check_value(info.value, f"{where}.value")
+        check_value(info.grad, f"{where}.grad")
+        if info.graph_call is not None and info.graph_call not in indices:
+            raise ValueError(f"{where}: backward call {info.graph_call} does not exist")
+        if info.node_id is not None and result.graph_holding(info) is None:
+            raise ValueError(f"{where}: node {info.node_id!r} is not in its graph")
+    for h, history in enumerate(result.grad_history):
+        _check_shape(history.shape, f"grad_history[{h}].shape")
+        for e, event in enumerate(history.events):
+            check_value(event.value, f"grad_history[{h}].events[{e}].value")
+            if event.call is not None and event.call < 0:
+                raise ValueError(f"grad_history[{h}].events[{e}]: call {event.call} does not exist")
+
+
+def _check_shape(shape, where: str) -> None:
+    if shape is None:
+        return
+    if len(shape) > MAX_DIMS or any(d < 0 for d in shape) or math.prod(shape) > MAX_ELEMENTS:
+        raise ValueError(f"{where}: {list(shape)[:8]} is not a tensor shape")
+
+
+def check_value(value: TensorValue | None, where: str) -> None:
+    """``value.data`` nests as ``value.shape`` says, with numbers (or "nan"/"inf"/"-inf") inside."""
+    if value is None:
+        return
+    _check_shape(value.shape, f"{where}.shape")
+    data = value.data
+    if data is None:
+        return
+    level = [data]
+    for depth, size in enumerate(value.shape):
+        following = []
+        for item in level:
+            if type(item) is not list or len(item) != size:
+                raise ValueError(f"{where}.data: does not have the shape {list(value.shape)} (dimension {depth})")
+            following.extend(item)
+        level = following
+    for item in level:
+        if type(item) is list or (type(item) is str and item not in _NONFINITE) or \
+                type(item) not in (int, float, bool, str):
+            raise ValueError(f"{where}.data: holds {type(item).__name__} where a number belongs")
