@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_layout.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_canvas.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_app.py
-	$(BIN)/python benchmarks/bench_interpreter.py
+	$(BIN)/python benchmarks/bench_runner.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -21,16 +21,17 @@ def load_source(path: str):
     return load_path(path)
 
 
-def run_session(session, worker=None) -> RunResult:
+def run_session(session, worker=None, trusted: bool = False) -> RunResult:
     """Run a session's program through the engine worker, exactly as the app does.
 
-    ``worker``: one already started (``gradviz.engine.process.start_worker``), else a new one.
+    ``worker``: one already started (``gradviz.engine.process.start_worker``), else a new one;
+    ``trusted``: run it even where the system cannot contain the engine.
     """
     from gradviz.engine.client import EngineClient
 
-    client = EngineClient(started=worker)
+    client = EngineClient(started=worker, ahead=False)
     try:
-        return client.run(RunRequest(session.program, seed=session.seed))
+        return client.run(RunRequest(session.program, seed=session.seed), trusted=trusted)
     finally:
         client.close()
 
@@ -150,12 +151,42 @@ def cmd_inspect(args: argparse.Namespace, worker=None) -> int:
     except SessionError as exc:
         print(f"gradviz inspect: {exc}", file=sys.stderr)
         return 2
-    result = run_session(session, worker)
+    from gradviz.core.trust import is_trusted
+
+    result = run_session(session, worker, is_trusted(args.path, session.program, args.trust))
     if args.json:
         sys.stdout.write(json.dumps(to_plain(inspect_json(result)), allow_nan=False) + "\n")
     else:
         sys.stdout.write(inspect_report(result))
     return 0 if result.ok else 1
+
+
+# --- doctor -------------------------------------------------------------------------------------
+def cmd_doctor(args: argparse.Namespace, worker=None) -> int:
+    """Start an engine worker and print how the operating system holds it; 0 when contained."""
+    import platform
+
+    from gradviz.core.trust import TrustStore
+    from gradviz.engine.client import EngineClient
+
+    client = EngineClient(started=worker, ahead=False)
+    try:
+        ready = client.wait_ready()
+        containment = client.containment
+    finally:
+        client.close()
+    print(f"gradviz {__version__}, Python {platform.python_version()}, {platform.system()} {platform.release()} "
+          f"({platform.machine()}), torch {client.torch_version or '?'}")
+    if not ready or containment is None:
+        print("The engine did not start, so nothing could be checked.")
+        return 2
+    print(containment.report())
+    if containment.contained:
+        print("Every program runs inside these walls, lessons from elsewhere included.")
+        return 0
+    print("Programs typed in gradviz and the shipped lessons run; a program from elsewhere runs only once "
+          f"you trust it (in the app, or `--trust` here). Trusted programs: {TrustStore().path}")
+    return 1
 
 
 # --- entry point --------------------------------------------------------------------------------
@@ -171,7 +202,12 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         p = _Parser(prog="gradviz inspect", description="Run a session or script headless and report.")
         p.add_argument("path", help="a .gradviz session or a .py script")
         p.add_argument("--json", action="store_true", help="print one JSON document")
+        p.add_argument("--trust", action="store_true",
+                       help="run the program even where the system cannot contain the engine (see gradviz doctor)")
         return p
+    if command == "doctor":
+        return _Parser(prog="gradviz doctor",
+                       description="Start the engine and show how the operating system contains it.")
     if command == "render":
         from gradviz.render import add_render_arguments
 
@@ -179,7 +215,8 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         add_render_arguments(p)
         return p
     p = _Parser(prog="gradviz", description="See PyTorch autograd: run code, draw the graph, animate backward.",
-                epilog="Headless commands: gradviz inspect PATH [--json]; gradviz render PATH -o OUT")
+                epilog="Headless commands: gradviz inspect PATH [--json]; gradviz render PATH -o OUT; "
+                       "gradviz doctor (how the engine is contained)")
     p.add_argument("path", nargs="?", help="a .gradviz session or .py script to open")
     p.add_argument("--version", action="version", version=f"gradviz {__version__}")
     return p
@@ -193,6 +230,8 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False, worker=None) 
     args = build_parser(command).parse_args(argv[1:] if command != "app" else argv)
     if command == "inspect":
         return cmd_inspect(args, worker)
+    if command == "doctor":
+        return cmd_doctor(args, worker)
     if command == "render":
         from gradviz.render import run_render
 

@@ -15,7 +15,7 @@ import gc
 import os
 import sys
 
-HEADLESS = ("inspect", "render")
+HEADLESS = ("inspect", "render", "doctor")
 
 
 def run() -> None:

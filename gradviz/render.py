@@ -48,6 +48,8 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transparent", action="store_true", help="no background (PNG, SVG and APNG)")
     parser.add_argument("--caption", action="store_true",
                         help="draw the lesson title, the backward statement and the step above the graph")
+    parser.add_argument("--trust", action="store_true",
+                        help="run the program even where the system cannot contain the engine (see gradviz doctor)")
 
 
 def _fail(message: str) -> int:
@@ -152,16 +154,18 @@ def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None
     if runner is None:
         from gradviz.engine.client import EngineClient
 
-        client = EngineClient(started=worker)
+        client = EngineClient(started=worker, ahead=False)
         client.start()  # torch loads in the worker while this process sets up Qt and the drawing
     try:
         drawing = Drawing(session, args)
         if client is not None:
             from gradviz.core.request import RunRequest
+            from gradviz.core.trust import is_trusted
 
             # The graph of each backward call comes ahead of the result: it is laid out here
             # while the engine still runs the backward pass and converts its numbers.
-            result = client.run(RunRequest(session.program, seed=session.seed), on_graph=drawing.offer)
+            result = client.run(RunRequest(session.program, seed=session.seed), on_graph=drawing.offer,
+                                trusted=is_trusted(args.path, session.program, args.trust))
         else:
             result = runner(session)
         if exiting:

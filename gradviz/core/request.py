@@ -10,33 +10,28 @@ from gradviz.core.plain import from_plain, to_plain
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on one run; each exceeded limit is an error that names it.
+    """Bounds on one run, enforced from outside the program; each exceeded limit is an error that names it.
 
     Defaults are generous for teaching programs: a loop that builds a 5,000-node graph runs
     well inside them.
 
     Parameters
     ----------
-    max_elements
-        Elements in any one tensor, checked before allocation where the size is known.
-    max_steps
-        Interpreter steps (statements and expressions evaluated).
     max_seconds
-        Wall-clock time of the whole run.
+        Wall-clock time of the whole run; the engine process is stopped at it even inside one
+        long native call.
     max_memory_mb
         Memory the run may add on top of the engine's own (torch loaded).
-    max_depth
-        Nesting of user function calls.
     max_output_chars
-        Characters the program may print.
+        Characters the program may print (stdout and stderr together).
+    max_result_mb
+        Size of the result the engine sends back; past it, values are summarised.
     """
 
-    max_elements: int = 50_000_000
-    max_steps: int = 20_000_000
     max_seconds: float = 60.0
     max_memory_mb: int = 4096
-    max_depth: int = 200
     max_output_chars: int = 1_000_000
+    max_result_mb: int = 64
 
 
 @dataclass(frozen=True)

@@ -89,13 +89,19 @@ class TensorValue:
         return out
 
 
+# gradviz's own kinds of ErrorInfo (the others are Python exception names).
+LIMIT_EXCEEDED = "LimitExceeded"  # ``ErrorInfo.limit`` names which limit
+CANCELLED = "Cancelled"
+WORKER_CRASHED = "WorkerCrashed"  # the engine process died or broke the protocol
+NOT_CONTAINED = "NotContained"  # not run: it came from elsewhere and the engine is not contained here
+
+
 @dataclass(frozen=True)
 class ErrorInfo:
     """Why a program (or one backward call) failed, in plain words.
 
     ``type`` is the Python exception name (``RuntimeError``) or one of gradviz's own:
-    ``NotAllowed`` (outside the safe surface), ``LimitExceeded`` (``limit`` names which),
-    ``SyntaxError``, ``Cancelled``, ``WorkerCrashed``.
+    LIMIT_EXCEEDED (``limit`` names which), CANCELLED, WORKER_CRASHED, NOT_CONTAINED.
     """
 
     type: str
@@ -380,7 +386,8 @@ class RunResult:
 
     ``graph`` joins the graphs of the tensors in ``variables`` that have a grad_fn and are not
     in the last backward call's graph (``graph_of`` finds either);
-    ``stopped_at`` is the last line run when the run was asked to stop early (run to cursor).
+    ``stopped_at`` is the last line run when the run was asked to stop early (run to cursor);
+    ``stderr`` is what the program wrote to ``sys.stderr`` (warnings, progress bars).
     """
 
     stdout: str = ""
@@ -394,6 +401,7 @@ class RunResult:
     stopped_at: int | None = None
     duration: float = 0.0
     notes: tuple[str, ...] = ()
+    stderr: str = ""
 
     @property
     def ok(self) -> bool:

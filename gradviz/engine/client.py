@@ -1,274 +1,443 @@
-"""EngineClient: starts the engine worker process and talks JSON lines to it; imports no torch."""
+"""EngineClient: a fresh engine worker for every run, its messages read as untrusted input; imports no torch.
+
+The worker runs the program, so whatever it sends may have been written by the program: every
+line is bounded in size, every message is checked against what may come next, and the result
+is checked for consistency (``gradviz.core.checks``) before anything else sees it. A run that
+breaks the protocol ends with a clear error and the worker is killed. A run past its deadline is
+killed too, even inside one native call.
+"""
 
 from __future__ import annotations
 
 import ast
-import json
+import os
 import queue
 import signal
-import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from typing import Callable
 
 import orjson
 
+from gradviz.core.checks import check_graph, check_result
 from gradviz.core.collector import collector_paused
+from gradviz.core.containment import Containment
 from gradviz.core.plain import from_plain, from_plain_shared, to_plain
 from gradviz.core.request import RunRequest
-from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord
-from gradviz.engine.process import start_worker
+from gradviz.core.result import NOT_CONTAINED, WORKER_CRASHED, ErrorInfo, GraphData, RunResult, StatementRecord
+from gradviz.engine.process import ForkServer, WorkerProcess, fork_server_supported, start_worker
 
-#: Seconds past ``limits.max_seconds`` before a run that ignores its deadline is killed.
-GRACE_SECONDS = 10.0
+#: Seconds past ``limits.max_seconds`` before a worker that did not stop by itself is killed.
+GRACE_SECONDS = 2.0
 #: Seconds a cancelled run may take to come back before the worker is killed.
 CANCEL_SECONDS = 3.0
-#: Seconds allowed for the worker to import torch and say it is ready.
+#: Seconds allowed for a worker to import torch, contain itself and say it is ready.
 START_SECONDS = 120.0
+#: Longest "ready" message, and the most call numbers a run may send graphs for.
+MAX_READY_BYTES = 64 * 1024
+MAX_GRAPH_MESSAGES = 10_000
+
 
 _EOF = object()
 
 
-class EngineClient:
-    """One engine worker process, started on demand and restarted after a crash.
+class ProtocolError(ValueError):
+    """The worker sent something it may not send."""
 
-    ``run`` blocks until the result arrives; call it from a worker thread in a GUI.
-    ``cancel`` and ``kill`` may be called from any thread while a run is under way.
+
+class _Reader:
+    """Reads a worker's protocol descriptor on its own thread: bounded lines, parsed JSON objects.
+
+    ``limit`` bounds one line, ``budget`` all lines together; past either the reader reports a
+    ProtocolError and stops (the client then kills the worker).
     """
 
-    def __init__(self, python: str | None = None, started: subprocess.Popen | None = None):
-        """``started``: a worker already started with ``start_worker``, used by the first ``start``."""
+    def __init__(self, fd: int, limit: int):
+        self.fd = fd
+        self.limit = limit
+        self.budget = limit
+        self.messages: queue.Queue = queue.Queue()
+        threading.Thread(target=self._loop, name="gradviz-protocol", daemon=True).start()
+
+    def _loop(self) -> None:
+        pending = bytearray()
+        total = 0
+        try:
+            while True:
+                try:
+                    chunk = os.read(self.fd, 1 << 20)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > self.budget:
+                    raise ProtocolError(f"the engine sent more than {self.budget / 2**20:.0f} MB")
+                pending += chunk
+                while True:
+                    end = pending.find(b"\n")
+                    if end < 0:
+                        break
+                    line = bytes(pending[:end])
+                    del pending[:end + 1]
+                    self._parse(line)
+                if len(pending) > self.limit:
+                    raise ProtocolError(f"a message longer than {self.limit / 2**20:.0f} MB")
+        except ProtocolError as exc:
+            self.messages.put(exc)
+            return
+        self.messages.put(_EOF)
+
+    def _parse(self, line: bytes) -> None:
+        if len(line) > self.limit:
+            raise ProtocolError(f"a message longer than {self.limit / 2**20:.0f} MB")
+        try:
+            with collector_paused():
+                message = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ProtocolError(f"a message that is not JSON ({exc})") from None
+        if type(message) is not dict or type(message.get("type")) is not str:
+            raise ProtocolError("a message that is not an object with a type")
+        self.messages.put(message)
+
+
+class _Spare:
+    """A worker on its way to being ready (contained, waiting for its request)."""
+
+    def __init__(self, make: Callable[[], WorkerProcess]):
+        self.worker: WorkerProcess | None = None
+        self.reader: _Reader | None = None
+        self.ready: dict | None = None
+        self.error: BaseException | str | None = None
+        self.done = threading.Event()
+        threading.Thread(target=self._prepare, args=(make,), name="gradviz-spare", daemon=True).start()
+
+    def _prepare(self, make: Callable[[], WorkerProcess]) -> None:
+        try:
+            self.worker = make()
+            self.reader = _Reader(self.worker.protocol_r, MAX_READY_BYTES)
+            message = self.reader.messages.get(timeout=START_SECONDS)
+            if message is _EOF or isinstance(message, ProtocolError) or message.get("type") != "ready":
+                detail = self.worker.output_tail(wait=1.0).strip().splitlines()
+                self.error = detail[-1] if detail else "it exited before it was ready"
+            else:
+                self.ready = message
+        except queue.Empty:
+            self.error = f"it was not ready within {START_SECONDS:.0f} s"
+        except BaseException as exc:  # noqa: BLE001 - reported to whoever takes this spare
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def discard(self) -> None:
+        threading.Thread(target=self._discard, daemon=True).start()
+
+    def _discard(self) -> None:
+        self.done.wait()
+        if self.worker is not None:
+            self.worker.close()
+
+
+class EngineClient:
+    """Runs programs in engine workers: one fresh, contained process per run, the next one started ahead.
+
+    ``run`` blocks until the result arrives; call it from a worker thread in a GUI. ``cancel`` and
+    ``kill`` may be called from any thread while a run is under way. ``containment`` says how the
+    last worker was held by the operating system (``Containment.contained`` False: no OS layer here;
+    such a worker runs a program only with ``trusted=True``).
+    """
+
+    def __init__(self, python: str | None = None, started: WorkerProcess | None = None,
+                 fork: bool | None = None, ahead: bool = True):
+        """``started``: a worker already started with ``start_worker`` (a command starts one first thing);
+        ``fork``: fork workers from a zygote (default: where the system allows it); ``ahead``: start
+        the next run's worker as a run begins (a one-shot command runs once and needs none)."""
         self.python = python or sys.executable
-        self._started = started
-        self._proc: subprocess.Popen | None = None
-        self._lines: queue.Queue = queue.Queue()
-        self._stderr: deque[str] = deque(maxlen=40)
-        self._lock = threading.Lock()
-        self._ready = threading.Event()
-        self._run_id = 0
+        self._ahead = ahead
+        self._fork = fork_server_supported() if fork is None else fork
+        self._server: ForkServer | None = None
+        self._spare: _Spare | None = _Spare(lambda: started) if started is not None else None
+        self._current: WorkerProcess | None = None
+        self._lock = threading.RLock()
         self._cancel_at: float | None = None
         self._killed = False
+        self._closed = False
         self.torch_version: str | None = None
         self.start_seconds: float | None = None
+        self.containment: Containment | None = None
+        self.pid: int | None = None
 
-    # --- process management -----------------------------------------------------------------
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
+    # --- workers --------------------------------------------------------------------------------
+    def _make_worker(self) -> WorkerProcess:
+        if self._fork:
+            if self._server is None or not self._server.alive:
+                if self._server is not None:
+                    self._server.close()
+                self._server = ForkServer(self.python)
+            return self._server.spawn(START_SECONDS)
+        return start_worker(self.python)
 
     @property
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        """The client can run programs (it was not closed); a dead worker is simply replaced."""
+        return not self._closed
 
     def start(self) -> None:
-        """Spawn the worker now if it isn't running; torch loads there in the background."""
+        """Have a worker started ahead (returns at once; torch loads or the zygote forks meanwhile)."""
         with self._lock:
-            if self.alive:
-                return
-            self._ready.clear()
-            self._lines = queue.Queue()
-            started, self._started = self._started, None
-            self._proc = started if started is not None and started.poll() is None else start_worker(self.python)
-            threading.Thread(target=self._read_stdout, args=(self._proc, self._lines), daemon=True).start()
-            threading.Thread(target=self._read_stderr, args=(self._proc,), daemon=True).start()
-
-    def _read_stdout(self, proc: subprocess.Popen, lines: queue.Queue) -> None:
-        for line in proc.stdout:
-            try:
-                with collector_paused():
-                    message = orjson.loads(line)
-            except ValueError:
-                continue
-            if message.get("type") == "ready":
-                self.torch_version = message.get("torch")
-                self.start_seconds = message.get("seconds")
-                self._ready.set()
-            else:
-                lines.put(message)
-        lines.put(_EOF)
-
-    def _read_stderr(self, proc: subprocess.Popen) -> None:
-        for line in proc.stderr:
-            self._stderr.append(line.rstrip("\n"))
+            if self._closed:
+                raise RuntimeError("the engine client is closed")
+            if self._spare is None:
+                if self._fork and self._server is None:
+                    self._server = ForkServer(self.python)  # raises at once when python cannot start
+                elif not self._fork and not os.path.exists(self.python):
+                    raise FileNotFoundError(self.python)
+                self._spare = _Spare(self._make_worker)
 
     def wait_ready(self, timeout: float = START_SECONDS) -> bool:
-        """Start the worker if needed and wait until torch is loaded in it."""
+        """Start a worker ahead if there is none and wait until it is contained and ready."""
         self.start()
-        deadline = time.monotonic() + timeout
-        while not self._ready.wait(0.05):
-            if not self.alive or time.monotonic() > deadline:
-                return False
+        spare = self._spare
+        if not spare.done.wait(timeout):
+            return False
+        if spare.ready is None:
+            with self._lock:
+                if self._spare is spare:
+                    self._spare = None
+            spare.discard()
+            return False
+        self._note_ready(spare.ready, spare.worker)
         return True
 
+    def _note_ready(self, ready: dict, worker: WorkerProcess) -> None:
+        self.torch_version = ready.get("torch") if isinstance(ready.get("torch"), str) else None
+        seconds = ready.get("seconds")
+        self.start_seconds = float(seconds) if isinstance(seconds, (int, float)) else None
+        self.pid = worker.pid
+        try:
+            self.containment = from_plain(Containment, ready.get("containment"))
+        except ValueError:
+            self.containment = None
+
+    def _take(self) -> _Spare:
+        with self._lock:
+            spare = self._spare
+            if spare is None:
+                self.start()
+                spare = self._spare
+            self._spare = None
+        spare.done.wait(START_SECONDS)
+        with self._lock:
+            if self._ahead and not self._closed:
+                self._spare = _Spare(self._make_worker)  # the next run's worker, started ahead
+        return spare
+
     def kill(self) -> None:
-        """Kill the worker at once; the next run starts a new one."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
+        """Kill the worker of the run under way at once (the run ends as crashed)."""
+        worker = self._current
+        if worker is not None:
             self._killed = True
-            proc.kill()
+            worker.kill()
 
     def cancel(self) -> None:
-        """Ask the current run to stop; it returns what ran so far. Killed if it doesn't listen."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
+        """Ask the run under way to stop; it returns what ran so far. Killed if it doesn't listen."""
+        worker = self._current
+        if worker is not None:
             self._cancel_at = time.monotonic()
-            try:
-                proc.send_signal(signal.SIGINT)
-            except ProcessLookupError:
-                pass
+            worker.signal(signal.SIGINT)
 
     def close(self, wait: bool = True) -> None:
-        """Ask the worker to exit and wait for it (killed after 2 s).
-
-        ``wait=False`` only asks: for a process about to exit itself, which needn't wait for the
-        worker's own exit.
-        """
-        proc = self._proc
-        if proc is None:
-            return
-        if not wait:
-            self._proc = None
-            try:
-                proc.stdin.write('{"type":"exit"}\n')
-                proc.stdin.close()
-            except (OSError, ValueError):
-                proc.kill()
-            return
-        if proc.poll() is None:
-            try:
-                proc.stdin.write('{"type":"exit"}\n')
-                proc.stdin.flush()
-                proc.wait(2)
-            except (OSError, subprocess.TimeoutExpired, ValueError):
-                proc.kill()
-        proc.wait()
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        self._proc = None
+        """Kill every worker and stop the zygote."""
+        with self._lock:
+            self._closed = True
+            spare, self._spare = self._spare, None
+        if self._current is not None:
+            self._current.kill()
+        if spare is not None:
+            if wait:
+                spare.done.wait(START_SECONDS)
+                if spare.worker is not None:
+                    spare.worker.close()
+            else:
+                spare.discard()
+        if self._server is not None:
+            self._server.close()
+            self._server = None
 
     # --- running ------------------------------------------------------------------------------
     def run(self, request: RunRequest, on_progress: Callable[[dict], None] | None = None,
-            on_graph: Callable[[int, GraphData], None] | None = None) -> RunResult:
-        """Run one request; never raises for program errors. A dead worker gives a WorkerCrashed result.
+            on_graph: Callable[[int, GraphData], None] | None = None, trusted: bool = False) -> RunResult:
+        """Run one request in a fresh worker; never raises for program errors.
 
         ``on_progress`` hears of each statement done; ``on_graph(index, graph)`` gets the graph of
         each backward call as the call starts, while the engine still runs it (time to lay it out).
-        Both are called on this thread.
+        Both are called on this thread. ``trusted=False``: run only if the operating system
+        contains the worker.
         """
         started = time.monotonic()
-        if not self.wait_ready():
-            detail = self._stderr[-1] if self._stderr else "it exited before loading torch"
-            self.kill()
-            return RunResult(error=ErrorInfo("WorkerCrashed", f"The engine could not start: {detail}"),
-                             seed=request.seed)
-        self._run_id += 1
-        run_id = self._run_id
-        self._cancel_at = None
-        self._killed = False
+        spare = self._take()
+        if spare.ready is None:
+            spare.discard()
+            error = spare.error
+            detail = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else error
+            return RunResult(error=ErrorInfo(WORKER_CRASHED, f"The engine could not start: {detail}"), seed=request.seed)
+        worker, reader = spare.worker, spare.reader
+        self._note_ready(spare.ready, worker)
+        try:
+            if not trusted and not (self.containment is not None and self.containment.contained):
+                return RunResult(error=ErrorInfo(NOT_CONTAINED, (
+                    "This program comes from elsewhere and this system cannot contain the engine "
+                    f"({self.containment.summary() if self.containment else 'no report'}): trust it "
+                    "before it runs.")), seed=request.seed)
+            self._current = worker
+            self._cancel_at = None
+            self._killed = False
+            return self._converse(request, worker, reader, started, on_progress, on_graph)
+        finally:
+            self._current = None
+            worker.close()
+
+    def _converse(self, request, worker: WorkerProcess, reader: _Reader, started, on_progress, on_graph) -> RunResult:
         statements: list[StatementRecord] = []
         graphs: dict[int, GraphData] = {}
+        limits = request.limits
+        result_bytes = int(limits.max_result_mb * 1024 * 1024)
+        reader.limit = result_bytes + (1 << 20)
+        reader.budget = result_bytes * 2 + 8 * int(limits.max_output_chars) + (4 << 20)
         try:
-            self._proc.stdin.write(json.dumps({"type": "run", "id": run_id, "request": to_plain(request)},
-                                              allow_nan=False) + "\n")
-            self._proc.stdin.flush()
-        except (OSError, ValueError):
-            return self._crashed(request, statements, started)
-        hard_deadline = time.monotonic() + request.limits.max_seconds + GRACE_SECONDS
+            line = orjson.dumps({"type": "run", "request": to_plain(request)}) + b"\n"
+            os.write(worker.request_w, line)
+            os.close(worker.request_w)
+            worker.request_w = None
+        except (OSError, TypeError, ValueError):
+            return self._crashed(request, worker, statements, started)
+        expected = _statement_lines(request.program)
+        deadline = time.monotonic() + float(limits.max_seconds) + GRACE_SECONDS
         while True:
             try:
-                message = self._lines.get(timeout=0.1)
+                message = reader.messages.get(timeout=0.1)
             except queue.Empty:
                 now = time.monotonic()
-                if now > hard_deadline:
-                    self.kill()
+                if now > deadline:
+                    worker.kill()
                     return self._partial(request, statements, started, ErrorInfo(
                         "LimitExceeded",
-                        f"The program ran longer than {request.limits.max_seconds:g} seconds and did not stop; "
-                        "the engine was restarted. Raise the time limit if the program needs longer.",
+                        f"The program ran longer than the time limit ({limits.max_seconds:g} seconds) and was "
+                        "stopped. If it is meant to run this long, raise Limits.max_seconds.",
                         limit="max_seconds"))
                 if self._cancel_at is not None and now - self._cancel_at > CANCEL_SECONDS:
-                    self.kill()
+                    worker.kill()
                     return self._partial(request, statements, started, ErrorInfo(
-                        "Cancelled", "The run was cancelled; the engine was restarted."))
+                        "Cancelled", "The run was cancelled; the engine was stopped."))
                 continue
             if message is _EOF:
-                if self._cancel_at is not None:
+                if self._cancel_at is not None and not self._killed:
                     return self._partial(request, statements, started, ErrorInfo(
-                        "Cancelled", "The run was cancelled; the engine was restarted."))
-                return self._crashed(request, statements, started)
-            if message.get("id") != run_id:
-                continue
-            kind = message.get("type")
-            if kind == "progress":
-                try:
-                    statements.append(from_plain(StatementRecord, message.get("statement")))
-                except ValueError:
-                    continue
-                if on_progress is not None:
-                    on_progress({"statements_done": len(statements), "line": statements[-1].line})
-            elif kind == "graph":
-                try:
+                        "Cancelled", "The run was cancelled; the engine was stopped."))
+                return self._crashed(request, worker, statements, started)
+            try:
+                if isinstance(message, ProtocolError):
+                    raise message
+                kind = message["type"]
+                if kind == "progress":
+                    record = from_plain(StatementRecord, message.get("statement"))
+                    if not expected or record.line != expected[0]:
+                        raise ProtocolError(f"a statement on line {record.line} out of order")
+                    expected.pop(0)
+                    statements.append(record)
+                    if on_progress is not None:
+                        on_progress({"statements_done": len(statements), "line": record.line})
+                elif kind == "graph":
+                    index = message.get("call")
+                    if type(index) is not int or not 0 <= index < MAX_GRAPH_MESSAGES or index in graphs:
+                        raise ProtocolError(f"a graph for call {index!r}")
                     with collector_paused():
                         graph = from_plain(GraphData, message.get("graph"))
-                    index = message["call"]
-                except (ValueError, KeyError):
-                    continue
-                graphs[index] = graph
-                if on_graph is not None:
-                    on_graph(index, graph)
-            elif kind == "result":
-                try:
+                    check_graph(graph, f"call {index}")
+                    graphs[index] = graph
+                    if on_graph is not None:
+                        on_graph(index, graph)
+                elif kind == "result":
                     with collector_paused():
                         result = from_plain_shared(RunResult, message.get("result"))
-                    return _with_sent_graphs(result, graphs, message.get("sent_graphs") or ())
-                except (ValueError, TypeError) as exc:
+                        result = _with_sent_graphs(result, graphs, message.get("sent_graphs"))
+                        check_result(result)
+                    return result
+                elif kind == "error":
+                    text = message.get("message")
                     return self._partial(request, statements, started, ErrorInfo(
-                        "InternalError", f"The engine sent a result gradviz could not read: {exc}"))
-            elif kind == "error":
+                        "InternalError", str(text)[:500] if text is not None else "the engine failed"))
+                else:
+                    raise ProtocolError(f"a message of unknown type {kind[:40]!r}")
+            except (ValueError, TypeError) as exc:  # ProtocolError too
+                worker.kill()
                 return self._partial(request, statements, started, ErrorInfo(
-                    "InternalError", str(message.get("message"))))
+                    "InternalError", "The engine sent something gradviz could not read, so the run was "
+                    f"stopped (the program may have written into the engine's channel): {str(exc)[:300]}"))
 
-    def _crashed(self, request, statements, started) -> RunResult:
+    def _crashed(self, request, worker: WorkerProcess, statements, started) -> RunResult:
         if self._killed:
-            message = "The engine was stopped during the run and has been restarted."
+            message = "The engine was stopped during the run; a new one runs the next program."
         else:
-            last = next((line for line in reversed(self._stderr) if line.strip()), "")
-            message = "The engine stopped unexpectedly" + (f": {last}" if last else "") + \
-                ". It will be restarted for the next run."
-        self.close()
-        return self._partial(request, statements, started, ErrorInfo("WorkerCrashed", message))
+            message = "The engine stopped unexpectedly" + _how_it_ended(worker, request) + \
+                ". A new one runs the next program."
+        return self._partial(request, statements, started, ErrorInfo(WORKER_CRASHED, message))
 
     def _partial(self, request, statements, started, error: ErrorInfo) -> RunResult:
-        """What ran before the worker was lost: the statements it reported, with the error."""
+        """What ran before the run ended early: the statements the worker reported, with the error."""
         if error.line is None:
             error = ErrorInfo(error.type, error.message, _running_line(request.program, statements),
                               error.hint, error.limit)
-        if not self.alive:
-            self.close()
         return RunResult(
             stdout="".join(s.stdout for s in statements), error=error, statements=tuple(statements),
             seed=request.seed, duration=time.monotonic() - started,
         )
 
 
+def _how_it_ended(worker: WorkerProcess, request: RunRequest) -> str:
+    """``": killed by SIGSEGV (…)"``: the worker's exit as words, with the last thing it printed."""
+    status = worker.exit_status(wait=1.0)
+    words = ""
+    if status is not None:
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = f"signal {sig}"
+            words = f" (killed by {name}"
+            if sig in (signal.SIGSEGV, signal.SIGKILL, signal.SIGBUS):
+                words += (": a crash in native code, or memory running out (the limit is "
+                          f"{request.limits.max_memory_mb:,} MB)")
+            words += ")"
+        elif os.WIFEXITED(status):
+            words = f" (it exited with status {os.WEXITSTATUS(status)})"
+    tail = [line for line in worker.output_tail(wait=0.5).splitlines() if line.strip()]
+    if tail:
+        words += f": {tail[-1][:300]}"
+    return words
+
+
 def _with_sent_graphs(result: RunResult, graphs: dict[int, GraphData], sent) -> RunResult:
     """``result`` with the graphs that came ahead of it put back into their backward calls."""
+    if type(sent) is not list or any(type(k) is not int for k in sent):
+        raise ProtocolError("the result's list of graphs sent ahead is not a list of call numbers")
     missing = set(sent) - graphs.keys()
     if missing:
-        raise ValueError(f"the graph of backward call {min(missing)} never arrived")
+        raise ProtocolError(f"the graph of backward call {min(missing)} never arrived")
     return result.with_call_graphs({k: graphs[k] for k in sent})
+
+
+def _statement_lines(program: str) -> list[int]:
+    """The first line of each top-level statement: the order progress messages must come in."""
+    try:
+        return [stmt.lineno for stmt in ast.parse(program).body]
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
 
 
 def _running_line(program: str, statements: list[StatementRecord]) -> int | None:
     """The line of the top-level statement after the last one the worker reported."""
     done = statements[-1].end_line if statements else 0
-    try:
-        body = ast.parse(program).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    return next((stmt.lineno for stmt in body if stmt.lineno > done), None)
+    return next((line for line in _statement_lines(program) if line > done), None)

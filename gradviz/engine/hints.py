@@ -58,8 +58,9 @@ _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"One of the differentiated Tensors appears to not have been used in the graph"),
      "One of the inputs you asked a gradient for did not take part in computing the output. "
      "Pass allow_unused=True to get None for it, or remove it from the inputs."),
-    (re.compile(r"can't convert np\.ndarray|numpy"),
-     "gradviz keeps numpy out of programs: use torch functions and .tolist() for Python numbers."),
+    (re.compile(r"can't convert np\.ndarray of type"),
+     "torch.tensor needs an array of numbers (float, int or bool), not of Python objects: convert "
+     "it first, e.g. np.array(values, dtype=np.float32)."),
     (re.compile(r"view size is not compatible with input tensor's size and stride"),
      "The tensor isn't contiguous in memory (e.g. after .t() or .transpose()). Use .reshape(…) "
      "instead of .view(…), or call .contiguous() first."),
@@ -112,11 +113,22 @@ def explain(exc: BaseException, source_line: str | None) -> tuple[str, str | Non
                 f"Something is a method, not its result: add parentheses before .{m.group(2)}, "
                 "e.g. y.sum().backward() instead of y.sum.backward()."
             )
+    if isinstance(exc, TypeError) and "unexpected keyword argument 'requires_grad'" in text:
+        if "np." in src or "numpy" in src:
+            return message, ("numpy arrays don't track gradients: only torch tensors take requires_grad. "
+                             "Use torch instead, e.g. torch.arange(4.0, requires_grad=True).")
+        return message, "Only torch tensors take requires_grad, e.g. torch.tensor([1.0, 2.0], requires_grad=True)."
+    if isinstance(exc, EOFError):
+        return message, ("gradviz runs programs without a keyboard, so input() has nothing to read. Put the "
+                         "value in the program instead (e.g. n = 5).")
+    if isinstance(exc, RecursionError):
+        return message, ("A function kept calling itself (about 1,000 calls deep). Check the case that "
+                         "should stop the recursion, or use a loop.")
     if isinstance(exc, NameError):
         name = _name_of(text)
         if name in ("np", "numpy"):
-            return message, ("gradviz runs PyTorch code: write torch. instead of np. "
-                             "(torch.tensor, torch.zeros, torch.exp … work like numpy's).")
+            return message, ("Add `import numpy as np` at the top of the program (or stay in torch: "
+                             "torch.tensor, torch.zeros, torch.exp … work like numpy's).")
         if name in ("nn", "F", "optim"):
             full = {"nn": "import torch.nn as nn", "F": "import torch.nn.functional as F",
                     "optim": "import torch.optim as optim"}[name]
@@ -126,10 +138,6 @@ def explain(exc: BaseException, source_line: str | None) -> tuple[str, str | Non
     for pattern, hint in _RULES:
         if pattern.search(text):
             return message, hint
-    if isinstance(exc, ZeroDivisionError):
-        return message, None
-    if "np." in src and isinstance(exc, (NameError, AttributeError)):
-        return message, "Use torch. instead of np. — gradviz runs PyTorch code only."
     return message, None
 
 

@@ -1,4 +1,4 @@
-"""The interface through which the interpreter tells the tracer what a program does to autograd."""
+"""The interface through which the runner tells the tracer what a program does to autograd."""
 
 from __future__ import annotations
 
@@ -11,26 +11,25 @@ BACKWARD_KINDS = ("backward", "autograd.backward", "autograd.grad")
 
 
 class Recorder:
-    """Receives events from the interpreter; this base records nothing and just runs the calls.
+    """Receives events from the runner; this base records nothing and just runs the calls.
 
-    The interpreter calls, in program order:
+    The runner calls, in program order:
 
-    - ``bind(scopes)`` once, before the first statement: ``scopes()`` lists the user's visible
-      bindings as ``(name, value)`` pairs, innermost scope first;
-    - ``on_result(value, line)`` with the result of every call, operator and subscript the
-      program evaluates (this is how grad_fn nodes learn the line that created them);
-    - ``run_backward(kind, line, fn, args, kwargs)`` instead of calling ``fn`` for
-      ``Tensor.backward`` ("backward"), ``torch.autograd.backward`` and ``torch.autograd.grad``;
-      it must return what ``fn`` returns and let its exception propagate;
-    - ``on_grad_touched(line, owner)`` after anything that may have changed a leaf's ``.grad``
-      without a backward: ``zero_grad()``, ``Tensor.zero_()``, an assignment to ``.grad``,
-      ``optimizer.step()``; ``owner`` is the tensor whose ``.grad`` attribute the statement
-      assigned or deleted (``x`` of ``x.grad = …``), else None;
+    - ``bind(scopes)`` before the first statement: ``scopes()`` lists the program's visible
+      bindings as ``(name, value)`` pairs, innermost scope first (read from its live frames);
+    - ``on_result(value, line)`` with a new tensor (or sequence of tensors) with a grad_fn that a
+      torch call of the program returned (this is how grad_fn nodes learn the line that created them);
+    - ``run_backward(kind, line, fn, args, kwargs)`` instead of calling ``fn`` when the program's own
+      code calls ``Tensor.backward`` ("backward"), ``torch.autograd.backward`` or
+      ``torch.autograd.grad``; it must return what ``fn`` returns and let its exception propagate;
+    - ``on_grad_touched(line, owner)`` when a ``.grad`` may have changed without a backward call:
+      ``owner.grad`` was assigned or deleted (``x.grad = None``, ``zero_grad()``), or an in-place
+      torch call changed one of the tensors ``grad_ids()`` lists (``x.grad.zero_()``; owner None);
     - ``on_statement(record)`` after each top-level statement;
     - ``on_tensor_hook(line)`` after ``Tensor.register_hook``: from then on a gradient may change
       between the node that sends it and the node that receives it;
-    - ``on_bind(name, tensor)`` when a leaf tensor that requires grad is bound to a plain name
-      (so leaves made in a loop can still be named after the variable that held them).
+    - ``on_bind(name, tensor)`` when a new leaf tensor that requires grad is found bound to a
+      plain name (so leaves made in a loop can still be named after the variable that held them).
     """
 
     def bind(self, scopes: Callable[[], Iterable[tuple[str, Any]]]) -> None:
@@ -53,3 +52,7 @@ class Recorder:
 
     def on_bind(self, name: str, tensor: Any) -> None:
         pass
+
+    def grad_ids(self) -> set[int]:
+        """``id`` of the ``.grad`` tensors whose in-place changes ``on_grad_touched`` should hear of."""
+        return set()

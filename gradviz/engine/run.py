@@ -1,4 +1,4 @@
-"""One run, in process: seed, interpret with the tracer, then summarise everything into a RunResult."""
+"""One run, in process: seed, run the program with the tracer, then summarise everything into a RunResult."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord
 from gradviz.engine import capture as capture_module
 from gradviz.engine.capture import GraphCapture, NameIndex
 from gradviz.engine.hints import explain
-from gradviz.engine.interpreter import run_program
+from gradviz.engine.limits import limit_error
+from gradviz.engine.runner import run_program
 from gradviz.engine.tracer import MAX_DETAILED_CALLS, Tracer
-from gradviz.engine.values import VARIABLE_LIMIT, dtype_name, tensor_values
+from gradviz.engine.values import VARIABLE_LIMIT, VARIABLES_TOTAL, dtype_name, tensor_values
 
 
 def _explain(exc: BaseException) -> tuple[str, str | None]:
@@ -31,12 +32,14 @@ def run_request(
     """Run ``request.program`` for real and record what autograd did.
 
     ``torch.manual_seed(request.seed)`` comes first, so a script gives the same numbers as
-    ``torch.manual_seed(seed)`` followed by the script in plain Python. ``on_statement`` hears of
-    each top-level statement as it ends, ``on_graph(index, graph)`` of each backward call's graph
-    before that call runs.
+    ``torch.manual_seed(seed)`` followed by the script in plain Python (``random`` and
+    ``numpy.random`` are seeded with it too: every run of a program repeats the last).
+    ``on_statement`` hears of each top-level statement as it ends, ``on_graph(index, graph)`` of
+    each backward call's graph before that call runs.
     """
     start = time.perf_counter()
     torch.manual_seed(request.seed)
+    _seed_numpy(request.seed)
     torch.set_grad_enabled(True)
     tracer = Tracer(explain=_explain)
     tracer.on_progress = on_statement
@@ -45,6 +48,7 @@ def run_request(
     # on big graphs; autograd graphs hold no reference cycles, so collect rarely during a run.
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
+    outcome = None
     try:
         outcome = run_program(request.program, request.limits, tracer, request.stop_after_line, cancelled)
         last_line = outcome.statements[-1].line if outcome.statements else 1
@@ -54,10 +58,14 @@ def run_request(
         variables, graph, cut = summarise(outcome.globals, names, tracer.last_capture)
         labels = tracer.final_labels(names)
     except Exception as exc:  # a bug of ours must still come back as a result, not a dead worker
-        return RunResult(
-            error=ErrorInfo("InternalError", f"gradviz failed while recording this run: {exc!r}"),
-            seed=request.seed, duration=time.perf_counter() - start,
-        )
+        if isinstance(exc, MemoryError) or "allocate" in str(exc):
+            error = ErrorInfo("LimitExceeded", limit_error(request.limits, "max_memory_mb", (
+                "Recording this run needed more memory than was left")).message, limit="max_memory_mb")
+        else:
+            error = ErrorInfo("InternalError", f"gradviz failed while recording this run: {exc!r}")
+        ran = outcome.statements if outcome is not None else ()
+        return RunResult(stdout=outcome.stdout if outcome is not None else "", error=error, statements=tuple(ran),
+                         seed=request.seed, duration=time.perf_counter() - start)
     finally:
         gc.set_threshold(*thresholds)
         torch.set_grad_enabled(True)
@@ -78,6 +86,7 @@ def run_request(
         )
     return RunResult(
         stdout=outcome.stdout,
+        stderr=outcome.stderr,
         error=outcome.error,
         statements=tuple(outcome.statements),
         variables=variables,
@@ -89,6 +98,15 @@ def run_request(
         duration=time.perf_counter() - start,
         notes=tuple(notes),
     )
+
+
+def _seed_numpy(seed: int) -> None:
+    """``numpy.random``'s global generator from the run's seed, where numpy is installed."""
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - numpy comes with the project
+        return
+    numpy.random.seed(seed % 2**32)
 
 
 def summarise(bindings: dict[str, Any], names: NameIndex, last: tuple[int, GraphCapture] | None = None,
@@ -138,7 +156,7 @@ def summarise(bindings: dict[str, Any], names: NameIndex, last: tuple[int, Graph
         located[name] = (None, nid)
     graph = capture.graph()
 
-    values = tensor_values([v for _, t, _ in named for v in (t, _grad(t))], VARIABLE_LIMIT)
+    values = tensor_values([v for _, t, _ in named for v in (t, _grad(t))], VARIABLE_LIMIT, VARIABLES_TOTAL)
     infos = []
     for k, (name, t, is_param) in enumerate(named):
         call, nid = located.get(name, (None, None))

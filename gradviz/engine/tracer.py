@@ -126,8 +126,16 @@ class Tracer(Recorder):
         #: Called with (call index, graph) as a call recorded step by step starts, before the
         #: backward pass runs: the worker sends the graph ahead so the app can lay it out meanwhile.
         self.on_graph: Callable[[int, GraphData], None] | None = None
+        self._grad_ids: set[int] | None = None  # see grad_ids
 
     # --- Recorder interface -------------------------------------------------------------
+    def grad_ids(self) -> set[int]:
+        """``id`` of every followed leaf's current ``.grad``: an in-place change to one of these
+        (``x.grad.zero_()``, ``_foreach_zero_``) is a change of that leaf's ``.grad``."""
+        if self._grad_ids is None:
+            self._grad_ids = {t.state[0] for t in self.history.values() if t.state is not None}
+        return self._grad_ids
+
     def on_result(self, value: Any, line: int) -> None:
         tag_lines(value, line)
 
@@ -209,8 +217,13 @@ class Tracer(Recorder):
         start = time.perf_counter()
         try:
             result = fn(*args, **kwargs)
+            if create:
+                # The backward pass built a graph of its own: its nodes come from this line.
+                tag_lines(result, line)
+                for leaf in capture.leaves.values():
+                    tag_lines(leaf.grad, line)
             return result
-        except Exception as exc:  # recorded here, raised to the interpreter which reports it
+        except Exception as exc:  # recorded here, raised on to the program, whose error it becomes
             message, hint = self.explain(exc) if self.explain else (str(exc), None)
             error = ErrorInfo(type(exc).__name__, message, line, hint)
             result = None
@@ -291,12 +304,14 @@ class Tracer(Recorder):
         """Follow ``leaf``'s .grad from ``state`` on, labelled by the names it has now (or had)."""
         label = ", ".join(names.leaf_names(leaf)) or f"unnamed leaf {len(self.history) + 1}"
         self.history[key] = _TrackedLeaf(leaf, label, state)
+        self._grad_ids = None
 
     def track_named_leaves(self, names: NameIndex) -> None:
         """Follow leaves that require grad but never took part in a backward call."""
         for name, t in names.tensors:
             if t.requires_grad and t.is_leaf and id(t) not in self.history:
                 self.history[id(t)] = _TrackedLeaf(t, name, _grad_state(t))
+                self._grad_ids = None
 
     def _record_backward_events(self, capture: GraphCapture, index: int, line: int, after=None) -> None:
         """A BACKWARD event for each leaf whose .grad the call changed (``after``: values if known).
@@ -313,6 +328,7 @@ class Tracer(Recorder):
             state = _grad_state(tracked.tensor)
             if state != tracked.state:
                 tracked.state = state
+                self._grad_ids = None
                 value = after[key] if after is not None and key in after else self._grad_value(tracked.tensor)
                 self._add_event(tracked, GradEvent(BACKWARD, line, value, index))
 
@@ -323,6 +339,7 @@ class Tracer(Recorder):
             if state == tracked.state:
                 continue
             tracked.state = state
+            self._grad_ids = None
             g = tracked.tensor.grad
             if g is None:
                 kind = SET_NONE

@@ -13,6 +13,12 @@ from gradviz.core.result import Stats, TensorValue
 
 #: Variables keep every element up to this many (issue: "at least 10,000").
 VARIABLE_LIMIT = 10_000
+#: Elements kept whole over all variables together: past it, variables get their statistics. A
+#: program with 5,000 variables of 10,000 elements once made a 559 MB result; 1,000,000 numbers are
+#: about 10 MB of JSON.
+VARIABLES_TOTAL = 1_000_000
+#: Elements reduced at once when computing statistics (bounds the temporary copy: 16 MB of float32).
+STATS_CHUNK = 1 << 22
 #: A leaf's .grad around a backward call and in the history keeps whole values up to this many.
 LEAF_LIMIT = 256
 #: Gradients on edges and tensor values on graph nodes keep whole values up to this many;
@@ -72,8 +78,12 @@ def tensor_value(t: torch.Tensor, limit: int = VARIABLE_LIMIT) -> TensorValue:
     return tensor_values([t], limit)[0]
 
 
-def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMIT) -> list[TensorValue | None]:
+def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMIT,
+                  total: int | None = None) -> list[TensorValue | None]:
     """Many tensors at once: the small ones whole, the big ones as statistics.
+
+    ``total``: the most elements kept whole over all of them, in order; later ones past it get
+    their statistics too.
 
     Everything is batched (one ``tolist`` per dtype, one set of segment reductions for the
     statistics): a 5,000-step backward pass has tens of thousands of gradients to convert, and
@@ -92,10 +102,13 @@ def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMI
         seen[id(t)] = i
         if t.requires_grad:
             t = t.detach()
+        n = t.numel()
         if not _is_numeric(t):
             out[i] = TensorValue(tuple(t.shape), dtype_name(t.dtype))
-        elif t.numel() <= limit:
+        elif n <= limit and (total is None or n <= total):
             small.setdefault(t.dtype, []).append((i, t))
+            if total is not None:
+                total -= n
         else:
             big.append((i, t))
     for dtype, items in small.items():
@@ -131,7 +144,11 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
     groups: dict[tuple[int, torch.dtype], list[int]] = {}
     for i, t in enumerate(tensors):
         groups.setdefault((t.numel(), t.dtype), []).append(i)
+    chunks = []
     for (numel, dtype), members in groups.items():
+        per_chunk = max(1, STATS_CHUNK // max(numel, 1))
+        chunks.extend((numel, members[k:k + per_chunk]) for k in range(0, len(members), per_chunk))
+    for numel, members in chunks:
         # One C++ call joins the group (stacking reshaped views cost two Python calls per tensor).
         rows = _flatten_dense_tensors([tensors[i].detach() for i in members]).view(len(members), numel)
         if not rows.is_floating_point():

@@ -1,75 +1,59 @@
-"""The engine process: JSON requests in on stdin, JSON lines out (ready, progress, result).
+"""The engine process: contains itself, then runs one program and sends what autograd did as JSON lines.
 
-Messages out, one JSON object per line on the original stdout:
-``{"type": "ready", "torch": "2.13.0+cpu", "seconds": 1.2}`` once torch is loaded;
-``{"type": "progress", "id": ..., "statement": {...StatementRecord}}`` after each top-level statement;
-``{"type": "graph", "id": ..., "call": k, "graph": {...GraphData}}`` as backward call k starts, before
-the backward pass runs (the client lays the graph out meanwhile);
-``{"type": "result", "id": ..., "result": {"shared": ..., "data": {...RunResult}}, "sent_graphs": [k, ...]}``
-at the end of each run (``plain.to_plain_shared``: each tensor value once), where the calls listed in
-``sent_graphs`` carry an empty graph: theirs came in a graph message;
-``{"type": "error", "message": ...}`` for a request that could not be read.
-Messages in: ``{"type": "run", "id": ..., "request": {...RunRequest}}`` and ``{"type": "exit"}``.
-SIGINT cancels the current run (the partial result still comes back).
+Every run gets a fresh process (forked by ``gradviz.engine.zygote`` on Linux, started as
+``python -m gradviz.engine.worker`` elsewhere), so nothing of one lesson reaches the next. The
+process contains itself (``gradviz.engine.sandbox.contain``) after torch and numpy are imported
+and before it reads the program; from then on the program is real Python and can do only what the
+operating system still allows.
+
+File descriptors: 0 carries the one request in (then /dev/null); 1 and 2 go to a pipe the client
+drains and bounds (what C code or ``os.write`` prints); the protocol has its own descriptor, so a
+program that writes to fd 1 or replaces ``sys.stdout`` cannot corrupt it. The client treats every
+message as untrusted input anyway: the program controls this process.
+
+Messages out, one JSON object per line:
+``{"type": "ready", "torch": "2.13.0+cpu", "seconds": 0.03, "pid": ..., "containment": {...}}`` once
+contained; ``{"type": "progress", "statement": {...StatementRecord}}`` after each top-level statement;
+``{"type": "graph", "call": k, "graph": {...GraphData}}`` as backward call k starts, before its
+backward pass runs (the client lays the graph out meanwhile); ``{"type": "result", "result":
+{"shared": ..., "data": {...RunResult}}, "sent_graphs": [k, ...]}`` at the end, where the calls in
+``sent_graphs`` carry an empty graph (theirs came ahead); ``{"type": "error", "message": ...}`` for a
+request that could not be read. In: one line ``{"type": "run", "request": {...RunRequest}}``.
+SIGINT cancels the run (the partial result still comes back).
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
-import queue
 import resource
 import signal
 import sys
 import threading
 import time
 
-import orjson
-
 from gradviz.core.collector import collector_paused
-from gradviz.core.plain import from_plain, to_plain, to_plain_shared
+from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import GraphData
+from gradviz.engine.message import encode, result_message
 
+#: How far the main thread's stack may grow; programs run on the main thread (as under ``python
+#: file.py``: ``signal.signal`` works only there). Freeing an autograd graph whose nodes Python has
+#: touched (the tracer tags each with its line) recurses in C once per node: a chain of 50,000 nodes
+#: overflowed the default 8 MB and killed the worker (a segmentation fault, in plain torch too).
+#: Raised at run time, the limit lets the stack grow (only what is used becomes memory) while
+#: threads keep glibc's default stacks, which are read from the limit at start-up: a chain of a
+#: million nodes was freed here.
+RUN_STACK_BYTES = 1024 * 1024 * 1024
+#: Longest request line read (the program is at most runner.MAX_SOURCE_CHARS characters).
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+#: The descriptor the protocol is written to in a forked worker.
+PROTOCOL_FD = 3
 
 _cancel_requested = False
-
-#: Stack of the thread that runs programs. Freeing an autograd graph whose nodes Python has touched
-#: (the tracer tags each with its line) recurses in C once per node: a chain of 50,000 nodes
-#: overflowed the main thread's 8 MB stack and killed the worker (a segmentation fault, in plain
-#: torch too). 1 GB of address space, of which only what is used becomes memory, frees chains of
-#: millions of nodes (256 MB freed a million here).
-RUN_STACK_BYTES = 1024 * 1024 * 1024
-
-
-class _RunThread:
-    """One long-lived thread with a deep stack: programs run, and their objects are freed, there."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue = queue.Queue()
-        self._done: queue.Queue = queue.Queue()
-        previous = threading.stack_size(RUN_STACK_BYTES)
-        try:
-            threading.Thread(target=self._loop, name="gradviz-run", daemon=True).start()
-        finally:
-            threading.stack_size(previous)
-
-    def _loop(self) -> None:
-        while True:
-            job = self._jobs.get()
-            try:
-                self._done.put((True, job()))
-            except BaseException as exc:  # handed to the caller, as if it had run there
-                self._done.put((False, exc))
-
-    def call(self, job):
-        """``job()`` on the run thread; its result, or its exception raised here."""
-        self._jobs.put(job)
-        ok, value = self._done.get()
-        if ok:
-            return value
-        raise value
 
 
 def _on_sigint(signum, frame) -> None:
@@ -77,14 +61,41 @@ def _on_sigint(signum, frame) -> None:
     _cancel_requested = True
 
 
-def _reset_cancel() -> None:
-    global _cancel_requested
-    _cancel_requested = False
-
-
 def _cancelled() -> bool:
-    """Polled by the interpreter between steps."""
+    """Polled by the run's watchdog (SIGINT only sets a flag: the program may be in a C call)."""
     return _cancel_requested
+
+
+class Channel:
+    """The protocol descriptor: one JSON object per line, counting what was sent."""
+
+    def __init__(self, fd: int):
+        self._fd = fd
+        self.sent_bytes = 0
+
+    def send(self, message: dict) -> None:
+        self.write(encode(message))
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        self.sent_bytes += len(data)
+
+
+def _read_request(fd: int) -> bytes:
+    """The one request line from ``fd`` (at most MAX_REQUEST_BYTES)."""
+    chunks, size = [], 0
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if b"\n" in chunk or size > MAX_REQUEST_BYTES:
+            break
+    return b"".join(chunks).split(b"\n", 1)[0][:MAX_REQUEST_BYTES]
 
 
 def _vm_bytes() -> int:
@@ -92,88 +103,105 @@ def _vm_bytes() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _limit_memory(extra_mb: int, base: int, original: tuple[int, int]) -> None:
-    """Cap the address space at what the engine uses with torch loaded plus ``extra_mb``.
-
-    An allocation past the cap fails inside torch with "can't allocate memory", which the
-    interpreter reports as the memory limit, instead of the machine swapping or the OOM killer.
-    """
-    soft = base + extra_mb * 1024 * 1024
-    hard = original[1]
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+def deepen_stack() -> None:
+    """Let the main thread's stack grow to RUN_STACK_BYTES (or the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    want = RUN_STACK_BYTES if hard == resource.RLIM_INFINITY else min(hard, RUN_STACK_BYTES)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
 
 
-def main() -> int:
-    out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
-    os.dup2(2, 1)  # anything printed by accident goes to stderr, not into the protocol
-    sys.stdout = sys.stderr
+def _watch_parent(parent_pid: int) -> None:
+    """Exit when the parent is gone (where the kernel's parent-death signal is not available)."""
+    def loop() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
 
-    def send(message: dict) -> None:
-        # Plain data only (to_plain spells non-finite floats out), so orjson's output is strict JSON.
-        try:
-            text = orjson.dumps(message).decode("utf-8")
-        except TypeError:  # e.g. an integer beyond 64 bits: the standard library writes it
-            text = json.dumps(message, allow_nan=False, separators=(",", ":"))
-        out.write(text + "\n")
-        out.flush()
+    threading.Thread(target=loop, name="gradviz-parent", daemon=True).start()
 
-    started = time.perf_counter()
-    import torch  # the slow part of start-up: the client shows "engine starting" meanwhile
 
+def serve(protocol_fd: int, parent_pid: int, workdir: str | None, started: float) -> None:
+    """Contain this process, say ready, run the one request, send the result, and exit."""
+    import torch
+
+    from gradviz.engine import sandbox
     from gradviz.engine.run import run_request
 
-    torch.set_num_threads(torch.get_num_threads())  # settle the thread pool (OMP_NUM_THREADS) before the memory cap
-    runner = _RunThread()  # its stack is reserved before the memory baseline below
-    runner.call(lambda: torch.ones(2, 2, requires_grad=True).sum().backward())  # autograd's thread state
-    # torch's own objects never need scanning by the collector again. (No gc.collect first:
-    # importing torch leaves next to no garbage, and the collection took 0.1 s of start-up.)
-    gc.freeze()
-    base_vm = _vm_bytes()
-    original_limit = resource.getrlimit(resource.RLIMIT_AS)
+    channel = Channel(protocol_fd)
+    devnull = os.open(os.devnull, os.O_RDONLY)  # stdin once the request is read (opened while we still can)
+    read_paths = sandbox.default_read_paths() + ([workdir] if workdir else [])
+    containment = sandbox.contain(read_paths, workdir=workdir, parent_pid=parent_pid)
     signal.signal(signal.SIGINT, _on_sigint)
-    send({"type": "ready", "torch": torch.__version__, "seconds": round(time.perf_counter() - started, 3),
-          "pid": os.getpid()})
+    channel.send({"type": "ready", "torch": torch.__version__, "seconds": round(time.perf_counter() - started, 3),
+                  "pid": os.getpid(), "containment": to_plain(containment)})
+    line = _read_request(0)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    try:
+        message = json.loads(line)
+        if type(message) is not dict or message.get("type") != "run":
+            raise ValueError("expected a run request")
+        request = from_plain(RunRequest, message.get("request"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        channel.send({"type": "error", "message": f"bad request: {exc}"})
+        return
+    _watch_parent(parent_pid)
+    sent: set[int] = set()
+    budget = request.limits.max_result_mb * 1024 * 1024
 
-    for line in sys.stdin:
-        try:
-            message = json.loads(line)
-            kind = message.get("type")
-        except (ValueError, AttributeError):
-            send({"type": "error", "message": "unreadable message"})
-            continue
-        if kind == "exit":
-            break
-        if kind != "run":
-            send({"type": "error", "message": f"unknown message type {kind!r}"})
-            continue
-        run_id = message.get("id")
-        try:
-            request = from_plain(RunRequest, message.get("request"))
-        except ValueError as exc:
-            send({"type": "error", "id": run_id, "message": f"bad request: {exc}"})
-            continue
-        _reset_cancel()
-        _limit_memory(request.limits.max_memory_mb, base_vm, original_limit)
-        sent: set[int] = set()
-
-        def send_graph(index: int, graph: GraphData, run_id=run_id, sent=sent) -> None:
-            with collector_paused():
-                send({"type": "graph", "id": run_id, "call": index, "graph": to_plain(graph)})
+    def send_graph(index: int, graph: GraphData) -> None:
+        # Graphs go ahead while they take at most half the budget; later ones travel in the result,
+        # which is summarised to fit what is left.
+        with collector_paused():
+            data = encode({"type": "graph", "call": index, "graph": to_plain(graph)})
+        if channel.sent_bytes + len(data) <= budget // 2:
+            channel.write(data)
             sent.add(index)
 
-        result = runner.call(lambda request=request, run_id=run_id, send_graph=send_graph: run_request(
+    def job():
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = _vm_bytes() + request.limits.max_memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+        return run_request(
             request,
-            on_statement=lambda record: send({"type": "progress", "id": run_id, "statement": to_plain(record)}),
+            on_statement=lambda record: channel.send({"type": "progress", "statement": to_plain(record)}),
             cancelled=_cancelled,
             on_graph=send_graph,
-        ))
-        resource.setrlimit(resource.RLIMIT_AS, original_limit)
-        with collector_paused():
-            send({"type": "result", "id": run_id, "result": to_plain_shared(result.with_call_graphs(dict.fromkeys(sent, GraphData()))),
-                  "sent_graphs": sorted(sent)})
-        runner.call(gc.collect)  # what the program left in cycles is freed on the deep stack too
+        )
+
+    result = job()
+    with collector_paused():
+        channel.write(result_message(result.with_call_graphs(dict.fromkeys(sent, GraphData())), sorted(sent),
+                                     max(budget - channel.sent_bytes, budget // 2), request.limits.max_result_mb))
+
+
+def warm_up() -> None:
+    """Import what every run needs and settle torch's lazy state, before any fork or containment."""
+    import numpy  # noqa: F401 - programs use it; imported before the process is contained
+    import torch
+
+    import gradviz.engine.run  # noqa: F401
+    import gradviz.engine.sandbox  # noqa: F401
+
+    deepen_stack()
+    torch.set_num_threads(torch.get_num_threads())  # settle the thread pool (OMP_NUM_THREADS)
+    torch.ones(2, 2, requires_grad=True).sum().backward()  # autograd's lazy state
+    # torch's own objects never need scanning by the collector again.
+    gc.freeze()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gradviz.engine.worker``: a worker started on its own (where there is no zygote)."""
+    started = time.perf_counter()
+    parser = argparse.ArgumentParser(prog="gradviz.engine.worker")
+    parser.add_argument("--protocol-fd", type=int, required=True)
+    parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("--workdir")
+    args = parser.parse_args(argv)
+    warm_up()
+    serve(args.protocol_fd, args.parent, args.workdir, started)
     return 0
 
 

@@ -63,6 +63,23 @@ def ask_recover(parent: QWidget | None, title: str, when: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_trust(parent: QWidget | None, name: str, why: str) -> bool:
+    """Where the system cannot contain the engine: run a program that came from elsewhere? True to trust it."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Trust this program?")
+    box.setText(f"“{name}” came from outside gradviz, and this system cannot contain the engine that runs it.")
+    box.setInformativeText(
+        f"{why}\n\nRunning it gives it the same access to your files, your network and your accounts as any "
+        "program you start yourself. Run it only if you trust where it came from; gradviz remembers your answer "
+        "for this program.")
+    trust = box.addButton("Trust and Run", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is trust
+
+
 def show_error(parent: QWidget | None, title: str, text: str) -> None:
     """Tell the user something failed (a file that can't be opened or saved)."""
     QMessageBox.critical(parent, title, text)

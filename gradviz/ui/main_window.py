@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import gc
 import time
+from html import escape
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,11 @@ from PySide6.QtWidgets import (
 from gradviz.core.collector import collector_paused
 from gradviz.core.replay import Frame
 from gradviz.core.request import RunRequest
-from gradviz.core.result import ACCUMULATE, LEAF, PARAM, BackwardCall, GraphData, RunResult
+from gradviz.core.result import (
+    ACCUMULATE, LEAF, NOT_CONTAINED, PARAM, WORKER_CRASHED, BackwardCall, GraphData, RunResult,
+)
 from gradviz.core.session import Session, SessionError, ViewSettings, load_path, load_session, save_session
+from gradviz.core.trust import TrustStore, is_trusted
 from gradviz.ui import dialogs, style
 from gradviz.ui.canvas.view import GraphView
 from gradviz.ui.editor import CodeEditor, MessageBar
@@ -27,7 +31,7 @@ from gradviz.ui.elided import ElidedLabel
 from gradviz.ui.icons import icon
 from gradviz.ui.inspector import Inspector
 from gradviz.ui.player import Player, PlayerBar
-from gradviz.ui.runner import CRASHED, Background, Runner
+from gradviz.ui.runner import Background, Runner
 from gradviz.ui.settings import Settings
 
 #: The program shown when gradviz starts without a file (the 2xᵀx example).
@@ -147,6 +151,9 @@ class MainWindow(QMainWindow):
         self.root_at = self.settings.root_at
         self.path: str | None = None
         self.seed = 0
+        #: The program may run where the system cannot contain the engine: typed here, a shipped
+        #: lesson, or a file the user trusted (gradviz.core.trust).
+        self.trusted = True
         self.result: RunResult | None = None
         self._pending_view: ViewSettings | None = None
         self._modes: dict[int, tuple[str, int | None]] = {}
@@ -645,10 +652,15 @@ class MainWindow(QMainWindow):
                               selected_variable=variable, backward_call=call, step=step),
         )
 
-    def set_session(self, session: Session, path: str | None, run: bool = True, dirty: bool = False) -> None:
-        """Show a session: its text in the editor (undoable from here), notes, seed and view."""
+    def set_session(self, session: Session, path: str | None, run: bool = True, dirty: bool = False,
+                    trusted: bool = True) -> None:
+        """Show a session: its text in the editor (undoable from here), notes, seed and view.
+
+        ``trusted=False``: it came from elsewhere (see ``MainWindow.trusted``).
+        """
         self.path = path
         self.seed = session.seed
+        self.trusted = trusted
         self._step_after = None
         self._pending_view = session.view
         self.editor.setPlainText(session.program)
@@ -746,7 +758,8 @@ class MainWindow(QMainWindow):
         self.discard_recovery()
         # A script is not overwritten with JSON: Save asks where the session goes.
         is_session = Path(path).suffix.lower() != ".py"
-        self.set_session(session, path=str(Path(path).resolve()) if is_session else None)
+        self.set_session(session, path=str(Path(path).resolve()) if is_session else None,
+                         trusted=is_trusted(path, session.program))
         self._remember_recent(path)
         return True
 
@@ -874,6 +887,7 @@ class MainWindow(QMainWindow):
         except (SessionError, OSError):
             return False
         self.settings._qs.setValue("recovery/path", self.path or "")
+        self.settings._qs.setValue("recovery/trusted", "yes" if self.trusted else "no")
         self.settings._qs.setValue("recovery/time", time.strftime("%Y-%m-%d %H:%M"))
         self.settings.sync()
         self._autosaved_text = text
@@ -904,7 +918,8 @@ class MainWindow(QMainWindow):
         if not dialogs.ask_recover(self, name, when):
             self.discard_recovery()
             return False
-        self.set_session(session, path=original or None, dirty=True)
+        trusted = str(self.settings._qs.value("recovery/trusted", "no")) == "yes" or is_trusted(None, session.program)
+        self.set_session(session, path=original or None, dirty=True, trusted=trusted)
         self.statusBar().showMessage("Recovered the autosaved text", 6000)
         return True
 
@@ -915,7 +930,7 @@ class MainWindow(QMainWindow):
         return RunRequest(program=self.editor.toPlainText(), seed=self.seed, stop_after_line=stop_after)
 
     def _submit(self, mode: str, stop_after: int | None) -> int:
-        run_id = self.runner.run(self._request(stop_after))
+        run_id = self.runner.run(self._request(stop_after), trusted=self.trusted)
         self._modes[run_id] = (mode, stop_after)
         return run_id
 
@@ -1018,6 +1033,9 @@ class MainWindow(QMainWindow):
         self.progress_timer.stop()
         self.progress.hide()
         self.statusBar().clearMessage()
+        if result.error is not None and result.error.type == NOT_CONTAINED:
+            self._ask_trust(mode, stop_after, result.error.message)
+            return
         last = result.backward_calls[-1] if result.backward_calls else None
         if last is not None and len(last.graph.nodes) + len(last.steps) > BACKGROUND_LAYOUT_NODES:
             # A big result: its replay and layout are worked out on a worker thread first.
@@ -1029,6 +1047,21 @@ class MainWindow(QMainWindow):
                                    self.view, self.root_at)
             return
         self.show_result(result, mode, stop_after)
+
+    def _ask_trust(self, mode: str, stop_after: int | None, why: str) -> None:
+        """The engine cannot be contained here and the program came from elsewhere: ask, then run or not."""
+        self.run_label.setText("Not run")
+        if not dialogs.ask_trust(self, self.display_name(), why):
+            self.message_bar.show_message(
+                "warning", "Not run: this program came from elsewhere.",
+                "This system cannot contain the engine (Help ▸ About gradviz says why). Run it again to trust it.")
+            return
+        self.trusted = True
+        try:
+            TrustStore().trust(self.editor.toPlainText())
+        except OSError:
+            pass  # trusted for as long as it is open here
+        self._submit(mode, stop_after)
 
     def show_result(self, result: RunResult, mode: str = "run", stop_after: int | None = None,
                     prepared: Prepared | None = None) -> None:
@@ -1043,10 +1076,10 @@ class MainWindow(QMainWindow):
         self.ensure_panels()
         self._prepared = prepared
         error = result.error
-        crashed = error is not None and error.type == CRASHED
+        crashed = error is not None and error.type == WORKER_CRASHED
         if crashed:
             # Keep what was shown: the crash is the engine's problem, not the program's.
-            self.run_label.setText("The engine stopped; it is restarting")
+            self.run_label.setText("The engine stopped; the next run gets a new one")
             self.result_shown.emit(result)
             return
         self.result = result
@@ -1084,7 +1117,7 @@ class MainWindow(QMainWindow):
             self._step_after = None
             self.editor.set_step_line(None)
         # Output.
-        out = result.stdout
+        out = result.stdout + result.stderr
         if error is not None:
             where = f"line {error.line}: " if error.line else ""
             out += ("" if not out or out.endswith("\n") else "\n") + f"{where}{error.type}: {error.message}\n"
@@ -1525,8 +1558,15 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         from gradviz import __version__
 
+        containment = self.runner.containment
+        if containment is None:
+            held = "<p>The engine has not started yet: its containment is shown once it has.</p>"
+        else:
+            rows = "".join(f"<li>{'✔' if layer.active else '✘'} {escape(layer.name)}: {escape(layer.detail)}</li>"
+                           for layer in containment.layers)
+            held = f"<p><b>Engine:</b> {escape(containment.summary())}</p><ul>{rows}</ul>"
         dialogs.show_about(
             self, "About gradviz",
             f"<b>gradviz {__version__}</b><p>Make PyTorch autograd visible: run real code, draw the graph, "
-            "animate the backward pass, watch .grad accumulate.</p>",
+            f"animate the backward pass, watch .grad accumulate.</p>{held}",
         )

@@ -12,11 +12,10 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Signal
 
 from gradviz.core.request import RunRequest
-from gradviz.core.result import ErrorInfo, RunResult
+from gradviz.core.result import WORKER_CRASHED, ErrorInfo, RunResult
 
 #: Seconds to wait for the worker to import torch and say it is ready.
 READY_TIMEOUT = 120.0
-CRASHED = "WorkerCrashed"
 
 
 def default_client():
@@ -30,7 +29,7 @@ class Runner(QObject):
     """Owns the EngineClient; runs requests on a background thread, one at a time, latest first.
 
     Starting a run while another is going cancels the old one: only the newest request runs to
-    the end. A crashed or killed worker is reported and started again, so the next run works.
+    the end. Every run gets a fresh worker process; a crashed or killed one is reported.
 
     Signals
     -------
@@ -47,7 +46,7 @@ class Runner(QObject):
     run_finished(int, object)
         Run ``id`` ended with a RunResult (also for cancelled and crashed runs).
     engine_crashed(str)
-        The worker died during a run (killed, out of memory...); it is being restarted.
+        The worker died during a run (killed, out of memory...); the next run gets a new one.
     busy_changed(bool)
         A run started (True) or the last queued run ended (False).
     """
@@ -100,8 +99,17 @@ class Runner(QObject):
         self.engine_starting.emit()
         self._jobs.put(("start",))
 
-    def run(self, request: RunRequest) -> int:
-        """Queue a run and return its id; a run still going is cancelled in favour of this one."""
+    @property
+    def containment(self):
+        """How the operating system holds the engine (a ``Containment``), once a worker reported it."""
+        return getattr(self._client, "containment", None)
+
+    def run(self, request: RunRequest, trusted: bool = True) -> int:
+        """Queue a run and return its id; a run still going is cancelled in favour of this one.
+
+        ``trusted=False``: the program came from elsewhere; where the system cannot contain the
+        engine it does not run (the result's error is ``NotContained``).
+        """
         with self._lock:
             self._latest += 1
             run_id = self._latest
@@ -110,7 +118,7 @@ class Runner(QObject):
             self._set_busy(True)
         if running is not None and self._client is not None:
             self._client.cancel()
-        self._jobs.put(("run", run_id, request))
+        self._jobs.put(("run", run_id, request, trusted))
         return run_id
 
     def cancel(self) -> None:
@@ -188,11 +196,11 @@ class Runner(QObject):
                 if not self._ready:
                     self._start_engine()
                 continue
-            _, run_id, request = job
+            _, run_id, request, trusted = job
             if run_id != self._latest:  # superseded while it waited in the queue
                 self._maybe_idle()
                 continue
-            self._run_one(run_id, request)
+            self._run_one(run_id, request, trusted)
             self._maybe_idle()
 
     def _maybe_idle(self) -> None:
@@ -202,7 +210,7 @@ class Runner(QObject):
             if idle:
                 self._set_busy(False)
 
-    def _run_one(self, run_id: int, request: RunRequest) -> None:
+    def _run_one(self, run_id: int, request: RunRequest, trusted: bool) -> None:
         with self._lock:
             self._running = run_id
         self._killed = False
@@ -216,14 +224,14 @@ class Runner(QObject):
             def progress(info: dict) -> None:
                 self._emit(self.run_progressed, run_id, dict(info))
 
-            result = client.run(request, on_progress=progress)
+            result = client.run(request, on_progress=progress, trusted=trusted)
         except Exception as exc:  # noqa: BLE001 — a client bug must not kill the thread
             detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            result = RunResult(error=ErrorInfo(CRASHED, f"the engine failed: {detail}"),
+            result = RunResult(error=ErrorInfo(WORKER_CRASHED, f"the engine failed: {detail}"),
                                duration=time.monotonic() - started)
         with self._lock:
             self._running = None
-        crashed = result.error is not None and result.error.type == CRASHED
+        crashed = result.error is not None and result.error.type == WORKER_CRASHED
         if crashed:
             self._ready = False
             why = "it was stopped" if self._killed else result.error.message

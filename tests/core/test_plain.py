@@ -76,7 +76,7 @@ def test_incoming_lists_each_contribution_of_a_fan_in():
 @pytest.mark.parametrize("data, where", [
     ({"program": 3}, "$.program"),
     ({"program": "x", "seed": True}, "$.seed"),
-    ({"program": "x", "limits": {"max_steps": "many"}}, "$.limits.max_steps"),
+    ({"program": "x", "limits": {"max_seconds": "many"}}, "$.limits.max_seconds"),
     ({"seed": 1}, "missing field 'program'"),
 ])
 def test_from_plain_names_the_bad_field(data, where):
@@ -85,9 +85,9 @@ def test_from_plain_names_the_bad_field(data, where):
 
 
 def test_request_round_trip():
-    req = RunRequest("x = 1", seed=3, limits=Limits(max_steps=10), stop_after_line=1)
+    req = RunRequest("x = 1", seed=3, limits=Limits(max_seconds=10), stop_after_line=1)
     assert RunRequest.from_json(req.to_json()) == req
-    assert to_plain(req)["limits"]["max_steps"] == 10
+    assert to_plain(req)["limits"]["max_seconds"] == 10
 
 
 @pytest.mark.parametrize("data, where", [

@@ -1,4 +1,4 @@
-"""The engine worker process through EngineClient: results, progress, cancel, kill, restart, limits."""
+"""Engine workers through EngineClient: results, progress, a fresh process per run, cancel, kill, limits."""
 
 import threading
 import time
@@ -54,25 +54,36 @@ def test_each_call_graph_comes_ahead_of_the_result_and_is_sent_once(client):
     assert result.backward_calls[1].leaves[0].after.flat() == [5.0, 5.0]  # 2 + 3 accumulated
 
 
-def test_cancel_returns_partial_result_and_worker_survives(client):
-    pid = client.pid
-    threading.Timer(1.0, client.cancel).start()
-    result = client.run(RunRequest(FOREVER, limits=Limits(max_seconds=60)))
-    assert result.error.type == "Cancelled" and result.error.line == 4
+def cancel_once_running(client):
+    """An on_progress that cancels the run shortly after its third statement (the loop is the fourth)."""
+    def progress(info):
+        if info["line"] == 3:
+            threading.Timer(0.3, client.cancel).start()
+    return progress
+
+
+def test_cancel_returns_partial_result_and_the_next_run_works(client):
+    result = client.run(RunRequest(FOREVER, limits=Limits(max_seconds=60)), on_progress=cancel_once_running(client))
+    assert result.error.type == "Cancelled" and result.error.line in (4, 5)  # in the loop
     assert result.stdout == "started\n"
-    assert client.pid == pid  # cancelled cooperatively: torch stays loaded
     assert client.run(RunRequest(README)).error is None
 
 
-def test_kill_mid_run_reports_crash_and_next_run_restarts(client):
-    client.wait_ready()
-    old = client.pid
+def test_kill_mid_run_reports_crash_and_next_run_works(client):
     threading.Timer(1.0, client.kill).start()
     result = client.run(RunRequest(FOREVER, limits=Limits(max_seconds=60)))
-    assert result.error.type == "WorkerCrashed" and "restarted" in result.error.message
+    assert result.error.type == "WorkerCrashed" and "stopped during the run" in result.error.message
     assert result.stdout == "started\n" and result.error.line == 4
-    again = client.run(RunRequest(README))
-    assert again.error is None and client.pid != old
+    assert client.run(RunRequest(README)).error is None
+
+
+def test_every_run_gets_a_fresh_process(client):
+    """Nothing of one lesson reaches the next: not its process, its modules' state or its memory."""
+    first = client.run(RunRequest("import os, torch\ntorch.Tensor.secret = 'kept'\nprint(os.getpid())\n"))
+    second = client.run(RunRequest("import os, torch\nprint(os.getpid(), hasattr(torch.Tensor, 'secret'))\n"))
+    pid1 = int(first.stdout)
+    pid2, kept = second.stdout.split()
+    assert int(pid2) != pid1 and kept == "False"
 
 
 def test_deadline_is_enforced_inside_the_worker(client):
@@ -99,18 +110,20 @@ def test_a_worker_started_ahead_is_the_one_used_and_a_dead_one_is_replaced():
     from gradviz.engine.process import start_worker
 
     early = start_worker()
-    c = EngineClient(started=early)
+    c = EngineClient(started=early, ahead=False)
     try:
         assert c.run(RunRequest(README)).stdout == "tensor([ 0.,  4.,  8., 12.])\n"
         assert c.pid == early.pid
     finally:
         c.close()
-    assert early.poll() is not None
+    assert early.exit_status(wait=5) is not None
     dead = start_worker()
     dead.kill()
-    dead.wait()
+    assert dead.exit_status(wait=5) is not None
     c = EngineClient(started=dead)
     try:
+        result = c.run(RunRequest(README))
+        assert result.error.type == "WorkerCrashed" and "could not start" in result.error.message
         assert c.run(RunRequest(README)).error is None and c.pid != dead.pid
     finally:
         c.close()
@@ -125,4 +138,41 @@ def test_a_chain_deeper_than_the_c_stack_is_freed_without_killing_the_engine(cli
     assert result.error is None, result.error
     assert result.stdout.startswith("tensor([403.")
     assert "more than 20,000 autograd nodes" in result.notes[0]
-    assert client.run(RunRequest(README)).error is None  # the same worker goes on
+    assert client.run(RunRequest(README)).error is None
+
+
+def test_a_program_from_elsewhere_runs_only_where_the_engine_is_contained_or_once_trusted():
+    from gradviz.core.containment import Containment, Layer
+
+    class Uncontained(EngineClient):
+        """The real engine, reporting what a system without an OS layer would."""
+
+        def _note_ready(self, ready, worker):
+            super()._note_ready(ready, worker)
+            self.containment = Containment("win32", False, (Layer("os", False, "no OS layer on this system"),))
+
+    c = Uncontained(ahead=False)
+    try:
+        refused = c.run(RunRequest(README))
+        assert refused.error.type == "NotContained" and "no OS layer" in refused.error.message
+        assert refused.stdout == "" and refused.statements == ()
+        assert c.run(RunRequest(README), trusted=True).stdout == "tensor([ 0.,  4.,  8., 12.])\n"
+    finally:
+        c.close()
+
+
+def test_doctor_reports_every_layer_and_says_contained(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "gradviz", "doctor"], capture_output=True, text=True, cwd=root,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("gradviz ") and "torch 2." in lines[0]
+    assert lines[1].startswith("contained: Landlock ABI")
+    for layer in ("landlock", "seccomp", "no_new_privs", "parent_death", "environment"):
+        assert any(line.strip().startswith(f"[on ] {layer}:") for line in lines), layer
+    assert "[blocked]" in done.stdout and "NOT BLOCKED" not in done.stdout

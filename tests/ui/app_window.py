@@ -17,6 +17,7 @@ class DialogLog:
         self.save_answer: str | None = None
         self.unsaved_answer = dialogs.DISCARD
         self.recover_answer = False
+        self.trust_answer = False
         m = monkeypatch
         m.setattr(dialogs, "open_file", lambda parent, directory="": self._log("open_file") or self.open_answer)
         m.setattr(dialogs, "save_file", lambda parent, suggested="": self._log("save_file", suggested) or self.save_answer)
@@ -24,7 +25,8 @@ class DialogLog:
         m.setattr(dialogs, "ask_recover", lambda parent, title, when: self._log("ask_recover", title) or self.recover_answer)
         m.setattr(dialogs, "show_error", lambda parent, title, text: self._log("show_error", title, text))
         m.setattr(dialogs, "show_info", lambda parent, title, text: self._log("show_info", title, text))
-        m.setattr(dialogs, "show_about", lambda parent, title, text: self._log("show_about", title))
+        m.setattr(dialogs, "show_about", lambda parent, title, text: self._log("show_about", title, text))
+        m.setattr(dialogs, "ask_trust", lambda parent, name, why: self._log("ask_trust", name, why) or self.trust_answer)
         self.export_answer: dialogs.ExportChoice | None = None
         self.export_path_answer: str | None = None
         m.setattr(dialogs, "ask_export",

@@ -89,7 +89,7 @@ def test_progress_is_forwarded(qtbot, runner_and_client):
 
 def test_a_client_that_raises_becomes_a_crash_result(qtbot):
     class Broken(FakeClient):
-        def run(self, request, on_progress=None):
+        def run(self, request, on_progress=None, trusted=False):
             raise OSError("pipe closed")
 
     runner = Runner(lambda: Broken())

@@ -1,7 +1,9 @@
-"""Interpreter overhead: the same ~5,000-node programs run by plain exec and by run_program.
+"""Runner overhead: the same ~5,000-node programs run by plain exec, by the runner alone and by a whole traced run.
 
-Run: python benchmarks/bench_interpreter.py  (alternating runs, medians, ratio per program).
-The plain-Python anchor uses exec here, in the benchmark only; the package never does.
+Run: python benchmarks/bench_runner.py  (alternating runs, medians, ratios per program).
+"runner" is ``run_program`` with a Recorder that records nothing: the cost of the torch function
+mode, the patched backward functions and the statement-by-statement execution; "traced" is
+``run_request``: everything the engine records and summarises, in this process (no worker).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from gradviz.core.request import Limits  # noqa: E402
-from gradviz.engine.interpreter import run_program  # noqa: E402
+from gradviz.core.request import RunRequest  # noqa: E402
+from gradviz.engine.run import run_request  # noqa: E402
+from gradviz.engine.runner import run_program  # noqa: E402
 from gradviz.engine.recorder import Recorder  # noqa: E402
 
 TRANSFORMER = """
@@ -96,24 +100,18 @@ print(round(loss.item(), 3), x.grad.shape)
 """
 
 
-def count_nodes(program: str) -> int:
-    out = run_program(program, Limits(), Recorder())
-    root = out.globals["loss"].grad_fn
-    return root is not None
-
-
 # CPU time of this process: on a shared machine other processes inflate wall time at random.
 CLOCK = time.process_time
 
 
 def time_plain(program: str) -> float:
-    ns: dict = {}
+    ns: dict = {"__name__": "__main__"}
     t0 = CLOCK()
-    exec(program, ns)  # noqa: S102 - the benchmark's anchor, never in the package
+    exec(program, ns)  # noqa: S102 - the benchmark's anchor: plain Python running the program
     return CLOCK() - t0
 
 
-def time_interp(program: str) -> float:
+def time_runner(program: str) -> float:
     t0 = CLOCK()
     out = run_program(program, Limits(), Recorder())
     elapsed = CLOCK() - t0
@@ -121,7 +119,15 @@ def time_interp(program: str) -> float:
     return elapsed
 
 
-def main(rounds: int = 15) -> None:
+def time_traced(program: str) -> float:
+    t0 = CLOCK()
+    result = run_request(RunRequest(program))
+    elapsed = CLOCK() - t0
+    assert result.error is None, result.error
+    return elapsed
+
+
+def main(rounds: int = 11) -> None:
     import contextlib
     import io
 
@@ -129,18 +135,20 @@ def main(rounds: int = 15) -> None:
     torch.set_num_threads(1)
 
     print("CPU time (process_time), medians of alternating runs, torch on one thread")
-    print(f"{'program':<14}{'plain ms':>10}{'gradviz ms':>12}{'ratio':>8}")
+    print(f"{'program':<14}{'plain ms':>10}{'runner ms':>11}{'traced ms':>11}{'runner/plain':>14}{'traced/plain':>14}")
     for name, program in (("transformer", TRANSFORMER), ("modules", MODULES), ("chain", CHAIN)):
-        plain, interp = [], []
+        plain, runner, traced = [], [], []
         with contextlib.redirect_stdout(io.StringIO()):
             time_plain(program)
-            time_interp(program)  # warm both
+            time_runner(program)
+            time_traced(program)  # warm all three
             for _ in range(rounds):
                 plain.append(time_plain(program))
-                interp.append(time_interp(program))
-        p, i = statistics.median(plain), statistics.median(interp)
-        print(f"{name:<14}{p * 1000:>10.1f}{i * 1000:>12.1f}{i / p:>8.2f}")
+                runner.append(time_runner(program))
+                traced.append(time_traced(program))
+        p, r, t = (statistics.median(x) for x in (plain, runner, traced))
+        print(f"{name:<14}{p * 1000:>10.1f}{r * 1000:>11.1f}{t * 1000:>11.1f}{r / p:>14.2f}{t / p:>14.2f}")
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 11)

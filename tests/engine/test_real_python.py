@@ -1,11 +1,11 @@
-"""The interpreter runs ordinary PyTorch teaching code exactly like Python does."""
+"""The runner runs ordinary PyTorch teaching code exactly like Python does."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from interp_helpers import assert_same, normalise, run_gradviz, run_python
+from runner_helpers import assert_same, normalise, run_gradviz, run_python
 
 README = """
 import torch
@@ -499,6 +499,9 @@ def test_recorder_sees_results_backward_and_grad_touches():
         def on_statement(self, record):
             self.records.append(record.line)
 
+        def grad_ids(self):
+            return {id(v.grad) for _, v in self.scopes() if isinstance(v, torch.Tensor) and v.grad is not None}
+
     src = """import torch
 x = torch.ones(2, requires_grad=True)
 def go(t):
@@ -526,12 +529,17 @@ x.data.add_(1)
         ("backward", 5), ("autograd.grad", 7), ("autograd.backward", 8), ("backward", 14)]
     # inside go(): the innermost scope (t, inner) comes first, then the globals
     assert spy.backwards[0][2][:2] == ["t", "inner"] and "x" in spy.backwards[0][2]
-    assert spy.touched == [9, 10, 12, 13, 15, 16, 17, 18]
+    # x.grad.zero_() (9), x.grad = None (10), x.grad.data = … (15), x.grad *= 2 (16: the in-place
+    # multiply, then the assignment), x.grad[0] = … (17), x.grad.mul_(3) (18). zero_grad() and step()
+    # (12, 13) find x.grad None: nothing changes there.
+    assert spy.touched == [9, 10, 15, 16, 16, 17, 18]
     # `x.grad = None` and `x.grad *= 2` assign x's .grad attribute: they name x. The others change
-    # the grad tensor itself (x.grad.zero_(), x.grad.data = …, x.grad[0] = …) or go through a call.
-    assert [o is not None for o in spy.owners] == [False, True, False, False, False, True, False, False]
-    assert spy.owners[1] is spy.owners[5] is out.globals["x"]
-    assert ("Tensor", 4) in spy.results and ("Tensor", 2) in spy.results
+    # the grad tensor itself.
+    assert [o is not None for o in spy.owners] == [False, True, False, False, True, False, False]
+    assert spy.owners[1] is spy.owners[4] is out.globals["x"]
+    # Results with a grad_fn, at the line that made them (the leaf of line 2 has none).
+    assert ("Tensor", 4) in spy.results and ("Tensor", 14) in spy.results
+    assert all(line != 2 for _, line in spy.results)
     assert spy.records == [1, 2, 3] + list(range(6, 20))
 
 
@@ -578,8 +586,8 @@ def test_five_thousand_node_graphs_run_inside_the_default_limits():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_interpreter.py"
-    spec = importlib.util.spec_from_file_location("bench_interpreter", path)
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_runner.py"
+    spec = importlib.util.spec_from_file_location("bench_runner", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     for program in (bench.TRANSFORMER, bench.CHAIN):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from interp_helpers import assert_same
+from runner_helpers import assert_same
 
 PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.py"))
 

@@ -1,4 +1,4 @@
-"""Helpers for the interpreter tests: run a program through gradviz and through real Python."""
+"""Helpers for the runner tests: run a program through gradviz (in this process) and through real Python."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import re
 import torch
 
 from gradviz.core.request import Limits
-from gradviz.engine.interpreter import Outcome, run_program
+from gradviz.engine.runner import Outcome, run_program
 from gradviz.engine.recorder import Recorder
 
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 
-#: Small limits so hostile programs fail fast.
-SMALL = Limits(max_elements=2_000_000, max_steps=200_000, max_seconds=5.0, max_memory_mb=512,
-               max_depth=60, max_output_chars=20_000)
+#: Small limits so runaway programs fail fast.
+SMALL = Limits(max_seconds=5.0, max_memory_mb=512, max_output_chars=20_000)
 
 
 def normalise(text: str) -> str:
@@ -30,7 +29,7 @@ def run_gradviz(source: str, limits: Limits | None = None, recorder: Recorder | 
 
 
 def run_python(source: str) -> tuple[str, dict]:
-    """The same program in real Python (tests only: the package never execs user code)."""
+    """The same program in plain Python, the reference (a trusted test program, in this process)."""
     torch.manual_seed(0)
     namespace: dict = {"__name__": "__main__"}
     buf = io.StringIO()
@@ -58,7 +57,7 @@ def same_value(a, b) -> bool:
         return a == b or (a != a and b != b)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
-    return True  # functions, modules' proxies …: compared through printed output
+    return True  # functions, classes …: compared through printed output
 
 
 def assert_same(source: str, names: tuple[str, ...] | None = None) -> Outcome:

@@ -1,0 +1,513 @@
+"""Runs a program with CPython itself, one top-level statement at a time, telling a Recorder what autograd does.
+
+The program is real Python: each top-level statement is compiled (with the program's own
+``__future__`` flags) and executed in a fresh ``__main__`` module, so Step and Run to cursor stop
+between statements. Safety does not come from here: the engine process has contained itself
+(``gradviz.engine.sandbox``) before it reads a program, and limits come from outside the program
+(``gradviz.engine.limits``). What this module adds is bookkeeping on the real objects:
+
+- a ``TorchFunctionMode`` sees every torch call the program makes; it tags each new grad_fn node
+  with the program line that made it, notices leaves that require grad (to name them after the
+  variable that holds them) and tells the recorder when a leaf's ``.grad`` may have changed;
+- ``Tensor.backward``, ``torch.autograd.backward`` and ``torch.autograd.grad`` called from the
+  program's own code go through ``Recorder.run_backward``, which runs them with hooks;
+- ``print`` and ``sys.stdout``/``sys.stderr`` writes are captured per statement, bounded.
+
+Everything the run changes in the process (``sys.stdout``, ``sys.modules['__main__']``, torch's
+grad mode and print options, the patched functions) is put back afterwards, so tests can run
+trusted programs in their own process too.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import io
+import linecache
+import random
+import sys
+import types
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+from gradviz.core.request import Limits
+from gradviz.core.result import ErrorInfo, StatementRecord
+from gradviz.engine.capture import LINE_KEY
+from gradviz.engine.hints import did_you_mean, explain
+from gradviz.engine.limits import Cancelled, LimitExceeded, Watchdog, limit_error
+from gradviz.engine.recorder import Recorder
+
+#: The file name the program's code objects carry: how frames of the program are told apart from
+#: torch's and gradviz's own. Its source is registered with ``linecache`` for tracebacks.
+PROGRAM_FILE = "<gradviz>"
+#: Longest program text accepted, in characters (a lesson is a few hundred lines).
+MAX_SOURCE_CHARS = 1_000_000
+
+_GRAD = torch._C.TensorBase.grad  # the getset descriptor behind ``x.grad``: its __set__/__delete__
+_DATA = torch._C.TensorBase.data
+_REGISTER_HOOKS = frozenset({"register_hook", "register_post_accumulate_grad_hook"})
+#: Leaves that require grad seen but not yet found under a name: how many, and for how many looks.
+_PENDING_MAX = 256
+_PENDING_LOOKS = 3
+
+
+@dataclass
+class Outcome:
+    """What running a program did: statements, output, the first error, the final bindings."""
+
+    statements: list[StatementRecord]
+    stdout: str
+    error: ErrorInfo | None
+    globals: dict[str, Any]
+    stopped_at: int | None
+    stderr: str = ""
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+class _Bytes(io.RawIOBase):
+    """``sys.stdout.buffer``: bytes written there join the text stream (UTF-8, errors replaced)."""
+
+    def __init__(self, text: _Output):
+        self._text = text
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        data = bytes(b)
+        self._text.write(data.decode("utf-8", "replace"))
+        return len(data)
+
+
+class _Output(io.TextIOBase):
+    """A bounded text stream: what the program prints, kept in pieces so each statement gets its own."""
+
+    def __init__(self, shared: _OutputBudget, name: str):
+        self.pieces: list[str] = []
+        self._budget = shared
+        self._name = name
+        self._buffer = _Bytes(self)
+
+    @property
+    def buffer(self):
+        return self._buffer
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, s) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        self._budget.spend(len(s))
+        self.pieces.append(s)
+        return len(s)
+
+    def text(self, start: int = 0) -> str:
+        return "".join(self.pieces[start:])
+
+
+class _OutputBudget:
+    """Characters both streams may still take; past it, the run stops with the output limit."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.left = int(limits.max_output_chars)
+
+    def spend(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            self.left = 0
+            raise limit_error(self.limits, "max_output_chars", "The program printed too much")
+
+
+# --- the program's frames -----------------------------------------------------------------------
+
+
+def program_frame(frame: types.FrameType | None = None) -> types.FrameType | None:
+    """The innermost frame of the program's own code, from ``frame`` (default: the caller) outwards."""
+    f = frame if frame is not None else sys._getframe(1)
+    while f is not None and f.f_code.co_filename != PROGRAM_FILE:
+        f = f.f_back
+    return f
+
+
+def program_scopes() -> Iterator[tuple[str, Any]]:
+    """The program's visible bindings, innermost function scope first, then its globals."""
+    f = program_frame(sys._getframe(1))
+    module_globals = None
+    while f is not None:
+        if f.f_code.co_filename == PROGRAM_FILE:
+            if f.f_locals is f.f_globals:
+                module_globals = f.f_globals
+            else:
+                yield from ((k, v) for k, v in f.f_locals.items() if not k.startswith("__"))
+                module_globals = f.f_globals
+        f = f.f_back
+    if module_globals is not None:
+        yield from ((k, v) for k, v in list(module_globals.items()) if not k.startswith("__"))
+
+
+# --- recording through torch's own machinery --------------------------------------------------
+
+
+class _PendingLeaves:
+    """Leaves that require grad, made in some frame of the program, not yet seen under a name.
+
+    The program binds a new leaf right after the call that made it; the next look (at the next
+    torch call, backward call or statement end) finds the name in the frame that made it, so
+    leaves made in a loop can be named after the variable that held them (``w #2``).
+    """
+
+    def __init__(self, recorder: Recorder):
+        self.recorder = recorder
+        self.items: list[list] = []  # [tensor, frame, looks left]
+
+    def add(self, t: torch.Tensor, frame: types.FrameType) -> None:
+        if len(self.items) >= _PENDING_MAX:
+            del self.items[0]
+        self.items.append([t, frame, _PENDING_LOOKS])
+
+    def look(self) -> None:
+        if not self.items:
+            return
+        keep = []
+        for item in self.items:
+            t, frame, looks = item
+            name = next((k for k, v in frame.f_locals.items() if v is t and not k.startswith("__")), None)
+            if name is not None:
+                self.recorder.on_bind(name, t)
+            elif looks > 1:
+                item[2] = looks - 1
+                keep.append(item)
+        self.items = keep
+
+
+class _Recording(TorchFunctionMode):
+    """Sees each torch call of the program: tags new nodes with their line, follows leaves and .grad."""
+
+    def __init__(self, recorder: Recorder):
+        super().__init__()
+        self.recorder = recorder
+        self.pending = _PendingLeaves(recorder)
+        self.grad_ids: Callable[[], set[int]] = getattr(recorder, "grad_ids", lambda: set())
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **kwargs) if kwargs else func(*args)
+        try:
+            self._after(func, args, out)
+        except (LimitExceeded, Cancelled):
+            raise
+        except Exception:  # noqa: BLE001 - bookkeeping must never change what the program computes
+            pass
+        return out
+
+    def _after(self, func, args, out) -> None:
+        frame = None
+        pending = self.pending
+        if pending.items:
+            pending.look()
+        recorder = self.recorder
+        if type(out) is torch.Tensor or isinstance(out, torch.Tensor):
+            if out.requires_grad:
+                if out.is_leaf:
+                    frame = program_frame(sys._getframe(2))
+                    if frame is not None:
+                        pending.add(out, frame)
+                else:
+                    node = out.grad_fn
+                    if node is not None and LINE_KEY not in node.metadata:
+                        frame = frame or program_frame(sys._getframe(2))
+                        recorder.on_result(out, frame.f_lineno if frame is not None else 0)
+        elif isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
+            frame = program_frame(sys._getframe(2))
+            recorder.on_result(out, frame.f_lineno if frame is not None else 0)
+        owner = getattr(func, "__self__", None)
+        name = getattr(func, "__name__", "")
+        if owner is _GRAD and name in ("__set__", "__delete__"):
+            frame = frame or program_frame(sys._getframe(2))
+            recorder.on_grad_touched(frame.f_lineno if frame is not None else 0, args[0] if args else None)
+        elif name in _REGISTER_HOOKS:
+            recorder.on_tensor_hook(0)
+        elif args and (name.endswith("_") and not name.endswith("__") or name in _INPLACE_DUNDERS
+                       or owner is _DATA and name == "__set__"):
+            target = args[0]
+            ids = self.grad_ids()
+            if ids and (id(target) in ids or isinstance(target, (list, tuple))
+                        and any(id(t) in ids for t in target)):
+                frame = frame or program_frame(sys._getframe(2))
+                recorder.on_grad_touched(frame.f_lineno if frame is not None else 0, None)
+
+
+_INPLACE_DUNDERS = frozenset({
+    "__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
+    "__ipow__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__", "__imatmul__",
+})
+
+
+class _BackwardPatches:
+    """``Tensor.backward``, ``torch.autograd.backward`` and ``torch.autograd.grad`` through the recorder.
+
+    Only calls made by the program's own code are recorded (``torch.autograd.gradcheck`` calling
+    ``autograd.grad`` hundreds of times inside torch is not a backward call of the lesson).
+    """
+
+    def __init__(self, recorder: Recorder):
+        self.recorder = recorder
+        self.saved = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+        self.depth = 0
+
+    def _wrap(self, kind: str, original: Callable) -> Callable:
+        recorder = self.recorder
+
+        def recorded(*args, **kwargs):
+            caller = sys._getframe(1)
+            if self.depth or caller.f_code.co_filename != PROGRAM_FILE:
+                return original(*args, **kwargs)
+            self.depth += 1
+            try:
+                return recorder.run_backward(kind, caller.f_lineno, original, args, kwargs)
+            finally:
+                self.depth -= 1
+
+        recorded.__name__ = original.__name__
+        recorded.__qualname__ = original.__qualname__
+        recorded.__doc__ = original.__doc__
+        recorded.__wrapped__ = original
+        return recorded
+
+    def __enter__(self) -> _BackwardPatches:
+        backward, autograd_backward, grad = self.saved
+        torch.Tensor.backward = self._wrap("backward", backward)
+        torch.autograd.backward = self._wrap("autograd.backward", autograd_backward)
+        torch.autograd.grad = self._wrap("autograd.grad", grad)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = self.saved
+
+
+class _ProcessState:
+    """What a run changes in the process, saved and put back (tests run trusted programs in-process)."""
+
+    def __enter__(self) -> _ProcessState:
+        opts = torch._tensor_str.PRINT_OPTS
+        self.print_options = {k: getattr(opts, k) for k in ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")}
+        self.grad = torch.is_grad_enabled()
+        self.dtype = torch.get_default_dtype()
+        self.anomaly = torch.is_anomaly_enabled()
+        self.streams = (sys.stdout, sys.stderr, sys.stdin, sys.__stdout__, sys.__stderr__, sys.__stdin__)
+        self.main = sys.modules.get("__main__")
+        self.argv = sys.argv
+        self.had_torch = hasattr(builtins, "torch")
+        self.builtin_torch = getattr(builtins, "torch", None)
+        self.recursion = sys.getrecursionlimit()
+        self.random = random.getstate()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        (sys.stdout, sys.stderr, sys.stdin, sys.__stdout__, sys.__stderr__, sys.__stdin__) = self.streams
+        if self.main is not None:
+            sys.modules["__main__"] = self.main
+        sys.argv = self.argv
+        if self.had_torch:
+            builtins.torch = self.builtin_torch
+        elif hasattr(builtins, "torch"):
+            del builtins.torch
+        sys.setrecursionlimit(self.recursion)
+        random.setstate(self.random)
+        torch.set_grad_enabled(self.grad)
+        torch.set_default_dtype(self.dtype)
+        torch.set_anomaly_enabled(self.anomaly)
+        torch.set_printoptions(**self.print_options)
+        linecache.cache.pop(PROGRAM_FILE, None)
+
+
+# --- compiling ----------------------------------------------------------------------------------
+
+
+def _future_flags(body: list[ast.stmt]) -> int:
+    """Compiler flags of the program's ``from __future__ import ...`` lines (they head the module)."""
+    import __future__
+
+    flags = 0
+    for stmt in body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            for alias in stmt.names:
+                feature = getattr(__future__, alias.name, None)
+                if feature is not None:
+                    flags |= feature.compiler_flag
+        elif not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+            break  # a docstring may come first; anything else ends the __future__ block
+    return flags
+
+
+def compile_program(source: str) -> tuple[list[tuple[ast.stmt, types.CodeType]], ErrorInfo | None]:
+    """Each top-level statement with its code, or the error that stops the program from running at all.
+
+    As Python does, the whole program is compiled before the first statement runs: a syntax
+    error anywhere means nothing runs.
+    """
+    if not isinstance(source, str):
+        return [], ErrorInfo("TypeError", "the program must be text")
+    if len(source) > MAX_SOURCE_CHARS:
+        return [], ErrorInfo("LimitExceeded", f"The program is {len(source):,} characters long; gradviz runs "
+                             f"programs of up to {MAX_SOURCE_CHARS:,} characters.", None, limit="program_size")
+    try:
+        tree = ast.parse(source, PROGRAM_FILE, "exec")
+        flags = _future_flags(tree.body)
+        compiled = [(stmt, compile(ast.Module([stmt], []), PROGRAM_FILE, "exec", flags=flags, dont_inherit=True))
+                    for stmt in tree.body]
+    except SyntaxError as e:
+        return [], ErrorInfo(type(e).__name__, e.msg or "invalid syntax", e.lineno, col=e.offset)
+    except (RecursionError, MemoryError):
+        return [], ErrorInfo("SyntaxError", "The program is nested too deeply for Python to read (too many "
+                             "brackets or operators inside each other).")
+    except ValueError as e:  # e.g. "source code string cannot contain null bytes"
+        return [], ErrorInfo("SyntaxError", str(e))
+    return compiled, None
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def _program_line_of(exc: BaseException, default: int) -> int:
+    """The line of the innermost frame of the program's own code that the exception came through."""
+    line = default
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == PROGRAM_FILE:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def error_info(exc: BaseException, line: int, lines: list[str], limits: Limits,
+               known: Callable[[], list[str]] = list) -> ErrorInfo:
+    """The ErrorInfo of an exception raised by the program: where, what, and a hint that teaches."""
+    line = _program_line_of(exc, line)
+    if isinstance(exc, LimitExceeded):
+        return ErrorInfo("LimitExceeded", exc.message, line, limit=exc.limit)
+    if isinstance(exc, Cancelled):
+        return ErrorInfo("Cancelled", "The run was cancelled.", line)
+    if isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and (
+            "can't allocate memory" in str(exc) or "DefaultCPUAllocator" in str(exc))):
+        le = limit_error(limits, "max_memory_mb", "The program ran out of memory")
+        return ErrorInfo("LimitExceeded", le.message, line, limit="max_memory_mb")
+    source_line = lines[line - 1] if 0 < line <= len(lines) else None
+    message, hint = explain(exc, source_line)
+    if isinstance(exc, NameError) and hint is None:
+        name = getattr(exc, "name", None)
+        if name:
+            hint = did_you_mean(name, known())
+    return ErrorInfo(type(exc).__name__, message, line, hint=hint)
+
+
+def _exit_error(exc: SystemExit, line: int) -> ErrorInfo | None:
+    """``sys.exit()``/``exit()`` end the program; a non-zero code is reported like Python's exit status."""
+    code = exc.code
+    if code is None or code == 0:
+        return None
+    if isinstance(code, int):
+        return ErrorInfo("SystemExit", f"The program called exit({code}).", line)
+    return ErrorInfo("SystemExit", str(code), line)
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+def run_program(source: str, limits: Limits, recorder: Recorder, stop_after_line: int | None = None,
+                cancelled: Callable[[], bool] | None = None) -> Outcome:
+    """Run ``source`` statement by statement in a fresh ``__main__``; never raises.
+
+    Bugs of gradviz become an ``InternalError``; everything the program does wrong is its error,
+    with the line of its innermost own frame.
+    """
+    compiled, error = compile_program(source)
+    if error is not None:
+        return Outcome([], "", error, {}, None)
+    lines = source.splitlines()
+    budget = _OutputBudget(limits)
+    out, err = _Output(budget, "<stdout>"), _Output(budget, "<stderr>")
+    main = types.ModuleType("__main__")
+    main.__file__ = PROGRAM_FILE
+    namespace = main.__dict__
+    statements: list[StatementRecord] = []
+    stopped_at = None
+    if stop_after_line is not None and compiled and compiled[0][0].lineno > stop_after_line:
+        compiled = []  # the cursor is above the first statement: nothing runs
+        stopped_at = 0
+
+    def known() -> list[str]:
+        return sorted(set(namespace) | set(dir(builtins)))
+
+    with _ProcessState():
+        linecache.cache[PROGRAM_FILE] = (len(source), None, [line + "\n" for line in lines], PROGRAM_FILE)
+        sys.modules["__main__"] = main
+        sys.argv = [PROGRAM_FILE]
+        builtins.torch = torch  # the product's first example leaves `import torch` out
+        sys.stdout = sys.__stdout__ = out
+        sys.stderr = sys.__stderr__ = err
+        sys.stdin = sys.__stdin__ = io.StringIO("")  # input() meets the end of its input, as under `< /dev/null`
+        random.seed(torch.initial_seed())  # `random` repeats from run to run, like torch
+        recording = _Recording(recorder)
+        recorder.bind(program_scopes)
+        with _BackwardPatches(recorder), recording, Watchdog(limits, cancelled) as watchdog:
+            try:
+                for index, (stmt, code) in enumerate(compiled):
+                    end_line = getattr(stmt, "end_lineno", None) or stmt.lineno
+                    start_out = len(out.pieces)
+                    error, finished = _run_statement(code, stmt, namespace, recording, watchdog, lines, limits, known)
+                    record = StatementRecord(stmt.lineno, end_line, error is None, out.text(start_out), error)
+                    statements.append(record)
+                    recorder.on_statement(record)
+                    if error is not None or finished:
+                        break
+                    if stop_after_line is not None and stmt.lineno <= stop_after_line:
+                        following = compiled[index + 1][0].lineno if index + 1 < len(compiled) else None
+                        if following is None or following > stop_after_line:
+                            if following is not None:
+                                stopped_at = end_line
+                            break
+            except BaseException as exc:  # noqa: BLE001 - a failure of the bookkeeping between statements
+                watchdog.disarm()
+                line = statements[-1].line if statements else 1
+                error = error or error_info(watchdog.reason(exc), line, lines, limits, known)
+            recorder.bind(lambda: list(_public(namespace)))
+    return Outcome(statements, out.text(), error, dict(_public(namespace)), stopped_at, err.text())
+
+
+def _run_statement(code, stmt, namespace, recording, watchdog, lines, limits, known) -> tuple[ErrorInfo | None, bool]:
+    """Execute one top-level statement: (its error or None, whether the program ended with it)."""
+    try:
+        watchdog.arm()
+        exec(code, namespace)  # noqa: S102 - the program itself, in the contained engine process
+        recording.pending.look()
+        watchdog.disarm()
+    except SystemExit as exc:
+        watchdog.disarm()
+        return _exit_error(exc, _program_line_of(exc, stmt.lineno)), True
+    except BaseException as exc:  # noqa: BLE001 - every failure of the program is reported
+        watchdog.disarm()
+        return error_info(watchdog.reason(exc), stmt.lineno, lines, limits, known), False
+    return None, False
+
+
+def _public(namespace: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    return ((k, v) for k, v in namespace.items() if not k.startswith("__"))
+
