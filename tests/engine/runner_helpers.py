@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import sys
+import types
 
 import torch
 
@@ -31,12 +33,18 @@ def run_gradviz(source: str, limits: Limits | None = None, recorder: Recorder | 
 def run_python(source: str) -> tuple[str, dict]:
     """The same program in plain Python, the reference (a trusted test program, in this process)."""
     torch.manual_seed(0)
-    namespace: dict = {"__name__": "__main__"}
+    main = types.ModuleType("__main__")  # as under `python file.py`: pickle finds the program's classes
+    namespace = main.__dict__
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        exec(source, namespace)  # noqa: S102 - the reference run of a trusted test program
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = main
+    try:
+        with contextlib.redirect_stdout(buf):
+            exec(source, namespace)  # noqa: S102 - the reference run of a trusted test program
+    finally:
+        sys.modules["__main__"] = saved
     namespace.pop("__builtins__", None)
-    return buf.getvalue(), namespace
+    return buf.getvalue(), dict(namespace)
 
 
 def same_value(a, b) -> bool:

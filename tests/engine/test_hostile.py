@@ -277,6 +277,48 @@ COMPILERS = [
                 return self(torch.ones(2))
         print(Net().go())
         """, ["Error"]),
+    ("parameterdict_route", """\
+        import torch
+        import torch.nn as nn
+        import torch._inductor.config as config
+        config.cpp.cxx = ("g++", "-wrapper", "/bin/sh,-c,touch @DIR@/m14")
+        holder = nn.ParameterDict()
+        holder["w"] = nn.Parameter(torch.ones(2))
+        compile_module = getattr(nn.Linear(2, 2), "compile")
+        compile_module()
+        print(nn.Linear(2, 2)(holder["w"]))
+        """, ["Error"]),
+    ("module_hook_escape", """\
+        import os
+        import torch.nn as nn
+        import torch
+        lin = nn.Linear(2, 2)
+        lin.register_forward_hook(lambda module, inputs, output: print("hook", os.system("touch @DIR@/m15")))
+        lin.register_full_backward_hook(lambda module, gin, gout: print("hook", os.system("touch @DIR@/m16")))
+        lin(torch.ones(1, 2, requires_grad=True)).sum().backward()
+        print("status", os.system("true"))
+        """, None),
+    ("copyreg_newobj", """\
+        import copyreg, subprocess
+        p = copyreg.__newobj__(subprocess.Popen)
+        p.__init__(['touch', '@DIR@/m17'])
+        """, ["PermissionError"]),
+    ("backward_cls", """\
+        import os
+        import torch
+        class Double(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+            @staticmethod
+            def backward(ctx, g):
+                os.system("touch @DIR@/m18")
+                return g * 2
+        x = torch.ones(2, requires_grad=True)
+        Double.apply(x).sum().backward()
+        node = Double._backward_cls()
+        print("status", os.system("true"), x.grad.tolist())
+        """, None),
     ("cpp_extension", """\
         from torch.utils.cpp_extension import load_inline
         load_inline(name='evil', cpp_sources='int f() { return system("touch @DIR@/m13"); }', functions=['f'])
@@ -311,8 +353,9 @@ def test_hostile_program_has_no_effect(engine, arena, name, program, words):
         # The call reported failure instead of raising: the program went on and printed what it got,
         # -1 for a refused system call, a non-zero status for system() that could not start a shell.
         assert result.error is None, result.error
-        value = int(result.stdout.split()[1])
-        assert value == -1 or (value != 0 and result.stdout.startswith("status")), result.stdout
+        for line in result.stdout.splitlines():
+            label, value = line.split()[0], int(line.split()[1])
+            assert value == -1 or (label in ("status", "hook") and value != 0), result.stdout
     else:
         said(result, *words)
 

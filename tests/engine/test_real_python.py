@@ -603,3 +603,46 @@ def test_five_thousand_node_graphs_run_inside_the_default_limits():
                 seen.add(node)
                 stack.extend(n for n, _ in node.next_functions)
         assert len(seen) > 3500
+
+
+def test_every_call_runs_once_so_the_random_stream_is_real_torchs():
+    """The old engine checked sizes by running torch.normal ahead (the stream moved) and printed
+    through a dry run (a __repr__ ran twice); real Python runs each call once."""
+    program = """
+import random
+import torch
+import numpy as np
+class Loud:
+    count = 0
+    def __repr__(self):
+        Loud.count += 1
+        return f"Loud({Loud.count})"
+print(Loud())
+a = torch.normal(torch.zeros(3), 1.0)
+b = torch.randn(2)
+c = torch.nn.functional.dropout(torch.ones(6), 0.5)
+idx = torch.randperm(5)
+print(Loud.count, a, b, c, idx)
+print(random.random() >= 0, np.random.rand() >= 0)
+"""
+    out = assert_same(program, names=("a", "b", "c", "idx"))
+    assert out.stdout.startswith("Loud(1)\n1 ")
+
+
+def test_programs_that_need_the_main_module_work():
+    """Pickling a class of the program (torch.save to bytes), __name__ == '__main__', __future__."""
+    assert_same("""from __future__ import annotations
+import io
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(2, 1)
+buffer = io.BytesIO()
+torch.save(Net(), buffer)
+buffer.seek(0)
+net = torch.load(buffer, weights_only=False)
+if __name__ == "__main__":
+    print(type(net).__name__, net.__class__.__module__, sorted(net.state_dict()))
+""")
