@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 #: File-dialog filters.
@@ -90,9 +91,18 @@ def show_info(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.information(parent, title, text)
 
 
-def show_about(parent: QWidget | None, title: str, text: str) -> None:
-    """The About box."""
-    QMessageBox.about(parent, title, text)
+def show_about(parent: QWidget | None, title: str, text: str, details: str = "") -> None:
+    """The About box; ``details`` (plain text) behind its "Show Details…" button."""
+    box = QMessageBox(parent)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(text)
+    if parent is not None and not parent.windowIcon().isNull():
+        box.setIconPixmap(parent.windowIcon().pixmap(64, 64))
+    if details:
+        box.setDetailedText(details)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.exec()
 
 
 # -- export ------------------------------------------------------------------------------------

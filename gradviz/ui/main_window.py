@@ -518,7 +518,7 @@ class MainWindow(QMainWindow):
         self.engine_label = QLabel("● Engine starting…", self)
         self.engine_label.setObjectName("engineStatus")
         self.engine_label.setProperty("state", "starting")
-        self.engine_label.setToolTip("The engine runs your program in a separate process (PyTorch loads there)")
+        self.engine_label.setToolTip("The engine runs your program in a process of its own (PyTorch loads there)")
         bar.addWidget(self.run_label, 1)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.engine_label)
@@ -526,7 +526,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         r = self.runner
         r.engine_starting.connect(lambda: self._engine_state("starting", "● Engine starting…  (loading PyTorch)"))
-        r.engine_ready.connect(lambda: self._engine_state("ready", "● Engine ready"))
+        r.engine_ready.connect(self._engine_ready)
         r.engine_failed.connect(self._engine_failed)
         r.engine_crashed.connect(self._engine_crashed)
         r.run_started.connect(self._run_started)
@@ -552,7 +552,7 @@ class MainWindow(QMainWindow):
         self.notes_text.textChanged.connect(self._notes_changed)
         # The engine may have become ready before these connections existed.
         if r.is_ready:
-            self._engine_state("ready", "● Engine ready")
+            self._engine_ready()
         self.actions["cancel"].setEnabled(False)
         self.actions["undo"].setEnabled(False)
         self.actions["redo"].setEnabled(False)
@@ -1009,6 +1009,17 @@ class MainWindow(QMainWindow):
         self.engine_label.setProperty("state", state)
         self.engine_label.style().unpolish(self.engine_label)
         self.engine_label.style().polish(self.engine_label)
+
+    def _engine_ready(self) -> None:
+        """Ready, and how the system holds the engine: a warning colour where it is not contained."""
+        containment = self.runner.containment
+        if containment is not None and not containment.contained:
+            self._engine_state("starting", "● Engine ready · not contained")
+        else:
+            self._engine_state("ready", "● Engine ready")
+        if containment is not None:
+            self.engine_label.setToolTip(f"The engine runs each program in a fresh process; "
+                                         f"{containment.summary()} (Help ▸ About gradviz)")
 
     def _engine_hint(self) -> None:
         if not self.runner.is_ready:
@@ -1560,13 +1571,18 @@ class MainWindow(QMainWindow):
 
         containment = self.runner.containment
         if containment is None:
-            held = "<p>The engine has not started yet: its containment is shown once it has.</p>"
+            held, details = "<p>The engine has not started yet; its walls are shown once it has.</p>", ""
         else:
-            rows = "".join(f"<li>{'✔' if layer.active else '✘'} {escape(layer.name)}: {escape(layer.detail)}</li>"
-                           for layer in containment.layers)
-            held = f"<p><b>Engine:</b> {escape(containment.summary())}</p><ul>{rows}</ul>"
+            marks = " · ".join(f"{'✔' if layer.active else '✘'} {escape(layer.name.replace('_', ' '))}"
+                               for layer in containment.layers)
+            where = ("Every program runs inside these walls." if containment.contained else
+                     "A program from elsewhere runs only once you trust it.")
+            held = (f"<p><b>Engine:</b> {escape(containment.summary())}.<br>{where}</p>"
+                    f"<p style='color:gray'>{marks}</p><p>Details below, or run <tt>gradviz doctor</tt>.</p>")
+            details = containment.report()
         dialogs.show_about(
             self, "About gradviz",
             f"<b>gradviz {__version__}</b><p>Make PyTorch autograd visible: run real code, draw the graph, "
             f"animate the backward pass, watch .grad accumulate.</p>{held}",
+            details,
         )

@@ -25,7 +25,8 @@ class DialogLog:
         m.setattr(dialogs, "ask_recover", lambda parent, title, when: self._log("ask_recover", title) or self.recover_answer)
         m.setattr(dialogs, "show_error", lambda parent, title, text: self._log("show_error", title, text))
         m.setattr(dialogs, "show_info", lambda parent, title, text: self._log("show_info", title, text))
-        m.setattr(dialogs, "show_about", lambda parent, title, text: self._log("show_about", title, text))
+        m.setattr(dialogs, "show_about",
+                  lambda parent, title, text, details="": self._log("show_about", title, text, details))
         m.setattr(dialogs, "ask_trust", lambda parent, name, why: self._log("ask_trust", name, why) or self.trust_answer)
         self.export_answer: dialogs.ExportChoice | None = None
         self.export_path_answer: str | None = None

@@ -73,5 +73,13 @@ def test_the_about_box_says_how_the_engine_is_held(qtbot, uncontained, dialog_lo
     window, _, _ = uncontained
     run_and_wait(qtbot, window)
     window.actions["about"].trigger()
-    (_, title, text), = dialog_log.named("show_about")
-    assert "NOT contained" in text and "landlock" in text
+    (_, title, text, details), = dialog_log.named("show_about")
+    assert "NOT contained" in text and "landlock" in text and "only once you trust it" in text
+    assert details.startswith("NOT contained") and "[OFF] landlock: test" in details
+
+
+def test_the_status_bar_says_when_the_engine_is_not_contained(qtbot, uncontained):
+    window, _, _ = uncontained
+    qtbot.waitUntil(lambda: window.runner.is_ready, timeout=5000)
+    assert window.engine_label.text() == "● Engine ready · not contained"
+    assert "NOT contained" in window.engine_label.toolTip()
