@@ -17,8 +17,12 @@ MAX_ELEMENTS = 1 << 50
 _NONFINITE = {"nan", "inf", "-inf"}
 
 
-def check_graph(graph: GraphData, where: str = "graph") -> None:
-    """Node ids unique, edges and roots between existing nodes, kinds known; ValueError otherwise."""
+def check_graph(graph: GraphData, where: str = "graph", seen: set[int] | None = None) -> None:
+    """Node ids unique, edges and roots between existing nodes, kinds known; ValueError otherwise.
+
+    ``seen``: ids of values already checked (a result shares them between places).
+    """
+    seen = set() if seen is None else seen
     ids = set()
     for k, node in enumerate(graph.nodes):
         if node.id in ids:
@@ -28,10 +32,10 @@ def check_graph(graph: GraphData, where: str = "graph") -> None:
         ids.add(node.id)
         _check_shape(node.shape, f"{where}.nodes[{k}].shape")
         for name, v in (("value", node.value), ("grad", node.grad)):
-            check_value(v, f"{where}.nodes[{k}].{name}")
+            check_value(v, f"{where}.nodes[{k}].{name}", seen)
         for s, saved in enumerate(node.saved):
             _check_shape(saved.shape, f"{where}.nodes[{k}].saved[{s}].shape")
-            check_value(saved.value, f"{where}.nodes[{k}].saved[{s}].value")
+            check_value(saved.value, f"{where}.nodes[{k}].saved[{s}].value", seen)
     for k, edge in enumerate(graph.edges):
         if edge.src not in ids or edge.dst not in ids:
             raise ValueError(f"{where}.edges[{k}]: joins a node that is not in the graph")
@@ -44,35 +48,36 @@ def check_graph(graph: GraphData, where: str = "graph") -> None:
 
 def check_result(result: RunResult) -> None:
     """Every reference inside ``result`` resolves and every value fits its shape; ValueError otherwise."""
-    check_graph(result.graph, "graph")
+    seen: set[int] = set()
+    check_graph(result.graph, "graph", seen)
     indices = set()
     for c, call in enumerate(result.backward_calls):
         where = f"backward_calls[{c}]"
         if call.index in indices or call.index < 0:
             raise ValueError(f"{where}: call number {call.index} is used twice or negative")
         indices.add(call.index)
-        check_graph(call.graph, f"{where}.graph")
+        check_graph(call.graph, f"{where}.graph", seen)
         ids = call.graph.by_id
         for s, step in enumerate(call.steps):
             if step.node_id not in ids:
                 raise ValueError(f"{where}.steps[{s}]: node {step.node_id!r} is not in the call's graph")
             for value in (*step.grad_in, *step.grad_out, step.leaf_before, step.leaf_after):
-                check_value(value, f"{where}.steps[{s}]")
+                check_value(value, f"{where}.steps[{s}]", seen)
         for k, leaf in enumerate(call.leaves):
             if leaf.node_id not in ids:
                 raise ValueError(f"{where}.leaves[{k}]: node {leaf.node_id!r} is not in the call's graph")
-            check_value(leaf.before, f"{where}.leaves[{k}].before")
-            check_value(leaf.after, f"{where}.leaves[{k}].after")
+            check_value(leaf.before, f"{where}.leaves[{k}].before", seen)
+            check_value(leaf.after, f"{where}.leaves[{k}].after", seen)
         for k, ref in enumerate(call.freed):
             if ref.node_id not in ids:
                 raise ValueError(f"{where}.freed[{k}]: node {ref.node_id!r} is not in the call's graph")
         for k, value in enumerate(call.outputs):
-            check_value(value, f"{where}.outputs[{k}]")
+            check_value(value, f"{where}.outputs[{k}]", seen)
     for k, info in enumerate(result.variables):
         where = f"variables[{k}]"
         _check_shape(info.shape, f"{where}.shape")
-        check_value(info.value, f"{where}.value")
-        check_value(info.grad, f"{where}.grad")
+        check_value(info.value, f"{where}.value", seen)
+        check_value(info.grad, f"{where}.grad", seen)
         if info.graph_call is not None and info.graph_call not in indices:
             raise ValueError(f"{where}: backward call {info.graph_call} does not exist")
         if info.node_id is not None and result.graph_holding(info) is None:
@@ -80,7 +85,7 @@ def check_result(result: RunResult) -> None:
     for h, history in enumerate(result.grad_history):
         _check_shape(history.shape, f"grad_history[{h}].shape")
         for e, event in enumerate(history.events):
-            check_value(event.value, f"grad_history[{h}].events[{e}].value")
+            check_value(event.value, f"grad_history[{h}].events[{e}].value", seen)
             if event.call is not None and event.call < 0:
                 raise ValueError(f"grad_history[{h}].events[{e}]: call {event.call} does not exist")
 
@@ -92,10 +97,14 @@ def _check_shape(shape, where: str) -> None:
         raise ValueError(f"{where}: {list(shape)[:8]} is not a tensor shape")
 
 
-def check_value(value: TensorValue | None, where: str) -> None:
+def check_value(value: TensorValue | None, where: str, seen: set[int] | None = None) -> None:
     """``value.data`` nests as ``value.shape`` says, with numbers (or "nan"/"inf"/"-inf") inside."""
     if value is None:
         return
+    if seen is not None:
+        if id(value) in seen:
+            return
+        seen.add(id(value))
     _check_shape(value.shape, f"{where}.shape")
     data = value.data
     if data is None:

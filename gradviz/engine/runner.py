@@ -264,7 +264,9 @@ class _BackwardPatches:
     """``Tensor.backward``, ``torch.autograd.backward`` and ``torch.autograd.grad`` through the recorder.
 
     Only calls made by the program's own code are recorded (``torch.autograd.gradcheck`` calling
-    ``autograd.grad`` hundreds of times inside torch is not a backward call of the lesson).
+    ``autograd.grad`` hundreds of times inside torch is not a backward call of the lesson). A
+    recorded call runs without ``__torch_function__`` handling: tensor subclasses' own handling is
+    not applied inside the program's hooks while it runs.
     """
 
     def __init__(self, recorder: Recorder):
@@ -281,7 +283,11 @@ class _BackwardPatches:
                 return original(*args, **kwargs)
             self.depth += 1
             try:
-                return recorder.run_backward(kind, caller.f_lineno, original, args, kwargs)
+                # The tracer's own torch calls (tens of thousands for a big graph: capture, values)
+                # must not go through the program's torch-function handling, the recording mode
+                # included: measured, they made a 5,000-node run 0.13 s (60 %) slower.
+                with torch._C.DisableTorchFunction():
+                    return recorder.run_backward(kind, caller.f_lineno, original, args, kwargs)
             finally:
                 self.depth -= 1
 
