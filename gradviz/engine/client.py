@@ -50,7 +50,8 @@ class _Reader:
     """Reads a worker's protocol descriptor on its own thread: bounded lines, parsed JSON objects.
 
     ``limit`` bounds one line, ``budget`` all lines together; past either the reader reports a
-    ProtocolError and stops (the client then kills the worker).
+    ProtocolError and stops (the client then kills the worker). It closes the descriptor when the
+    worker's end closes (the worker is always killed at the end of a run).
     """
 
     def __init__(self, fd: int, limit: int):
@@ -61,6 +62,14 @@ class _Reader:
         threading.Thread(target=self._loop, name="gradviz-protocol", daemon=True).start()
 
     def _loop(self) -> None:
+        try:
+            self._read_all()
+        finally:
+            # This thread owns the descriptor: closed elsewhere while a read is due, its number
+            # could be reused by another file and read from here.
+            os.close(self.fd)
+
+    def _read_all(self) -> None:
         pending = bytearray()
         total = 0
         try:

@@ -29,6 +29,8 @@ from typing import Callable
 
 #: Bytes of a worker's own output (fd 1 and 2: C libraries, ``os.write``) kept for error messages.
 OUTPUT_TAIL_BYTES = 16 * 1024
+#: Exit statuses of forked workers remembered (the newest ones: a run asks for its own right after).
+MAX_STATUSES = 1000
 
 
 def package_root() -> str:
@@ -182,15 +184,18 @@ class WorkerProcess:
         return self.exit_status()
 
     def close(self) -> None:
-        """Kill the process if it still runs and let go of everything held for it."""
+        """Kill the process if it still runs and let go of everything held for it.
+
+        ``protocol_r`` is left to whoever reads it (it sees the end of the stream, then closes it).
+        """
         self.kill()
-        for fd in (self.request_w, self.protocol_r, self._pidfd):
+        for fd in (self.request_w, self._pidfd):
             if fd is not None:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        self.request_w = self.protocol_r = self._pidfd = None
+        self.request_w = self._pidfd = None
         if self._popen is not None:
             threading.Thread(target=self._popen.wait, daemon=True).start()  # reaped, never a zombie
 
@@ -291,6 +296,8 @@ class ForkServer:
             elif kind == "exited":
                 with self._status_changed:
                     self._statuses[int(message["pid"])] = int(message["status"])
+                    while len(self._statuses) > MAX_STATUSES:
+                        del self._statuses[next(iter(self._statuses))]
                     self._status_changed.notify_all()
 
     def _status_of(self, pid: int, wait: float) -> int | None:
