@@ -305,14 +305,20 @@ def _allowed_private(path: str, installs: list[str]) -> bool:
 
 
 @needs_linux
-def test_default_read_paths_hold_nothing_private_here():
-    paths = default_read_paths()
-    home = os.path.realpath(os.path.expanduser("~"))
-    installs = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)]
-    assert "/" not in paths and home not in paths and os.path.realpath(os.getcwd()) not in paths
+def test_default_read_paths_hold_nothing_private_here(tmp_path):
+    """Worked out in a process started as the engine is (this test process's sys.path holds the
+    test folders, which pytest put there: wherever the checkout is, /tmp included)."""
+    code = ("import json, os, sys; from gradviz.engine.sandbox import default_read_paths; "
+            "print(json.dumps([default_read_paths(), os.getpid(), [sys.prefix, sys.base_prefix, sys.exec_prefix, "
+            "sys.base_exec_prefix], os.path.realpath(os.path.expanduser('~'))]))")
+    done = _run_python(code, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    paths, pid, prefixes, home = json.loads(done.stdout)
+    installs = [os.path.realpath(p) for p in prefixes]
+    assert "/" not in paths and home not in paths and os.path.realpath(str(tmp_path)) not in paths
     assert [p for p in paths if _private(p, home) and not _allowed_private(p, installs)] == []
-    assert f"/proc/{os.getpid()}" in paths and "/proc/self" not in paths
-    assert all(os.path.exists(p) for p in paths) and len(set(paths)) == len(paths)
+    assert f"/proc/{pid}" in paths and "/proc/self" not in paths
+    assert all(os.path.exists(p) for p in paths if not p.startswith("/proc/")) and len(set(paths)) == len(paths)
 
 
 @needs_linux
