@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from gradviz.engine.refusals import explain_refusal
+
 # Each rule: (pattern searched in the error text, hint). The first match wins.
 _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"grad can be implicitly created only for scalar outputs"),
@@ -80,6 +82,9 @@ _METHOD_ATTR = re.compile(r"'(builtin_function_or_method|method)' object has no 
 
 def explain(exc: BaseException, source_line: str | None) -> tuple[str, str | None]:
     """(plain message, teaching hint or None) for an exception raised by a user program."""
+    refusal = explain_refusal(exc)
+    if refusal is not None:
+        return refusal
     text = str(exc)
     if isinstance(exc, KeyError):
         text = repr(exc.args[0]) if exc.args else ""

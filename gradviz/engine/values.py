@@ -11,8 +11,8 @@ from torch._utils import _flatten_dense_tensors
 from gradviz.core.plain import plain_float
 from gradviz.core.result import Stats, TensorValue
 
-#: Variables keep every element up to this many (issue: "at least 10,000").
-VARIABLE_LIMIT = 10_000
+#: Variables keep every element up to this many (`inspect --json` reports them in full).
+VARIABLE_LIMIT = 100_000
 #: Elements kept whole over all variables together: past it, variables get their statistics. A
 #: program with 5,000 variables of 10,000 elements once made a 559 MB result; 1,000,000 numbers are
 #: about 10 MB of JSON.

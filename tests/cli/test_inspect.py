@@ -99,3 +99,15 @@ def test_notes_close_the_report_and_are_in_the_json():
     assert inspect_report(result).endswith(
         "The program ran without errors.\nNote: The graphs behind the variables have more than 20,000 nodes.\n")
     assert inspect_json(result)["notes"] == ["The graphs behind the variables have more than 20,000 nodes."]
+
+
+def test_inspect_json_reports_values_in_full_up_to_100000_elements(tmp_path):
+    path = tmp_path / "big.py"
+    path.write_text("import torch\nwhole = torch.arange(100_000.0)\nbig = torch.arange(100_001.0)\n")
+    proc = gradviz("inspect", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    whole, big = doc["variables"]["whole"], doc["variables"]["big"]
+    assert whole["value"] == [float(i) for i in range(100_000)]
+    assert big["value"] == {"shape": [100_001], "summary": {"min": 0.0, "max": 100000.0, "mean": 50000.0,
+                                                            "norm": pytest.approx(18257555.5, rel=1e-6)}}
