@@ -248,7 +248,7 @@ class ForkServer:
         try:
             self._popen = _on_spawner(lambda: subprocess.Popen(
                 [self.python, "-m", "gradviz.engine.zygote", "--control-fd", str(child.fileno()),
-                 "--parent", str(os.getpid())],
+                 "--parent", str(os.getpid()), "--workdir", self.workdir],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 pass_fds=(child.fileno(),), env=worker_environment(), cwd=self.workdir, start_new_session=True,
             ))

@@ -59,8 +59,9 @@ _NUMERIC = {torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.i
 
 
 def _is_numeric(t: torch.Tensor) -> bool:
-    """Real-valued dense tensors (not complex, quantized or sparse): the ones with numbers to show."""
-    return t.dtype in _NUMERIC and t.layout is torch.strided
+    """Real-valued dense tensors in memory (not complex, quantized, sparse or on the meta device,
+    which has shapes and no numbers): the ones with numbers to show."""
+    return t.dtype in _NUMERIC and t.layout is torch.strided and t.device.type == "cpu"
 
 
 def _nest(flat: list, shape: tuple[int, ...]):
@@ -137,8 +138,9 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
     """min, max, mean and norm of each tensor's finite elements.
 
     Tensors of equal size and dtype are stacked and reduced together, so thousands of gradients
-    cost a handful of torch calls. A finite norm proves a row has no NaN or infinity; the rare
-    other rows are redone with masked reductions in float64.
+    cost a handful of torch calls, in float64 (a float32 norm of 2,000,000 elements was off in the
+    5th digit). A finite norm proves a row has no NaN or infinity; the rare other rows are redone
+    with masked reductions.
     """
     out: list[Stats | None] = [None] * len(tensors)
     groups: dict[tuple[int, torch.dtype], list[int]] = {}
@@ -151,12 +153,10 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
     for numel, members in chunks:
         # One C++ call joins the group (stacking reshaped views cost two Python calls per tensor).
         rows = _flatten_dense_tensors([tensors[i].detach() for i in members]).view(len(members), numel)
-        if not rows.is_floating_point():
-            rows = rows.to(torch.float64)
+        rows = rows.to(torch.float64)
         norm = torch.linalg.vector_norm(rows, dim=1)
         fast = torch.isfinite(norm).tolist()
-        table = _seven_digits(torch.stack([rows.amin(1).double(), rows.amax(1).double(),
-                                           rows.mean(1).double(), norm.double()], dim=1))
+        table = _seven_digits(torch.stack([rows.amin(1), rows.amax(1), rows.mean(1), norm], dim=1))
         for k, (i, ok, (lo, hi, mu, nr)) in enumerate(zip(members, fast, table.tolist())):
             out[i] = Stats(lo, hi, mu, nr) if ok else _masked_stats(rows[k])
     return out

@@ -31,6 +31,7 @@ import os
 import resource
 import signal
 import sys
+import tempfile
 import threading
 import time
 
@@ -133,6 +134,7 @@ def serve(protocol_fd: int, parent_pid: int, workdir: str | None, started: float
     devnull = os.open(os.devnull, os.O_RDONLY)  # stdin once the request is read (opened while we still can)
     read_paths = sandbox.default_read_paths() + ([workdir] if workdir else [])
     containment = sandbox.contain(read_paths, workdir=workdir, parent_pid=parent_pid)
+    use_private_folder(workdir)
     signal.signal(signal.SIGINT, _on_sigint)
     channel.send({"type": "ready", "torch": torch.__version__, "seconds": round(time.perf_counter() - started, 3),
                   "pid": os.getpid(), "containment": to_plain(containment)})
@@ -175,6 +177,19 @@ def serve(protocol_fd: int, parent_pid: int, workdir: str | None, started: float
     with collector_paused():
         channel.write(result_message(result.with_call_graphs(dict.fromkeys(sent, GraphData())), sorted(sent),
                                      max(budget - channel.sent_bytes, budget // 2), request.limits.max_result_mb))
+
+
+def use_private_folder(workdir: str | None) -> None:
+    """Point the temporary folder and torch's compile cache at the (existing, empty) private folder.
+
+    ``torch.optim`` imports ``torch._dynamo``, whose import asks ``tempfile.gettempdir()`` (which
+    probes folders by writing a file) and makes its cache folder: in a contained process both
+    failed, so every optimizer did. With a folder that exists, nothing is written; what a program
+    really writes there is refused.
+    """
+    if workdir:
+        tempfile.tempdir = workdir
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = workdir
 
 
 def warm_up() -> None:

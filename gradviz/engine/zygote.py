@@ -25,7 +25,7 @@ import socket
 import sys
 import time
 
-from gradviz.engine.worker import PROTOCOL_FD, serve, warm_up
+from gradviz.engine.worker import PROTOCOL_FD, serve, use_private_folder, warm_up
 
 #: Largest control message accepted from the client.
 MAX_CONTROL_BYTES = 65536
@@ -115,17 +115,25 @@ def _reap(conn: socket.socket) -> None:
             return
 
 
+def warm_up_later() -> None:
+    """Import what only some programs need, after the zygote said ready: every worker forked from then
+    on has it. ``torch.optim`` imports ``torch._dynamo`` (0.76 s here): most lessons train."""
+    import torch._dynamo  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     parser = argparse.ArgumentParser(prog="gradviz.engine.zygote")
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("--workdir")
     args = parser.parse_args(argv)
     from gradviz.engine.sandbox import die_with_parent
 
     die_with_parent(args.parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client decides; a terminal's Ctrl+C is its
     conn = socket.socket(fileno=args.control_fd)
+    use_private_folder(args.workdir)
     warm_up()
     if len(os.listdir("/proc/self/task")) != 1:
         print("gradviz zygote: torch started threads; children could not contain themselves", file=sys.stderr)
@@ -136,8 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     conn.send(json.dumps({"type": "ready", "pid": os.getpid(),
                           "seconds": round(time.perf_counter() - started, 3)}).encode())
+    later = True  # torch._dynamo, once the first worker is forked and nothing waits
     while True:
-        readable, _, _ = select.select([conn, wake_r], [], [])
+        readable, _, _ = select.select([conn, wake_r], [], [], 0.2 if later else None)
+        if not readable and later:
+            warm_up_later()
+            later = False
+            continue
         if wake_r in readable:
             os.read(wake_r, 4096)
             _reap(conn)

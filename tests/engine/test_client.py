@@ -176,3 +176,24 @@ def test_doctor_reports_every_layer_and_says_contained(tmp_path):
     for layer in ("landlock", "seccomp", "no_new_privs", "parent_death", "environment"):
         assert any(line.strip().startswith(f"[on ] {layer}:") for line in lines), layer
     assert "[blocked]" in done.stdout and "NOT BLOCKED" not in done.stdout
+
+
+def test_optimizers_torch_func_and_meta_tensors_work_in_the_contained_engine(client):
+    """torch.optim imports torch._dynamo, whose import asks for a temporary folder and makes a cache
+    folder: in the contained engine every optimizer once failed with 'No usable temporary directory'."""
+    program = """\
+import tempfile
+import torch
+from torch.func import grad, jacrev
+w = torch.ones(2, requires_grad=True)
+opt = torch.optim.Adam([w], lr=0.1)
+(w * w).sum().backward()
+opt.step()
+print(w.detach(), grad(lambda x: (x ** 3).sum())(torch.ones(2)), jacrev(torch.sin)(torch.zeros(1)))
+meta = torch.empty(3, device="meta")
+print(meta.shape, tempfile.gettempdir() != "")
+"""
+    result = client.run(RunRequest(program))
+    assert result.error is None, result.error
+    assert result.stdout == "tensor([0.9000, 0.9000]) tensor([3., 3.]) tensor([[1.]])\ntorch.Size([3]) True\n"
+    assert result.variable("meta").value.data is None and result.variable("meta").shape == (3,)
