@@ -135,13 +135,29 @@ class SavedTensor:
 
 
 @dataclass(frozen=True)
+class HookRef:
+    """A hook of the program that runs at a node: ``kind`` is "forward hook" (a module's, after its
+    forward made this node), "backward hook" (a module's full backward hook, run where this node
+    passes the gradient on to the module's inputs) or "tensor hook"; ``name`` is the hook function's
+    name; ``line`` the line that registered it, where known."""
+
+    kind: str
+    name: str
+    line: int | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.kind} {self.name}" + (f" (registered on line {self.line})" if self.line else "")
+
+
+@dataclass(frozen=True)
 class GraphNode:
     """One node of an autograd graph.
 
     ``kind`` is one of ROOT, OP, ACCUMULATE, LEAF, PARAM. ``names`` are the user's variable
     names that hold this node's tensor (qualified for parameters: ``lin.weight``); ``line``
     is the source line that created it; ``attrs`` are non-tensor saved values such as
-    ``("exponent", "2")``.
+    ``("exponent", "2")``; ``hooks`` are the program's hooks that run at this node.
     """
 
     id: str
@@ -156,6 +172,7 @@ class GraphNode:
     value: TensorValue | None = None
     grad: TensorValue | None = None
     sequence_nr: int | None = None
+    hooks: tuple[HookRef, ...] = ()
 
     @property
     def label(self) -> str:

@@ -10,12 +10,14 @@ import torch
 from torch.autograd.graph import get_gradient_edge
 
 from gradviz.core.result import (
-    ACCUMULATE, LEAF, OP, PARAM, ROOT, GraphData, GraphEdge, GraphNode, SavedTensor,
+    ACCUMULATE, LEAF, OP, PARAM, ROOT, GraphData, GraphEdge, GraphNode, HookRef, SavedTensor,
 )
 from gradviz.engine.values import EDGE_LIMIT, dtype_name, tensor_values
 
 #: Key in ``Node.metadata`` holding the source line that created the node.
 LINE_KEY = "gradviz_line"
+#: Key in ``Node.metadata`` holding the program's hooks that run at the node (HookRef list).
+HOOKS_KEY = "gradviz_hooks"
 #: Saved tensors keep whole values up to this many elements (shape and dtype always).
 SAVED_LIMIT = 16
 #: Containers are searched this deep for tensors to name (``layers[0].weight``).
@@ -24,6 +26,24 @@ NAME_DEPTH = 3
 #: recorded from its output down to this many: converting, sending, laying out and drawing all
 #: of it would take minutes and gigabytes, where 5,000 nodes take a fraction of a second.
 MAX_GRAPH_NODES = 20_000
+
+
+def tag_hook(node, hook: HookRef) -> None:
+    """Note on an autograd node that ``hook`` of the program runs there (once per hook)."""
+    hooks = node.metadata.setdefault(HOOKS_KEY, [])
+    if hook not in hooks and len(hooks) < 16:
+        hooks.append(hook)
+
+
+def leaf_hooks(leaf: torch.Tensor) -> tuple[HookRef, ...]:
+    """The tensor hooks registered on a leaf (they run where its AccumulateGrad receives the gradient)."""
+    hooks = getattr(leaf, "_backward_hooks", None) or {}
+    return tuple(HookRef("tensor hook", _hook_name(fn)) for fn in list(hooks.values())[:16])
+
+
+def _hook_name(fn: Any) -> str:
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    return "lambda" if name == "<lambda>" else name
 
 
 def tag_lines(value: Any, line: int) -> None:
@@ -272,7 +292,7 @@ class GraphCapture:
             return self.acc_ids[key]
         self.leaves[key] = leaf
         shape, dtype = tuple(leaf.shape), dtype_name(leaf.dtype)
-        acc_id = self._new(kind=ACCUMULATE, op="AccumulateGrad", shape=shape, dtype=dtype)
+        acc_id = self._new(kind=ACCUMULATE, op="AccumulateGrad", shape=shape, dtype=dtype, hooks=leaf_hooks(leaf))
         is_param = isinstance(leaf, torch.nn.Parameter)
         leaf_id = self._new(kind=PARAM if is_param else LEAF, op="Parameter" if is_param else "Tensor",
                             shape=shape, dtype=dtype, names=self.names.names_of(leaf),
@@ -310,6 +330,7 @@ class GraphCapture:
                 dtype=dtype_name(meta[0].dtype) if meta else None,
                 names=tuple(names.get(node, ())), line=node.metadata.get(LINE_KEY),
                 saved=saved, attrs=attrs, sequence_nr=node._sequence_nr(),
+                hooks=tuple(node.metadata.get(HOOKS_KEY, ())),
             )
             order.append(node)
             for nxt, _ in reversed(node.next_functions):
@@ -346,6 +367,6 @@ class GraphCapture:
             )
             nodes.append(GraphNode(
                 f["id"], f["kind"], f["op"], f.get("shape"), f.get("dtype"), tuple(f.get("names", ())),
-                f.get("line"), saved, f.get("attrs", ()), value, grad, f.get("sequence_nr"),
+                f.get("line"), saved, f.get("attrs", ()), value, grad, f.get("sequence_nr"), f.get("hooks", ()),
             ))
         return GraphData(tuple(nodes), tuple(self.edges), tuple(self.roots))

@@ -28,6 +28,9 @@ class Recorder:
     - ``on_statement(record)`` after each top-level statement;
     - ``on_tensor_hook(line)`` after ``Tensor.register_hook``: from then on a gradient may change
       between the node that sends it and the node that receives it;
+    - ``on_hook(hook, tensors)``: ``hook`` (a HookRef) of the program runs at the nodes behind
+      ``tensors`` (a module's forward hook at its output's node, a full backward hook at the node
+      torch puts on the module's inputs, a tensor hook at the tensor's node);
     - ``on_bind(name, tensor)`` when a new leaf tensor that requires grad is found bound to a
       plain name (so leaves made in a loop can still be named after the variable that held them).
     """
@@ -51,6 +54,9 @@ class Recorder:
         pass
 
     def on_bind(self, name: str, tensor: Any) -> None:
+        pass
+
+    def on_hook(self, hook: Any, tensors: Any) -> None:
         pass
 
     def grad_ids(self) -> set[int]:

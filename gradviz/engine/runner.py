@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import io
 import linecache
 import random
@@ -34,7 +35,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from gradviz.core.request import Limits
-from gradviz.core.result import ErrorInfo, StatementRecord
+from gradviz.core.result import ErrorInfo, HookRef, StatementRecord
 from gradviz.engine.capture import LINE_KEY
 from gradviz.engine.hints import did_you_mean, explain
 from gradviz.engine.limits import Cancelled, LimitExceeded, Watchdog, limit_error
@@ -243,7 +244,11 @@ class _Recording(TorchFunctionMode):
             frame = frame or program_frame(sys._getframe(2))
             recorder.on_grad_touched(frame.f_lineno if frame is not None else 0, args[0] if args else None)
         elif name in _REGISTER_HOOKS:
-            recorder.on_tensor_hook(0)
+            frame = frame or program_frame(sys._getframe(2))
+            line = frame.f_lineno if frame is not None else None
+            recorder.on_tensor_hook(line or 0)
+            if len(args) > 1 and isinstance(args[0], torch.Tensor) and args[0].grad_fn is not None:
+                recorder.on_hook(HookRef("tensor hook", hook_name(args[1]), line), args[0])
         elif args and (name.endswith("_") and not name.endswith("__") or name in _INPLACE_DUNDERS
                        or owner is _DATA and name == "__set__"):
             target = args[0]
@@ -306,6 +311,79 @@ class _BackwardPatches:
 
     def __exit__(self, *exc) -> None:
         torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = self.saved
+
+
+def hook_name(fn: Any) -> str:
+    """The name a hook is shown by: its function's (``lambda`` for a lambda)."""
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    return "lambda" if name == "<lambda>" else name
+
+
+class _HookPatches:
+    """Module hooks the program registers, followed to the nodes where they run (``Recorder.on_hook``).
+
+    A forward hook runs after the module's forward: it is noted on the node of the output (the
+    hook's return value where it replaces it). A full backward hook runs where the node torch puts
+    on the module's inputs (``BackwardHookFunctionBackward``) passes the gradient on: noted there,
+    through ``torch.utils.hooks.BackwardHook.setup_input_hook`` (torch's own helper; if a torch
+    version lacks it, backward hooks simply go unmarked).
+    """
+
+    def __init__(self, recorder: Recorder):
+        self.recorder = recorder
+        self.lines: dict[int, int | None] = {}  # id(hook function) -> line that registered it
+        self.module = torch.nn.Module
+        self.saved = (self.module.register_forward_hook, self.module.register_full_backward_hook)
+        self.backward_hook = getattr(getattr(torch.utils, "hooks", None), "BackwardHook", None)
+        self.setup_input = getattr(self.backward_hook, "setup_input_hook", None)
+
+    def _line(self) -> int | None:
+        frame = program_frame(sys._getframe(2))
+        return frame.f_lineno if frame is not None else None
+
+    def __enter__(self) -> _HookPatches:
+        register_forward, register_backward = self.saved
+        recorder, lines, patches = self.recorder, self.lines, self
+
+        def register_forward_hook(module, hook, *args, **kwargs):
+            ref = HookRef("forward hook", hook_name(hook), patches._line())
+
+            def forward_hook(*hook_args, **hook_kwargs):
+                out = hook(*hook_args, **hook_kwargs)
+                try:
+                    recorder.on_hook(ref, out if out is not None else hook_args[-1])
+                except Exception:  # noqa: BLE001 - bookkeeping never changes what the program does
+                    pass
+                return out
+
+            functools.update_wrapper(forward_hook, hook)
+            return register_forward(module, forward_hook, *args, **kwargs)
+
+        def register_full_backward_hook(module, hook, *args, **kwargs):
+            lines[id(hook)] = patches._line()
+            return register_backward(module, hook, *args, **kwargs)
+
+        self.module.register_forward_hook = register_forward_hook
+        self.module.register_full_backward_hook = register_full_backward_hook
+        if self.setup_input is not None:
+            setup_input = self.setup_input
+
+            def setup_input_hook(backward_hook, args):
+                result = setup_input(backward_hook, args)
+                try:
+                    for hook in getattr(backward_hook, "user_hooks", ()) or ():
+                        recorder.on_hook(HookRef("backward hook", hook_name(hook), lines.get(id(hook))), result)
+                except Exception:  # noqa: BLE001
+                    pass
+                return result
+
+            self.backward_hook.setup_input_hook = setup_input_hook
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.module.register_forward_hook, self.module.register_full_backward_hook = self.saved
+        if self.setup_input is not None:
+            self.backward_hook.setup_input_hook = self.setup_input
 
 
 class _ProcessState:
@@ -473,7 +551,7 @@ def run_program(source: str, limits: Limits, recorder: Recorder, stop_after_line
         random.seed(torch.initial_seed())  # `random` repeats from run to run, like torch
         recording = _Recording(recorder)
         recorder.bind(program_scopes)
-        with _BackwardPatches(recorder), recording, Watchdog(limits, cancelled) as watchdog:
+        with _BackwardPatches(recorder), _HookPatches(recorder), recording, Watchdog(limits, cancelled) as watchdog:
             try:
                 for index, (stmt, code) in enumerate(compiled):
                     end_line = getattr(stmt, "end_lineno", None) or stmt.lineno

@@ -9,10 +9,10 @@ from typing import Any, Callable
 import torch
 
 from gradviz.core.result import (
-    BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, GraphData, LeafGrad,
-    LeafHistory, SavedRef, StatementRecord,
+    BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, GraphData, HookRef,
+    LeafGrad, LeafHistory, SavedRef, StatementRecord,
 )
-from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, tag_lines
+from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, tag_hook, tag_lines
 from gradviz.engine.recorder import Recorder
 from gradviz.engine.values import EDGE_LIMIT, LEAF_LIMIT, tensor_value, tensor_values
 
@@ -155,6 +155,11 @@ class Tracer(Recorder):
 
     def on_tensor_hook(self, line: int) -> None:
         self.tensor_hooks = True
+
+    def on_hook(self, hook: HookRef, tensors: Any) -> None:
+        for t in _as_tensors(tensors):
+            if t.grad_fn is not None:
+                tag_hook(t.grad_fn, hook)
 
     def on_bind(self, name: str, tensor: Any) -> None:
         self.former_names.bound(name, tensor)

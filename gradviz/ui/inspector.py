@@ -153,6 +153,8 @@ class Inspector(QWidget):
         parts.append(self._gradients(node))
         if node.saved or node.attrs:
             parts.append(self._saved(node))
+        if node.hooks:
+            parts.append(self._hooks(node))
         parts.append(self._rule(node))
         return "".join(p for p in parts if p)
 
@@ -292,6 +294,20 @@ class Inspector(QWidget):
             "<span class='mono'>retain_graph=True</span> on the first.</p>" if freed_any else ""
         )
         return f"<h3>Saved for backward</h3><table>{''.join(rows)}</table>{tail}"
+
+    def _hooks(self, node: GraphNode) -> str:
+        """The program's hooks that run at this node, each with the line that registered it."""
+        where = {
+            "forward hook": "ran after the module's forward made this node",
+            "backward hook": "runs here, as the gradient passes on to the module's inputs",
+            "tensor hook": "runs on the gradient arriving here (and may change it)",
+        }
+        rows = []
+        for h in node.hooks:
+            line = f" <a href='line:{h.line}'>line {h.line}</a>" if h.line else ""
+            rows.append(f"<tr><td class='mono'>{html.escape(h.name)}</td><td>{html.escape(h.kind)}{line}</td>"
+                        f"<td class='muted'>{html.escape(where.get(h.kind, ''))}</td></tr>")
+        return f"<h3>Hooks</h3><table>{''.join(rows)}</table>"
 
     def _rule(self, node: GraphNode) -> str:
         if node.kind in (LEAF, PARAM):

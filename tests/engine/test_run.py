@@ -519,3 +519,63 @@ a.peer.w = torch.ones(2, requires_grad=True)
     assert result.error is None
     assert [h.name for h in result.grad_history] == ["a.peer.w"]
     assert [n.names for n in result.backward_calls[0].graph.nodes if n.kind == LEAF] == [("a.peer.w",)]
+
+
+HOOKS = """\
+import torch
+import torch.nn as nn
+
+lin = nn.Linear(3, 2)
+act = nn.Tanh()
+
+def show(module, inputs, output):
+    print("forward", tuple(output.shape))
+
+def grads(module, grad_input, grad_output):
+    print("backward", [tuple(g.shape) for g in grad_output])
+
+lin.register_forward_hook(show)
+act.register_full_backward_hook(grads)
+x = torch.ones(1, 3, requires_grad=True)
+h = act(lin(x))
+h.register_hook(lambda g: g * 2)
+x.register_hook(lambda g: g + 1)
+loss = h.sum()
+loss.backward()
+"""
+
+
+def test_module_and_tensor_hooks_are_marked_on_the_nodes_where_they_run():
+    result = run_request(RunRequest(HOOKS))
+    assert result.error is None and result.stdout == "forward (1, 2)\nbackward [(1, 2)]\n"
+    expected, namespace = run_real(HOOKS)
+    assert result.stdout == expected
+    assert_same_tensors(result, namespace)
+    hooked = {(n.op, h.kind, h.name, h.line) for n in result.backward_calls[0].graph.nodes for h in n.hooks}
+    assert hooked == {
+        ("AddmmBackward0", "forward hook", "show", 13),  # the Linear's output, where its forward hook ran
+        ("BackwardHookFunctionBackward", "backward hook", "grads", 14),  # the Tanh's inputs side
+        ("BackwardHookFunctionBackward", "tensor hook", "lambda", 17),  # h's node
+        ("AccumulateGrad", "tensor hook", "lambda", None),  # x is a leaf: its hook runs at its AccumulateGrad
+    }
+
+
+def test_forward_mode_dual_tensors_do_not_disturb_the_recording():
+    program = """\
+import torch
+import torch.autograd.forward_ad as fwAD
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+with fwAD.dual_level():
+    dual = fwAD.make_dual(x, torch.ones(2))
+    y = (dual * dual).sin()
+    primal, tangent = fwAD.unpack_dual(y)
+    print(tangent)
+    primal.sum().backward()
+print(x.grad)
+"""
+    result = run_request(RunRequest(program))
+    assert result.error is None, result.error
+    expected, namespace = run_real(program)
+    assert result.stdout == expected
+    assert result.variable("x").grad.flat() == pytest.approx(namespace["x"].grad.tolist())
+    assert [s.op for s in result.backward_calls[0].steps][-1] == "AccumulateGrad"

@@ -104,3 +104,34 @@ def test_dark_theme(inspector):
     widget.show_node("n2")
     widget.set_theme("dark")
     assert "#d7dae0" in widget.browser.document().defaultStyleSheet()
+
+
+def test_hooks_of_the_program_are_listed_with_where_they_run(qtbot):
+    import dataclasses
+
+    from gradviz.core.result import GraphData, HookRef
+
+    widget = Inspector()
+    qtbot.addWidget(widget)
+    result = dot_result()
+    graph = result.backward_calls[0].graph
+    dot = dataclasses.replace(graph.node("n2"), hooks=(HookRef("forward hook", "show", 7),
+                                                       HookRef("tensor hook", "lambda")))
+    widget.set_graph(GraphData(tuple(dot if n.id == "n2" else n for n in graph.nodes), graph.edges, graph.roots))
+    widget.show_node("n2")
+    text = widget.text()
+    assert "Hooks" in text
+    assert "Hooks\nshow\nforward hook line 7\nran after the module's forward made this node\n" in text
+    assert "lambda\ntensor hook\nruns on the gradient arriving here (and may change it)" in text
+
+
+def test_a_hooked_node_carries_a_hook_chip(qtbot):
+    from gradviz.core.result import OP, GraphNode, HookRef
+    from gradviz.ui.canvas.items import Look, measure_node
+    from gradviz.ui.theme import Theme
+
+    look = Look(Theme())
+    plain = measure_node(GraphNode("n", OP, "AddmmBackward0", (1, 2)), look)
+    hooked = measure_node(GraphNode("n", OP, "AddmmBackward0", (1, 2), hooks=(HookRef("forward hook", "show"),)), look)
+    assert plain.chips == [] and [(c.text, c.hook) for c in hooked.chips] == [("hook show", True)]
+    assert hooked.h > plain.h

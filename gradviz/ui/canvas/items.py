@@ -131,12 +131,13 @@ class Look:
 
 @dataclass
 class Chip:
-    """A saved tensor drawn on its op node: text, place inside the node box (local coordinates)."""
+    """A saved tensor, or a hook of the program, drawn on its node: text, place in the node box (local coordinates)."""
 
     name: str
     text: str
     rect: QRectF
     freed: bool = False
+    hook: bool = False
 
 
 @dataclass
@@ -208,7 +209,7 @@ def measure_node(node: GraphNode, look: Look) -> NodeShape:
         shape.subtitle_pos = QPointF(left + title_w + gap, baseline - sm.ascent())
         shape.names_pos = QPointF(left, top + title_h + px(2))
         shape.detail_pos = QPointF(left + names_w + (px(6) if names else 0), top + title_h + px(2))
-    if node.saved and not tensor:
+    if (node.saved or node.hooks) and not tensor:
         _place_chips(node, look, shape, left, content_w)
     return shape
 
@@ -222,13 +223,15 @@ def _place_chips(node: GraphNode, look: Look, shape: NodeShape, left: float, con
     x, y = 0.0, shape.h - px(2)
     rows_w = 0.0
     chips = []
-    for s in node.saved:
-        text = f"{s.name} {fmt_shape(s.shape)}" if s.shape is not None else s.name
+    wanted = [(s.name, f"{s.name} {fmt_shape(s.shape)}" if s.shape is not None else s.name, s.freed, False)
+              for s in node.saved]
+    wanted += [(f"hook:{h.name}", f"hook {h.name}", False, True) for h in node.hooks]
+    for name, text, freed, hook in wanted:
         w = look.width("chip", text) + px(10)
         if x > 0 and x + w > max_w:
             x = 0.0
             y += chip_h + gap
-        chips.append(Chip(s.name, text, QRectF(left + x, y, w, chip_h), s.freed))
+        chips.append(Chip(name, text, QRectF(left + x, y, w, chip_h), freed, hook))
         x += w + gap
         rows_w = max(rows_w, x - gap)
     shape.chips = chips
@@ -374,6 +377,9 @@ class NodeItem(QGraphicsRectItem):
             if freed:
                 painter.setPen(look.pen("chip_freed", 1.0, Qt.PenStyle.DashLine))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
+            elif chip.hook:  # a hook of the program runs here: the badge colours of the flow
+                painter.setPen(look.pen("badge_border", 1.0))
+                painter.setBrush(look.brush("badge_bg"))
             else:
                 painter.setPen(look.pen("chip_border", 1.0))
                 painter.setBrush(look.brush("chip_bg"))

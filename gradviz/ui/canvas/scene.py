@@ -1115,6 +1115,7 @@ def node_tooltip(node: GraphNode, freed: frozenset[str] = frozenset()) -> str:
         lines.append("saved: " + "; ".join(parts))
     if node.attrs:
         lines.append(esc(", ".join(f"{k}={v}" for k, v in node.attrs)))
+    lines.extend(esc(h.text) for h in node.hooks)
     if node.value is not None and node.value.data is not None and node.value.numel <= 6:
         lines.append("value " + esc(fmt_value(node.value)))
     if node.grad is not None:
