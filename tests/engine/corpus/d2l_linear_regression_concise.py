@@ -1,0 +1,57 @@
+# Source: https://zh.d2l.ai/chapter_linear-networks/linear-regression-concise.html
+# d2l 3.3 线性回归的简洁实现 (Concise Implementation of Linear Regression, PyTorch tab): d2l.synthetic_data inlined as the book defines it; the displayed cell values printed.
+import numpy as np
+import torch
+from torch.utils import data
+
+
+def synthetic_data(w, b, num_examples):  #@save
+    """生成 y = Xw + b + 噪声。"""
+    X = torch.normal(0, 1, (num_examples, len(w)))
+    y = torch.matmul(X, w) + b
+    y += torch.normal(0, 0.01, y.shape)
+    return X, torch.reshape(y, (-1, 1))
+
+
+true_w = torch.tensor([2, -3.4])
+true_b = 4.2
+features, labels = synthetic_data(true_w, true_b, 1000)
+
+
+def load_array(data_arrays, batch_size, is_train=True):  #@save
+    """构造一个PyTorch数据迭代器"""
+    dataset = data.TensorDataset(*data_arrays)
+    return data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+batch_size = 10
+data_iter = load_array((features, labels), batch_size)
+
+print(next(iter(data_iter)))
+
+# nn是神经网络的缩写
+from torch import nn
+
+net = nn.Sequential(nn.Linear(2, 1))
+
+net[0].weight.data.normal_(0, 0.01)
+print(net[0].bias.data.fill_(0))
+
+loss = nn.MSELoss()
+
+trainer = torch.optim.SGD(net.parameters(), lr=0.03)
+
+num_epochs = 3
+for epoch in range(num_epochs):
+    for X, y in data_iter:
+        l = loss(net(X) ,y)
+        trainer.zero_grad()
+        l.backward()
+        trainer.step()
+    l = loss(net(features), labels)
+    print(f'epoch {epoch + 1}, loss {l:f}')
+
+w = net[0].weight.data
+print('w的估计误差：', true_w - torch.reshape(w, true_w.shape))
+b = net[0].bias.data
+print('b的估计误差：', true_b - b)
