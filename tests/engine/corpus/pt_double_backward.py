@@ -1,7 +1,6 @@
 # Source: https://pytorch.org/tutorials/intermediate/custom_function_double_backward_tutorial.html
-# "Double Backward with Custom Functions": Square, Exp, Sinh, SinhBad, Cube/CubeBackward with gradcheck/gradgradcheck, transcribed whole; the torchviz graphs are built but not rendered; prints of the checks and of grad_x added.
+# "Double Backward with Custom Functions": Square, Exp, Sinh, SinhBad, Cube/CubeBackward with gradcheck/gradgradcheck, transcribed whole; the torchviz.make_dot lines are left out (torchviz is not installed with gradviz; gradviz draws the graphs); prints of the checks and of grad_x added.
 import torch
-import torchviz
 
 class Square(torch.autograd.Function):
     @staticmethod
@@ -27,7 +26,6 @@ print(torch.autograd.gradgradcheck(Square.apply, x))
 x = torch.tensor(1., requires_grad=True).clone()
 out = Square.apply(x)
 grad_x, = torch.autograd.grad(out, x, create_graph=True)
-torchviz.make_dot((grad_x, x, out), {"grad_x": grad_x, "x": x, "out": out})
 print(grad_x)
 
 class Exp(torch.autograd.Function):
@@ -53,7 +51,6 @@ print(torch.autograd.gradgradcheck(Exp.apply, x))
 
 out = Exp.apply(x)
 grad_x, = torch.autograd.grad(out, x, create_graph=True)
-torchviz.make_dot((grad_x, x, out), {"grad_x": grad_x, "x": x, "out": out})
 print(grad_x)
 
 class Sinh(torch.autograd.Function):
@@ -86,7 +83,6 @@ print(torch.autograd.gradgradcheck(sinh, x))
 
 out = sinh(x)
 grad_x, = torch.autograd.grad(out.sum(), x, create_graph=True)
-torchviz.make_dot((grad_x, x, out), params={"grad_x": grad_x, "x": x, "out": out})
 print(grad_x)
 
 class SinhBad(torch.autograd.Function):
@@ -108,7 +104,6 @@ class SinhBad(torch.autograd.Function):
 
 out = SinhBad.apply(x)
 grad_x, = torch.autograd.grad(out.sum(), x, create_graph=True)
-torchviz.make_dot((grad_x, x, out), params={"grad_x": grad_x, "x": x, "out": out})
 print(grad_x.requires_grad, grad_x.grad_fn)
 
 def cube_forward(x):
@@ -154,5 +149,4 @@ print(torch.autograd.gradgradcheck(Cube.apply, x))
 
 out = Cube.apply(x)
 grad_x, = torch.autograd.grad(out, x, create_graph=True)
-torchviz.make_dot((grad_x, x, out), params={"grad_x": grad_x, "x": x, "out": out})
 print(grad_x, grad_x.grad_fn)
