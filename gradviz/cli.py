@@ -87,6 +87,7 @@ def inspect_json(result: RunResult) -> dict:
             {
                 "line": call.line,
                 "kind": call.kind,
+                "recorded": call.recorded,
                 "steps": [
                     {"node": st.node_id, "op": st.op,
                      "grad_in": [_value(g) for g in st.grad_in], "grad_out": [_value(g) for g in st.grad_out]}
@@ -125,13 +126,19 @@ def inspect_report(result: RunResult) -> str:
             if v.grad is not None:
                 lines.append(f"    .grad = {_short(v.grad)}")
         lines.append("")
+    light = [call for call in result.backward_calls if not call.recorded]
     for call in result.backward_calls:
+        if not call.recorded:
+            continue
         lines.append(f"Backward call {call.index + 1} ({call.kind}, line {call.line}): {len(call.steps)} steps")
         for st in call.steps:
             lines.append(f"  {st.order + 1:>4}. {st.op:<28} in {', '.join(_short(g) for g in st.grad_in)}")
         for lg in call.leaves:
             lines.append(f"  {lg.name}.grad: {_short(lg.before)} -> {_short(lg.after)}")
         lines.append("")
+    if light:
+        lines += [f"Backward calls {light[0].index + 1} to {light[-1].index + 1}: recorded lightly (their "
+                  ".grad history); the app records any of them step by step when you pick it.", ""]
     if result.error is not None:
         e = result.error
         lines.append(f"Error on line {e.line}: {e.type}: {e.message}" if e.line else f"Error: {e.type}: {e.message}")

@@ -149,6 +149,23 @@ def run_render(args: argparse.Namespace, runner: Callable | None = None, exiting
         return _render(args, fmt, session, runner, exiting, worker)
 
 
+def _with_last_call_recorded(client, session, result, drawing, trusted: bool):
+    """``result`` whose last backward call, when it is the one drawn and was recorded lightly (a long
+    training loop), is recorded step by step by running the program once more up to it."""
+    from dataclasses import replace
+
+    from gradviz.core.request import RunRequest
+
+    calls = result.backward_calls
+    if drawing.args.call is not None or not calls or calls[-1].recorded:
+        return result
+    index = calls[-1].index
+    fetched = client.run(RunRequest(session.program, seed=session.seed, only_call=index), on_graph=drawing.offer,
+                         trusted=trusted)
+    call = next((c for c in fetched.backward_calls if c.index == index and c.recorded), None)
+    return result if call is None else replace(result, backward_calls=calls[:-1] + (call,))
+
+
 def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None, exiting: bool, worker) -> int:
     client = None
     if runner is None:
@@ -164,8 +181,11 @@ def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None
 
             # The graph of each backward call comes ahead of the result: it is laid out here
             # while the engine still runs the backward pass and converts its numbers.
-            result = client.run(RunRequest(session.program, seed=session.seed), on_graph=drawing.offer,
-                                trusted=is_trusted(args.path, session.program, args.trust))
+            trusted = is_trusted(args.path, session.program, args.trust)
+            wanted = (args.call - 1,) if args.call is not None else ()
+            result = client.run(RunRequest(session.program, seed=session.seed, detail_calls=wanted),
+                                on_graph=drawing.offer, trusted=trusted)
+            result = _with_last_call_recorded(client, session, result, drawing, trusted)
         else:
             result = runner(session)
         if exiting:

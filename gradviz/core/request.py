@@ -39,13 +39,19 @@ class RunRequest:
     """One program to run: its text, the seed set before the first statement, the limits.
 
     ``stop_after_line`` ends the run after the top-level statement that contains that line
-    (run to cursor, step).
+    (run to cursor, step). Backward calls are recorded step by step up to a number
+    (``tracer.MAX_DETAILED_CALLS``) and beyond it only lightly (their leaves' .grad);
+    ``detail_calls`` asks for more of them step by step. ``only_call`` fetches one call: the
+    program runs again only until backward call ``only_call`` (0 = the first) has run, recorded
+    step by step, and nothing else is recorded (runs are seeded: it is the same call).
     """
 
     program: str
     seed: int = 0
     limits: Limits = field(default_factory=Limits)
     stop_after_line: int | None = None
+    detail_calls: tuple[int, ...] = ()
+    only_call: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(to_plain(self), allow_nan=False)

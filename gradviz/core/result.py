@@ -306,7 +306,9 @@ class BackwardCall:
 
     ``graph`` is the graph as it was when the call started; ``steps`` are the nodes in the order
     the engine ran them; ``freed`` are the saved tensors the call released (no ``retain_graph``);
-    ``outputs`` are the gradients ``autograd.grad`` returned.
+    ``outputs`` are the gradients ``autograd.grad`` returned. A call not ``recorded`` step by step
+    (past the first ones of a long training loop) has only its index, line and kind: fetch it
+    with ``RunRequest.only_call``.
     """
 
     index: int
@@ -320,6 +322,7 @@ class BackwardCall:
     create_graph: bool = False
     outputs: tuple[TensorValue | None, ...] = ()
     error: ErrorInfo | None = None
+    recorded: bool = True
 
     def incoming(self, node_id: str, upto: int | None = None) -> list[Incoming]:
         """Contributions that reached ``node_id`` from steps before ``upto`` (all steps by default).

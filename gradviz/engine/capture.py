@@ -69,6 +69,32 @@ def tag_lines(value: Any, line: int) -> None:
                 tag_lines(v, line)
 
 
+def reachable_leaves(roots: Iterable[torch.Tensor], max_nodes: int) -> tuple[dict[int, torch.Tensor], bool]:
+    """The leaves (by ``id``) a backward call from ``roots`` reaches, without recording the graph;
+    True when the walk stopped at ``max_nodes`` nodes (the graph goes on)."""
+    leaves: dict[int, torch.Tensor] = {}
+    seen: set = set()
+    stack = []
+    for t in roots:
+        if t.grad_fn is not None:
+            stack.append(t.grad_fn)
+        elif t.requires_grad:
+            leaves[id(t)] = t
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        if len(seen) >= max_nodes:
+            return leaves, True
+        seen.add(node)
+        variable = getattr(node, "variable", None)
+        if variable is not None:
+            leaves[id(variable)] = variable
+            continue
+        stack.extend(nxt for nxt, _ in node.next_functions if nxt is not None and nxt not in seen)
+    return leaves, False
+
+
 class FormerNames:
     """The names leaf tensors were bound to, for leaves that no name holds any more.
 
@@ -251,9 +277,8 @@ class GraphCapture:
     ``id(root tensor)`` to its ROOT node; ``leaves`` keeps the leaf tensors themselves (by ``id``). Tensor values are converted in one batch in ``graph()``.
     """
 
-    def __init__(self, names: NameIndex, with_saved: bool = True, max_nodes: int | None = None):
+    def __init__(self, names: NameIndex, max_nodes: int | None = None):
         self.names = names
-        self.with_saved = with_saved
         self.max_nodes = MAX_GRAPH_NODES if max_nodes is None else max_nodes
         self.truncated = False  # True once a node was left out for want of room (see MAX_GRAPH_NODES)
         self._nodes: list[dict] = []
@@ -323,7 +348,7 @@ class GraphCapture:
                 node_ids[node] = self._add_leaf(node.variable)
                 continue
             meta = node._input_metadata
-            saved, attrs = saved_of(node) if self.with_saved else ((), ())
+            saved, attrs = saved_of(node)
             node_ids[node] = self._new(
                 kind=OP, op=type(node).__name__,
                 shape=tuple(meta[0].shape) if meta else None,

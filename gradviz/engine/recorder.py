@@ -10,6 +10,10 @@ from gradviz.core.result import StatementRecord
 BACKWARD_KINDS = ("backward", "autograd.backward", "autograd.grad")
 
 
+class StopRun(BaseException):
+    """Raised by a recorder that has what it came for (one fetched backward call): the run ends there."""
+
+
 class Recorder:
     """Receives events from the runner; this base records nothing and just runs the calls.
 

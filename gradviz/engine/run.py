@@ -15,7 +15,7 @@ from gradviz.engine.capture import GraphCapture, NameIndex
 from gradviz.engine.hints import explain
 from gradviz.engine.limits import limit_error
 from gradviz.engine.runner import run_program
-from gradviz.engine.tracer import MAX_DETAILED_CALLS, Tracer
+from gradviz.engine.tracer import MAX_LISTED_CALLS, Tracer
 from gradviz.engine.values import VARIABLE_LIMIT, VARIABLES_TOTAL, dtype_name, tensor_values
 
 
@@ -41,7 +41,7 @@ def run_request(
     torch.manual_seed(request.seed)
     _seed_numpy(request.seed)
     torch.set_grad_enabled(True)
-    tracer = Tracer(explain=_explain)
+    tracer = Tracer(explain=_explain, detail_calls=request.detail_calls, only_call=request.only_call)
     tracer.on_progress = on_statement
     tracer.on_graph = on_graph
     # Full garbage collections over torch's many objects cost more than the tracing itself
@@ -51,6 +51,10 @@ def run_request(
     outcome = None
     try:
         outcome = run_program(request.program, request.limits, tracer, request.stop_after_line, cancelled)
+        if request.only_call is not None:  # a fetch of one call: nothing else is wanted
+            return RunResult(stdout=outcome.stdout, stderr=outcome.stderr, error=outcome.error,
+                             statements=tuple(outcome.statements), backward_calls=tuple(tracer.calls),
+                             seed=request.seed, duration=time.perf_counter() - start)
         last_line = outcome.statements[-1].line if outcome.statements else 1
         names = NameIndex.from_bindings(outcome.globals.items(), tracer.former_names)
         tracer.track_named_leaves(names)
@@ -79,11 +83,9 @@ def run_request(
     if cut:
         notes.append(f"The graphs behind the variables have more than {limit:,} nodes: the first "
                      f"{limit:,} found from them are drawn.")
-    if tracer.calls_seen > MAX_DETAILED_CALLS:
-        notes.append(
-            f"The program made {tracer.calls_seen} backward calls; the first {MAX_DETAILED_CALLS} are "
-            "recorded step by step, the gradient history covers all of them."
-        )
+    if tracer.calls_seen > MAX_LISTED_CALLS:
+        notes.append(f"The program made {tracer.calls_seen:,} backward calls; the first {MAX_LISTED_CALLS:,} are "
+                     "listed, the gradient history covers all of them.")
     return RunResult(
         stdout=outcome.stdout,
         stderr=outcome.stderr,

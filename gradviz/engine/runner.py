@@ -39,7 +39,7 @@ from gradviz.core.result import ErrorInfo, HookRef, StatementRecord
 from gradviz.engine.capture import LINE_KEY
 from gradviz.engine.hints import did_you_mean, explain
 from gradviz.engine.limits import Cancelled, LimitExceeded, Watchdog, limit_error
-from gradviz.engine.recorder import Recorder
+from gradviz.engine.recorder import Recorder, StopRun
 
 #: The file name the program's code objects carry: how frames of the program are told apart from
 #: torch's and gradviz's own. Its source is registered with ``linecache`` for tracebacks.
@@ -48,6 +48,7 @@ PROGRAM_FILE = "<gradviz>"
 MAX_SOURCE_CHARS = 1_000_000
 
 _GRAD = torch._C.TensorBase.grad  # the getset descriptor behind ``x.grad``: its __set__/__delete__
+_NO_TORCH_FUNCTION = torch._C.DisableTorchFunction
 _DATA = torch._C.TensorBase.data
 _REGISTER_HOOKS = frozenset({"register_hook", "register_post_accumulate_grad_hook"})
 #: Leaves that require grad seen but not yet found under a name: how many, and for how many looks.
@@ -211,7 +212,10 @@ class _Recording(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **kwargs) if kwargs else func(*args)
         try:
-            self._after(func, args, out)
+            # gradviz's own torch calls (value conversions) pass no mode of the program's
+            # (torch.set_default_device pushes one) and none of ours.
+            with _NO_TORCH_FUNCTION():
+                self._after(func, args, out)
         except (LimitExceeded, Cancelled):
             raise
         except Exception:  # noqa: BLE001 - bookkeeping must never change what the program computes
@@ -219,33 +223,37 @@ class _Recording(TorchFunctionMode):
         return out
 
     def _after(self, func, args, out) -> None:
-        frame = None
         pending = self.pending
         if pending.items:
             pending.look()
-        recorder = self.recorder
-        if type(out) is torch.Tensor or isinstance(out, torch.Tensor):
+        if isinstance(out, torch.Tensor):
+            in_place = bool(args) and out is args[0]
             if out.requires_grad:
-                if out.is_leaf:
+                if not out.is_leaf:
+                    node = out.grad_fn
+                    if node is not None and LINE_KEY not in node.metadata:
+                        self.recorder.on_result(out, _line(program_frame(sys._getframe(2))))
+                elif not in_place:  # a new leaf (w -= ... returns one already bound)
                     frame = program_frame(sys._getframe(2))
                     if frame is not None:
                         pending.add(out, frame)
-                else:
-                    node = out.grad_fn
-                    if node is not None and LINE_KEY not in node.metadata:
-                        frame = frame or program_frame(sys._getframe(2))
-                        recorder.on_result(out, frame.f_lineno if frame is not None else 0)
-        elif isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
-            frame = program_frame(sys._getframe(2))
-            recorder.on_result(out, frame.f_lineno if frame is not None else 0)
+            if not in_place:
+                return  # the common case: a new tensor, nothing changed in place
+        elif isinstance(out, (tuple, list)):
+            if out and isinstance(out[0], torch.Tensor):
+                self.recorder.on_result(out, _line(program_frame(sys._getframe(2))))
+            return
+        self._changes(func, args)
+
+    def _changes(self, func, args) -> None:
+        """A call that changed something in place, set an attribute or registered a hook: .grad?"""
+        recorder = self.recorder
         owner = getattr(func, "__self__", None)
         name = getattr(func, "__name__", "")
         if owner is _GRAD and name in ("__set__", "__delete__"):
-            frame = frame or program_frame(sys._getframe(2))
-            recorder.on_grad_touched(frame.f_lineno if frame is not None else 0, args[0] if args else None)
+            recorder.on_grad_touched(_line(program_frame(sys._getframe(3))), args[0] if args else None)
         elif name in _REGISTER_HOOKS:
-            frame = frame or program_frame(sys._getframe(2))
-            line = frame.f_lineno if frame is not None else None
+            line = _line(program_frame(sys._getframe(3))) or None
             recorder.on_tensor_hook(line or 0)
             if len(args) > 1 and isinstance(args[0], torch.Tensor) and args[0].grad_fn is not None:
                 recorder.on_hook(HookRef("tensor hook", hook_name(args[1]), line), args[0])
@@ -255,8 +263,11 @@ class _Recording(TorchFunctionMode):
             ids = self.grad_ids()
             if ids and (id(target) in ids or isinstance(target, (list, tuple))
                         and any(id(t) in ids for t in target)):
-                frame = frame or program_frame(sys._getframe(2))
-                recorder.on_grad_touched(frame.f_lineno if frame is not None else 0, None)
+                recorder.on_grad_touched(_line(program_frame(sys._getframe(3))), None)
+
+
+def _line(frame: types.FrameType | None) -> int:
+    return frame.f_lineno if frame is not None else 0
 
 
 _INPLACE_DUNDERS = frozenset({
@@ -291,7 +302,7 @@ class _BackwardPatches:
                 # The tracer's own torch calls (tens of thousands for a big graph: capture, values)
                 # must not go through the program's torch-function handling, the recording mode
                 # included: measured, they made a 5,000-node run 0.13 s (60 %) slower.
-                with torch._C.DisableTorchFunction():
+                with _NO_TORCH_FUNCTION():
                     return recorder.run_backward(kind, caller.f_lineno, original, args, kwargs)
             finally:
                 self.depth -= 1
@@ -586,6 +597,9 @@ def _run_statement(code, stmt, namespace, recording, watchdog, lines, limits, kn
     except SystemExit as exc:
         watchdog.disarm()
         return _exit_error(exc, _program_line_of(exc, stmt.lineno)), True
+    except StopRun:
+        watchdog.disarm()
+        return None, True
     except BaseException as exc:  # noqa: BLE001 - every failure of the program is reported
         watchdog.disarm()
         return error_info(watchdog.reason(exc), stmt.lineno, lines, limits, known), False

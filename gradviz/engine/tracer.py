@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -12,12 +12,16 @@ from gradviz.core.result import (
     BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, GraphData, HookRef,
     LeafGrad, LeafHistory, SavedRef, StatementRecord,
 )
-from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, tag_hook, tag_lines
-from gradviz.engine.recorder import Recorder
+from gradviz.engine import capture as capture_module
+from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, reachable_leaves, tag_hook, tag_lines
+from gradviz.engine.recorder import Recorder, StopRun
 from gradviz.engine.values import EDGE_LIMIT, LEAF_LIMIT, tensor_value, tensor_values
 
-#: Backward calls recorded step by step; later calls still update the gradient history.
+#: Backward calls recorded step by step; later calls are recorded lightly (the gradient history and
+#: their place in the timeline) and fetched step by step when picked (RunRequest.only_call).
 MAX_DETAILED_CALLS = 200
+#: Backward calls listed at all (a light call is ~100 bytes of result).
+MAX_LISTED_CALLS = 100_000
 #: Events kept per leaf in the gradient history.
 MAX_EVENTS_PER_LEAF = 5_000
 
@@ -105,7 +109,12 @@ class Tracer(Recorder):
     and follows each leaf's ``.grad`` across the run: backward writes, zeroing, set to None.
     """
 
-    def __init__(self, explain: Callable[[BaseException], tuple[str, str | None]] | None = None):
+    def __init__(self, explain: Callable[[BaseException], tuple[str, str | None]] | None = None,
+                 detail_calls: Iterable[int] = (), only_call: int | None = None):
+        """``detail_calls``: calls past MAX_DETAILED_CALLS to record step by step too; ``only_call``:
+        record that one call step by step, nothing else, and end the run after it (StopRun)."""
+        self.detail_calls = frozenset(detail_calls)
+        self.only_call = only_call
         self.calls: list[BackwardCall] = []
         self.history: dict[int, _TrackedLeaf] = {}
         self.statements: list[StatementRecord] = []
@@ -169,19 +178,26 @@ class Tracer(Recorder):
         self.check_grads(line)
         index = self.calls_seen
         self.calls_seen += 1
+        if self.only_call is not None:
+            if index != self.only_call:
+                return fn(*args, **kwargs)
+            self._run_detailed(kind, line, fn, args, kwargs, roots, retain, create, index)
+            raise StopRun()  # the fetched call is recorded: nothing after it is needed
+        if index >= MAX_DETAILED_CALLS and index not in self.detail_calls:
+            return self._run_lightly(index, line, kind, roots, retain, create, fn, args, kwargs)
+        return self._run_detailed(kind, line, fn, args, kwargs, roots, retain, create, index)
+
+    def _run_detailed(self, kind: str, line: int, fn: Callable, args: tuple, kwargs: dict,
+                      roots: list[torch.Tensor], retain: bool, create: bool, index: int) -> Any:
+        """The call run with a hook on every node: its graph, steps, edge gradients and leaves."""
         names = NameIndex.from_bindings(self.scopes(), self.former_names)
-        capture = GraphCapture(names, with_saved=index < MAX_DETAILED_CALLS)
+        capture = GraphCapture(names)
         for t in roots:
             capture.add_root(t)
-        self._track_leaves(capture, names)
+        self._track_leaves(capture.leaves, names)
         if capture.truncated:
             # Leaves beyond the cut are not in the record, but their .grad history still counts.
             self.track_named_leaves(names)
-        if index >= MAX_DETAILED_CALLS:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self._record_backward_events(capture, index, line)
 
         self.last_capture = (index, capture)
         if capture.truncated:
@@ -242,6 +258,29 @@ class Tracer(Recorder):
                 result if kind == "autograd.grad" else None,
             ))
 
+    def _run_lightly(self, index: int, line: int, kind: str, roots: list[torch.Tensor], retain: bool, create: bool,
+                     fn: Callable, args: tuple, kwargs: dict) -> Any:
+        """A call past MAX_DETAILED_CALLS: what its leaves' .grad became (the history) and its place."""
+        leaves, cut = reachable_leaves(roots, capture_module.MAX_GRAPH_NODES)
+        history = self.history
+        if cut or any(key not in history or history[key].tensor is not t for key, t in leaves.items()):
+            names = NameIndex.from_bindings(self.scopes(), self.former_names)  # only for new leaves
+            self._track_leaves(leaves, names)
+            if cut:
+                self.track_named_leaves(names)
+        error = None
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            message, hint = self.explain(exc) if self.explain else (str(exc), None)
+            error = ErrorInfo(type(exc).__name__, message, line, hint)
+            raise
+        finally:
+            self._record_backward_events(list(leaves), cut, index, line)
+            if len(self.calls) < MAX_LISTED_CALLS:
+                self.calls.append(BackwardCall(index, line, kind, GraphData(), retain_graph=retain,
+                                               create_graph=create, error=error, recorded=False))
+
     # --- building the record --------------------------------------------------------------
     def _build_call(self, index, line, kind, capture: GraphCapture, graph: GraphData, fired, slots, leaf_before,
                     retain, create, error, outputs) -> BackwardCall:
@@ -295,13 +334,13 @@ class Tracer(Recorder):
             SavedRef(st.node_id, saved.name) for st in steps for saved in graph.node(st.node_id).saved
             if not saved.freed
         ]
-        self._record_backward_events(capture, index, line, after)
+        self._record_backward_events(list(capture.leaves), capture.truncated, index, line, after)
         return BackwardCall(index, line, kind, graph, tuple(steps), leaves, tuple(freed),
                             retain, create, tuple(rest), error)
 
     # --- gradient history -------------------------------------------------------------------
-    def _track_leaves(self, capture: GraphCapture, names: NameIndex) -> None:
-        for key, leaf in capture.leaves.items():
+    def _track_leaves(self, leaves: dict[int, torch.Tensor], names: NameIndex) -> None:
+        for key, leaf in leaves.items():
             if key not in self.history or self.history[key].tensor is not leaf:
                 self._follow(key, leaf, names, _grad_state(leaf))
 
@@ -318,14 +357,13 @@ class Tracer(Recorder):
                 self.history[id(t)] = _TrackedLeaf(t, name, _grad_state(t))
                 self._grad_ids = None
 
-    def _record_backward_events(self, capture: GraphCapture, index: int, line: int, after=None) -> None:
-        """A BACKWARD event for each leaf whose .grad the call changed (``after``: values if known).
-
-        With a graph cut at MAX_GRAPH_NODES, the tracked leaves beyond the cut count too.
-        """
-        keys = list(capture.leaves)
-        if capture.truncated:
-            keys += [key for key in self.history if key not in capture.leaves]
+    def _record_backward_events(self, keys: list[int], truncated: bool, index: int, line: int, after=None) -> None:
+        """A BACKWARD event for each leaf (history key) whose .grad the call changed (``after``: values
+        if known; the others converted together). With a graph cut at MAX_GRAPH_NODES, every
+        tracked leaf counts (those beyond the cut too)."""
+        if truncated:
+            keys = keys + [key for key in self.history if key not in set(keys)]
+        changed = []
         for key in keys:
             tracked = self.history.get(key)
             if tracked is None:
@@ -334,11 +372,17 @@ class Tracer(Recorder):
             if state != tracked.state:
                 tracked.state = state
                 self._grad_ids = None
-                value = after[key] if after is not None and key in after else self._grad_value(tracked.tensor)
-                self._add_event(tracked, GradEvent(BACKWARD, line, value, index))
+                changed.append((key, tracked))
+        missing = [tracked.tensor.grad for key, tracked in changed if after is None or key not in after]
+        values = iter(tensor_values(missing, LEAF_LIMIT))
+        for key, tracked in changed:
+            value = after[key] if after is not None and key in after else next(values)
+            self._add_event(tracked, GradEvent(BACKWARD, line, value, index))
 
     def check_grads(self, line: int) -> None:
         """Record .grad changes that happened outside backward calls since the last check."""
+        if self.only_call is not None:
+            return  # a fetch of one call: its history is the first run's
         for tracked in self.history.values():
             state = _grad_state(tracked.tensor)
             if state == tracked.state:
@@ -406,6 +450,9 @@ class Tracer(Recorder):
         """The recorded calls with each leaf named by its history's label (the panel's row)."""
         calls = []
         for call in self.calls:
+            if not call.leaves:
+                calls.append(call)
+                continue
             keys = self._leaf_keys[call.index]  # every leaf of a recorded call is tracked
             names = [labels[keys[lg.node_id]] for lg in call.leaves]
             if names == [lg.name for lg in call.leaves]:

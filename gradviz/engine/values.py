@@ -19,6 +19,9 @@ VARIABLE_LIMIT = 100_000
 VARIABLES_TOTAL = 1_000_000
 #: Elements reduced at once when computing statistics (bounds the temporary copy: 16 MB of float32).
 STATS_CHUNK = 1 << 22
+#: Up to this many numbers are rounded in Python rather than with torch calls.
+FEW = 64
+_INFINITIES = (math.inf, -math.inf)
 #: A leaf's .grad around a backward call and in the history keeps whole values up to this many.
 LEAF_LIMIT = 256
 #: Gradients on edges and tensor values on graph nodes keep whole values up to this many;
@@ -113,9 +116,17 @@ def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMI
         else:
             big.append((i, t))
     for dtype, items in small.items():
-        joined = _flatten_dense_tensors([t for _, t in items])
-        values = (_seven_digits(joined) if dtype in _SHORT_FLOATS else joined).tolist()
-        bad = joined.is_floating_point() and joined.numel() and not bool(torch.isfinite(joined).all())
+        joined = _flatten_dense_tensors([t for _, t in items]) if len(items) > 1 else items[0][1].reshape(-1)
+        if joined.numel() <= FEW:
+            # A handful of numbers (a training loop's scalar parameters, call after call): Python's
+            # own rounding beats the seven torch calls of _seven_digits by ~20x.
+            values = joined.tolist()
+            if dtype in _SHORT_FLOATS:
+                values = [float(f"{v:.7g}") if v == v and v not in _INFINITIES else v for v in values]
+            bad = joined.is_floating_point() and any(v != v or v in _INFINITIES for v in values)
+        else:
+            values = (_seven_digits(joined) if dtype in _SHORT_FLOATS else joined).tolist()
+            bad = joined.is_floating_point() and joined.numel() and not bool(torch.isfinite(joined).all())
         pos = 0
         name = dtype_name(dtype)
         for i, t in items:

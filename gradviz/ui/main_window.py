@@ -6,7 +6,7 @@ import ast
 import gc
 import time
 from html import escape
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
@@ -157,6 +157,9 @@ class MainWindow(QMainWindow):
         self.result: RunResult | None = None
         self._pending_view: ViewSettings | None = None
         self._modes: dict[int, tuple[str, int | None]] = {}
+        self._requests: dict[int, RunRequest] = {}
+        self._shown_request: RunRequest | None = None  # the run whose result is shown (fetches rerun it)
+        self._calls_made: dict[tuple[str, int], int] = {}  # (program, seed) -> its backward calls last time
         self._step_after: int | None = None
         self._graph_key: object = None
         self._graph: GraphData | None = None
@@ -927,12 +930,48 @@ class MainWindow(QMainWindow):
     # Running
 
     def _request(self, stop_after: int | None) -> RunRequest:
-        return RunRequest(program=self.editor.toPlainText(), seed=self.seed, stop_after_line=stop_after)
+        program = self.editor.toPlainText()
+        # The last backward call is the one shown: if the same program made N calls last time, ask for
+        # call N-1 step by step from the start (past the first ones, calls are recorded lightly).
+        calls = self._calls_made.get((program, self.seed))
+        return RunRequest(program=program, seed=self.seed, stop_after_line=stop_after,
+                          detail_calls=(calls - 1,) if calls else ())
 
     def _submit(self, mode: str, stop_after: int | None) -> int:
-        run_id = self.runner.run(self._request(stop_after), trusted=self.trusted)
+        request = self._request(stop_after)
+        run_id = self.runner.run(request, trusted=self.trusted)
         self._modes[run_id] = (mode, stop_after)
+        self._requests[run_id] = request
         return run_id
+
+    def fetch_call(self, index: int) -> int | None:
+        """Record backward call ``index`` step by step (it was recorded lightly): the program runs again,
+        up to that call only. None when the program was changed since (run it again instead)."""
+        shown = self._shown_request
+        if shown is None or shown.program != self.editor.toPlainText():
+            self.graph_subtitle.setText("The program changed since this run: run it again to see this call")
+            return None
+        request = RunRequest(program=shown.program, seed=shown.seed, only_call=index)
+        run_id = self.runner.run(request, trusted=self.trusted)
+        self._modes[run_id] = ("fetch", index)
+        self._requests[run_id] = request
+        self.graph_subtitle.setText(f"recording backward call {index + 1} step by step…")
+        return run_id
+
+    def _merge_call(self, index: int, fetched: RunResult) -> None:
+        """Put a fetched call into the result shown, and show it."""
+        call = next((c for c in fetched.backward_calls if c.index == index and c.recorded), None)
+        result = self.result
+        if call is None or result is None or not 0 <= index < len(result.backward_calls):
+            why = fetched.error.message if fetched.error else "the run did not reach it"
+            self.graph_subtitle.setText(f"backward call {index + 1} could not be recorded: {why}")
+            return
+        calls = list(result.backward_calls)
+        calls[index] = call
+        self.result = replace(result, backward_calls=tuple(calls))
+        self._graph_key = None
+        self.player.set_calls(self.result.backward_calls, index)
+        self.choose_graph(f"call:{index}")
 
     def run_all(self) -> int:
         """Run the whole program (Ctrl+Enter)."""
@@ -977,7 +1016,8 @@ class MainWindow(QMainWindow):
         self._run_started_at = time.monotonic()
         self._run_line = None
         mode = self._modes.get(run_id, ("run", None))[0]
-        what = {"run": "Running", "cursor": "Running to the cursor", "step": "Stepping"}[mode]
+        what = {"run": "Running", "cursor": "Running to the cursor", "step": "Stepping",
+                "fetch": "Recording the backward call"}[mode]
         self.run_label.setText(f"{what}…")
         self.progress_timer.start()
 
@@ -1039,6 +1079,7 @@ class MainWindow(QMainWindow):
 
     def _run_finished(self, run_id: int, result: RunResult) -> None:
         mode, stop_after = self._modes.pop(run_id, ("run", None))
+        request = self._requests.pop(run_id, None)
         if run_id != self.runner.latest_id or self._closing:
             return  # superseded by a newer run
         self.progress_timer.stop()
@@ -1047,6 +1088,14 @@ class MainWindow(QMainWindow):
         if result.error is not None and result.error.type == NOT_CONTAINED:
             self._ask_trust(mode, stop_after, result.error.message)
             return
+        if mode == "fetch":
+            self.run_label.setText(f"Recorded backward call {stop_after + 1} in {result.duration:.2f} s")
+            self._merge_call(stop_after, result)
+            return
+        if request is not None:
+            self._shown_request = request
+            if mode == "run" and result.error is None:
+                self._calls_made[(request.program, request.seed)] = len(result.backward_calls)
         last = result.backward_calls[-1] if result.backward_calls else None
         if last is not None and len(last.graph.nodes) + len(last.steps) > BACKGROUND_LAYOUT_NODES:
             # A big result: its replay and layout are worked out on a worker thread first.
@@ -1268,6 +1317,8 @@ class MainWindow(QMainWindow):
             self._show_graph(("call", id(result), key, self.root_at), call.graph, call)
             self.graph_title.setText(f"Backward call {key + 1}" if len(result.backward_calls) > 1 else "Backward pass")
             self.graph_subtitle.setText(f"line {call.line} · {len(call.graph.nodes)} nodes · {len(call.steps)} steps")
+            if not call.recorded:
+                self.fetch_call(key)
         else:
             v = result.variable(key)
             graph = (result.graph_of(v) if v else None) or GraphData()

@@ -256,8 +256,12 @@ class Timeline(QWidget):
             x = self._x(i)
             r = 6.0 if i == self._current else (5.0 if i == self._hover else 4.0)
             color = QColor(c["error"] if call.error else (c["current"] if i == self._current else c["dot"]))
-            p.setPen(QPen(QColor(self.palette().base().color()), 1.5))
-            p.setBrush(color)
+            if call.recorded:
+                p.setPen(QPen(QColor(self.palette().base().color()), 1.5))
+                p.setBrush(color)
+            else:  # recorded lightly: a ring, filled in when picked (the call is recorded then)
+                p.setPen(QPen(color, 1.5))
+                p.setBrush(QColor(self.palette().base().color()))
             p.drawEllipse(QPointF(x, cy), r, r)
             if labels and (n <= 12 or i == self._current or i in (0, n - 1)):
                 p.setPen(QColor(c["current"] if i == self._current else c["text"]))
@@ -270,7 +274,8 @@ class Timeline(QWidget):
             self._hover = i
             if i >= 0:
                 call = self._calls[i]
-                tip = f"backward call {i + 1} of {len(self._calls)} · line {call.line} · {len(call.steps)} steps"
+                tip = f"backward call {i + 1} of {len(self._calls)} · line {call.line} · " + (
+                    f"{len(call.steps)} steps" if call.recorded else "its steps are recorded when you pick it")
                 if call.error:
                     tip += f"\n{call.error.type}: {call.error.message}"
                 self.setToolTip(tip)

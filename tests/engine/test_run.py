@@ -579,3 +579,39 @@ print(x.grad)
     assert result.stdout == expected
     assert result.variable("x").grad.flat() == pytest.approx(namespace["x"].grad.tolist())
     assert [s.op for s in result.backward_calls[0].steps][-1] == "AccumulateGrad"
+
+
+LONG_LOOP = """\
+import torch
+w = torch.tensor([1.0, -1.0], requires_grad=True)
+for step in range(230):
+    loss = ((w * (step + 1)) ** 2).sum()
+    loss.backward()
+    if step % 100 == 0:
+        print(step, w.grad)
+    with torch.no_grad():
+        w -= 1e-7 * w.grad
+print("done")
+"""
+
+
+def test_a_long_loop_lists_every_call_and_records_any_of_them_when_fetched():
+    from gradviz.engine.tracer import MAX_DETAILED_CALLS
+
+    result = run_request(RunRequest(LONG_LOOP))
+    assert result.error is None and result.stdout.endswith("done\n")
+    calls = result.backward_calls
+    assert [c.index for c in calls] == list(range(230))
+    assert all(c.recorded for c in calls[:MAX_DETAILED_CALLS]) and not any(c.recorded for c in calls[MAX_DETAILED_CALLS:])
+    light = calls[220]
+    assert light.line == 5 and light.steps == () and light.graph.nodes == ()
+    (history,) = result.grad_history
+    assert len(history.events) == 230 and history.events[220].call == 220  # the history covers every call
+    # Asked for up front, or fetched afterwards: the same record, because runs are seeded.
+    asked = run_request(RunRequest(LONG_LOOP, detail_calls=(220,))).backward_calls[220]
+    fetched = run_request(RunRequest(LONG_LOOP, only_call=220))
+    (call,) = fetched.backward_calls
+    assert call.recorded and call.index == 220 and asked.recorded
+    assert [(s.op, s.grad_in) for s in call.steps] == [(s.op, s.grad_in) for s in asked.steps]
+    assert call.leaves[0].after == history.events[220].value
+    assert "done" not in fetched.stdout and fetched.variables == ()  # it stopped right after that call

@@ -122,3 +122,32 @@ def test_killing_the_worker_mid_run_recovers(qtbot, window, engine):
     type_text(window, DOT)
     result = run_and_wait(qtbot, window, timeout=60_000)
     assert result.ok and window.grads.grad_text("x") == "[0, 4, 8, 12]"
+
+
+LONG_LOOP = """import torch
+w = torch.tensor([1.0, -1.0], requires_grad=True)
+for step in range(230):
+    loss = ((w * (step + 1)) ** 2).sum()
+    loss.backward()
+    with torch.no_grad():
+        w -= 1e-7 * w.grad
+"""
+
+
+def test_every_call_of_a_long_loop_is_on_the_timeline_and_any_is_recorded_when_picked(qtbot, window):
+    type_text(window, LONG_LOOP)
+    run_and_wait(qtbot, window, timeout=60_000)
+    calls = window.player.calls
+    assert len(calls) == 230 and not calls[210].recorded
+    # The call shown first, the last, was recorded lightly: it is fetched by itself.
+    qtbot.waitUntil(lambda: window.result.backward_calls[229].recorded, timeout=60_000)
+    assert window.player.call_index == 229 and len(window.player.call.steps) == 4  # Sum, Pow, Mul, Accumulate
+    assert titles(window) == ["Accumulate", "Mul", "Pow", "Sum", "loss", "w"]
+    # Picking another light call records it in its turn.
+    window.player.select_call(210)
+    qtbot.waitUntil(lambda: window.result.backward_calls[210].recorded, timeout=60_000)
+    assert window.player.call_index == 210 and window.graph_title.text() == "Backward call 211"
+    assert window.history.curve_data("w")[0][-1] == 230.0  # the history has every call
+    # Run again: the last call is asked for up front this time (the program made 230 last time).
+    run_and_wait(qtbot, window, timeout=60_000)
+    assert window.result.backward_calls[229].recorded and not window.runner.is_busy
