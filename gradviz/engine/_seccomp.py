@@ -32,6 +32,10 @@ SYSCALLS = {
         "truncate": 76, "open": 2, "openat": 257, "openat2": 437, "creat": 85, "ioctl": 16,
         "fcntl": 72, "seccomp": 317, "sched_setparam": 142, "sched_setscheduler": 144,
         "sched_setaffinity": 203, "sched_setattr": 314, "setpriority": 141, "ioprio_set": 251,
+        "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64, "semop": 65, "semctl": 66,
+        "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240,
+        "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244,
+        "mq_getsetattr": 245, "prctl": 157,
     },
     "aarch64": {
         "execve": 221, "execveat": 281, "clone": 220, "clone3": 435, "socket": 198,
@@ -53,6 +57,10 @@ SYSCALLS = {
         "rt_tgsigqueueinfo": 240, "prlimit64": 261, "truncate": 45, "openat": 56, "openat2": 437,
         "ioctl": 29, "fcntl": 25, "seccomp": 277, "sched_setparam": 118, "sched_setscheduler": 119,
         "sched_setaffinity": 122, "sched_setattr": 274, "setpriority": 140, "ioprio_set": 30,
+        "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184,
+        "mq_getsetattr": 185, "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189, "semget": 190,
+        "semctl": 191, "semtimedop": 192, "semop": 193, "shmget": 194, "shmctl": 195, "shmat": 196,
+        "shmdt": 197, "prctl": 167,
     },
 }
 
@@ -84,7 +92,14 @@ DENIED = (
     "fremovexattr", "removexattrat", "file_setattr", "utime", "utimes", "utimensat", "futimesat",
     # truncation by path and creat(): Landlock restricts them only from ABI 3
     "truncate", "creat",
+    # System V and POSIX IPC: shared memory, semaphores and queues of the user's other programs
+    # (no path, so Landlock does not see them; an IPC namespace is not always to be had)
+    "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget",
+    "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
+    "mq_notify", "mq_getsetattr",
 )
+#: prctl options refused: PR_SET_PDEATHSIG (1) would let the program clear its death with the app.
+DENIED_PRCTLS = (1,)
 #: Signals: allowed only when the target (first argument) is this process.
 SELF_ONLY = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 #: Allowed only on pid 0 or this process (first argument): nothing Landlock covers stops a process
@@ -191,6 +206,7 @@ def build_filter(arch: str, own_pid: int) -> list[tuple[int, int, int, int]]:
         lines.append((BPF_JEQ_K, name, 0, table[name]))
     lines.append((BPF_JEQ_K, "ioctl", 0, table["ioctl"]))
     lines.append((BPF_JEQ_K, "fcntl", 0, table["fcntl"]))
+    lines.append((BPF_JEQ_K, "prctl", 0, table["prctl"]))
     if "open" in table:
         lines.append((BPF_JEQ_K, "open", 0, table["open"]))
     lines.append((BPF_JEQ_K, "openat", 0, table["openat"]))
@@ -229,6 +245,10 @@ def build_filter(arch: str, own_pid: int) -> list[tuple[int, int, int, int]]:
         ("label", "fcntl"),
         ld(_arg_low(1)),
         *[(BPF_JEQ_K, "deny", 0, cmd) for cmd in DENIED_FCNTLS],
+        (BPF_RET_K, 0, 0, RET_ALLOW),
+        ("label", "prctl"),  # prctl(option, ...)
+        ld(_arg_low(0)),
+        *[(BPF_JEQ_K, "deny", 0, option) for option in DENIED_PRCTLS],
         (BPF_RET_K, 0, 0, RET_ALLOW),
         ("label", "open"),  # open(path, flags, mode)
         ld(_arg_low(1)),

@@ -50,6 +50,7 @@ PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWIPC = 0x08000000
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 NOFILE_LIMIT = 1024
 
@@ -419,17 +420,20 @@ def _network_namespace() -> Layer:
     # Root may make a network namespace outright. Others need a user namespace around it; its
     # uid map stays unwritten, so the process keeps its real uid for files but holds no
     # capability over any of them.
-    attempts = [CLONE_NEWNET, CLONE_NEWUSER | CLONE_NEWNET] if os.geteuid() == 0 else [CLONE_NEWUSER | CLONE_NEWNET]
+    # IPC too: System V and POSIX IPC objects of the user's other programs stay out of reach (seccomp
+    # refuses those calls anyway; this holds where a kernel's numbers are missing from the table).
+    shared = CLONE_NEWNET | CLONE_NEWIPC
+    attempts = [shared, CLONE_NEWUSER | shared] if os.geteuid() == 0 else [CLONE_NEWUSER | shared]
     failures = []
     for flags in attempts:
         if libc.unshare(ctypes.c_int(flags)) == 0:
             after = namespace()
             inside = " inside an unmapped user namespace" if flags & CLONE_NEWUSER else ""
             return Layer("network_namespace", after != before,
-                         f"own network namespace {after}{inside}: no interface but a loopback that is down",
-                         required=False)
+                         f"own network and IPC namespaces {after}{inside}: no interface but a loopback that "
+                         "is down, no shared memory or queues of other programs", required=False)
         err = ctypes.get_errno()
-        failures.append(f"unshare({'CLONE_NEWUSER|' if flags & CLONE_NEWUSER else ''}CLONE_NEWNET): "
+        failures.append(f"unshare({'CLONE_NEWUSER|' if flags & CLONE_NEWUSER else ''}CLONE_NEWNET|CLONE_NEWIPC): "
                         f"{errno.errorcode.get(err, err)}")
     return Layer("network_namespace", False,
                  "; ".join(failures) + " (user namespaces disabled or not permitted here; sockets are "
@@ -592,6 +596,27 @@ def _self_checks(probe_dir: str, read_paths: Sequence[str]) -> tuple[Layer, ...]
         os.waitpid(pid, 0)
         checks.append(Layer("start a process", False, f"fork() made process {pid}"))
 
+    try:  # System V shared memory: other programs' segments, and ones that outlive this process
+        libc = _libc()
+        shm = libc.shmget(0, 4096, 0o1000 | 0o600)  # IPC_PRIVATE, IPC_CREAT | 0600
+        if shm == -1:
+            checks.append(Layer("share memory with other programs", True,
+                                f"shmget(): {os.strerror(ctypes.get_errno())}"))
+        else:
+            libc.shmctl(shm, 0, None)  # IPC_RMID
+            checks.append(Layer("share memory with other programs", False, f"shmget() made segment {shm}"))
+    except (OSError, AttributeError) as exc:
+        checks.append(Layer("share memory with other programs", True, f"shmget() unavailable: {exc}"))
+
+    if sys.platform.startswith("linux"):
+        try:  # the parent-death signal cleared would let this process outlive the app
+            _prctl(PR_SET_PDEATHSIG, 0)
+        except OSError as exc:
+            checks.append(Layer("outlive the app", True, f"prctl(PR_SET_PDEATHSIG, 0): {exc.strerror}"))
+        else:
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            checks.append(Layer("outlive the app", False, "prctl(PR_SET_PDEATHSIG, 0) succeeded"))
+
     parent = os.getppid()
     try:
         os.kill(parent, 0)
@@ -662,6 +687,10 @@ def _contain_macos(read_paths, workdir, parent_pid, cpu_seconds) -> Containment:
         _environment(),
         _workdir(workdir),
         _seatbelt(paths),
+        # Defence in depth until it is tested: gradviz's attack tests run on Linux only, so a macOS
+        # engine is not called contained and programs from elsewhere ask to be trusted first.
+        Layer("tested", False, "gradviz's containment is tested on Linux only: on macOS the Seatbelt "
+                               "profile is applied, but programs from elsewhere ask to be trusted"),
     ]
     return _verdict(layers, _self_checks(probe_dir, paths))
 
@@ -680,6 +709,8 @@ def _seatbelt_profile(paths: Sequence[str]) -> str:
         "(deny network*)",
         "(deny process-exec*)",
         "(deny process-fork)",
+        "(deny ipc-posix*)",
+        "(deny ipc-sysv*)",
         "(deny signal (target others))",
         '(deny mach-lookup (global-name "com.apple.coreservices.launchservicesd"))',
         "(deny file-read*)",

@@ -331,6 +331,31 @@ def attacks(args, home: str, victim_at: int) -> list:
         return fd
 
     @attack
+    def system_v_shared_memory():
+        # IPC_PRIVATE with IPC_CREAT: a segment that would outlive this process, or reach others'.
+        shm = check(libc.shmget(0, 4096, 0o1000 | 0o600), "shmget")
+        libc.shmctl(shm, 0, None)
+        return shm
+
+    @attack
+    def system_v_semaphores():
+        sem = check(libc.semget(0, 1, 0o1000 | 0o600), "semget")
+        libc.semctl(sem, 0, 0)
+        return sem
+
+    @attack
+    def posix_message_queue():
+        librt = ctypes.CDLL("librt.so.1", use_errno=True)
+        mq = check(librt.mq_open(b"/gradviz-attack", os.O_CREAT | os.O_RDWR, 0o600, None), "mq_open")
+        librt.mq_unlink(b"/gradviz-attack")
+        return mq
+
+    @attack
+    def clear_parent_death_signal():
+        return check(libc.prctl(ctypes.c_int(1), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                                ctypes.c_ulong(0)), "prctl(PR_SET_PDEATHSIG, 0)")
+
+    @attack
     def sigterm_parent():
         os.kill(victim, signal.SIGTERM)
 
