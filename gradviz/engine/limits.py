@@ -13,7 +13,8 @@ import os
 import resource
 import threading
 import time
-from typing import Callable
+from contextlib import contextmanager, nullcontext
+from typing import Callable, Iterator
 
 from gradviz.core.request import Limits
 
@@ -98,12 +99,19 @@ def address_cap() -> int | None:
     return None if soft == resource.RLIM_INFINITY else soft - ADDRESS_MARGIN
 
 
+_active: Watchdog | None = None  # the watchdog of the run under way in this process
+
 # Never called with NULL to withdraw an exception: that leaves the interpreter's "pending" flag set
 # for good, and every later bytecode check goes the slow way (measured: a run 30 % slower, and a
 # profiler that never returned). A raised exception is always delivered instead (Watchdog.disarm).
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 _set_async_exc.restype = ctypes.c_int
+
+
+def held_off():
+    """``Watchdog.held_off`` of the watchdog of the run under way (a no-op outside a run)."""
+    return _active.held_off() if _active is not None else nullcontext()
 
 
 class Watchdog:
@@ -126,6 +134,8 @@ class Watchdog:
         self._raised = False  # raised since the last disarm: may not be delivered yet
 
     def __enter__(self) -> Watchdog:
+        global _active
+        _active = self
         self._target = threading.get_ident()
         self.deadline = time.monotonic() + float(self.limits.max_seconds)
         self.memory_cap = memory_bytes()[1] + int(self.limits.max_memory_mb) * 1024 * 1024
@@ -135,9 +145,11 @@ class Watchdog:
         return self
 
     def __exit__(self, *exc) -> None:
+        global _active
         self.disarm()
         self._stop.set()
         self._thread.join()
+        _active = None
 
     def arm(self) -> None:
         with self._lock:
@@ -147,17 +159,32 @@ class Watchdog:
         """No more exceptions from here on; one raised but not yet delivered is taken here.
 
         It was raised as the program's statement ended: that statement is done, and the next one
-        meets the limit again.
+        meets the limit again. One landing anywhere in here is taken too (and the work redone).
         """
-        with self._lock:
-            self._armed = False
-            raised, self._raised = self._raised, False
-        if raised:
+        while True:
             try:
-                for _ in range(64):  # a loop's backward jump is where a pending exception lands
-                    pass
+                with self._lock:
+                    self._armed = False
+                    raised, self._raised = self._raised, False
+                if raised:
+                    for _ in range(64):  # a loop's backward jump is where a pending exception lands
+                        pass
+                return
             except (_TimeUp, _OutOfMemory, _CancelledFromOutside):
-                pass
+                continue
+
+    @contextmanager
+    def held_off(self) -> Iterator[None]:
+        """No exception from the watchdog inside the block: gradviz's own writes that happen inside the
+        program's calls (a graph sent as a backward call starts) are never cut in half."""
+        armed = self._armed
+        if armed:
+            self.disarm()
+        try:
+            yield
+        finally:
+            if armed:
+                self.arm()
 
     def _watch(self) -> None:
         while not self._stop.wait(WATCH_EVERY):

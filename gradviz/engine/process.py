@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import Callable
@@ -124,6 +125,7 @@ class WorkerProcess:
         self._tail: deque[bytes] = deque()
         self._tail_size = 0
         self._tail_lock = threading.Lock()
+        self._signal_lock = threading.Lock()  # signal() from another thread never meets a closed pidfd
         self._output_done = threading.Event()
         threading.Thread(target=self._drain, args=(output_r,), name="gradviz-worker-output", daemon=True).start()
 
@@ -155,6 +157,10 @@ class WorkerProcess:
 
     def signal(self, sig: int) -> None:
         """Send ``sig``; nothing if the process is already gone."""
+        with self._signal_lock:
+            self._signal(sig)
+
+    def _signal(self, sig: int) -> None:
         try:
             if self._pidfd is not None:
                 signal.pidfd_send_signal(self._pidfd, sig)
@@ -188,14 +194,15 @@ class WorkerProcess:
 
         ``protocol_r`` is left to whoever reads it (it sees the end of the stream, then closes it).
         """
-        self.kill()
-        for fd in (self.request_w, self._pidfd):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self.request_w = self._pidfd = None
+        with self._signal_lock:
+            self._signal(signal.SIGKILL)
+            for fd in (self.request_w, self._pidfd):
+                if fd is not None:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            self.request_w = self._pidfd = None
         if self._popen is not None:
             threading.Thread(target=self._popen.wait, daemon=True).start()  # reaped, never a zombie
 
@@ -241,6 +248,7 @@ class ForkServer:
         self._status_changed = threading.Condition()
         self._lock = threading.Lock()
         self._stderr: deque[str] = deque(maxlen=20)
+        self._asked = 0  # spawn requests sent (the zygote echoes the number in its answer)
         self.ready = threading.Event()
         self.failed: str | None = None
         self.pid: int | None = None
@@ -292,7 +300,7 @@ class ForkServer:
             if kind == "ready":
                 self.ready.set()
             elif kind == "spawned":
-                self._replies.put((int(message["pid"]), fds[0] if fds else None))
+                self._replies.put((message.get("n"), int(message["pid"]), fds[0] if fds else None))
             elif kind == "exited":
                 with self._status_changed:
                     self._statuses[int(message["pid"])] = int(message["status"])
@@ -311,28 +319,43 @@ class ForkServer:
         if not self.ready.wait(timeout) or self.failed:
             raise OSError(f"the engine could not start: {self.failed or 'it did not become ready'}")
         with self._lock:
+            self._asked += 1
+            number = self._asked
             (req_r, req_w), (proto_r, proto_w), (out_r, out_w) = _pipes()
             try:
-                socket.send_fds(self._conn, [json.dumps({"type": "spawn", "workdir": self.workdir}).encode()],
-                                [req_r, proto_w, out_w])
+                socket.send_fds(self._conn, [json.dumps({"type": "spawn", "workdir": self.workdir,
+                                                         "n": number}).encode()], [req_r, proto_w, out_w])
+                sent = None
             except OSError as exc:
-                for fd in (req_r, req_w, proto_r, proto_w, out_r, out_w):
-                    os.close(fd)
-                raise OSError(f"the engine could not start a worker: {exc}") from None
-            finally:
-                for fd in (req_r, proto_w, out_w):
-                    try:
-                        os.close(fd)
-                    except OSError:
-                        pass
-            reply = self._replies.get(timeout=timeout)
+                sent = exc
+            for fd in (req_r, proto_w, out_w):  # the child's ends: the zygote has its own copies now
+                os.close(fd)
+            reply = None if sent is not None else self._reply(number, timeout)
         if reply is None:
             for fd in (req_w, proto_r, out_r):
                 os.close(fd)
-            raise OSError(f"the engine stopped: {self.failed}")
+            why = sent or self.failed or f"no worker within {timeout:.0f} s"
+            raise OSError(f"the engine could not start a worker: {why}")
         pid, pidfd = reply
         return WorkerProcess(pid, req_w, proto_r, out_r, pidfd=pidfd,
                              exit_status=lambda wait=0.0, pid=pid: self._status_of(pid, wait))
+
+    def _reply(self, number: int, timeout: float) -> tuple[int, int | None] | None:
+        """The zygote's answer to spawn request ``number`` (a late answer to an earlier one is let go)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return None
+            if reply is None:
+                return None
+            answered, pid, pidfd = reply
+            if answered == number:
+                return pid, pidfd
+            if pidfd is not None:  # a worker nobody waits for any more: it goes
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                os.close(pidfd)
 
     def close(self) -> None:
         """Stop the zygote (its workers die with it)."""

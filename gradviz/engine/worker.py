@@ -39,6 +39,7 @@ from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import GraphData
+from gradviz.engine.limits import held_off, memory_bytes
 from gradviz.engine.message import encode, result_message
 
 #: How far the main thread's stack may grow; programs run on the main thread (as under ``python
@@ -78,10 +79,12 @@ class Channel:
         self.write(encode(message))
 
     def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        """The whole line: sends happen inside the program's calls, where the watchdog is held off."""
+        with held_off():
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
         self.sent_bytes += len(data)
 
 
@@ -99,9 +102,30 @@ def _read_request(fd: int) -> bytes:
     return b"".join(chunks).split(b"\n", 1)[0][:MAX_REQUEST_BYTES]
 
 
-def _vm_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+#: Address space allowed past the memory limit, for gradviz's own work once the program is done
+#: (the result): the program may raise its soft limit only this far (the hard limit is this).
+RESULT_MARGIN = 512 * 1024 * 1024
+
+
+def _limit_resources(limits) -> None:
+    """Address space and CPU time of the run, as hard limits the program cannot lift.
+
+    RLIMIT_AS: what the engine uses now plus ``max_memory_mb`` (soft), and RESULT_MARGIN more
+    (hard), raised to after the program for the result. RLIMIT_CPU: the deadline on every core
+    and half a minute: a worker whose parent is gone and that ignores everything still ends.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = memory_bytes()[0] + int(limits.max_memory_mb) * 1024 * 1024
+    ceiling = cap + RESULT_MARGIN if hard == resource.RLIM_INFINITY else min(cap + RESULT_MARGIN, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (min(cap, ceiling), ceiling))
+    cpu = int(float(limits.max_seconds) * max(1, os.cpu_count() or 1)) + 30
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+
+
+def _release_margin() -> None:
+    """The program is done: gradviz's own work may use the margin below the hard address-space limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def deepen_stack() -> None:
@@ -113,7 +137,8 @@ def deepen_stack() -> None:
 
 
 def _watch_parent(parent_pid: int) -> None:
-    """Exit when the parent is gone (where the kernel's parent-death signal is not available)."""
+    """Exit when the parent is gone: the only way where the kernel has no parent-death signal (macOS),
+    and a second one on Linux."""
     def loop() -> None:
         while True:
             time.sleep(0.5)
@@ -162,18 +187,14 @@ def serve(protocol_fd: int, parent_pid: int, workdir: str | None, started: float
             channel.write(data)
             sent.add(index)
 
-    def job():
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        cap = _vm_bytes() + request.limits.max_memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
-        return run_request(
-            request,
-            on_statement=lambda record: channel.send({"type": "progress", "statement": to_plain(record)}),
-            cancelled=_cancelled,
-            on_graph=send_graph,
-        )
-
-    result = job()
+    _limit_resources(request.limits)
+    result = run_request(
+        request,
+        on_statement=lambda record: channel.send({"type": "progress", "statement": to_plain(record)}),
+        cancelled=_cancelled,
+        on_graph=send_graph,
+    )
+    _release_margin()
     with collector_paused():
         channel.write(result_message(result.with_call_graphs(dict.fromkeys(sent, GraphData())), sorted(sent),
                                      max(budget - channel.sent_bytes, budget // 2), request.limits.max_result_mb))

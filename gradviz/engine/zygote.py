@@ -8,9 +8,9 @@ single thread), and talks only to the client over a socket pair that its childre
 thing. It dies with the client (parent-death signal) and its children die with it.
 
 Control messages (SOCK_SEQPACKET, one JSON object each):
-client -> zygote ``{"type": "spawn", "workdir": ...}`` with three descriptors (the child's request,
-protocol and output pipe ends); zygote -> client ``{"type": "ready", "pid": ..., "seconds": ...}``
-once, ``{"type": "spawned", "pid": ...}`` with a pidfd of the child (race-free signals), and
+client -> zygote ``{"type": "spawn", "workdir": ..., "n": k}`` with three descriptors (the child's
+request, protocol and output pipe ends); zygote -> client ``{"type": "ready", "pid": ..., "seconds":
+...}`` once, ``{"type": "spawned", "pid": ..., "n": k}`` with a pidfd of the child (race-free signals), and
 ``{"type": "exited", "pid": ..., "status": ...}`` when a child ends (its wait status).
 """
 
@@ -76,6 +76,7 @@ def _spawn(conn: socket.socket) -> bool:
         workdir = message.get("workdir")
         if workdir is not None and not isinstance(workdir, str):
             raise ValueError("workdir must be text")
+        number = message.get("n")
     except ValueError as exc:
         for fd in fds:
             os.close(fd)
@@ -92,7 +93,7 @@ def _spawn(conn: socket.socket) -> bool:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):  # kernels before 5.3: the client signals by pid
         pass
-    reply = json.dumps({"type": "spawned", "pid": pid}).encode()
+    reply = json.dumps({"type": "spawned", "pid": pid, "n": number}).encode()
     try:
         socket.send_fds(conn, [reply], [pidfd] if pidfd is not None else [])
     finally:
