@@ -36,6 +36,8 @@ CANCEL_SECONDS = 3.0
 START_SECONDS = 120.0
 #: Longest "ready" message, and the most call numbers a run may send graphs for.
 MAX_READY_BYTES = 64 * 1024
+#: Longest message of a kind that is never long (ready, error).
+SMALL_MESSAGE = 64 * 1024
 MAX_GRAPH_MESSAGES = 10_000
 
 
@@ -101,6 +103,14 @@ class _Reader:
     def _parse(self, line: bytes) -> None:
         if len(line) > self.limit:
             raise ProtocolError(f"a message longer than {self.limit / 2**20:.0f} MB")
+        # Only a result may be long: anything else is refused before parsing past SMALL_MESSAGE.
+        if len(line) > SMALL_MESSAGE and not line.startswith((b'{"type":"result"', b'{"type":"graph"',
+                                                               b'{"type":"progress"')):
+            raise ProtocolError("a long message of a kind that is never long")
+        # Containers cost Python objects many times their bytes ("[{},{},...]": 30x): a line denser in
+        # them than JSON the engine writes is refused before parsing.
+        if line.count(b"{") + line.count(b"[") > len(line) // 8 + 1000:
+            raise ProtocolError("a message of nothing but brackets")
         try:
             with collector_paused():
                 message = orjson.loads(line)
@@ -179,6 +189,8 @@ class EngineClient:
 
     # --- workers --------------------------------------------------------------------------------
     def _make_worker(self) -> WorkerProcess:
+        if self._closed:
+            raise OSError("the engine client is closed")
         if self._fork:
             if self._server is None or not self._server.alive:
                 if self._server is not None:
@@ -315,30 +327,34 @@ class EngineClient:
         reader.limit = result_bytes + (1 << 20)
         reader.budget = result_bytes * 2 + 8 * int(limits.max_output_chars) + (4 << 20)
         try:
-            line = orjson.dumps({"type": "run", "request": to_plain(request)}) + b"\n"
-            os.write(worker.request_w, line)
+            view = memoryview(orjson.dumps({"type": "run", "request": to_plain(request)}) + b"\n")
+            while view:
+                view = view[os.write(worker.request_w, view):]
             os.close(worker.request_w)
             worker.request_w = None
         except (OSError, TypeError, ValueError):
             return self._crashed(request, worker, statements, started)
         expected = _statement_lines(request.program)
+        done = 0  # statements reported so far (they come in program order)
         deadline = time.monotonic() + float(limits.max_seconds) + GRACE_SECONDS
         while True:
+            # The deadline and a cancel are looked at between any two messages: a program that keeps
+            # the channel busy with valid messages does not keep the run alive.
+            now = time.monotonic()
+            if now > deadline:
+                worker.kill()
+                return self._partial(request, statements, started, ErrorInfo(
+                    "LimitExceeded",
+                    f"The program ran longer than the time limit ({limits.max_seconds:g} seconds) and was "
+                    "stopped. If it is meant to run this long, raise Limits.max_seconds.",
+                    limit="max_seconds"))
+            if self._cancel_at is not None and now - self._cancel_at > CANCEL_SECONDS:
+                worker.kill()
+                return self._partial(request, statements, started, ErrorInfo(
+                    "Cancelled", "The run was cancelled; the engine was stopped."))
             try:
-                message = reader.messages.get(timeout=0.1)
+                message = reader.messages.get(timeout=min(0.1, max(0.001, deadline - now)))
             except queue.Empty:
-                now = time.monotonic()
-                if now > deadline:
-                    worker.kill()
-                    return self._partial(request, statements, started, ErrorInfo(
-                        "LimitExceeded",
-                        f"The program ran longer than the time limit ({limits.max_seconds:g} seconds) and was "
-                        "stopped. If it is meant to run this long, raise Limits.max_seconds.",
-                        limit="max_seconds"))
-                if self._cancel_at is not None and now - self._cancel_at > CANCEL_SECONDS:
-                    worker.kill()
-                    return self._partial(request, statements, started, ErrorInfo(
-                        "Cancelled", "The run was cancelled; the engine was stopped."))
                 continue
             if message is _EOF:
                 if self._cancel_at is not None and not self._killed:
@@ -351,9 +367,10 @@ class EngineClient:
                 kind = message["type"]
                 if kind == "progress":
                     record = from_plain(StatementRecord, message.get("statement"))
-                    if not expected or record.line != expected[0]:
+                    if done >= len(expected) or record.line != expected[done]:
                         raise ProtocolError(f"a statement on line {record.line} out of order")
-                    expected.pop(0)
+                    _refuse_app_errors(record.error)
+                    done += 1
                     statements.append(record)
                     if on_progress is not None:
                         on_progress({"statements_done": len(statements), "line": record.line})
@@ -372,6 +389,9 @@ class EngineClient:
                         result = from_plain_shared(RunResult, message.get("result"))
                         result = _with_sent_graphs(result, graphs, message.get("sent_graphs"))
                         check_result(result)
+                    _refuse_app_errors(result.error)
+                    for record in result.statements:
+                        _refuse_app_errors(record.error)
                     return result
                 elif kind == "error":
                     text = message.get("message")
@@ -426,6 +446,13 @@ def _how_it_ended(worker: WorkerProcess, request: RunRequest) -> str:
     if tail:
         words += f": {tail[-1][:300]}"
     return words
+
+
+def _refuse_app_errors(error: ErrorInfo | None) -> None:
+    """Errors only the app may state (not contained, the engine crashed): a worker saying them forged them
+    (a program faking "cannot be contained" would get itself trusted)."""
+    if error is not None and error.type in (NOT_CONTAINED, WORKER_CRASHED):
+        raise ProtocolError(f"an error of a kind only gradviz itself reports ({error.type})")
 
 
 def _with_sent_graphs(result: RunResult, graphs: dict[int, GraphData], sent) -> RunResult:
