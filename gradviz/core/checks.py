@@ -14,6 +14,15 @@ from gradviz.core.result import NODE_KINDS, GraphData, RunResult, TensorValue
 #: Most dimensions a tensor value may have, and most elements a shape may claim.
 MAX_DIMS = 64
 MAX_ELEMENTS = 1 << 50
+# What the engine ever sends (its own caps are below these: capture.MAX_GRAPH_NODES, tracer's
+# MAX_LISTED_CALLS and MAX_EVENTS_PER_LEAF, values' VARIABLE_LIMIT and LEAF_LIMIT). A result past
+# them was not written by the engine; refused, it cannot make the views do hours of work.
+MAX_NODES = 25_000
+MAX_EDGES = 250_000
+MAX_CALLS = 100_000
+MAX_EVENTS = 5_000
+MAX_WHOLE_IN_CALLS = 256  # elements of a value kept whole inside a call, the graph or the history
+MAX_WHOLE_VARIABLE = 100_000
 _NONFINITE = {"nan", "inf", "-inf"}
 
 
@@ -23,6 +32,9 @@ def check_graph(graph: GraphData, where: str = "graph", seen: set[int] | None = 
     ``seen``: ids of values already checked (a result shares them between places).
     """
     seen = set() if seen is None else seen
+    if len(graph.nodes) > MAX_NODES or len(graph.edges) > MAX_EDGES:
+        raise ValueError(f"{where}: {len(graph.nodes):,} nodes and {len(graph.edges):,} edges, more than the engine "
+                         "records")
     ids = set()
     for k, node in enumerate(graph.nodes):
         if node.id in ids:
@@ -32,10 +44,10 @@ def check_graph(graph: GraphData, where: str = "graph", seen: set[int] | None = 
         ids.add(node.id)
         _check_shape(node.shape, f"{where}.nodes[{k}].shape")
         for name, v in (("value", node.value), ("grad", node.grad)):
-            check_value(v, f"{where}.nodes[{k}].{name}", seen)
+            check_value(v, f"{where}.nodes[{k}].{name}", seen, MAX_WHOLE_IN_CALLS)
         for s, saved in enumerate(node.saved):
             _check_shape(saved.shape, f"{where}.nodes[{k}].saved[{s}].shape")
-            check_value(saved.value, f"{where}.nodes[{k}].saved[{s}].value", seen)
+            check_value(saved.value, f"{where}.nodes[{k}].saved[{s}].value", seen, MAX_WHOLE_IN_CALLS)
     for k, edge in enumerate(graph.edges):
         if edge.src not in ids or edge.dst not in ids:
             raise ValueError(f"{where}.edges[{k}]: joins a node that is not in the graph")
@@ -50,6 +62,8 @@ def check_result(result: RunResult) -> None:
     """Every reference inside ``result`` resolves and every value fits its shape; ValueError otherwise."""
     seen: set[int] = set()
     check_graph(result.graph, "graph", seen)
+    if len(result.backward_calls) > MAX_CALLS:
+        raise ValueError(f"backward_calls: {len(result.backward_calls):,}, more than the engine lists")
     indices = set()
     for c, call in enumerate(result.backward_calls):
         where = f"backward_calls[{c}]"
@@ -62,30 +76,32 @@ def check_result(result: RunResult) -> None:
             if step.node_id not in ids:
                 raise ValueError(f"{where}.steps[{s}]: node {step.node_id!r} is not in the call's graph")
             for value in (*step.grad_in, *step.grad_out, step.leaf_before, step.leaf_after):
-                check_value(value, f"{where}.steps[{s}]", seen)
+                check_value(value, f"{where}.steps[{s}]", seen, MAX_WHOLE_IN_CALLS)
         for k, leaf in enumerate(call.leaves):
             if leaf.node_id not in ids:
                 raise ValueError(f"{where}.leaves[{k}]: node {leaf.node_id!r} is not in the call's graph")
-            check_value(leaf.before, f"{where}.leaves[{k}].before", seen)
-            check_value(leaf.after, f"{where}.leaves[{k}].after", seen)
+            check_value(leaf.before, f"{where}.leaves[{k}].before", seen, MAX_WHOLE_IN_CALLS)
+            check_value(leaf.after, f"{where}.leaves[{k}].after", seen, MAX_WHOLE_IN_CALLS)
         for k, ref in enumerate(call.freed):
             if ref.node_id not in ids:
                 raise ValueError(f"{where}.freed[{k}]: node {ref.node_id!r} is not in the call's graph")
         for k, value in enumerate(call.outputs):
-            check_value(value, f"{where}.outputs[{k}]", seen)
+            check_value(value, f"{where}.outputs[{k}]", seen, MAX_WHOLE_IN_CALLS)
     for k, info in enumerate(result.variables):
         where = f"variables[{k}]"
         _check_shape(info.shape, f"{where}.shape")
-        check_value(info.value, f"{where}.value", seen)
-        check_value(info.grad, f"{where}.grad", seen)
+        check_value(info.value, f"{where}.value", seen, MAX_WHOLE_VARIABLE)
+        check_value(info.grad, f"{where}.grad", seen, MAX_WHOLE_VARIABLE)
         if info.graph_call is not None and info.graph_call not in indices:
             raise ValueError(f"{where}: backward call {info.graph_call} does not exist")
         if info.node_id is not None and result.graph_holding(info) is None:
             raise ValueError(f"{where}: node {info.node_id!r} is not in its graph")
     for h, history in enumerate(result.grad_history):
         _check_shape(history.shape, f"grad_history[{h}].shape")
+        if len(history.events) > MAX_EVENTS:
+            raise ValueError(f"grad_history[{h}]: {len(history.events):,} events, more than the engine keeps")
         for e, event in enumerate(history.events):
-            check_value(event.value, f"grad_history[{h}].events[{e}].value", seen)
+            check_value(event.value, f"grad_history[{h}].events[{e}].value", seen, MAX_WHOLE_IN_CALLS)
             if event.call is not None and event.call < 0:
                 raise ValueError(f"grad_history[{h}].events[{e}]: call {event.call} does not exist")
 
@@ -97,10 +113,14 @@ def _check_shape(shape, where: str) -> None:
         raise ValueError(f"{where}: {list(shape)[:8]} is not a tensor shape")
 
 
-def check_value(value: TensorValue | None, where: str, seen: set[int] | None = None) -> None:
-    """``value.data`` nests as ``value.shape`` says, with numbers (or "nan"/"inf"/"-inf") inside."""
+def check_value(value: TensorValue | None, where: str, seen: set[int] | None = None,
+                max_whole: int = MAX_WHOLE_VARIABLE) -> None:
+    """``value.data`` nests as ``value.shape`` says, with numbers (or "nan"/"inf"/"-inf") inside, and
+    holds at most ``max_whole`` elements."""
     if value is None:
         return
+    if value.data is not None and math.prod(value.shape) > max_whole:
+        raise ValueError(f"{where}: {math.prod(value.shape):,} elements kept whole, more than the engine keeps there")
     if seen is not None:
         if id(value) in seen:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 import sys
 
 from gradviz.core.result import TensorValue
@@ -90,14 +91,26 @@ def format_block(value: TensorValue | None, digits: int = 4, max_rows: int = 12,
     return "\n".join(lines)
 
 
+#: Norms worked out, by value (``id`` and a weak reference): a result often shares one value between
+#: many places (and a forged one could share one a million times).
+_NORMS: dict[int, tuple[weakref.ref, float]] = {}
+
+
 def norm(value: TensorValue | None) -> float | None:
     """The Frobenius norm of a value (None for None)."""
     if value is None:
         return None
     if value.stats is not None:
         return value.stats.norm
+    known = _NORMS.get(id(value))
+    if known is not None and known[0]() is value:
+        return known[1]
     n = data_norm(value, finite_only=True)
-    return 0.0 if n is None else n
+    n = 0.0 if n is None else n
+    if len(_NORMS) > 100_000:
+        _NORMS.clear()
+    _NORMS[id(value)] = (weakref.ref(value), n)
+    return n
 
 
 def data_norm(value: TensorValue, finite_only: bool = False) -> float | None:

@@ -74,3 +74,28 @@ def test_values_must_nest_as_their_shape_says(value, ok):
     else:
         with pytest.raises(ValueError):
             check_value(value, "v")
+
+
+def test_the_bounds_are_above_what_the_engine_ever_sends():
+    """The checks' bounds are the protocol's: the engine's own caps must stay under them."""
+    import importlib
+
+    from gradviz.core import checks
+
+    capture = importlib.import_module("gradviz.engine.capture")
+    tracer = importlib.import_module("gradviz.engine.tracer")
+    values = importlib.import_module("gradviz.engine.values")
+    assert capture.MAX_GRAPH_NODES + 1_000 <= checks.MAX_NODES
+    assert tracer.MAX_LISTED_CALLS <= checks.MAX_CALLS and tracer.MAX_EVENTS_PER_LEAF <= checks.MAX_EVENTS
+    assert max(values.LEAF_LIMIT, values.EDGE_LIMIT) <= checks.MAX_WHOLE_IN_CALLS
+    assert values.VARIABLE_LIMIT <= checks.MAX_WHOLE_VARIABLE
+
+
+def test_a_value_shared_a_million_times_or_kept_whole_past_the_bounds_is_refused():
+    big = TensorValue((1000,), "float32", [0.0] * 1000)
+    history = LeafHistory("x", (1000,), (GradEvent("backward", 1, big, 0),))
+    with pytest.raises(ValueError, match="kept whole"):
+        check_result(RunResult(grad_history=(history,)))
+    many = LeafHistory("x", (2,), tuple(GradEvent("set", 1, None) for _ in range(6_000)))
+    with pytest.raises(ValueError, match="events"):
+        check_result(RunResult(grad_history=(many,)))
