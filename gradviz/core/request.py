@@ -25,13 +25,14 @@ class Limits:
     max_output_chars
         Characters the program may print (stdout and stderr together).
     max_result_mb
-        Size of the result the engine sends back; past it, values are summarised.
+        Size of the result the engine sends back; past it, values are summarised. 32 MB of JSON
+        are ~300 MB of objects in the app, which stays under 1 GB with a result on screen.
     """
 
     max_seconds: float = 60.0
     max_memory_mb: int = 4096
     max_output_chars: int = 1_000_000
-    max_result_mb: int = 64
+    max_result_mb: int = 32
 
 
 @dataclass(frozen=True)

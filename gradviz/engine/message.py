@@ -20,6 +20,8 @@ from gradviz.core.result import BackwardCall, GraphData, RunResult, Stats, Tenso
 
 #: Elements kept whole per value on the way down when a result is too big.
 _KEEP_STEPS = (1024, 64, 8, 0)
+#: Numbers in a Stats: a value with no more elements is not made smaller by summarising it.
+_STATS_SIZE = 4
 
 
 def encode(message: dict) -> bytes:
@@ -57,9 +59,12 @@ def result_message(result: RunResult, sent_graphs: list[int], max_bytes: int, li
     if len(data) <= max_bytes:
         return data
     over = f"The result was over the result limit ({limit_mb:g} MB)"
+    smaller = result
     for keep in _KEEP_STEPS:
         kept = f"tensors with more than {keep:,} elements" if keep else "every tensor"
-        smaller = summarised(result, keep)
+        before, smaller = smaller, summarised(smaller, keep)
+        if smaller is before:  # no value that big: encoding the same result again would not help
+            continue
         data = message(_note(smaller, f"{over}: {kept} shown by statistics."))
         if len(data) <= max_bytes:
             return data
@@ -103,7 +108,7 @@ def summarised(result: RunResult, keep: int) -> RunResult:
     memo: dict[int, Any] = {}
 
     def value(v: TensorValue) -> TensorValue:
-        if v.data is None or v.numel <= keep:
+        if v.data is None or v.numel <= max(keep, _STATS_SIZE):  # statistics would be no smaller
             return v
         return TensorValue(v.shape, v.dtype, None, v.stats or _stats(v.flat()))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
@@ -10,7 +11,7 @@ import torch
 
 from gradviz.core.result import (
     BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, GraphData, HookRef,
-    LeafGrad, LeafHistory, SavedRef, StatementRecord,
+    LeafGrad, LeafHistory, SavedRef, StatementRecord, TensorValue,
 )
 from gradviz.engine import capture as capture_module
 from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, reachable_leaves, tag_hook, tag_lines
@@ -19,11 +20,18 @@ from gradviz.engine.values import EDGE_LIMIT, LEAF_LIMIT, tensor_value, tensor_v
 
 #: Backward calls recorded step by step; later calls are recorded lightly (the gradient history and
 #: their place in the timeline) and fetched step by step when picked (RunRequest.only_call).
-MAX_DETAILED_CALLS = 200
+MAX_DETAILED_CALLS = 50
+#: Graph nodes of all calls recorded step by step: a call that would go past it is recorded lightly,
+#: so a loop over a huge retained graph (50 calls of 20,000 nodes) stays within the result limit
+#: (~560 bytes a node: 30,000 nodes are ~17 MB of the 32 MB, room left for the call the app asks
+#: for by detail_calls) instead of being cut down after. The first call is always recorded.
+MAX_DETAILED_NODES = 30_000
 #: Backward calls listed at all (a light call is ~100 bytes of result).
 MAX_LISTED_CALLS = 100_000
 #: Events kept per leaf in the gradient history.
 MAX_EVENTS_PER_LEAF = 5_000
+#: Elements of gradient tensors a recorded backward call holds before converting them at once (_Keeper).
+HOLD_ELEMENTS = 16_000_000
 
 
 def _as_tensors(value: Any) -> list[torch.Tensor]:
@@ -82,6 +90,39 @@ def _fan_in_senders(graph: GraphData) -> set[str]:
     return {src for sources in feeds.values() if len(sources) > 1 for src in sources}
 
 
+class _Keeper:
+    """What the hooks keep of a gradient a node received or sent.
+
+    The tensor itself while the tensors kept add up to at most HOLD_ELEMENTS (small ones always):
+    converted together at the end, thousands of small gradients cost a handful of torch calls, and
+    a tensor held is one the engine does not add later contributions into in place. Past that,
+    a big gradient is reduced to its value at once and let go, so a pass through big maps holds
+    little more than plain torch does (100 layers of 800x800 held every gradient: 1.95 GB at the
+    peak against 0.89 GB plain; now 1.0 GB). A gradient met again unchanged (same object, same
+    version: the engine adds into a buffer in place once nobody else holds it) is reduced once.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.held = 0
+        self.known: dict[tuple[int, int], tuple[weakref.ref, TensorValue]] = {}
+
+    def __call__(self, grads: tuple) -> tuple:
+        if self.held <= HOLD_ELEMENTS:  # the common case, with nothing big: keep them all
+            self.held += sum(g.numel() for g in grads if g is not None)
+            return grads
+        return tuple(g if g is None or g.numel() <= self.limit else self._value(g) for g in grads)
+
+    def _value(self, g: torch.Tensor) -> TensorValue:
+        key = (id(g), g._version)
+        known = self.known.get(key)
+        if known is not None and known[0]() is g:
+            return known[1]
+        value = tensor_values([g], self.limit)[0]
+        self.known[key] = (weakref.ref(g), value)
+        return value
+
+
 @dataclass
 class _TrackedLeaf:
     tensor: torch.Tensor
@@ -136,6 +177,8 @@ class Tracer(Recorder):
         #: backward pass runs: the worker sends the graph ahead so the app can lay it out meanwhile.
         self.on_graph: Callable[[int, GraphData], None] | None = None
         self._grad_ids: set[int] | None = None  # see grad_ids
+        self._last_walk: tuple[tuple, tuple[dict[int, torch.Tensor], bool]] | None = None  # see _reachable
+        self.detailed_nodes = 0  # graph nodes of the calls recorded step by step (MAX_DETAILED_NODES)
 
     # --- Recorder interface -------------------------------------------------------------
     def grad_ids(self) -> set[int]:
@@ -183,7 +226,8 @@ class Tracer(Recorder):
                 return fn(*args, **kwargs)
             self._run_detailed(kind, line, fn, args, kwargs, roots, retain, create, index)
             raise StopRun()  # the fetched call is recorded: nothing after it is needed
-        if index >= MAX_DETAILED_CALLS and index not in self.detail_calls:
+        light = index >= MAX_DETAILED_CALLS or self.detailed_nodes >= MAX_DETAILED_NODES  # see _run_detailed
+        if light and index not in self.detail_calls:
             return self._run_lightly(index, line, kind, roots, retain, create, fn, args, kwargs)
         return self._run_detailed(kind, line, fn, args, kwargs, roots, retain, create, index)
 
@@ -194,6 +238,11 @@ class Tracer(Recorder):
         capture = GraphCapture(names)
         for t in roots:
             capture.add_root(t)
+        if (self.detailed_nodes and self.detailed_nodes + len(capture.node_ids) > MAX_DETAILED_NODES
+                and self.only_call is None and index not in self.detail_calls):
+            capture.release_tensors()
+            self.detailed_nodes = MAX_DETAILED_NODES  # the budget is spent: later calls are not captured
+            return self._run_lightly(index, line, kind, roots, retain, create, fn, args, kwargs)
         self._track_leaves(capture.leaves, names)
         if capture.truncated:
             # Leaves beyond the cut are not in the record, but their .grad history still counts.
@@ -209,6 +258,7 @@ class Tracer(Recorder):
         # pass 1.5x the plain one instead of 1.3x.
         graph = capture.graph()
         capture.release_tensors()
+        self.detailed_nodes += len(capture.node_ids)
         if self.on_graph is not None:
             self.on_graph(index, graph)
         # The hooks keep what each node received. What a node sent is what its targets received,
@@ -225,14 +275,15 @@ class Tracer(Recorder):
         fired: list[tuple[str, tuple, tuple | None]] = []
         handles = []
         slots: dict[str, int] = {}
+        keep = _Keeper(EDGE_LIMIT)
         for node, nid in capture.node_ids.items():
             slots[nid] = len(node.next_functions)
             if keep_all or nid in senders:
                 def hook(grad_inputs, grad_outputs, nid=nid):
-                    fired.append((nid, grad_outputs, grad_inputs))
+                    fired.append((nid, keep(grad_outputs), keep(grad_inputs)))
             else:
                 def hook(grad_inputs, grad_outputs, nid=nid):
-                    fired.append((nid, grad_outputs, None))
+                    fired.append((nid, keep(grad_outputs), None))
             handles.append(node.register_hook(hook))
         error: ErrorInfo | None = None
         start = time.perf_counter()
@@ -260,8 +311,8 @@ class Tracer(Recorder):
 
     def _run_lightly(self, index: int, line: int, kind: str, roots: list[torch.Tensor], retain: bool, create: bool,
                      fn: Callable, args: tuple, kwargs: dict) -> Any:
-        """A call past MAX_DETAILED_CALLS: what its leaves' .grad became (the history) and its place."""
-        leaves, cut = reachable_leaves(roots, capture_module.MAX_GRAPH_NODES)
+        """A call past MAX_DETAILED_CALLS or MAX_DETAILED_NODES: what its leaves' .grad became (the history) and its place."""
+        leaves, cut = self._reachable(roots, retain)
         history = self.history
         if cut or any(key not in history or history[key].tensor is not t for key, t in leaves.items()):
             names = NameIndex.from_bindings(self.scopes(), self.former_names)  # only for new leaves
@@ -280,6 +331,18 @@ class Tracer(Recorder):
             if len(self.calls) < MAX_LISTED_CALLS:
                 self.calls.append(BackwardCall(index, line, kind, GraphData(), retain_graph=retain,
                                                create_graph=create, error=error, recorded=False))
+
+    def _reachable(self, roots: list[torch.Tensor], retain: bool) -> tuple[dict[int, torch.Tensor], bool]:
+        """reachable_leaves, walked once for a retained graph that later calls go through again
+        (a graph never changes once built: 50 calls through 20,000 nodes walked it 50 times, 1.4 s).
+        Only a retained graph is kept: a graph freed by its backward call cannot be run again."""
+        key = tuple(t.grad_fn if t.grad_fn is not None else t for t in roots)
+        last = self._last_walk
+        if last is not None and len(last[0]) == len(key) and all(a is b for a, b in zip(last[0], key)):
+            return last[1]
+        walked = reachable_leaves(roots, capture_module.MAX_GRAPH_NODES)
+        self._last_walk = (key, walked) if retain else None
+        return walked
 
     # --- building the record --------------------------------------------------------------
     def _build_call(self, index, line, kind, capture: GraphCapture, graph: GraphData, fired, slots, leaf_before,

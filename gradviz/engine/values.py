@@ -87,7 +87,7 @@ def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMI
     """Many tensors at once: the small ones whole, the big ones as statistics.
 
     ``total``: the most elements kept whole over all of them, in order; later ones past it get
-    their statistics too.
+    their statistics too. A TensorValue among them is taken as it is.
 
     Everything is batched (one ``tolist`` per dtype, one set of segment reductions for the
     statistics): a 5,000-step backward pass has tens of thousands of gradients to convert, and
@@ -99,6 +99,9 @@ def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMI
     big: list[tuple[int, torch.Tensor]] = []
     for i, t in enumerate(tensors):
         if t is None:
+            continue
+        if type(t) is TensorValue:  # converted already (a big gradient, as the pass went on)
+            out[i] = t
             continue
         if id(t) in seen:  # the same gradient often travels along several edges
             out[i] = seen[id(t)]

@@ -615,3 +615,28 @@ def test_a_long_loop_lists_every_call_and_records_any_of_them_when_fetched():
     assert [(s.op, s.grad_in) for s in call.steps] == [(s.op, s.grad_in) for s in asked.steps]
     assert call.leaves[0].after == history.events[220].value
     assert "done" not in fetched.stdout and fetched.variables == ()  # it stopped right after that call
+
+
+def test_calls_through_a_huge_retained_graph_stop_being_captured_once_the_node_budget_is_spent(monkeypatch):
+    from gradviz.engine import tracer
+
+    monkeypatch.setattr(tracer, "MAX_DETAILED_NODES", 250)
+    program = """import torch
+x = torch.ones(3, requires_grad=True)
+y = x
+for i in range(100):
+    y = y * 1.5
+loss = y.sum()
+for k in range(6):
+    loss.backward(retain_graph=True)
+"""
+    result = run_request(RunRequest(program, detail_calls=(5,)))
+    calls = result.backward_calls
+    assert result.error is None and len(calls) == 6
+    # 102 autograd nodes a call: two fit in 250, the third would not, and the asked-for last one always does.
+    assert [c.recorded for c in calls] == [True, True, False, False, False, True]
+    assert len(calls[1].graph.nodes) == len(calls[5].graph.nodes) == 104  # with the root and the leaf
+    (history,) = result.grad_history
+    expected = 1.5 ** 100
+    assert [e.call for e in history.events] == list(range(6))  # light calls still write the history
+    assert history.events[3].value.data[0] == pytest.approx(4 * expected, rel=1e-5)
