@@ -38,10 +38,11 @@ def tag_hook(node, hook: HookRef) -> None:
 def leaf_hooks(leaf: torch.Tensor) -> tuple[HookRef, ...]:
     """The tensor hooks registered on a leaf (they run where its AccumulateGrad receives the gradient)."""
     hooks = getattr(leaf, "_backward_hooks", None) or {}
-    return tuple(HookRef("tensor hook", _hook_name(fn)) for fn in list(hooks.values())[:16])
+    return tuple(HookRef("tensor hook", hook_name(fn)) for fn in list(hooks.values())[:16])
 
 
-def _hook_name(fn: Any) -> str:
+def hook_name(fn: Any) -> str:
+    """The name a hook is shown by: its function's (``lambda`` for a lambda)."""
     name = getattr(fn, "__name__", None) or type(fn).__name__
     return "lambda" if name == "<lambda>" else name
 

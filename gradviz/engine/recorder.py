@@ -6,10 +6,6 @@ from typing import Any, Callable, Iterable
 
 from gradviz.core.result import StatementRecord
 
-#: Kinds of backward call passed to Recorder.run_backward.
-BACKWARD_KINDS = ("backward", "autograd.backward", "autograd.grad")
-
-
 class StopRun(BaseException):
     """Raised by a recorder that has what it came for (one fetched backward call): the run ends there."""
 

@@ -13,9 +13,10 @@ between statements. Safety does not come from here: the engine process has conta
   program's own code go through ``Recorder.run_backward``, which runs them with hooks;
 - ``print`` and ``sys.stdout``/``sys.stderr`` writes are captured per statement, bounded.
 
-Everything the run changes in the process (``sys.stdout``, ``sys.modules['__main__']``, torch's
-grad mode and print options, the patched functions) is put back afterwards, so tests can run
-trusted programs in their own process too.
+What the bookkeeping itself changes in the process (``sys.stdout``, ``sys.modules['__main__']``,
+torch's grad mode and print options, the patched functions) is put back afterwards, so tests can
+run trusted programs in their own process too. What a program changes beyond that stays changed:
+the engine runs each program in a fresh process that ends with it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from torch.overrides import TorchFunctionMode
 
 from gradviz.core.request import Limits
 from gradviz.core.result import ErrorInfo, HookRef, StatementRecord
-from gradviz.engine.capture import LINE_KEY
+from gradviz.engine.capture import LINE_KEY, hook_name
 from gradviz.engine.hints import did_you_mean, explain
 from gradviz.engine.limits import Cancelled, LimitExceeded, Watchdog, limit_error
 from gradviz.engine.recorder import Recorder, StopRun
@@ -216,9 +217,8 @@ class _Recording(TorchFunctionMode):
             # (torch.set_default_device pushes one) and none of ours.
             with _NO_TORCH_FUNCTION():
                 self._after(func, args, out)
-        except (LimitExceeded, Cancelled):
-            raise
         except Exception:  # noqa: BLE001 - bookkeeping must never change what the program computes
+            # (LimitExceeded and Cancelled are BaseExceptions: a limit still ends the run from here)
             pass
         return out
 
@@ -322,12 +322,6 @@ class _BackwardPatches:
 
     def __exit__(self, *exc) -> None:
         torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = self.saved
-
-
-def hook_name(fn: Any) -> str:
-    """The name a hook is shown by: its function's (``lambda`` for a lambda)."""
-    name = getattr(fn, "__name__", None) or type(fn).__name__
-    return "lambda" if name == "<lambda>" else name
 
 
 class _HookPatches:

@@ -8,6 +8,7 @@ call back into Python. Each ``paint`` drops detail when the item is small on scr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -16,7 +17,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QStyleOptionGraphicsItem
 
-from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT, GraphNode
+from gradviz.core.result import LEAF, OP, PARAM, ROOT, GraphNode
 from gradviz.ui.canvas.fmt import fmt_shape, split_op
 from gradviz.ui.theme import Theme
 

@@ -61,7 +61,6 @@ class Minimap(QWidget):
 
     def _render(self) -> None:
         scene = self.view.scene()
-        rect = self._graph_rect()
         w, h = self.width(), self.height()
         ratio = self.devicePixelRatioF()
         image = QImage(round(w * ratio), round(h * ratio), QImage.Format.Format_ARGB32_Premultiplied)
