@@ -548,8 +548,11 @@ def test_calling_grad_fn_nodes_and_optimizer_state_tricks_stay_inside(engine, ar
         p.grad = torch.ones(1000)
         opt.step()
         """)
-    # Whatever torch does with the short state (an error, or a crash of the engine), it stays there.
-    assert result.error is not None
+    # Calling a node is ordinary torch (SumBackward0 of ones: ones).
+    assert result.stdout.startswith("[tensor([1., 1., 1.])]")
+    # The fused kernel then writes past the short state: undefined behaviour, which may raise, crash
+    # the engine or go unnoticed (it did each). Whatever it does stays in that run's process.
+    assert result.error is None or result.error.type in ("RuntimeError", "WorkerCrashed", "IndexError")
     assert engine.run(RunRequest("print('fine')")).stdout == "fine\n"
 
 
