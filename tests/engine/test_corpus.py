@@ -20,7 +20,6 @@ import pytest
 
 from gradviz.core.request import Limits, RunRequest
 from gradviz.core.result import TensorValue
-from gradviz.engine.client import EngineClient
 
 HERE = Path(__file__).resolve().parent
 CORPUS = sorted((HERE / "corpus").glob("*.py"))
@@ -43,14 +42,6 @@ def references() -> dict:
     assert done.returncode == 0, done.stderr[-3000:]
     runs = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return {Path(run["path"]).name: run for run in runs}
-
-
-@pytest.fixture(scope="module")
-def engine():
-    client = EngineClient()
-    client.start()
-    yield client
-    client.close()
 
 
 def close(got: float | str, want: float) -> bool:

@@ -112,16 +112,6 @@ def arena():
     shutil.rmtree(unix_path.parent, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def engine():
-    client = EngineClient()
-    client.start()
-    assert client.wait_ready(), "the engine did not start"
-    assert client.containment.contained, client.containment.report()
-    yield client
-    client.close()
-
-
 def run_hostile(engine: EngineClient, arena: Arena, program: str, limits: Limits = SMALL) -> RunResult:
     """Run ``program`` (its @NAMES@ filled in) and check that nothing happened outside the engine."""
     before = arena.snapshot()

@@ -7,7 +7,6 @@ import sys
 import pytest
 
 from gradviz.core.request import Limits, RunRequest
-from gradviz.engine.client import EngineClient
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the contained engine is Linux's here")
 
@@ -43,14 +42,6 @@ CASES = [
     ("matplotlib", "import matplotlib.pyplot as plt", "ModuleNotFoundError", ["plots"], ["history panel"]),
     ("other_package", "import pandas as pd", "ModuleNotFoundError", ["'pandas' is not installed"], ["environment"]),
 ]
-
-
-@pytest.fixture(scope="module")
-def engine():
-    client = EngineClient()
-    client.start()
-    yield client
-    client.close()
 
 
 @pytest.mark.timeout(120)
