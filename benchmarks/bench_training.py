@@ -1,8 +1,9 @@
 """Training loops and memory: `gradviz inspect` of a program against plain Python running it, in one run.
 
-Two cases of issue 14, each measured as a whole process (interpreter start, torch import, the
+Three cases of issue 14, each measured as a whole process (interpreter start, torch import, the
 program, and for gradviz the engine worker and the result) in alternating rounds, medians:
-- time: PyTorch's polynomial-fitting tutorial with 2,000 backward calls (4 scalar parameters);
+- time: PyTorch's polynomial-fitting tutorial with 2,000 backward calls (4 scalar parameters),
+  from tests/engine/corpus;
 - memory: a program whose saved activations are ~1 GB (130 layers of an 800x800 map, one
   backward call); the peak resident memory of the whole process tree (sampled every 10 ms);
 - a bounded result: 50 backward calls through one retained graph of 25,000 nodes (the first
@@ -27,34 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-POLYNOMIAL = """\
-import torch
-import math
-dtype = torch.float
-x = torch.linspace(-math.pi, math.pi, 2000, dtype=dtype)
-y = torch.sin(x)
-a = torch.randn((), dtype=dtype, requires_grad=True)
-b = torch.randn((), dtype=dtype, requires_grad=True)
-c = torch.randn((), dtype=dtype, requires_grad=True)
-d = torch.randn((), dtype=dtype, requires_grad=True)
-learning_rate = 1e-6
-for t in range(2000):
-    y_pred = a + b * x + c * x ** 2 + d * x ** 3
-    loss = (y_pred - y).pow(2).sum()
-    if t % 100 == 99:
-        print(t, loss.item())
-    loss.backward()
-    with torch.no_grad():
-        a -= learning_rate * a.grad
-        b -= learning_rate * b.grad
-        c -= learning_rate * c.grad
-        d -= learning_rate * d.grad
-        a.grad = None
-        b.grad = None
-        c.grad = None
-        d.grad = None
-print(f"Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3")
-"""
+#: PyTorch's polynomial tutorial as the corpus transcribes it, with the tutorial's own 2,000 steps.
+POLYNOMIAL = (ROOT / "tests/engine/corpus/pt_poly_autograd.py").read_text().replace("range(300)", "range(2000)")
 
 ACTIVATIONS = """\
 import torch
