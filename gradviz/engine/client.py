@@ -26,6 +26,7 @@ from gradviz.core.containment import Containment
 from gradviz.core.plain import from_plain, from_plain_shared, to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import NOT_CONTAINED, WORKER_CRASHED, ErrorInfo, GraphData, RunResult, StatementRecord
+from gradviz.engine.message import MAX_CONTAINERS, containers
 from gradviz.engine.process import ForkServer, WorkerProcess, fork_server_supported, start_worker
 
 #: Seconds past ``limits.max_seconds`` before a worker that did not stop by itself is killed.
@@ -60,6 +61,7 @@ class _Reader:
         self.fd = fd
         self.limit = limit
         self.budget = limit
+        self.max_containers = MAX_CONTAINERS  # per line (see message.MAX_CONTAINERS)
         self.messages: queue.Queue = queue.Queue()
         threading.Thread(target=self._loop, name="gradviz-protocol", daemon=True).start()
 
@@ -107,10 +109,10 @@ class _Reader:
         if len(line) > SMALL_MESSAGE and not line.startswith((b'{"type":"result"', b'{"type":"graph"',
                                                                b'{"type":"progress"')):
             raise ProtocolError("a long message of a kind that is never long")
-        # Containers cost Python objects many times their bytes ("[{},{},...]": 30x): a line denser in
-        # them than JSON the engine writes is refused before parsing.
-        if line.count(b"{") + line.count(b"[") > len(line) // 8 + 1000:
-            raise ProtocolError("a message of nothing but brackets")
+        # Containers cost Python objects many times their bytes (33 MB of "[[0]]," are 1.2 GB decoded):
+        # the worker keeps its messages within MAX_CONTAINERS, so a line past it is refused unread.
+        if containers(line) > self.max_containers:
+            raise ProtocolError(f"a message of more than {self.max_containers:,} lists and objects")
         try:
             with collector_paused():
                 message = orjson.loads(line)
@@ -326,6 +328,9 @@ class EngineClient:
         result_bytes = int(limits.max_result_mb * 1024 * 1024)
         reader.limit = result_bytes + (1 << 20)
         reader.budget = result_bytes * 2 + 8 * int(limits.max_output_chars) + (4 << 20)
+        # What the program printed may be all brackets: it is in the result twice (the run's output
+        # and each statement's), and the worker does not count it (message.result_message).
+        reader.max_containers = MAX_CONTAINERS + 3 * int(limits.max_output_chars)
         try:
             view = memoryview(orjson.dumps({"type": "run", "request": to_plain(request)}) + b"\n")
             while view:

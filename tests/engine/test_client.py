@@ -197,3 +197,34 @@ print(meta.shape, tempfile.gettempdir() != "")
     assert result.error is None, result.error
     assert result.stdout == "tensor([0.9000, 0.9000]) tensor([3., 3.]) tensor([[1.]])\ntorch.Size([3]) True\n"
     assert result.variable("meta").value.data is None and result.variable("meta").shape == (3,)
+
+
+def _read_lines(data: bytes, limit: int = 64 << 20) -> list:
+    """What the protocol reader makes of ``data`` written by a worker: messages, then the end or an error."""
+    import os
+
+    from gradviz.engine.client import _Reader
+
+    r, w = os.pipe()
+    reader = _Reader(r, limit)
+    threading.Thread(target=lambda: (os.write(w, data), os.close(w)), daemon=True).start()
+    out = []
+    while True:
+        item = reader.messages.get(timeout=30)
+        out.append(item)
+        if not isinstance(item, dict):
+            return out
+
+
+def test_a_line_of_too_many_lists_is_refused_unread_and_a_dense_real_one_is_read():
+    from gradviz.engine.client import ProtocolError
+    from gradviz.engine.message import MAX_CONTAINERS
+
+    # 18 MB that orjson would make ~700 MB of lists from.
+    bomb = b'{"type":"result","result":[' + b"[[0]]," * (MAX_CONTAINERS // 2 + 1) + b"0]}\n"
+    (error,) = _read_lines(bomb)
+    assert isinstance(error, ProtocolError) and "lists and objects" in str(error)
+    # A real value as dense: one list per number (a column), far under the bound.
+    column = b'{"type":"result","result":[' + b"[1.0]," * 200_000 + b"[2.0]]}\n"
+    message, end = _read_lines(column)
+    assert len(message["result"]) == 200_001 and message["result"][-1] == [2.0] and not isinstance(end, dict)

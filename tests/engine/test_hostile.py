@@ -390,6 +390,9 @@ CHANNEL = [
     ("garbage", "import os\nos.write(3, b'\\xff\\xfe not json\\n')", ["could not read"]),
     ("deep_json", "import os\nos.write(3, b'[' * 100000 + b'\\n')", ["could not read"]),
     ("huge_line", "import os\nfor i in range(200):\n    os.write(3, b'x' * (1 << 20))", ["could not read"]),
+    # 18 MB, under the size limit, that would decode to ~1 GB of lists in the app.
+    ("list_bomb", "import os\nos.write(3, b'{\"type\":\"result\",\"result\":[' + b'[[0]],' * 3_000_000 + b'0]}\\n')"
+     "\nwhile True:\n    pass", ["could not read"]),
     ("close_channel", "import os\nos.close(3)\nprint('closed')", ["stopped unexpectedly"]),
     ("dup_over_channel", "import os\nos.dup2(1, 3)\nprint('swapped')", ["stopped unexpectedly"]),
     ("unknown_type", "import os\nos.write(3, b'{\"type\":\"shell\",\"cmd\":\"id\"}\\n')", ["could not read"]),
@@ -403,6 +406,19 @@ def test_writing_into_the_engine_channel_is_refused_and_the_next_run_works(engin
     said(result, *words)
     assert result.stdout != "forged" and "forged" not in [s.stdout for s in result.statements]
     assert engine.run(RunRequest("print(1 + 1)")).stdout == "2\n"
+
+
+def test_results_dense_in_lists_or_printed_brackets_still_arrive(engine, arena):
+    """The bound on lists a message may hold (a list bomb) leaves real results alone: a column of
+    100,000 values is 100,001 lists, and what a program prints may be all brackets."""
+    result = run_hostile(engine, arena, """\
+        import torch
+        col = torch.arange(100000.0).reshape(100000, 1, 1)
+        print("[" * 19000)
+        """)
+    assert result.error is None and result.stdout == "[" * 19000 + "\n"
+    col = result.variable("col").value
+    assert col.shape == (100000, 1, 1) and col.data[99999] == [[99999.0]]
 
 
 def test_output_written_around_the_protocol_neither_corrupts_nor_floods(engine, arena):

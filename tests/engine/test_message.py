@@ -67,6 +67,25 @@ def test_when_values_are_not_enough_later_calls_lose_their_detail_and_references
     assert "backward calls recorded step by step" in shrunk.notes[-1]
 
 
+def test_a_result_of_too_many_lists_is_summarised_but_printed_brackets_do_not_count(monkeypatch):
+    """Lists cost the app ~60 bytes each whatever their bytes: the bound counts them too."""
+    from gradviz.engine import message
+
+    monkeypatch.setattr(message, "MAX_CONTAINERS", 5_000)
+    column = TensorValue((3000, 1), "float32", [[float(i)] for i in range(3000)])  # 3,001 lists
+    printed = "[" * 20_000
+    result = RunResult(stdout=printed, variables=tuple(
+        TensorInfo(f"c{k}", (3000, 1), "float32", False, True, column if k == 0 else
+                   TensorValue((3000, 1), "float32", [[float(i + k)] for i in range(3000)])) for k in range(3)))
+    data = result_message(result, [], 1 << 30, 1024)  # far under the size limit
+    assert message.containers(data) - printed.count("[") <= 5_000
+    shrunk = decode(data)
+    assert shrunk.stdout == printed and "shown by statistics" in shrunk.notes[-1]
+    assert all(v.value.data is None and v.value.stats.max >= 2999.0 for v in shrunk.variables)
+    one = RunResult(stdout=printed, variables=result.variables[:1])
+    assert decode(result_message(one, [], 1 << 30, 1024)) == one  # 3,001 lists and the printed ones: whole
+
+
 def test_summarising_keeps_shared_values_shared():
     v = TensorValue((100,), "float32", [1.0] * 100)
     result = RunResult(variables=(TensorInfo("a", (100,), "float32", True, True, v, v),))
