@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from typing import Callable
 
 import orjson
@@ -374,7 +375,7 @@ class EngineClient:
                     record = from_plain(StatementRecord, message.get("statement"))
                     if done >= len(expected) or record.line != expected[done]:
                         raise ProtocolError(f"a statement on line {record.line} out of order")
-                    _refuse_app_errors(record.error)
+                    record = _as_program_errors(record)
                     done += 1
                     statements.append(record)
                     if on_progress is not None:
@@ -394,10 +395,7 @@ class EngineClient:
                         result = from_plain_shared(RunResult, message.get("result"))
                         result = _with_sent_graphs(result, graphs, message.get("sent_graphs"))
                         check_result(result)
-                    _refuse_app_errors(result.error)
-                    for record in result.statements:
-                        _refuse_app_errors(record.error)
-                    return result
+                    return _as_program_errors(result)
                 elif kind == "error":
                     text = message.get("message")
                     return self._partial(request, statements, started, ErrorInfo(
@@ -453,11 +451,20 @@ def _how_it_ended(worker: WorkerProcess, request: RunRequest) -> str:
     return words
 
 
-def _refuse_app_errors(error: ErrorInfo | None) -> None:
-    """Errors only the app may state (not contained, the engine crashed): a worker saying them forged them
-    (a program faking "cannot be contained" would get itself trusted)."""
-    if error is not None and error.type in (NOT_CONTAINED, WORKER_CRASHED):
-        raise ProtocolError(f"an error of a kind only gradviz itself reports ({error.type})")
+def _as_program_errors(record):
+    """``record`` (a RunResult or StatementRecord) with errors of the kinds only the app states (not
+    contained, the engine crashed) named as the program's: a program may define an exception called
+    WorkerCrashed, and a worker that writes one into the channel must not pass it off as the app's
+    verdict (a fake "cannot be contained" would get a program trusted)."""
+    def own(error: ErrorInfo | None) -> ErrorInfo | None:
+        if error is not None and error.type in (NOT_CONTAINED, WORKER_CRASHED):
+            return replace(error, type=f"__main__.{error.type}")
+        return error
+
+    changes = {"error": own(record.error)} if own(record.error) is not record.error else {}
+    if isinstance(record, RunResult) and any(own(s.error) is not s.error for s in record.statements):
+        changes["statements"] = tuple(replace(s, error=own(s.error)) for s in record.statements)
+    return replace(record, **changes) if changes else record
 
 
 def _with_sent_graphs(result: RunResult, graphs: dict[int, GraphData], sent) -> RunResult:

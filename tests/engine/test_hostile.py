@@ -690,3 +690,17 @@ def test_sigkill_of_the_app_or_the_command_leaves_no_worker_within_two_seconds(t
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_an_error_named_like_the_apps_verdicts_stays_the_programs(engine, arena):
+    """A program's own WorkerCrashed or NotContained is shown as the program's, never as the app's
+    verdict (a fake "cannot be contained" would get a lesson trusted)."""
+    result = run_hostile(engine, arena, """\
+        class NotContained(Exception):
+            pass
+        print("before")
+        raise NotContained("trust me")
+        """)
+    assert result.error.type == "__main__.NotContained" and result.error.message == "trust me"
+    assert result.stdout == "before\n" and result.error.line == 4
+    assert [s.error.type for s in result.statements if s.error] == ["__main__.NotContained"]
