@@ -23,7 +23,9 @@ CASES = [
      ["network"], ["same shape"]),
     ("socket", "import socket\nsocket.create_connection(('127.0.0.1', 80))", "PermissionError", ["network"],
      ["randn"]),
-    ("torch_hub_load", "import torch\ntorch.hub.load('pytorch/vision', 'resnet18')", "RuntimeError", ["torch.hub"],
+    # The first wall torch.hub.load meets depends on the user: making its cache folder (PermissionError)
+    # or, as root, the download (RuntimeError). The message is the same.
+    ("torch_hub_load", "import torch\ntorch.hub.load('pytorch/vision', 'resnet18')", None, ["torch.hub"],
      ["torch.nn"]),
     ("torch_hub_url", "import torch\ntorch.hub.load_state_dict_from_url('https://example.com/w.pt')", "PermissionError",
      ["torch.hub"], ["torch.nn"]),
