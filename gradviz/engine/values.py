@@ -21,6 +21,8 @@ VARIABLES_TOTAL = 1_000_000
 STATS_CHUNK = 1 << 22
 #: Up to this many numbers are rounded in Python rather than with torch calls.
 FEW = 64
+#: Elements summed in the tensor's own dtype before the sums are added up in float64 (_blocked_sums).
+SUM_BLOCK = 1024
 _INFINITIES = (math.inf, -math.inf)
 #: A leaf's .grad around a backward call and in the history keeps whole values up to this many.
 LEAF_LIMIT = 256
@@ -152,9 +154,8 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
     """min, max, mean and norm of each tensor's finite elements.
 
     Tensors of equal size and dtype are stacked and reduced together, so thousands of gradients
-    cost a handful of torch calls, in float64 (a float32 norm of 2,000,000 elements was off in the
-    5th digit). A finite norm proves a row has no NaN or infinity; the rare other rows are redone
-    with masked reductions.
+    cost a handful of torch calls; sums keep 7 digits (_blocked_sums). A finite norm proves a row
+    has no NaN or infinity; the rare other rows are redone with masked reductions.
     """
     out: list[Stats | None] = [None] * len(tensors)
     groups: dict[tuple[int, torch.dtype], list[int]] = {}
@@ -167,13 +168,39 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
     for numel, members in chunks:
         # One C++ call joins the group (stacking reshaped views cost two Python calls per tensor).
         rows = _flatten_dense_tensors([tensors[i].detach() for i in members]).view(len(members), numel)
-        rows = rows.to(torch.float64)
-        norm = torch.linalg.vector_norm(rows, dim=1)
+        if not rows.is_floating_point():
+            rows = rows.to(torch.float64)
+        elif rows.dtype in (torch.float16, torch.bfloat16):  # a block's sum would be rounded to 8-11 bits
+            rows = rows.float()
+        total, squares = _blocked_sums(rows)
+        norm = squares.sqrt()
         fast = torch.isfinite(norm).tolist()
-        table = _seven_digits(torch.stack([rows.amin(1), rows.amax(1), rows.mean(1), norm], dim=1))
+        table = _seven_digits(torch.stack([rows.amin(1).double(), rows.amax(1).double(), total / numel, norm], dim=1))
         for k, (i, ok, (lo, hi, mu, nr)) in enumerate(zip(members, fast, table.tolist())):
             out[i] = Stats(lo, hi, mu, nr) if ok else _masked_stats(rows[k])
     return out
+
+
+def _blocked_sums(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row's sum and sum of squares, in float64, from float32 sums of SUM_BLOCK elements.
+
+    A float32 norm of 2,000,000 elements was off in the 5th digit; converting every row to float64
+    first was exact but 10x slower (50 ms more for a 5,000-node graph's 12 M gradient elements).
+    Blocks of 1,024 summed in the rows' dtype and added up in float64 keep 7 digits at float32 speed.
+    """
+    n, m = rows.shape
+    full = m - m % SUM_BLOCK
+    total = torch.zeros(n, dtype=torch.float64)
+    squares = torch.zeros(n, dtype=torch.float64)
+    if full:
+        blocks = rows[:, :full].reshape(n, -1, SUM_BLOCK)
+        total += blocks.sum(2).double().sum(1)
+        squares += torch.linalg.vector_norm(blocks, dim=2).double().square().sum(1)
+    if full < m:
+        rest = rows[:, full:]
+        total += rest.sum(1).double()
+        squares += torch.linalg.vector_norm(rest, dim=1).double().square()
+    return total, squares
 
 
 def _masked_stats(row: torch.Tensor) -> Stats:
