@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import weakref
 from dataclasses import dataclass, field, replace
@@ -88,6 +89,29 @@ def _fan_in_senders(graph: GraphData) -> set[str]:
     for e in graph.edges:
         feeds.setdefault((e.dst, e.output_nr), []).append(e.src)
     return {src for sources in feeds.values() if len(sources) > 1 for src in sources}
+
+
+def _gradient_elements(graph: GraphData, senders: set[str] | None) -> int | None:
+    """Elements of the gradients a pass's hooks hold if they keep them all (``senders``: the nodes
+    that keep what they send too, None for every node); None when a shape is not known.
+
+    A node receives a gradient of its own shape and sends each target one of the target's shape.
+    """
+    size = {}
+    for n in graph.nodes:
+        if n.shape is None:
+            return None
+        size[n.id] = math.prod(n.shape)
+    total = sum(size.values())
+    for e in graph.edges:
+        if senders is None or e.src in senders:
+            total += size.get(e.dst, 0)
+    return total
+
+
+def _hold(grads: tuple) -> tuple:
+    """What the hooks keep of a pass that cannot reach HOLD_ELEMENTS: the gradients themselves."""
+    return grads
 
 
 class _Keeper:
@@ -275,7 +299,8 @@ class Tracer(Recorder):
         fired: list[tuple[str, tuple, tuple | None]] = []
         handles = []
         slots: dict[str, int] = {}
-        keep = _Keeper(EDGE_LIMIT)
+        held = _gradient_elements(graph, None if keep_all else senders)
+        keep = _hold if held is not None and held <= HOLD_ELEMENTS else _Keeper(EDGE_LIMIT)
         for node, nid in capture.node_ids.items():
             slots[nid] = len(node.next_functions)
             if keep_all or nid in senders:

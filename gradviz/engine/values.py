@@ -66,7 +66,7 @@ _NUMERIC = {torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.i
 def _is_numeric(t: torch.Tensor) -> bool:
     """Real-valued dense tensors in memory (not complex, quantized, sparse or on the meta device,
     which has shapes and no numbers): the ones with numbers to show."""
-    return t.dtype in _NUMERIC and t.layout is torch.strided and t.device.type == "cpu"
+    return t.dtype in _NUMERIC and t.layout is torch.strided and t.is_cpu
 
 
 def _nest(flat: list, shape: tuple[int, ...]):
