@@ -17,6 +17,7 @@ request, protocol and output pipe ends); zygote -> client ``{"type": "ready", "p
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import select
@@ -120,6 +121,10 @@ def warm_up_later() -> None:
     """Import what only some programs need, after the zygote said ready: every worker forked from then
     on has it. ``torch.optim`` imports ``torch._dynamo`` (0.76 s here): most lessons train."""
     import torch._dynamo  # noqa: F401
+
+    # Frozen like warm_up's imports: unfrozen, its 118,000 objects were scanned by every full
+    # collection in every worker (the 82-block transformer's run: 40-70 ms slower).
+    gc.freeze()
 
 
 def main(argv: list[str] | None = None) -> int:
