@@ -119,9 +119,7 @@ def check_value(value: TensorValue | None, where: str, seen: set[int] | None = N
     holds at most ``max_whole`` elements."""
     if value is None:
         return
-    if value.data is not None and math.prod(value.shape) > max_whole:
-        raise ValueError(f"{where}: {math.prod(value.shape):,} elements kept whole, more than the engine keeps there")
-    if seen is not None:
+    if seen is not None:  # a value shared by several places is checked where it first comes
         if id(value) in seen:
             return
         seen.add(id(value))
@@ -129,6 +127,8 @@ def check_value(value: TensorValue | None, where: str, seen: set[int] | None = N
     data = value.data
     if data is None:
         return
+    if math.prod(value.shape) > max_whole:
+        raise ValueError(f"{where}: {math.prod(value.shape):,} elements kept whole, more than the engine keeps there")
     level = [data]
     for depth, size in enumerate(value.shape):
         following = []

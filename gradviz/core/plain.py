@@ -326,6 +326,8 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
             def decode_seq(data):
                 if type(data) is not list:
                     _fail("a list", data)
+                if not data:  # most of a graph's tuples (saved, attrs, hooks) are empty
+                    return ()
                 if exact is not None:
                     for v in data:
                         if type(v) is not exact:
