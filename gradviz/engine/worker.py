@@ -25,6 +25,7 @@ SIGINT cancels the run (the partial result still comes back).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
@@ -39,7 +40,7 @@ from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import GraphData
-from gradviz.engine.limits import held_off, memory_bytes
+from gradviz.engine.limits import ADDRESS_MARGIN, held_off, memory_bytes
 from gradviz.engine.message import encode, result_message
 
 #: How far the main thread's stack may grow; programs run on the main thread (as under ``python
@@ -107,15 +108,36 @@ def _read_request(fd: int) -> bytes:
 RESULT_MARGIN = 512 * 1024 * 1024
 
 
+#: glibc's mallopt parameter for the number of malloc arenas.
+_M_ARENA_MAX = -8
+#: Malloc arenas a run may have: glibc otherwise gives each new thread its own, up to 8 per core,
+#: each reserving 64-128 MB of address space it never touches (16 threads: +1 GB of address
+#: space for 26 MB of memory), and the address-space cap below would count that as memory.
+MALLOC_ARENAS = 2
+
+
+def _cap_malloc_arenas() -> None:
+    """Keep threads from reserving address space per thread (glibc only; elsewhere nothing)."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+
+
 def _limit_resources(limits) -> None:
     """Address space and CPU time of the run, as hard limits the program cannot lift.
 
-    RLIMIT_AS: what the engine uses now plus ``max_memory_mb`` (soft), and RESULT_MARGIN more
-    (hard), raised to after the program for the result. RLIMIT_CPU: the deadline on every core
-    and half a minute: a worker whose parent is gone and that ignores everything still ends.
+    RLIMIT_AS: what the engine uses now plus ``max_memory_mb`` and the watchdog's margin (soft:
+    the watchdog stops the program once its address space has grown by ``max_memory_mb``), and
+    RESULT_MARGIN more (hard), raised to after the program for the result. RLIMIT_CPU: the
+    deadline on every core and half a minute: a worker whose parent is gone and that ignores
+    everything still ends.
     """
+    _cap_malloc_arenas()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = memory_bytes()[0] + int(limits.max_memory_mb) * 1024 * 1024
+    cap = memory_bytes()[0] + int(limits.max_memory_mb) * 1024 * 1024 + ADDRESS_MARGIN
     ceiling = cap + RESULT_MARGIN if hard == resource.RLIM_INFINITY else min(cap + RESULT_MARGIN, hard)
     resource.setrlimit(resource.RLIMIT_AS, (min(cap, ceiling), ceiling))
     cpu = int(float(limits.max_seconds) * max(1, os.cpu_count() or 1)) + 30

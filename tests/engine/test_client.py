@@ -100,6 +100,27 @@ def test_memory_limit_is_a_clear_error_not_a_crash(client):
     assert client.run(RunRequest(README)).error is None
 
 
+def test_threads_do_not_count_as_memory(client):
+    """Threads reserve address space they never touch (glibc's malloc arenas, 64 MB each): 16
+    threads under a 300 MB limit use ~30 MB of memory and must run, not hit the memory limit."""
+    program = (
+        "import threading, torch\n"
+        "torch.set_num_threads(2)\n"
+        "out = []\n"
+        "def work(i):\n"
+        "    a = torch.full((200, 200), float(i), requires_grad=True)\n"
+        "    (a * a).sum().backward()\n"
+        "    out.append(float(a.grad[0, 0]))\n"
+        "threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "print(sorted(out))\n"
+    )
+    result = client.run(RunRequest(program, limits=Limits(max_memory_mb=300)))
+    assert result.error is None
+    assert result.stdout == f"{[2.0 * i for i in range(16)]}\n"
+
+
 def test_a_dead_worker_during_start_is_reported(tmp_path):
     broken = EngineClient(python=str(tmp_path / "no-such-python"))
     with pytest.raises(FileNotFoundError):
