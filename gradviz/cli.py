@@ -59,18 +59,6 @@ def _graph_json(graph: GraphData) -> dict:
     }
 
 
-def shown_graph(result: RunResult) -> GraphData:
-    """The last backward call's graph, or else that of the last tensor variable with a grad_fn."""
-    if result.backward_calls:
-        return result.backward_calls[-1].graph
-    for info in reversed(result.variables):
-        if info.grad_fn is not None:
-            graph = result.graph_of(info)
-            if graph is not None:
-                return graph
-    return GraphData()
-
-
 def inspect_json(result: RunResult) -> dict:
     """The document `gradviz inspect --json` prints."""
     error = result.error
@@ -98,7 +86,7 @@ def inspect_json(result: RunResult) -> dict:
             }
             for call in result.backward_calls
         ],
-        "graph": _graph_json(shown_graph(result)),
+        "graph": _graph_json(result.default_graph_data() or GraphData()),
         "notes": list(result.notes),
     }
 

@@ -109,16 +109,6 @@ def _statement(session, line: int | None) -> str:
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
-def _variable_graph(result):
-    """The graph of the last tensor variable with a grad_fn (a program without backward)."""
-    for info in reversed(result.variables):
-        if info.grad_fn is not None:
-            graph = result.graph_of(info)
-            if graph is not None:
-                return graph
-    return None
-
-
 #: The drawing and result of a render whose process ends right after it (``exiting``): freeing a
 #: 5,000-node result and its plan object by object took 50-70 ms, which ``os._exit`` skips.
 _left_to_exit: list = []
@@ -277,7 +267,7 @@ class Drawing:
         else:
             if fmt in ("gif", "apng"):
                 raise RenderError("the program made no backward call: there is no pass to animate")
-            graph = _variable_graph(result)
+            graph = result.default_graph_data()
             if graph is None:
                 raise RenderError("the program built no autograd graph to draw")
         scene = self.scene

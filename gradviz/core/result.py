@@ -446,6 +446,28 @@ class RunResult:
         graph = self.graph_holding(info)
         return graph.reachable(info.node_id) if graph is not None else None
 
+    def default_graph(self) -> tuple[str, int | str] | None:
+        """Which graph every view shows first: ``("call", k)``, the last backward call, or else
+        ``("var", name)``, the last tensor variable with a grad_fn whose graph was recorded; None
+        when the program built no graph. The app, ``inspect`` and ``render`` all follow this."""
+        if self.backward_calls:
+            return ("call", len(self.backward_calls) - 1)
+        for info in reversed(self.variables):
+            if info.grad_fn is not None and self.graph_holding(info) is not None:
+                return ("var", info.name)
+        return None
+
+    def default_graph_data(self) -> GraphData | None:
+        """The graph ``default_graph`` names (a variable's: its node and all it reaches)."""
+        choice = self.default_graph()
+        if choice is None:
+            return None
+        kind, key = choice
+        if kind == "call":
+            return self.backward_calls[int(key)].graph
+        info = next(v for v in reversed(self.variables) if v.name == key)
+        return self.graph_of(info)
+
     def with_call_graphs(self, graphs: dict[int, GraphData]) -> RunResult:
         """This result with ``graphs[k]`` as the graph of backward call k (the worker sends the
         graphs ahead of the result, which then carries empty ones for those calls)."""

@@ -1276,13 +1276,11 @@ class MainWindow(QMainWindow):
             if result.graph_holding(v) is not None and (v.grad_fn or v.requires_grad):
                 shape = "×".join(str(s) for s in v.shape) or "scalar"
                 combo.addItem(f"{v.name}  ({v.grad_fn or 'leaf'}, {shape})", f"var:{v.name}")
-        if n:
-            combo.setCurrentIndex(combo.findData(f"call:{n - 1}"))
+        choice = result.default_graph()
+        if choice is not None:
+            combo.setCurrentIndex(combo.findData(f"{choice[0]}:{choice[1]}"))
         elif combo.count():
-            # No backward call: the last variable with a grad_fn.
-            with_fn = [i for i in range(combo.count()) if isinstance(combo.itemData(i), str)]
-            best = next((i for i in reversed(with_fn) if "leaf" not in combo.itemText(i)), with_fn[-1] if with_fn else 0)
-            combo.setCurrentIndex(best)
+            combo.setCurrentIndex(next(i for i in reversed(range(combo.count())) if combo.itemData(i) is not None))
         combo.setEnabled(combo.count() > 0)
         combo.blockSignals(False)
 

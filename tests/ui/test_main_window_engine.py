@@ -151,3 +151,28 @@ def test_every_call_of_a_long_loop_is_on_the_timeline_and_any_is_recorded_when_p
     # Run again: the last call is asked for up front this time (the program made 230 last time).
     run_and_wait(qtbot, window, timeout=60_000)
     assert window.result.backward_calls[229].recorded and not window.runner.is_busy
+
+
+NO_BACKWARD = """import torch
+w = torch.ones(2, requires_grad=True)
+leafy = (w * 3).sum()
+h = torch.tanh(w)
+z = torch.zeros(2, requires_grad=True)
+"""
+
+
+def test_app_inspect_and_render_show_the_same_default_graph(qtbot, window, tmp_path):
+    """One rule (RunResult.default_graph): without a backward call, the last variable with a
+    grad_fn, whatever its name holds ("leafy" used to be skipped for its "leaf")."""
+    from gradviz import cli
+
+    type_text(window, NO_BACKWARD)
+    result = run_and_wait(qtbot, window, timeout=60_000)
+    assert result.default_graph() == ("var", "h")
+    assert window.graph_combo.currentData() == "var:h"
+    assert "TanhBackward0" in [n.op for n in result.default_graph_data().nodes]
+    assert "SumBackward0" not in [n.op for n in result.default_graph_data().nodes]
+    assert "TanhBackward0" in [node["op"] for node in cli.inspect_json(result)["graph"]["nodes"]]
+    type_text(window, NO_BACKWARD.replace("h = torch.tanh(w)\n", ""))
+    result = run_and_wait(qtbot, window, timeout=60_000)
+    assert result.default_graph() == ("var", "leafy") and window.graph_combo.currentData() == "var:leafy"
