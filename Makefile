@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.gradviz-installed
 
-.PHONY: run test setup bench clean
+.PHONY: run test lint setup bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The code's form: ruff (pyproject's rule set), the layer contracts (import-linter; indirect
+# imports count), types of gradviz/core (mypy).
+lint: $(STAMP)
+	$(BIN)/ruff check gradviz tests benchmarks
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # Benchmarks (issue 5): installs the benchmark-only anchors (torchviz; graphviz's `dot` via apt
 # when missing) and prints the tables the README shows. Not part of the tests.

@@ -7,11 +7,10 @@ import json
 import sys
 from typing import Any, Sequence
 
-from gradviz import __version__
+from gradviz import HEADLESS, __version__
 from gradviz.core.plain import to_plain
 from gradviz.core.request import RunRequest
 from gradviz.core.result import GraphData, RunResult, TensorValue
-from gradviz.launch import HEADLESS
 
 
 def load_source(path: str):

@@ -15,7 +15,7 @@ import gc
 import os
 import sys
 
-HEADLESS = ("inspect", "render", "doctor")
+from gradviz import HEADLESS
 
 
 def run() -> None:

@@ -99,7 +99,7 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
     if origin is dict:
         inner = _encoder(typing.get_args(tp)[1])
         return lambda v: {str(k): inner(x) for k, x in v.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = _hints(tp)
         names = [f.name for f in dataclasses.fields(tp)]
         plain = [n for n in names if _encoder(hints[n]) is _identity]
@@ -372,7 +372,7 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
             return out
 
         return decode_dict
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _dataclass_decoder(tp)
     raise TypeError(f"from_plain cannot build {tp!r}")
 
@@ -428,7 +428,7 @@ def _dataclass_decoder(tp: type) -> Callable[[Any], Any]:
             values = {**defaults, **values}
         elif not direct:
             return tp(**values)
-        obj = new(tp)
+        obj: Any = new(tp)
         obj.__dict__.update(values)
         return obj
 

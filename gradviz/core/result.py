@@ -444,7 +444,7 @@ class RunResult:
     def graph_of(self, info: TensorInfo) -> GraphData | None:
         """The autograd graph behind one tensor: its node and everything reachable from it."""
         graph = self.graph_holding(info)
-        return graph.reachable(info.node_id) if graph is not None else None
+        return graph.reachable(info.node_id) if graph is not None and info.node_id is not None else None
 
     def default_graph(self) -> tuple[str, int | str] | None:
         """Which graph every view shows first: ``("call", k)``, the last backward call, or else
