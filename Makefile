@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`. Both create .venv and install
 # the project with requirements.lock as constraints (CPU torch, no PySide6 6.12.0), then compile
 # gradviz's bytecode: an editable install has none, and where PYTHONDONTWRITEBYTECODE is set every
-# start would compile the sources again (measured: 40 ms more in the engine worker's start-up).
+# start would compile the sources again (a slower start of every engine worker).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin

@@ -2,10 +2,10 @@
 
 A headless command (``inspect``, ``render``) is one short process, arranged for speed:
 - the engine worker starts before anything else, so torch loads there while this process imports
-  the rest of gradviz, parses the arguments and reads the file (60 ms later otherwise);
+  the rest of gradviz, parses the arguments and reads the file;
 - the cyclic garbage collector stays off: nothing it could free matters before the end;
 - it ends with ``os._exit`` once its output is written and its files closed, skipping the freeing
-  of what it made and Python's teardown of Qt and numpy (60-120 ms of a 5,000-node render).
+  of what it made and Python's teardown of Qt and numpy (a noticeable part of a big render).
 The app starts its worker itself and exits normally.
 """
 

@@ -110,7 +110,7 @@ def _statement(session, line: int | None) -> str:
 
 
 #: The drawing and result of a render whose process ends right after it (``exiting``): freeing a
-#: 5,000-node result and its plan object by object took 50-70 ms, which ``os._exit`` skips.
+#: 5,000-node result and its plan object by object takes longer than painting it; ``os._exit`` skips it.
 _left_to_exit: list = []
 
 

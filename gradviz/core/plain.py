@@ -384,7 +384,7 @@ def _dataclass_decoder(tp: type) -> Callable[[Any], Any]:
     field of type int, str, bool or float (or ``X | None`` holding None) is checked without a
     call, and the instance is filled directly (``__init__`` would only repeat the assignments;
     the defaults of missing fields are filled in here; classes with ``__post_init__`` or slots
-    go through ``__init__``). Measured on a transformer result: 117 -> 75 ms, its graph 50 -> 33 ms.
+    go through ``__init__``).
     """
     hints = _hints(tp)
     all_fields = dataclasses.fields(tp)

@@ -102,8 +102,8 @@ def address_cap() -> int | None:
 _active: Watchdog | None = None  # the watchdog of the run under way in this process
 
 # Never called with NULL to withdraw an exception: that leaves the interpreter's "pending" flag set
-# for good, and every later bytecode check goes the slow way (measured: a run 30 % slower, and a
-# profiler that never returned). A raised exception is always delivered instead (Watchdog.disarm).
+# for good, and every later bytecode check goes the slow way (every run slower, and a profiler
+# that never returned). A raised exception is always delivered instead (Watchdog.disarm).
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 _set_async_exc.restype = ctypes.c_int

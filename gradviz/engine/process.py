@@ -1,8 +1,8 @@
 """Engine processes as the client sees them: a worker's pipes and signals, and the two ways to get a worker.
 
 On Linux a zygote (``gradviz.engine.zygote``) imports torch once and forks a fresh worker per run
-in ~10-30 ms; elsewhere each worker is a new ``python -m gradviz.engine.worker`` (over a second to
-import torch, hidden by starting the next one ahead). Either way the worker starts with a minimal
+at once; elsewhere each worker is a new ``python -m gradviz.engine.worker`` (importing torch takes
+long, hidden by starting the next one ahead). Either way the worker starts with a minimal
 environment (no user variables), in an empty private folder, and contains itself before it reads
 the program. Standard library only: a command starts its first worker before importing the rest.
 
@@ -44,7 +44,7 @@ def worker_environment() -> dict[str, str]:
 
     One intra-op thread: teaching programs are made of small tensors, where a second thread only
     adds spinning, and the app's own thread keeps a core to itself. Under load, two threads made
-    a 5,000-node program 10-40x slower here (0.2 s vs 2-10 s).
+    a 5,000-node program many times slower.
     """
     from gradviz.engine.sandbox import worker_environment as minimal
 

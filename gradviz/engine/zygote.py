@@ -1,6 +1,6 @@
 """The zygote: a process that imports torch once and forks a fresh, self-containing worker for every run.
 
-Importing torch takes over a second; forking a process that already has it takes ~10 ms. Step
+Importing torch takes long; forking a process that already has it is quick. Step
 (F10) and Run to cursor start a run from the top each time, so on Linux the client keeps one
 zygote and asks it for a worker per run. The zygote itself never reads a program: it holds torch,
 numpy and gradviz's engine, stays single-threaded (so each child can contain itself, which needs a
@@ -119,11 +119,11 @@ def _reap(conn: socket.socket) -> None:
 
 def warm_up_later() -> None:
     """Import what only some programs need, after the zygote said ready: every worker forked from then
-    on has it. ``torch.optim`` imports ``torch._dynamo`` (0.76 s here): most lessons train."""
+    on has it. ``torch.optim`` imports ``torch._dynamo`` (slow to import): most lessons train."""
     import torch._dynamo  # noqa: F401
 
-    # Frozen like warm_up's imports: unfrozen, its 118,000 objects were scanned by every full
-    # collection in every worker (the 82-block transformer's run: 40-70 ms slower).
+    # Frozen like warm_up's imports: unfrozen, its objects are scanned by every full collection
+    # in every worker, which slows big runs.
     gc.freeze()
 
 

@@ -26,7 +26,7 @@ NUMBERS_MAX = 16
 MAX_SERIES = 8
 #: Heatmaps with at most this many cells show each value in its cell, when the cells are at
 #: least this wide and high on screen (pixels, before the font scale): a 64-vector is a strip of
-#: 5-pixel cells in a narrow dock, where 64 labels would be unreadable and cost 6 ms a step.
+#: 5-pixel cells in a narrow dock, where 64 labels would be unreadable and slow every step.
 CELL_LABELS_MAX = 64
 CELL_LABEL_MIN_PX = (30, 14)
 #: Tables with more rows than this size their name and shape columns once, not on every change.
@@ -297,7 +297,7 @@ class GradsPanel(QWidget):
             if frame.current is not None and frame.current in leaf_names:
                 changed.add(leaf_names[frame.current])
         # Values are shared objects: identity tells which rows changed (1,000 parameters
-        # must not be re-formatted on every animation step, nor all on a jump: 20 ms).
+        # must not be re-formatted on every animation step, nor all on a jump).
         differ = [name for name in self._rows if shown[name] is not self._shown.get(name)]
         self._shown = shown
         if len(differ) + len(self._stale) <= FORMAT_AT_ONCE_ROWS:
@@ -410,7 +410,7 @@ class GradsPanel(QWidget):
             self._colorbar.setLevels((-top, top))
             if matrix.shape != self._heat_shape:
                 # Ticks and range only when the shape changes: each change makes the axes
-                # lay themselves out again (2 ms of every step that follows a leaf).
+                # lay themselves out again (on every step that follows a leaf).
                 self._heat_shape = matrix.shape
                 rows, cols = matrix.shape
                 every = max(1, cols // 12), max(1, rows // 12)
@@ -438,7 +438,7 @@ class GradsPanel(QWidget):
         """Write each value in its cell when the matrix is small enough to read them.
 
         The text items are kept and reused (hidden when not needed): while the animation plays,
-        the selected leaf changes every few steps, and making 64 items costs ~30 ms.
+        the selected leaf changes every few steps, and making the items again is slow.
         """
         labels = self._label_pool
         count = matrix.size if matrix.size <= CELL_LABELS_MAX and self._cells_readable(matrix.shape) else 0
@@ -512,7 +512,7 @@ class GradsPanel(QWidget):
                 continue
             value = self._shown.get(name)
             # Each change re-measures the resize-to-contents columns over every row (about
-            # 5 ms with a thousand parameters): only what differs is set.
+            # slow with a thousand parameters): only what differs is set.
             font = item.font(0)
             if font.bold() != (name in self._changed):
                 bold = QFont(font)

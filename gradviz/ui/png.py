@@ -2,10 +2,9 @@
 
 Qt's writer (libpng) tries several row filters on every row; on the graph pictures gradviz draws
 (flat colours, mostly background) that search costs more time than it saves bytes. Here rows
-are stored unfiltered and compressed by zlib in one go, big images in two halves at once:
-measured on the 4 Mpx overview of a 5,253-node graph, 28 ms (22 with the halves) and 340 kB
-against Qt's 76 ms and 317 kB at its fastest setting, and on a lesson at 2x about the same size
-as Qt's default level. The bytes depend on the pixels only.
+are stored unfiltered and compressed by zlib in one go, big images in two halves at once: a few
+times faster than Qt's writer at its fastest setting, for files of about the same size
+(``benchmarks/bench_canvas.py`` times the overview export). The bytes depend on the pixels only.
 """
 
 from __future__ import annotations
@@ -60,7 +59,7 @@ def _deflate_halves(rows: np.ndarray) -> bytes:
     zlib lets go of the GIL while it compresses, so a second thread uses the other core: the
     first half ends with a full flush (byte-aligned, nothing referred to across it) and the two
     deflate parts join into one stream. Always two halves, so the bytes depend on the pixels
-    only, not on the machine. A 4 Mpx overview: 19.5 -> 11.6 ms.
+    only, not on the machine.
     """
     half = len(rows) // 2
     first, second = rows[:half].data, rows[half:].data
