@@ -40,9 +40,9 @@ def main(argv=None) -> int:
 
     app = QApplication.instance() or QApplication([])
     from gradviz.core.replay import Replay
+    from gradviz.ui import export, png
     from gradviz.ui.canvas import GraphView
     from gradviz.ui.canvas.scene import compute_layout, node_sizes
-    from gradviz.ui import export, png
     from tests.ui.canvas_data import big_call
 
     call = big_call(args.nodes)
@@ -64,9 +64,7 @@ def main(argv=None) -> int:
     def cpu_ms(c0: float) -> float:
         return (time.process_time() - c0) * 1000
 
-    from gradviz.ui.canvas.scene import GraphScene
-
-    from gradviz.ui.canvas.scene import plan_scene
+    from gradviz.ui.canvas.scene import GraphScene, plan_scene
 
     measure, plan_ms, build, layout_ms, clear = [], [], [], [], []
     cpu_measure, cpu_build = [], []
@@ -181,8 +179,8 @@ def main(argv=None) -> int:
           f"viewport {w}x{h}, fit-all scale {scale_fit:.3f}")
     print(f"{'what':28s} {'median ms':>10s} {'max ms':>8s}")
     rows = [("measure node texts", measure), ("plan geometry", plan_ms), ("build items", build),
-            ("measure + plan + build", [a + b + c for a, b, c in zip(measure, plan_ms, build)]),
-            ("measure + build (CPU)", [a + b for a, b in zip(cpu_measure, cpu_build)]),
+            ("measure + plan + build", [a + b + c for a, b, c in zip(measure, plan_ms, build, strict=True)]),
+            ("measure + build (CPU)", [a + b for a, b in zip(cpu_measure, cpu_build, strict=True)]),
             ("clear a built scene", clear),
             ("layout (reference)", layout_ms),
             ("incremental: show_graph", [x[0] for x in incremental]),
@@ -192,8 +190,9 @@ def main(argv=None) -> int:
         print(f"{name:28s} {statistics.median(values):10.1f} {max(values):8.1f}")
     print(f"{'Replay.frame(k)':28s} {frame_ms:10.2f}")
     print(f"{'incremental: turns':28s} {statistics.median([x[2] for x in incremental]):10.0f}")
-    print(f"{'export PNG 1x':28s} {export_ms:10.1f}   ({len(png_data) / 1e6:.1f} MB, {image.width()}x{image.height()} px"
-          f"{', overview' if export.uses_overview(scene, image.width() / max(export.export_rect(scene).width(), 1)) else ''})")
+    overview = export.uses_overview(scene, image.width() / max(export.export_rect(scene).width(), 1))
+    print(f"{'export PNG 1x':28s} {export_ms:10.1f}   ({len(png_data) / 1e6:.1f} MB, "
+          f"{image.width()}x{image.height()} px{', overview' if overview else ''})")
     print(f"{'  of which drawing':28s} {render_ms:10.1f}")
     print(f"{'  of which PNG encoding':28s} {encode_ms:10.1f}")
     return 0

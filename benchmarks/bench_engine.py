@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import programs  # noqa: E402
+
 from gradviz.engine.tracer import Tracer  # noqa: E402
 
 

@@ -104,7 +104,7 @@ def igraph_sugiyama(graph: GraphData) -> Layout:
     layers = {v: int(round(coords[i][1])) for i, v in enumerate(ids)}
     routes = {
         (e.src, e.dst, e.index): tuple((float(x) * SPACING, float(y) * LAYER_STEP) for x, y in points)
-        for e, points in zip(graph.edges, lay.edge_routing)
+        for e, points in zip(graph.edges, lay.edge_routing, strict=True)
     }
     return Layout(positions, routes, layers, 0.0, 0.0)
 

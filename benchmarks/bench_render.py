@@ -69,7 +69,8 @@ def main() -> None:
                 if what == "plain":
                     times[what].append(timed([python, str(script)]))
                 elif what == "gradviz":
-                    times[what].append(timed([python, "-m", "gradviz", "render", str(script), "-o", str(work / "g.png")]))
+                    command = [python, "-m", "gradviz", "render", str(script), "-o", str(work / "g.png")]
+                    times[what].append(timed(command))
                 elif have_torchviz:
                     t = timed([args.torchviz_python, str(tv_script), str(work / "t.dot")])
                     t += timed(["dot", "-Tpng", str(work / "t.dot"), "-o", str(work / "t.png")])

@@ -17,11 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from gradviz.core.request import Limits  # noqa: E402
-from gradviz.core.request import RunRequest  # noqa: E402
+from gradviz.core.request import (
+    Limits,  # noqa: E402
+    RunRequest,  # noqa: E402
+)
+from gradviz.engine.recorder import Recorder  # noqa: E402
 from gradviz.engine.run import run_request  # noqa: E402
 from gradviz.engine.runner import run_program  # noqa: E402
-from gradviz.engine.recorder import Recorder  # noqa: E402
 
 TRANSFORMER = """
 import torch

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from gradviz import HEADLESS, __version__
 from gradviz.core.plain import to_plain
@@ -104,7 +105,7 @@ def inspect_report(result: RunResult) -> str:
     """A readable report of a run."""
     lines = []
     if result.stdout:
-        lines += ["Output:", *("  " + l for l in result.stdout.rstrip("\n").split("\n")), ""]
+        lines += ["Output:", *("  " + line for line in result.stdout.rstrip("\n").split("\n")), ""]
     if result.variables:
         lines.append("Tensors:")
         for v in result.variables:

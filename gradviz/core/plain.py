@@ -18,8 +18,9 @@ import math
 import threading
 import types
 import typing
-from functools import lru_cache
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Union
 
 #: How non-finite floats are spelled in plain data: JSON has no NaN or infinity.
 NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -58,7 +59,7 @@ def _identity(value: Any) -> Any:
     return value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
@@ -72,7 +73,7 @@ def _is_plain_scalar(tp: Any) -> bool:
     return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def _encoder(tp: Any) -> Callable[[Any], Any]:
     if tp is Any:
         return _identity  # Any fields hold plain data already (TensorValue.data)
@@ -95,7 +96,7 @@ def _encoder(tp: Any) -> Callable[[Any], Any]:
             inner = _encoder(args[0])
             return lambda v: [inner(x) for x in v]
         inners = [_encoder(a) for a in args]
-        return lambda v: [f(x) for f, x in zip(inners, v)]
+        return lambda v: [f(x) for f, x in zip(inners, v, strict=True)]
     if origin is dict:
         inner = _encoder(typing.get_args(tp)[1])
         return lambda v: {str(k): inner(x) for k, x in v.items()}
@@ -172,7 +173,7 @@ class _Mismatch(ValueError):
         self.message = message
         self.path = path
 
-    def within(self, step: str) -> "_Mismatch":
+    def within(self, step: str) -> _Mismatch:
         return _Mismatch(self.message, step + self.path)
 
 
@@ -286,7 +287,7 @@ _SIMPLE = {Any: _decode_any, int: _decode_int, str: _decode_str, bool: _decode_b
 _EXACT = {int: int, str: str, bool: bool, float: float}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _decoder(tp: Any) -> Callable[[Any], Any]:
     if tp in _SIMPLE:
         return _SIMPLE[tp]
@@ -349,7 +350,7 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
             if len(data) != len(inners):
                 raise _Mismatch(f"expected {len(inners)} items, got {len(data)}")
             out = []
-            for i, (f, v) in enumerate(zip(inners, data)):
+            for i, (f, v) in enumerate(zip(inners, data, strict=True)):
                 try:
                     out.append(f(v))
                 except _Mismatch as exc:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gradviz.core.result import (
-    ACCUMULATE, LEAF, PARAM, ROOT, BackwardCall, ErrorInfo, Incoming, SavedRef, TensorValue,
+    ACCUMULATE,
+    LEAF,
+    PARAM,
+    ROOT,
+    BackwardCall,
+    ErrorInfo,
+    Incoming,
+    SavedRef,
+    TensorValue,
 )
 
 EdgeKey = tuple[str, str, int]  # (src, dst, index)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 #: What every formula calls the gradient arriving at the node from above.
 UPSTREAM = "g = ∂L/∂y, the gradient arriving at this node"
@@ -66,7 +66,8 @@ _RULES: dict[str, Rule] = {
                 "torch.dot(x, x) sends both gradients to x: they are summed (fan-in)."),
     "Sum": Rule("sum", "y = Σᵢ aᵢ", ("∂L/∂aᵢ = g  (g copied to every element)",)),
     "Mean": Rule("mean", "y = (1/N) · Σᵢ aᵢ", ("∂L/∂aᵢ = g / N",), "N is the number of elements averaged."),
-    "Relu": Rule("relu", "y = max(a, 0)", ("∂L/∂a = g · [a > 0]",), "The gradient passes where the input was positive."),
+    "Relu": Rule("relu", "y = max(a, 0)", ("∂L/∂a = g · [a > 0]",),
+                 "The gradient passes where the input was positive."),
     "LeakyRelu": Rule("leaky_relu", "y = a if a > 0 else α · a", ("∂L/∂a = g · (1 if a > 0 else α)",)),
     "Sigmoid": Rule("sigmoid", "y = σ(a) = 1 / (1 + e⁻ᵃ)", ("∂L/∂a = g · y · (1 − y)",),
                     "Uses the saved output y."),
@@ -84,7 +85,8 @@ _RULES: dict[str, Rule] = {
                     "cross_entropy = nll_loss(log_softmax(a)): together ∂L/∂a = (softmax(a) − onehot(t)) / N."),
     "CrossEntropy": Rule("cross_entropy", "L = −(1/N) · Σₙ log softmax(aₙ)[tₙ]",
                          ("∂L/∂a = g · (softmax(a) − onehot(t)) / N",)),
-    "MseLoss": Rule("mse_loss", "L = (1/N) · Σᵢ (aᵢ − tᵢ)²", ("∂L/∂a = g · 2 · (a − t) / N", "∂L/∂t = −g · 2 · (a − t) / N"),
+    "MseLoss": Rule("mse_loss", "L = (1/N) · Σᵢ (aᵢ − tᵢ)²",
+                    ("∂L/∂a = g · 2 · (a − t) / N", "∂L/∂t = −g · 2 · (a − t) / N"),
                     "With reduction='sum' there is no 1/N."),
     "BinaryCrossEntropyWithLogits": Rule(
         "binary_cross_entropy_with_logits", "L = −(1/N) · Σ [t · log σ(a) + (1 − t) · log(1 − σ(a))]",

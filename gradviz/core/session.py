@@ -246,7 +246,8 @@ _REQUIRED = ("format", "version", "program")
 
 def _session_from_document(document: Any) -> Session:
     if not isinstance(document, dict):
-        raise SessionError(f"not a gradviz session: the top level is {_json_type(document, article=True)}, not an object")
+        top = _json_type(document, article=True)
+        raise SessionError(f"not a gradviz session: the top level is {top}, not an object")
     if "format" not in document:
         raise SessionError('not a gradviz session: missing "format"')
     if document["format"] != FORMAT:

@@ -23,7 +23,8 @@ MAX_REMEMBERED = 10_000
 
 
 def config_folder() -> Path:
-    """gradviz's configuration folder (``$XDG_CONFIG_HOME/gradviz``, ``~/Library/Application Support``, ``%APPDATA%``)."""
+    """gradviz's configuration folder (``$XDG_CONFIG_HOME/gradviz``, ``~/Library/Application Support``,
+    ``%APPDATA%``)."""
     if sys.platform == "win32":
         base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
     elif sys.platform == "darwin":

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 from torch.autograd.graph import get_gradient_edge
 
 from gradviz.core.result import (
-    ACCUMULATE, LEAF, OP, PARAM, ROOT, GraphData, GraphEdge, GraphNode, HookRef, SavedTensor,
+    ACCUMULATE,
+    LEAF,
+    OP,
+    PARAM,
+    ROOT,
+    GraphData,
+    GraphEdge,
+    GraphNode,
+    HookRef,
+    SavedTensor,
 )
 from gradviz.engine.values import EDGE_LIMIT, dtype_name, tensor_values
 
@@ -275,7 +285,8 @@ class GraphCapture:
 
     ``node_ids`` maps autograd Node objects to GraphData ids; ``leaf_ids`` maps ``id(leaf)`` to
     the LEAF/PARAM node id and ``acc_ids`` to its AccumulateGrad node id; ``root_ids`` maps
-    ``id(root tensor)`` to its ROOT node; ``leaves`` keeps the leaf tensors themselves (by ``id``). Tensor values are converted in one batch in ``graph()``.
+    ``id(root tensor)`` to its ROOT node; ``leaves`` keeps the leaf tensors themselves (by ``id``).
+    Tensor values are converted in one batch in ``graph()``.
     """
 
     def __init__(self, names: NameIndex, max_nodes: int | None = None):

@@ -16,8 +16,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 import orjson
 
@@ -305,7 +305,8 @@ class EngineClient:
             spare.discard()
             error = spare.error
             detail = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else error
-            return RunResult(error=ErrorInfo(WORKER_CRASHED, f"The engine could not start: {detail}"), seed=request.seed)
+            error_info = ErrorInfo(WORKER_CRASHED, f"The engine could not start: {detail}")
+            return RunResult(error=error_info, seed=request.seed)
         worker, reader = spare.worker, spare.reader
         self._note_ready(spare.ready, worker)
         try:

@@ -13,8 +13,8 @@ import os
 import resource
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Callable, Iterator
 
 from gradviz.core.request import Limits
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -155,7 +156,7 @@ def _map(obj: Any, fn: Callable[[TensorValue], TensorValue], memo: dict[int, Any
         out = dataclasses.replace(obj, **changes) if changes else obj
     elif isinstance(obj, tuple):
         items = [_map(item, fn, memo) for item in obj]
-        out = obj if all(a is b for a, b in zip(items, obj)) else tuple(items)
+        out = obj if all(a is b for a, b in zip(items, obj, strict=True)) else tuple(items)
     else:
         out = obj
     memo[key] = out

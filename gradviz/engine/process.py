@@ -25,8 +25,8 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 #: Bytes of a worker's own output (fd 1 and 2: C libraries, ``os.write``) kept for error messages.
 OUTPUT_TAIL_BYTES = 16 * 1024

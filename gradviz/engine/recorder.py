@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from gradviz.core.result import StatementRecord
+
 
 class StopRun(BaseException):
     """Raised by a recorder that has what it came for (one fetched backward call): the run ends there."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 #: Packages people import that the engine's environment does not have, and what to do instead.
 _MISSING = {

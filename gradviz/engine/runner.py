@@ -29,8 +29,9 @@ import linecache
 import random
 import sys
 import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 from torch.overrides import TorchFunctionMode
@@ -396,7 +397,8 @@ class _ProcessState:
 
     def __enter__(self) -> _ProcessState:
         opts = torch._tensor_str.PRINT_OPTS
-        self.print_options = {k: getattr(opts, k) for k in ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")}
+        names = ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")
+        self.print_options = {k: getattr(opts, k) for k in names}
         self.grad = torch.is_grad_enabled()
         self.dtype = torch.get_default_dtype()
         self.anomaly = torch.is_anomaly_enabled()

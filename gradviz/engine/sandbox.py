@@ -12,8 +12,8 @@ import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from gradviz.core.containment import Containment, Layer
 from gradviz.core.plain import from_plain
@@ -630,7 +630,8 @@ def _self_checks(probe_dir: str, read_paths: Sequence[str]) -> tuple[Layer, ...]
 
 
 def _verdict(layers: Sequence[Layer], checks: Sequence[Layer]) -> Containment:
-    contained = bool(checks) and all(l.active for l in layers if l.required) and all(c.active for c in checks)
+    required = all(layer.active for layer in layers if layer.required)
+    contained = bool(checks) and required and all(c.active for c in checks)
     return Containment(sys.platform, contained, tuple(layers), tuple(checks))
 
 
@@ -638,7 +639,7 @@ def _static_layers() -> tuple[Layer, ...]:
     """The kernel's answers, without restricting anything."""
     if sys.platform == "darwin":
         try:
-            ctypes.CDLL("/usr/lib/libSystem.B.dylib").sandbox_init
+            _ = ctypes.CDLL("/usr/lib/libSystem.B.dylib").sandbox_init
             return (Layer("seatbelt", True, "sandbox_init is available"),)
         except (OSError, AttributeError) as exc:
             return (Layer("seatbelt", False, f"sandbox_init unavailable: {exc}"),)

@@ -5,14 +5,28 @@ from __future__ import annotations
 import math
 import time
 import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import torch
 
 from gradviz.core.result import (
-    BACKWARD, SET, SET_NONE, ZEROED, BackwardCall, BackwardStep, ErrorInfo, GradEvent, GraphData, HookRef,
-    LeafGrad, LeafHistory, SavedRef, StatementRecord, TensorValue,
+    BACKWARD,
+    SET,
+    SET_NONE,
+    ZEROED,
+    BackwardCall,
+    BackwardStep,
+    ErrorInfo,
+    GradEvent,
+    GraphData,
+    HookRef,
+    LeafGrad,
+    LeafHistory,
+    SavedRef,
+    StatementRecord,
+    TensorValue,
 )
 from gradviz.engine import capture as capture_module
 from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, reachable_leaves, tag_hook, tag_lines
@@ -336,7 +350,8 @@ class Tracer(Recorder):
 
     def _run_lightly(self, index: int, line: int, kind: str, roots: list[torch.Tensor], retain: bool, create: bool,
                      fn: Callable, args: tuple, kwargs: dict) -> Any:
-        """A call past MAX_DETAILED_CALLS or MAX_DETAILED_NODES: what its leaves' .grad became (the history) and its place."""
+        """A call past MAX_DETAILED_CALLS or MAX_DETAILED_NODES: what its leaves' .grad became (the
+        history) and its place."""
         leaves, cut = self._reachable(roots, retain)
         history = self.history
         if cut or any(key not in history or history[key].tensor is not t for key, t in leaves.items()):
@@ -363,7 +378,7 @@ class Tracer(Recorder):
         Only a retained graph is kept: a graph freed by its backward call cannot be run again."""
         key = tuple(t.grad_fn if t.grad_fn is not None else t for t in roots)
         last = self._last_walk
-        if last is not None and len(last[0]) == len(key) and all(a is b for a, b in zip(last[0], key)):
+        if last is not None and len(last[0]) == len(key) and all(a is b for a, b in zip(last[0], key, strict=True)):
             return last[1]
         walked = reachable_leaves(roots, capture_module.MAX_GRAPH_NODES)
         self._last_walk = (key, walked) if retain else None
@@ -377,8 +392,8 @@ class Tracer(Recorder):
         keys = list(capture.leaf_ids)
         leaf_values = tensor_values([leaf_before[k] for k in keys] + [capture.leaves[k].grad for k in keys],
                                     LEAF_LIMIT)
-        before = dict(zip(keys, leaf_values[: len(keys)]))
-        after = dict(zip(keys, leaf_values[len(keys):]))
+        before = dict(zip(keys, leaf_values[: len(keys)], strict=True))
+        after = dict(zip(keys, leaf_values[len(keys):], strict=True))
         flat: list[torch.Tensor | None] = []
         for _, received, sent in fired:
             flat.extend(received)
@@ -546,6 +561,6 @@ class Tracer(Recorder):
             if names == [lg.name for lg in call.leaves]:
                 calls.append(call)
             else:
-                leaves = tuple(replace(lg, name=name) for lg, name in zip(call.leaves, names))
+                leaves = tuple(replace(lg, name=name) for lg, name in zip(call.leaves, names, strict=True))
                 calls.append(replace(call, leaves=leaves))
         return tuple(calls)

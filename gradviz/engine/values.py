@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch._utils import _flatten_dense_tensors
@@ -142,9 +142,9 @@ def tensor_values(tensors: Sequence[torch.Tensor | None], limit: int = EDGE_LIMI
                 chunk = [plain_float(v) for v in chunk]
             out[i] = TensorValue(tuple(t.shape), name, _nest(chunk, tuple(t.shape)))
     if big:
-        for (i, t), stats in zip(big, batch_stats([t for _, t in big])):
+        for (i, t), stats in zip(big, batch_stats([t for _, t in big]), strict=True):
             out[i] = TensorValue(tuple(t.shape), dtype_name(t.dtype), None, stats)
-    for i, t in enumerate(tensors):
+    for i in range(len(tensors)):
         if isinstance(out[i], int):
             out[i] = out[out[i]]
     return out
@@ -162,7 +162,7 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
     for i, t in enumerate(tensors):
         groups.setdefault((t.numel(), t.dtype), []).append(i)
     chunks = []
-    for (numel, dtype), members in groups.items():
+    for (numel, _dtype), members in groups.items():
         per_chunk = max(1, STATS_CHUNK // max(numel, 1))
         chunks.extend((numel, members[k:k + per_chunk]) for k in range(0, len(members), per_chunk))
     for numel, members in chunks:
@@ -176,7 +176,7 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
         norm = squares.sqrt()
         fast = torch.isfinite(norm).tolist()
         table = _seven_digits(torch.stack([rows.amin(1).double(), rows.amax(1).double(), total / numel, norm], dim=1))
-        for k, (i, ok, (lo, hi, mu, nr)) in enumerate(zip(members, fast, table.tolist())):
+        for k, (i, ok, (lo, hi, mu, nr)) in enumerate(zip(members, fast, table.tolist(), strict=True)):
             out[i] = Stats(lo, hi, mu, nr) if ok else _masked_stats(rows[k])
     return out
 

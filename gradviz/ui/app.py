@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 _X11_SOCKETS = "/tmp/.X11-unix"
 
@@ -50,13 +50,12 @@ def create_window(settings_dir: str | None = None, client_factory: Callable | No
 
     The engine worker is started before the window is built, so torch loads in parallel.
     """
-    from gradviz.ui.main_window import MainWindow
-    from gradviz.ui.runner import Runner
-    from gradviz.ui.settings import Settings
-
     from PySide6.QtWidgets import QApplication
 
     from gradviz.ui import style
+    from gradviz.ui.main_window import MainWindow
+    from gradviz.ui.runner import Runner
+    from gradviz.ui.settings import Settings
 
     runner = Runner(client_factory)
     runner.start()

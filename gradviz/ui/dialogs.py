@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 #: File-dialog filters.
 SESSION_FILTER = "gradviz sessions (*.gradviz)"
-OPEN_FILTER = "gradviz sessions and Python scripts (*.gradviz *.py);;gradviz sessions (*.gradviz);;Python scripts (*.py)"
+OPEN_FILTER = ("gradviz sessions and Python scripts (*.gradviz *.py);;gradviz sessions (*.gradviz);;"
+               "Python scripts (*.py)")
 
 # Answers of ask_unsaved.
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
@@ -134,7 +135,13 @@ def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | Non
     ``animation`` is False when no backward call is shown: the animated formats are then off.
     """
     from PySide6.QtWidgets import (
-        QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout,
+        QCheckBox,
+        QComboBox,
+        QDialog,
+        QDialogButtonBox,
+        QFormLayout,
+        QLabel,
+        QVBoxLayout,
     )
 
     last = last or ExportChoice()

@@ -80,7 +80,7 @@ class _Prepared:
     def __init__(self, scene: GraphScene, transparent: bool, overview: bool = False):
         self.scene, self.transparent, self.overview = scene, transparent, overview
 
-    def __enter__(self) -> "_Prepared":
+    def __enter__(self) -> _Prepared:
         s = self.scene
         if not self.overview:
             s.finish_build()  # an incremental build still going: export needs every item

@@ -11,8 +11,16 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QStackedWidget, QTreeWidget, QTreeWidgetItem,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from gradviz.core.replay import Frame
@@ -267,7 +275,8 @@ class GradsPanel(QWidget):
         # Columns sized to their contents re-measure every row whenever a row changes (a bold
         # name while the animation plays): with many rows they are measured once, here.
         header = self.table.header()
-        mode = QHeaderView.ResizeMode.Interactive if len(items) > MEASURE_ONCE_ROWS else QHeaderView.ResizeMode.ResizeToContents
+        modes = QHeaderView.ResizeMode
+        mode = modes.Interactive if len(items) > MEASURE_ONCE_ROWS else modes.ResizeToContents
         for column in (0, 1):
             header.setSectionResizeMode(column, mode)
         self.table.addTopLevelItems(items)  # one model insertion for a thousand parameters
@@ -395,7 +404,8 @@ class GradsPanel(QWidget):
             self.numbers.setText("None\n\nNo backward pass has written it yet,\nor zero_grad() set it back to None.")
             self.detail.setCurrentWidget(self.numbers)
             return
-        self.title.setText(f"{name}.grad  ·  {format_shape(value.shape)}  ·  ‖·‖ = {format_number(norm(value) or 0.0, 4)}")
+        size = format_number(norm(value) or 0.0, 4)
+        self.title.setText(f"{name}.grad  ·  {format_shape(value.shape)}  ·  ‖·‖ = {size}")
         matrix = self._as_matrix(value)
         if matrix is None:
             self.numbers.setText(format_block(value))
@@ -473,7 +483,10 @@ class GradsPanel(QWidget):
     def _cells_readable(self, shape: tuple[int, int]) -> bool:
         """Whether cells of a ``shape`` heatmap are big enough on screen to hold their value."""
         rect = self._heat_plot.getViewBox().sceneBoundingRect()
-        width, height = (rect.width(), rect.height()) if rect.width() > 1 else (self.heatmap.width(), self.heatmap.height())
+        if rect.width() > 1:
+            width, height = rect.width(), rect.height()
+        else:
+            width, height = self.heatmap.width(), self.heatmap.height()
         min_w, min_h = (v * self._font_scale for v in CELL_LABEL_MIN_PX)
         return width / shape[1] >= min_w and height / shape[0] >= min_h
 
@@ -711,7 +724,8 @@ class HistoryPlot(QWidget):
                     self.markers.append((p.x, p.kind))
                     if many:  # a line per reset would hide the data: the markers say it
                         continue
-                    line = pg.InfiniteLine(pos=p.x, angle=90, pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
+                    pen = pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine)
+                    line = pg.InfiniteLine(pos=p.x, angle=90, pen=pen)
                     line.setZValue(-5)
                     self.plot.addItem(line)
         for kind, text in ((SET_NONE, ".grad = None"), (ZEROED, ".grad zeroed"), (SET, ".grad set")):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
@@ -10,7 +10,7 @@ from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from gradviz.core.resources import resource_path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _svg_text(name: str) -> str:
     try:
         return resource_path("icons", f"{name}.svg").read_text(encoding="utf-8")

@@ -230,7 +230,8 @@ class Inspector(QWidget):
                 if child is not None and child.grad_in:
                     seed = child.grad_in[0]
             text = format_block(seed) if seed is not None else "1"
-            return head + f"<div class='muted'>backward starts here with ∂L/∂{html.escape(node.label)} =</div><pre>{html.escape(text)}</pre>"
+            return (head + f"<div class='muted'>backward starts here with ∂L/∂{html.escape(node.label)} =</div>"
+                    f"<pre>{html.escape(text)}</pre>")
         if st is None:
             return head + "<p class='muted'>The engine did not run this node in this call (no gradient reached it).</p>"
         if step <= index:
@@ -247,7 +248,8 @@ class Inspector(QWidget):
                          f"<pre>{terms}</pre>")
         grad_in = st.grad_in[0] if len(st.grad_in) == 1 else None
         if len(st.grad_in) == 1:
-            parts.append(f"<div class='muted'>gradient in (∂L/∂output)</div><pre>{html.escape(format_block(grad_in))}</pre>")
+            parts.append("<div class='muted'>gradient in (∂L/∂output)</div>"
+                         f"<pre>{html.escape(format_block(grad_in))}</pre>")
         elif st.grad_in:
             lines = "\n".join(f"[{k}] {format_value(v, 60)}" for k, v in enumerate(st.grad_in))
             parts.append(f"<div class='muted'>gradients in</div><pre>{html.escape(lines)}</pre>")
@@ -270,7 +272,8 @@ class Inspector(QWidget):
                 target = f"{leaf.label}.grad" if leaf else target
             outs.append(f"→ {target} [input {e.index}]: {format_value(value, 60)}")
         if outs:
-            parts.append(f"<div class='muted'>gradients out, one per input</div><pre>{html.escape(chr(10).join(outs))}</pre>")
+            parts.append("<div class='muted'>gradients out, one per input</div>"
+                         f"<pre>{html.escape(chr(10).join(outs))}</pre>")
         return "".join(parts)
 
     def _saved(self, node: GraphNode) -> str:
@@ -287,7 +290,8 @@ class Inspector(QWidget):
                 f"<td class='{cls or 'mono'}'>{html.escape(value)}{note}</td></tr>"
             )
         for k, v in node.attrs:
-            rows.append(f"<tr><td class='mono'>{html.escape(k)}</td><td colspan='2' class='mono'>{html.escape(v)}</td></tr>")
+            rows.append(f"<tr><td class='mono'>{html.escape(k)}</td>"
+                        f"<td colspan='2' class='mono'>{html.escape(v)}</td></tr>")
         freed_any = any(s.freed or SavedRef(node.id, s.name) in freed_now for s in node.saved)
         tail = (
             "<p class='muted'>Freed saved tensors are gone: a second backward through this node needs "

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QSizePolicy, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QComboBox,
+    QHBoxLayout,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from gradviz.core.replay import Frame, Replay
@@ -206,7 +212,8 @@ class Timeline(QWidget):
         self._calls: tuple[BackwardCall, ...] = ()
         self._current = -1
         self._hover = -1
-        self._colors = {"track": "#d0d7de", "dot": "#8c959f", "current": "#0969da", "error": "#d1242f", "text": "#57606a"}
+        self._colors = {"track": "#d0d7de", "dot": "#8c959f", "current": "#0969da", "error": "#d1242f",
+                        "text": "#57606a"}
         self.setMouseTracking(True)
         self.setMinimumHeight(30)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -236,7 +243,8 @@ class Timeline(QWidget):
         if not self._calls:
             return -1
         best = min(range(len(self._calls)), key=lambda i: abs(self._x(i) - x))
-        return best if abs(self._x(best) - x) <= max(8.0, (self.width() - 28) / max(1, len(self._calls)) / 2 + 1) else -1
+        reach = max(8.0, (self.width() - 28) / max(1, len(self._calls)) / 2 + 1)
+        return best if abs(self._x(best) - x) <= reach else -1
 
     def paintEvent(self, event) -> None:  # noqa: N802
         if not self._calls:

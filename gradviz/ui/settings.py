@@ -103,7 +103,8 @@ class Settings:
         value = self._qs.value(f"window/splitter_{name}")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
-    def save_layout(self, geometry: QByteArray, state: QByteArray, splitters: dict[str, QByteArray] | None = None) -> None:
+    def save_layout(self, geometry: QByteArray, state: QByteArray,
+                    splitters: dict[str, QByteArray] | None = None) -> None:
         self._qs.setValue("window/geometry", geometry)
         self._qs.setValue("window/state", state)
         for name, value in (splitters or {}).items():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
@@ -17,14 +17,14 @@ BASE_POINTS = 10.0
 PRESENTATION_SCALE = 1.6
 
 
-@lru_cache(maxsize=None)
+@cache
 def theme_colors(theme: str) -> dict[str, str]:
     """The ``@name: #colour`` pairs declared in ``resources/style/<theme>.qss``."""
     text = resource_path("style", f"{theme}.qss").read_text(encoding="utf-8")
     return dict(_VAR.findall(text))
 
 
-@lru_cache(maxsize=None)
+@cache
 def stylesheet(theme: str) -> str:
     """``app.qss`` with the theme's colours in place of ``@name`` (longest names first)."""
     colors = theme_colors(theme)

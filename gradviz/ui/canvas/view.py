@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, QThread, QTimer, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView
 
 from gradviz.core.replay import Frame
 from gradviz.core.result import BackwardCall, GraphData
-from gradviz.ui.canvas.minimap import Minimap
 from gradviz.ui.canvas.items import LOD_TEXT, Look
+from gradviz.ui.canvas.minimap import Minimap
 from gradviz.ui.canvas.scene import GraphScene, ScenePlan, node_shapes, node_sizes, plan_graph
 from gradviz.ui.theme import Theme
 
