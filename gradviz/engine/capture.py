@@ -255,9 +255,30 @@ def _saved_attrs(node) -> tuple[str, ...]:
     return names
 
 
+def _remember_saved(node, name: str, t: torch.Tensor) -> None:
+    if len(_saved_meta) > MAX_SAVED_META:
+        _saved_meta.clear()
+    _saved_meta.setdefault((type(node).__name__, node._sequence_nr()), {})[name] = (tuple(t.shape), dtype_name(t.dtype))
+
+
+def freed_saved(op: str, sequence_nr: int | None, name: str) -> SavedTensor:
+    """A saved tensor its pass has freed, with the shape and dtype it had when last seen."""
+    shape, dtype = _saved_meta.get((op, sequence_nr or -1), {}).get(name, ((), ""))
+    return SavedTensor(name, shape, dtype, None, freed=True)
+
+
 def _short_repr(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: Shape and dtype of every saved tensor seen so far, by (op, sequence number) of its node and its
+#: name: once a backward pass frees a saved tensor, torch keeps nothing of it, yet the graph drawn
+#: after (the failed second backward, a variable's graph) should still say what was saved. Every
+#: pass that frees a graph was captured before it ran, so the shapes were seen then.
+_saved_meta: dict[tuple[str, int], dict[str, tuple[tuple[int, ...], str]]] = {}
+#: Beyond this many nodes the table starts again (an engine process runs one program).
+MAX_SAVED_META = 200_000
 
 
 def saved_of(node) -> tuple[list[tuple[str, torch.Tensor | None]], tuple[tuple[str, str], ...]]:
@@ -272,6 +293,7 @@ def saved_of(node) -> tuple[list[tuple[str, torch.Tensor | None]], tuple[tuple[s
             saved.append((name, None))
             continue
         if isinstance(value, torch.Tensor):
+            _remember_saved(node, name, value)
             saved.append((name, value))
         elif isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
             saved.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
@@ -398,7 +420,7 @@ class GraphCapture:
         for f in self._nodes:
             value, grad = next(values), next(values)
             saved = tuple(
-                SavedTensor(name, (), "", None, freed=True) if t is None
+                freed_saved(f["op"], f.get("sequence_nr"), name) if t is None
                 else SavedTensor(name, tuple(t.shape), dtype_name(t.dtype), next_value)
                 for (name, t), next_value in ((st, next(saved_values)) for st in f.get("saved", ()))
             )

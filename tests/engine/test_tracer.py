@@ -122,6 +122,9 @@ def test_freed_saved_tensors_match_torch_and_second_backward_error_is_recorded()
     second = tracer.calls[1]
     assert second.error is not None and second.error.type == "RuntimeError" and second.error.line == 4
     assert all(s.freed for n in second.graph.nodes for s in n.saved)
+    # Freed, they keep the shape and dtype they had (torch keeps nothing of them).
+    saved = {s.name: (s.shape, s.dtype) for n in second.graph.nodes if n.op == "DotBackward0" for s in n.saved}
+    assert saved == {"self": ((4,), "float32"), "tensor": ((4,), "float32")}
 
 
 def test_retain_graph_frees_nothing_and_grads_accumulate():
