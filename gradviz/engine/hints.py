@@ -12,17 +12,13 @@ _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"grad can be implicitly created only for scalar outputs"),
      "backward() needs a single number to start from. Reduce the tensor first, e.g. "
      "y.sum().backward(), or say which gradient flows in: y.backward(gradient=torch.ones_like(y))."),
-    (re.compile(r"Trying to backward through the graph a second time"),
-     "The first backward() freed the values the graph saved. Pass retain_graph=True to the first "
-     "backward() if you want to run backward again, or rebuild the graph (run the forward "
-     "computation again) before the second backward()."),
     (re.compile(r"element 0 of tensors does not require grad and does not have a grad_fn"),
      "Nothing in this computation requires a gradient, so there is no graph to go back through. "
      "Create the input with requires_grad=True (e.g. torch.tensor([1.0], requires_grad=True)) "
      "and check that the computation did not run under torch.no_grad() or use .detach()."),
     (re.compile(r"a leaf Variable that requires grad is being used in an in-place operation"),
      "A leaf tensor that requires grad can't be changed in place while autograd watches it. "
-     "Update it inside `with torch.no_grad():` (as optimizers do), or change its .data."),
+     "Update it inside a \"with torch.no_grad():\" block (as optimizers do), or change its .data."),
     (re.compile(r"Only Tensors of floating point and complex dtype can require gradients"),
      "Gradients need floating-point numbers. Write 1.0 instead of 1, or pass dtype=torch.float32 "
      "(e.g. torch.tensor([1.0, 2.0], requires_grad=True) or torch.arange(4.0))."),
@@ -42,7 +38,7 @@ _RULES: list[tuple[re.Pattern, str]] = [
      "create both with the same dtype=."),
     (re.compile(r"'Tensor' object is not callable"),
      "A tensor was called like a function. Index it with square brackets (x[0], not x(0)), or "
-     "check that a name such as `loss` or `model` wasn't reused for a tensor."),
+     "check that a name such as loss or model wasn't reused for a tensor."),
     (re.compile(r"Expected input batch_size \(\d+\) to match target batch_size \(\d+\)"),
      "The model's output and the targets need the same number of rows (the batch). Print "
      "output.shape and target.shape."),
@@ -74,6 +70,11 @@ _RULES: list[tuple[re.Pattern, str]] = [
      "dims count from 0, and -1 is the last one."),
 ]
 
+SECOND_TIME = re.compile(r"Trying to backward through the graph a second time")
+#: Set by the tracer on a "backward a second time" error: the line of the backward() that freed
+#: the saved values this one needed (the hint names it).
+FREED_AT = "_gradviz_freed_at"
+
 _GRAD_NONE = re.compile(r"'NoneType' object has no attribute '(\w+)'")
 _NUMBER_ATTR = re.compile(r"'(float|int)' object has no attribute '(\w+)'")
 _NONE_ATTR = re.compile(r"'NoneType' object has no attribute '(\w+)'")
@@ -97,7 +98,7 @@ def explain(exc: BaseException, source_line: str | None) -> tuple[str, str | Non
                 f".grad is None here, so it has no '{m.group(1)}'. A tensor's .grad stays None "
                 "until a backward() reaches it: was backward() called? does the tensor have "
                 "requires_grad=True? is it a leaf (created by you, not computed)? zero_grad() "
-                "also sets .grad to None. Check with `if x.grad is not None:`."
+                "also sets .grad to None. Check with \"if x.grad is not None:\"."
             )
         m = _NUMBER_ATTR.search(text)
         if m and m.group(2) in ("backward", "grad", "requires_grad", "item", "shape"):
@@ -109,7 +110,7 @@ def explain(exc: BaseException, source_line: str | None) -> tuple[str, str | Non
         if _NONE_ATTR.search(text) and m is None:
             name = _NONE_ATTR.search(text).group(1)
             return message, (
-                f"The value is None, so it has no '{name}'. Did a function forget its `return`, or "
+                f"The value is None, so it has no '{name}'. Did a function forget its return, or "
                 "did an in-place method (like list.sort() or .append()) return None?"
             )
         m = _METHOD_ATTR.search(text)
@@ -132,18 +133,31 @@ def explain(exc: BaseException, source_line: str | None) -> tuple[str, str | Non
     if isinstance(exc, NameError):
         name = _name_of(text)
         if name in ("np", "numpy"):
-            return message, ("Add `import numpy as np` at the top of the program (or stay in torch: "
+            return message, ("Add \"import numpy as np\" at the top of the program (or stay in torch: "
                              "torch.tensor, torch.zeros, torch.exp … work like numpy's).")
         if name in ("nn", "F", "optim"):
             full = {"nn": "import torch.nn as nn", "F": "import torch.nn.functional as F",
                     "optim": "import torch.optim as optim"}[name]
-            return message, f"Add `{full}` at the top of the program."
+            return message, f"Add \"{full}\" at the top of the program."
         if name == "torch":
-            return message, "Add `import torch` at the top of the program."
+            return message, "Add \"import torch\" at the top of the program."
+    if SECOND_TIME.search(text):
+        return message, _freed_hint(getattr(exc, FREED_AT, None))
+    if "'Tensor' object is not callable" in text and re.search(r"\.grad\s*\(", src):
+        return message, (".grad is an attribute, not a method: write x.grad, not x.grad(). "
+                         "(It holds the gradient once backward() has run.)")
     for pattern, hint in _RULES:
         if pattern.search(text):
             return message, hint
     return message, None
+
+
+def _freed_hint(line: int | None) -> str:
+    """The "backward a second time" hint, naming the call that freed the saved values if known."""
+    where = f"The backward() at line {line}" if line else "An earlier backward()"
+    return (f"{where} freed the values the graph saved (it ran without retain_graph=True). Pass "
+            "retain_graph=True to that call if you want to run backward through this graph again, "
+            "or rebuild the graph (run the forward computation again) before this backward().")
 
 
 def did_you_mean(name: str, known: list[str]) -> str | None:

@@ -30,6 +30,7 @@ from gradviz.core.result import (
 )
 from gradviz.engine import capture as capture_module
 from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, reachable_leaves, tag_hook, tag_lines
+from gradviz.engine.hints import FREED_AT, SECOND_TIME
 from gradviz.engine.recorder import Recorder, StopRun
 from gradviz.engine.values import EDGE_LIMIT, LEAF_LIMIT, tensor_value, tensor_values
 
@@ -335,6 +336,7 @@ class Tracer(Recorder):
                     tag_lines(leaf.grad, line)
             return result
         except Exception as exc:  # recorded here, raised on to the program, whose error it becomes
+            self._note_freed_by(exc, graph)
             message, hint = self.explain(exc) if self.explain else (str(exc), None)
             error = ErrorInfo(type(exc).__name__, message, line, hint)
             result = None
@@ -363,6 +365,7 @@ class Tracer(Recorder):
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
+            self._note_freed_by(exc, None)
             message, hint = self.explain(exc) if self.explain else (str(exc), None)
             error = ErrorInfo(type(exc).__name__, message, line, hint)
             raise
@@ -371,6 +374,23 @@ class Tracer(Recorder):
             if len(self.calls) < MAX_LISTED_CALLS:
                 self.calls.append(BackwardCall(index, line, kind, GraphData(), retain_graph=retain,
                                                create_graph=create, error=error, recorded=False))
+
+    def _note_freed_by(self, exc: Exception, graph: GraphData | None) -> None:
+        """On a "backward a second time" error, tell the hint which earlier call freed the values:
+        the last one that freed a saved tensor of a node of this graph, else the last call made
+        without retain_graph (a call recorded lightly has no graph to compare)."""
+        if not SECOND_TIME.search(str(exc)):
+            return
+        needed = {n.sequence_nr for n in graph.nodes if any(s.freed for s in n.saved)} if graph else set()
+        earlier = [c for c in reversed(self.calls) if c.error is None and not c.retain_graph]
+        line = next((c.line for c in earlier
+                     if needed & {c.graph.node(ref.node_id).sequence_nr for ref in c.freed}), None)
+        if line is None and earlier:
+            line = earlier[0].line
+        try:
+            setattr(exc, FREED_AT, line)
+        except AttributeError:  # an exception type without a __dict__
+            pass
 
     def _reachable(self, roots: list[torch.Tensor], retain: bool) -> tuple[dict[int, torch.Tensor], bool]:
         """reachable_leaves, walked once for a retained graph that later calls go through again

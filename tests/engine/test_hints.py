@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from gradviz.engine.hints import did_you_mean, explain
 from runner_helpers import run_gradviz, run_python
+
+from gradviz.core.resources import resource_path
+from gradviz.core.session import load_session
+from gradviz.engine.hints import did_you_mean, explain
 
 # (program, error type, text in the message, text in the hint, line)
 MISTAKES = [
@@ -88,3 +90,43 @@ def test_did_you_mean_needs_a_close_name():
 def test_plain_python_errors_get_no_autograd_hint():
     out = run_gradviz("x = [1, 2]\nx[5]\n")
     assert (out.error.type, out.error.message, out.error.hint) == ("IndexError", "list index out of range", None)
+
+
+def recorded(program: str):
+    """The whole engine in this process: the tracer records every backward call."""
+    from gradviz.core.request import RunRequest
+    from gradviz.engine.run import run_request
+
+    return run_request(RunRequest(program))
+
+
+def test_backward_a_second_time_names_the_call_that_freed_the_graph():
+    """Not "the first backward()": the call that freed this graph's saved values, by its line."""
+    lesson = load_session(resource_path("examples", "05-retain-graph.gradviz"))
+    error = recorded(lesson.program).error
+    assert error.line == 12 and error.hint.startswith("The backward() at line 9 freed")
+    # Two graphs: b's later calls are not the ones that freed a's values.
+    program = ("import torch\nx = torch.ones(3, requires_grad=True)\na = (x * x).sum()\nb = (x * 3).sum()\n"
+               "a.backward()\nb.backward(retain_graph=True)\nb.backward()\na.backward()\n")
+    error = recorded(program).error
+    assert error.line == 8 and error.hint.startswith("The backward() at line 5 freed")
+
+
+def test_a_second_time_past_the_detailed_calls_names_the_last_freeing_call():
+    program = ("import torch\nx = torch.ones(3, requires_grad=True)\nfor i in range(60):\n"
+               "    (x * x).sum().backward()\ny = (x * 2).sum()\ny.backward()\ny.backward()\n")
+    error = recorded(program).error
+    assert error.line == 7 and error.hint.startswith("The backward() at line 6 freed")
+
+
+def test_calling_grad_gets_the_attribute_hint():
+    program = "import torch\nx = torch.ones(3, requires_grad=True)\nx.sum().backward()\nprint(x.grad())\n"
+    error = run_gradviz(program).error
+    assert error.type == "TypeError" and error.line == 4
+    assert error.hint.startswith(".grad is an attribute, not a method: write x.grad, not x.grad()")
+
+
+@pytest.mark.parametrize("program", [p for p, *_ in MISTAKES])
+def test_hints_are_plain_text_without_markdown(program):
+    hint = run_gradviz(program).error.hint
+    assert hint and "`" not in hint
