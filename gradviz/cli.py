@@ -106,6 +106,9 @@ def inspect_report(result: RunResult) -> str:
     lines = []
     if result.stdout:
         lines += ["Output:", *("  " + line for line in result.stdout.rstrip("\n").split("\n")), ""]
+    last = result.statements[-1] if result.statements else None
+    if last is not None and last.value is not None:  # a notebook shows the last line's value
+        lines += [f"Value of line {last.line}:", *("  " + line for line in last.value.split("\n")), ""]
     if result.variables:
         lines.append("Tensors:")
         for v in result.variables:

@@ -114,13 +114,16 @@ class ErrorInfo:
 
 @dataclass(frozen=True)
 class StatementRecord:
-    """One top-level statement that ran: where it is, whether it worked, what it printed."""
+    """One top-level statement that ran: where it is, whether it worked, what it printed, and for
+    a bare expression (``x.grad`` on a line of its own) the repr of its value as a notebook shows it
+    (None for a value of None, or any other statement); not part of stdout."""
 
     line: int
     end_line: int
     ok: bool
     stdout: str = ""
     error: ErrorInfo | None = None
+    value: str | None = None
 
 
 @dataclass(frozen=True)

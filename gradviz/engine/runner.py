@@ -448,6 +448,13 @@ def _future_flags(body: list[ast.stmt]) -> int:
     return flags
 
 
+def _compile_statement(stmt: ast.stmt, flags: int) -> types.CodeType:
+    """A statement's code; a bare expression's in "eval" mode, so running it gives its value."""
+    if isinstance(stmt, ast.Expr):
+        return compile(ast.Expression(stmt.value), PROGRAM_FILE, "eval", flags=flags, dont_inherit=True)
+    return compile(ast.Module([stmt], []), PROGRAM_FILE, "exec", flags=flags, dont_inherit=True)
+
+
 def compile_program(source: str) -> tuple[list[tuple[ast.stmt, types.CodeType]], ErrorInfo | None]:
     """Each top-level statement with its code, or the error that stops the program from running at all.
 
@@ -462,8 +469,7 @@ def compile_program(source: str) -> tuple[list[tuple[ast.stmt, types.CodeType]],
     try:
         tree = ast.parse(source, PROGRAM_FILE, "exec")
         flags = _future_flags(tree.body)
-        compiled = [(stmt, compile(ast.Module([stmt], []), PROGRAM_FILE, "exec", flags=flags, dont_inherit=True))
-                    for stmt in tree.body]
+        compiled = [(stmt, _compile_statement(stmt, flags)) for stmt in tree.body]
     except SyntaxError as e:
         return [], ErrorInfo(type(e).__name__, e.msg or "invalid syntax", e.lineno, col=e.offset)
     except (RecursionError, MemoryError):
@@ -547,6 +553,8 @@ def run_program(source: str, limits: Limits, recorder: Recorder, stop_after_line
     def known() -> list[str]:
         return sorted(set(namespace) | set(dir(builtins)))
 
+    values = _ValueBudget(limits.max_output_chars)
+
     with _ProcessState():
         linecache.cache[PROGRAM_FILE] = (len(source), None, [line + "\n" for line in lines], PROGRAM_FILE)
         sys.modules["__main__"] = main
@@ -563,8 +571,9 @@ def run_program(source: str, limits: Limits, recorder: Recorder, stop_after_line
                 for index, (stmt, code) in enumerate(compiled):
                     end_line = getattr(stmt, "end_lineno", None) or stmt.lineno
                     start_out = len(out.pieces)
-                    error, finished = _run_statement(code, stmt, namespace, recording, watchdog, lines, limits, known)
-                    record = StatementRecord(stmt.lineno, end_line, error is None, out.text(start_out), error)
+                    error, finished, value = _run_statement(code, stmt, namespace, recording, watchdog, lines, limits,
+                                                            known, values)
+                    record = StatementRecord(stmt.lineno, end_line, error is None, out.text(start_out), error, value)
                     statements.append(record)
                     recorder.on_statement(record)
                     if error is not None or finished:
@@ -583,23 +592,52 @@ def run_program(source: str, limits: Limits, recorder: Recorder, stop_after_line
     return Outcome(statements, out.text(), error, dict(_public(namespace)), stopped_at, err.text())
 
 
-def _run_statement(code, stmt, namespace, recording, watchdog, lines, limits, known) -> tuple[ErrorInfo | None, bool]:
-    """Execute one top-level statement: (its error or None, whether the program ended with it)."""
+#: Characters of a bare expression's value kept (the rest elided), as a notebook's output would be
+#: scrolled: the value is there to be read next to its line, not to be stored.
+MAX_VALUE_CHARS = 2_000
+
+
+class _ValueBudget:
+    """The values of bare expressions share the output limit: a program of a million expression
+    lines must not make a result of a million values."""
+
+    def __init__(self, chars: int):
+        self.left = max(0, int(chars))
+
+    def text(self, value: Any) -> str | None:
+        """repr(value) as a notebook shows it (None shows nothing), bounded; run as the program's code."""
+        if value is None or self.left <= 0:
+            return None
+        text = repr(value)  # lone surrogates are replaced where messages are written (message.encode)
+        keep = min(MAX_VALUE_CHARS, self.left)
+        text = text if len(text) <= keep else text[:keep] + "…"
+        self.left -= len(text)
+        return text
+
+
+def _run_statement(code, stmt, namespace, recording, watchdog, lines, limits, known,
+                   values: _ValueBudget) -> tuple[ErrorInfo | None, bool, str | None]:
+    """Execute one top-level statement: (its error or None, whether the program ended with it, the
+    value of a bare expression as a notebook shows it)."""
+    value = None
     try:
         watchdog.arm()
-        exec(code, namespace)  # noqa: S102 - the program itself, in the contained engine process
+        if isinstance(stmt, ast.Expr):
+            value = values.text(eval(code, namespace))  # noqa: S307 - the program itself, contained
+        else:
+            exec(code, namespace)  # noqa: S102 - the program itself, in the contained engine process
         recording.pending.look()
         watchdog.disarm()
     except SystemExit as exc:
         watchdog.disarm()
-        return _exit_error(exc, _program_line_of(exc, stmt.lineno)), True
+        return _exit_error(exc, _program_line_of(exc, stmt.lineno)), True, None
     except StopRun:
         watchdog.disarm()
-        return None, True
+        return None, True, None
     except BaseException as exc:  # noqa: BLE001 - every failure of the program is reported
         watchdog.disarm()
-        return error_info(watchdog.reason(exc), stmt.lineno, lines, limits, known), False
-    return None, False
+        return error_info(watchdog.reason(exc), stmt.lineno, lines, limits, known), False, None
+    return None, False, value
 
 
 def _public(namespace: dict[str, Any]) -> Iterator[tuple[str, Any]]:

@@ -61,6 +61,18 @@ def test_inspect_readable_report(script):
     assert "MulBackward0" in proc.stdout and "x.grad: None -> [0.0, 4.0, 8.0, 12.0]" in proc.stdout
 
 
+def test_the_last_lines_value_shows_as_in_a_notebook_but_not_in_stdout(tmp_path):
+    """The README's first example ends with a bare x.grad: python prints nothing for it, a
+    notebook shows its value; the report shows it apart from the output, the JSON keeps stdout."""
+    path = tmp_path / "bare.py"
+    path.write_text(README.replace("print(x.grad)", "x.grad"))
+    report = gradviz("inspect", str(path), "--trust")
+    assert report.returncode == 0 and "Output:" not in report.stdout
+    assert report.stdout.startswith("Value of line 5:\n  tensor([ 0.,  4.,  8., 12.])\n")
+    doc = json.loads(gradviz("inspect", str(path), "--trust", "--json").stdout)
+    assert doc["stdout"] == ""
+
+
 @pytest.mark.parametrize("content, reason", [
     (None, "No such file"),
     (b"{not json", "JSON"),

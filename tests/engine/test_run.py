@@ -640,3 +640,31 @@ for k in range(6):
     expected = 1.5 ** 100
     assert [e.call for e in history.events] == list(range(6))  # light calls still write the history
     assert history.events[3].value.data[0] == pytest.approx(4 * expected, rel=1e-5)
+
+
+# --- a bare expression's value, as a notebook shows it --------------------------------------------
+def test_a_bare_expression_keeps_its_value_beside_the_output():
+    program = ("import torch\nx = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\n"
+               "y.backward()\nx.grad\nNone\nprint('done')\n")
+    result = run_request(RunRequest(program))
+    assert result.stdout == "done\n"  # what python file.py prints: values are not output
+    values = {s.line: s.value for s in result.statements}
+    assert values == {1: None, 2: None, 3: None, 4: None, 5: "tensor([ 0.,  4.,  8., 12.])", 6: None, 7: None}
+
+
+def test_bare_expression_values_are_bounded_by_the_output_limit():
+    from gradviz.engine.runner import MAX_VALUE_CHARS
+
+    result = run_request(RunRequest("'a' * 10_000\n'b' * 10\n"))
+    first, second = (s.value for s in result.statements)
+    assert first == "'" + "a" * (MAX_VALUE_CHARS - 1) + "…" and second == "'bbbbbbbbbb'"
+    lines = "".join(f"{i}\n" for i in range(3000))
+    result = run_request(RunRequest(lines, limits=Limits(max_output_chars=1000)))
+    kept = [s.value for s in result.statements if s.value is not None]
+    assert sum(len(v) for v in kept) <= 1001 and kept[:3] == ["0", "1", "2"] and result.error is None
+
+
+def test_a_failing_repr_is_the_programs_error():
+    program = "class A:\n    def __repr__(self):\n        raise ValueError('no repr')\nA()\n"
+    result = run_request(RunRequest(program))
+    assert result.error.type == "ValueError" and result.error.message == "no repr"
