@@ -10,7 +10,7 @@ from typing import Any
 
 from gradviz import HEADLESS, __version__
 from gradviz.core.plain import to_plain
-from gradviz.core.request import RunRequest
+from gradviz.core.request import add_limit_options, limits_from_options
 from gradviz.core.result import GraphData, RunResult, TensorValue
 
 
@@ -19,6 +19,14 @@ def load_source(path: str):
     from gradviz.core.session import load_path
 
     return load_path(path)
+
+
+def with_limit_options(session, args: argparse.Namespace):
+    """``session`` with the limits of the command line's options (``--max-seconds`` ...) set over
+    its own; ValueError naming the option for a value out of range."""
+    from dataclasses import replace
+
+    return replace(session, limits=limits_from_options(args, session.limits))
 
 
 def run_session(session, worker=None, trusted: bool = False) -> RunResult:
@@ -31,7 +39,7 @@ def run_session(session, worker=None, trusted: bool = False) -> RunResult:
 
     client = EngineClient(started=worker, ahead=False)
     try:
-        return client.run(RunRequest(session.program, seed=session.seed), trusted=trusted)
+        return client.run(session.request(), trusted=trusted)
     finally:
         client.close()
 
@@ -145,8 +153,8 @@ def cmd_inspect(args: argparse.Namespace, worker=None) -> int:
     from gradviz.core.session import SessionError
 
     try:
-        session = load_source(args.path)
-    except SessionError as exc:
+        session = with_limit_options(load_source(args.path), args)
+    except (SessionError, ValueError) as exc:
         print(f"gradviz inspect: {exc}", file=sys.stderr)
         return 2
     from gradviz.core.trust import is_trusted
@@ -202,6 +210,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print one JSON document")
         p.add_argument("--trust", action="store_true",
                        help="run the program even where the system cannot contain the engine (see gradviz doctor)")
+        add_limit_options(p)
         return p
     if command == "doctor":
         return _Parser(prog="gradviz doctor",

@@ -15,9 +15,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from gradviz.core.collector import collector_paused
+from gradviz.core.request import add_limit_options, limits_from_options
 
 FORMATS = {".png": "png", ".svg": "svg", ".gif": "gif", ".apng": "apng"}
 MAX_SCALE = 8.0
@@ -50,6 +52,7 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
                         help="draw the lesson title, the backward statement and the step above the graph")
     parser.add_argument("--trust", action="store_true",
                         help="run the program even where the system cannot contain the engine (see gradviz doctor)")
+    add_limit_options(parser)
 
 
 def _fail(message: str) -> int:
@@ -130,7 +133,8 @@ def run_render(args: argparse.Namespace, runner: Callable | None = None, exiting
 
     try:
         session = load_path(args.path)
-    except SessionError as exc:
+        session = replace(session, limits=limits_from_options(args, session.limits))
+    except (SessionError, ValueError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot read {args.path!r}: {exc.strerror or exc}")
@@ -144,14 +148,11 @@ def _with_last_call_recorded(client, session, result, drawing, trusted: bool):
     training loop), is recorded step by step by running the program once more up to it."""
     from dataclasses import replace
 
-    from gradviz.core.request import RunRequest
-
     calls = result.backward_calls
     if drawing.args.call is not None or not calls or calls[-1].recorded:
         return result
     index = calls[-1].index
-    fetched = client.run(RunRequest(session.program, seed=session.seed, only_call=index), on_graph=drawing.offer,
-                         trusted=trusted)
+    fetched = client.run(session.request(only_call=index), on_graph=drawing.offer, trusted=trusted)
     call = next((c for c in fetched.backward_calls if c.index == index and c.recorded), None)
     return result if call is None else replace(result, backward_calls=calls[:-1] + (call,))
 
@@ -166,15 +167,13 @@ def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None
     try:
         drawing = Drawing(session, args)
         if client is not None:
-            from gradviz.core.request import RunRequest
             from gradviz.core.trust import is_trusted
 
             # The graph of each backward call comes ahead of the result: it is laid out here
             # while the engine still runs the backward pass and converts its numbers.
             trusted = is_trusted(args.path, session.program, args.trust)
             wanted = (args.call - 1,) if args.call is not None else ()
-            result = client.run(RunRequest(session.program, seed=session.seed, detail_calls=wanted),
-                                on_graph=drawing.offer, trusted=trusted)
+            result = client.run(session.request(detail_calls=wanted), on_graph=drawing.offer, trusted=trusted)
             result = _with_last_call_recorded(client, session, result, drawing, trusted)
         else:
             result = runner(session)

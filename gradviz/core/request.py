@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from gradviz.core.plain import from_plain, to_plain
 
@@ -33,6 +35,71 @@ class Limits:
     max_memory_mb: int = 4096
     max_output_chars: int = 1_000_000
     max_result_mb: int = 32
+
+
+#: What a user may set each limit to (session files, the command line, the app's preferences):
+#: (smallest, largest, integer only). A result past 256 MB would take the app past 1 GB.
+LIMIT_RANGES: dict[str, tuple[float, float, bool]] = {
+    "max_seconds": (0.1, 24 * 3600.0, False),
+    "max_memory_mb": (64, 1 << 20, True),
+    "max_output_chars": (1, 100_000_000, True),
+    "max_result_mb": (1, 256, True),
+}
+#: How each limit is called where people set it: the command line's option, and in words.
+LIMIT_OPTIONS = {name: "--" + name.replace("_", "-") for name in LIMIT_RANGES}
+LIMIT_WORDS = {"max_seconds": "time limit in seconds", "max_memory_mb": "memory limit in MB",
+               "max_output_chars": "most characters the program may print",
+               "max_result_mb": "largest result in MB (past it values are summarised)"}
+
+
+def how_to_raise(name: str) -> str:
+    """Where a user raises limit ``name``: said in every message about a run that reached it."""
+    return f'raise it in the session\'s "limits" or with {LIMIT_OPTIONS.get(name, name)} (gradviz inspect/render)'
+
+
+def check_limit(name: str, value: object) -> float | int:
+    """``value`` for limit ``name`` if it is a number in its range; else ValueError in one line."""
+    if name not in LIMIT_RANGES:
+        raise ValueError(f"unknown limit {name!r} (known: {', '.join(LIMIT_RANGES)})")
+    low, high, integer = LIMIT_RANGES[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
+    if not low <= value <= high:  # NaN fails this too
+        raise ValueError(f"{name} must be between {_number(low)} and {_number(high)}, got {value!r}")
+    return value
+
+
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:g}"
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """The command line's options for the run's limits (``--max-seconds S`` ...), default None."""
+    defaults = Limits()
+    for name, (_low, _high, integer) in LIMIT_RANGES.items():
+        parser.add_argument(LIMIT_OPTIONS[name], type=int if integer else float, default=None,
+                            metavar="N" if integer else "S",
+                            help=f"{LIMIT_WORDS[name]} (default: the session's, else "
+                                 f"{_number(getattr(defaults, name))})")
+
+
+def limits_from_options(options: argparse.Namespace, base: Limits | None) -> Limits:
+    """``base`` (a session's limits, or the defaults) with the command line's options set;
+    ValueError in one line, naming the option, for a value out of range."""
+    values = {name: getattr(options, name) for name in LIMIT_RANGES if getattr(options, name, None) is not None}
+    try:
+        return limits_with(base or Limits(), values)
+    except ValueError as exc:
+        message = str(exc)
+        for name, option in LIMIT_OPTIONS.items():
+            message = message.replace(name, option)
+        raise ValueError(message) from None
+
+
+def limits_with(base: Limits, values: dict[str, object]) -> Limits:
+    """``base`` with the limits in ``values`` set, each checked (ValueError names the first bad one)."""
+    checked: dict[str, Any] = {name: check_limit(name, value) for name, value in values.items()}
+    return replace(base, **checked)
 
 
 @dataclass(frozen=True)

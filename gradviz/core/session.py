@@ -9,13 +9,17 @@ A session file is UTF-8 JSON, one object::
       "notes": "What to look at ...",
       "seed": 0,
       "program": "import torch\\n...",
-      "view": {"root_at": "top", "theme": "light", ...}
+      "view": {"root_at": "top", "theme": "light", ...},
+      "limits": {"max_seconds": 120, "max_memory_mb": 8192}
     }
 
 Decisions (the file is untrusted: lessons are written by others):
 
-- Only ``format``, ``version`` and ``program`` are required; ``title``, ``notes``, ``seed`` and
-  ``view`` (and every key inside ``view``) default when missing.
+- Only ``format``, ``version`` and ``program`` are required; ``title``, ``notes``, ``seed``,
+  ``view`` (and every key inside ``view``) and ``limits`` default when missing.
+- ``limits`` (version 3) sets the run's limits (``gradviz.core.request.LIMIT_RANGES``: known
+  names, numbers in range); saving writes version 3 only for a session that has limits, so a
+  lesson without them still opens in a gradviz that knows version 2.
 - Unknown keys are refused, at the top level and inside ``view``: a newer gradviz adds keys with
   a new version number, so an unknown key under a known version is a mistake, not the future.
 - Version 1 (the first lesson format: format, version, title, notes, program) migrates on load to
@@ -43,8 +47,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gradviz.core.request import LIMIT_RANGES, Limits, RunRequest, limits_with
+
 FORMAT = "gradviz-session"
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_SEED = 2**64 - 1
 MAX_TITLE_CHARS = 200
@@ -116,6 +122,8 @@ class Session:
         Passed to ``torch.manual_seed`` before the first statement.
     view
         Display settings.
+    limits
+        The run's limits when the lesson needs other than the defaults (None: the defaults).
     """
 
     program: str = ""
@@ -123,6 +131,12 @@ class Session:
     notes: str = ""
     seed: int = 0
     view: ViewSettings = field(default_factory=ViewSettings)
+    limits: Limits | None = None
+
+    def request(self, **options: Any) -> RunRequest:
+        """The RunRequest that runs this session's program: its seed, its limits (or the defaults);
+        ``options`` are RunRequest's others (``only_call``, ``detail_calls``...)."""
+        return RunRequest(self.program, seed=self.seed, limits=self.limits or Limits(), **options)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,6 +255,7 @@ def _refuse_constant(token: str) -> Any:
 
 _V1_KEYS = ("format", "version", "title", "notes", "program")
 _V2_KEYS = ("format", "version", "title", "notes", "seed", "program", "view")
+_V3_KEYS = (*_V2_KEYS, "limits")
 _REQUIRED = ("format", "version", "program")
 
 
@@ -261,7 +276,7 @@ def _session_from_document(document: Any) -> Session:
         )
     if version < 1:
         raise SessionError(f"unknown session version {version}")
-    allowed = _V1_KEYS if version == 1 else _V2_KEYS
+    allowed = {1: _V1_KEYS, 2: _V2_KEYS}.get(version, _V3_KEYS)
     _check_keys(document, allowed, _REQUIRED, where=f"session (version {version})")
     if version == 1:
         document = _migrate_v1(document)
@@ -271,7 +286,20 @@ def _session_from_document(document: Any) -> Session:
         notes=_check_notes(document.get("notes", "")),
         seed=_check_seed(document.get("seed", 0)),
         view=_view_from_plain(document.get("view", {})),
+        limits=_limits_from_plain(document.get("limits")),
     )
+
+
+def _limits_from_plain(limits: Any) -> Limits | None:
+    if limits is None:
+        return None
+    if not isinstance(limits, dict):
+        raise SessionError(f'"limits" must be an object, got {_json_type(limits)}')
+    _check_keys(limits, tuple(LIMIT_RANGES), (), where='"limits"')
+    try:
+        return limits_with(Limits(), limits)
+    except ValueError as exc:
+        raise SessionError(f'"limits": {exc}') from None
 
 
 def _migrate_v1(document: dict[str, Any]) -> dict[str, Any]:
@@ -440,15 +468,18 @@ def _quote(key: str) -> str:
 def session_to_plain(session: Session) -> dict[str, Any]:
     """The JSON object of a session, keys in the file's fixed order."""
     view = session.view
-    return {
+    plain = {
         "format": FORMAT,
-        "version": CURRENT_VERSION,
+        "version": CURRENT_VERSION if session.limits is not None else 2,
         "title": session.title,
         "notes": session.notes,
         "seed": session.seed,
         "program": session.program,
         "view": {name: getattr(view, name) for name in _VIEW_KEYS},
     }
+    if session.limits is not None:
+        plain["limits"] = {name: getattr(session.limits, name) for name in LIMIT_RANGES}
+    return plain
 
 
 def dumps_session(session: Session) -> bytes:

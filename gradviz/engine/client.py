@@ -25,7 +25,7 @@ from gradviz.core.checks import check_graph, check_result
 from gradviz.core.collector import collector_paused
 from gradviz.core.containment import Containment
 from gradviz.core.plain import from_plain, from_plain_shared, to_plain
-from gradviz.core.request import RunRequest
+from gradviz.core.request import RunRequest, how_to_raise
 from gradviz.core.result import NOT_CONTAINED, WORKER_CRASHED, ErrorInfo, GraphData, RunResult, StatementRecord
 from gradviz.engine.message import MAX_CONTAINERS, containers
 from gradviz.engine.process import ForkServer, WorkerProcess, fork_server_supported, start_worker
@@ -353,7 +353,7 @@ class EngineClient:
                 return self._partial(request, statements, started, ErrorInfo(
                     "LimitExceeded",
                     f"The program ran longer than the time limit ({limits.max_seconds:g} seconds) and was "
-                    "stopped. If it is meant to run this long, raise Limits.max_seconds.",
+                    f"stopped. If it is meant to run this long, {how_to_raise('max_seconds')}.",
                     limit="max_seconds"))
             if self._cancel_at is not None and now - self._cancel_at > CANCEL_SECONDS:
                 worker.kill()

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 
-from gradviz.core.request import Limits
+from gradviz.core.request import Limits, how_to_raise
 
 #: Seconds between two looks of the watchdog (clock, cancel flag, memory).
 WATCH_EVERY = 0.02
@@ -60,7 +60,7 @@ def limit_error(limits: Limits, name: str, what: str) -> LimitExceeded:
     value = getattr(limits, name, None)
     bound = unit.format(value=value) if value is not None else "?"
     message = (f"{what}: this run is over {words} ({bound}). If the program is meant to do this much, "
-               f"raise Limits.{name}.")
+               f"{how_to_raise(name)}.")
     return LimitExceeded(name, message)
 
 

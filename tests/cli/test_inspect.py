@@ -123,3 +123,23 @@ def test_inspect_json_reports_values_in_full_up_to_100000_elements(tmp_path):
     assert whole["value"] == [float(i) for i in range(100_000)]
     assert big["value"] == {"shape": [100_001], "summary": {"min": 0.0, "max": 100000.0, "mean": 50000.0,
                                                             "norm": pytest.approx(18257555.5, rel=1e-6)}}
+
+
+def test_limits_come_from_the_session_and_the_command_line(tmp_path):
+    """A session's "limits" apply to its run; an option overrides them; a bad value exits 2."""
+    program = "import time\nprint('start')\ntime.sleep(30)\n"
+    doc = {"format": "gradviz-session", "version": 3, "program": program, "limits": {"max_seconds": 1}}
+    path = tmp_path / "slow.gradviz"
+    path.write_text(json.dumps(doc))
+    proc = gradviz("inspect", str(path), "--trust", "--json")
+    error = json.loads(proc.stdout)["error"]
+    assert proc.returncode == 1 and error["type"] == "LimitExceeded" and "1 seconds" in error["message"]
+    assert "--max-seconds" in error["message"] and "Limits." not in error["message"]
+    script = tmp_path / "quick.py"
+    script.write_text("print('a' * 50)\n")
+    proc = gradviz("inspect", str(script), "--trust", "--json", "--max-output-chars", "10")
+    error = json.loads(proc.stdout)["error"]
+    assert error["type"] == "LimitExceeded" and "10 printed characters" in error["message"]
+    proc = gradviz("inspect", str(script), "--max-memory-mb", "5")
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        "gradviz inspect: --max-memory-mb must be between 64 and 1,048,576, got 5")

@@ -277,11 +277,46 @@ def test_version_1_migrates_with_seed_zero_and_default_view(tmp_path):
     assert path.read_bytes() == V1  # loading never rewrites the file
 
 
-def test_version_1_saved_again_becomes_current_version(tmp_path):
+def test_version_1_saved_again_becomes_version_2(tmp_path):
+    """Version 2 is what a session without limits is written as (a gradviz that knows version 2
+    opens it); version 3 adds "limits"."""
     path = tmp_path / "old.gradviz"
     path.write_bytes(V1)
     save_session(load_session(path), path)
-    assert json.loads(path.read_bytes())["version"] == CURRENT_VERSION == 2
+    assert json.loads(path.read_bytes())["version"] == 2 and CURRENT_VERSION == 3
+
+
+def test_limits_are_kept_and_checked(tmp_path):
+    from gradviz.core.request import Limits
+
+    path = tmp_path / "big.gradviz"
+    session = Session(program="import torch\n", limits=Limits(max_seconds=120.0, max_memory_mb=8192))
+    save_session(session, path)
+    doc = json.loads(path.read_bytes())
+    assert doc["version"] == 3 and doc["limits"] == {"max_seconds": 120.0, "max_memory_mb": 8192,
+                                                      "max_output_chars": 1_000_000, "max_result_mb": 32}
+    assert load_session(path) == session
+    doc["limits"] = {"max_seconds": 90}
+    path.write_text(json.dumps(doc))
+    assert load_session(path).limits == Limits(max_seconds=90)
+    for limits, message in [
+        ({"max_steps": 5}, 'unknown key "max_steps" in "limits"'),
+        ({"max_memory_mb": 1.5}, '"limits": max_memory_mb must be an integer, got 1.5'),
+        ({"max_memory_mb": 10}, '"limits": max_memory_mb must be between 64 and 1,048,576, got 10'),
+        ({"max_seconds": True}, '"limits": max_seconds must be a number, got True'),
+        ({"max_result_mb": 100_000}, '"limits": max_result_mb must be between 1 and 256, got 100000'),
+        ([1], '"limits" must be an object, got list'),
+    ]:
+        doc["limits"] = limits
+        path.write_text(json.dumps(doc))
+        with pytest.raises(SessionError) as info:
+            load_session(path)
+        assert str(info.value) == message
+    doc["version"] = 2
+    doc["limits"] = {"max_seconds": 90}
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SessionError, match=r'unknown key "limits" in session \(version 2\)'):
+        load_session(path)
 
 
 def test_version_1_refuses_keys_it_never_had():
@@ -298,7 +333,7 @@ DEEP = b'{"format": "gradviz-session", "version": 2, "program": "", "view": ' + 
 MALFORMED = {
     "missing format": (b'{"version": 2, "program": ""}', 'not a gradviz session: missing "format"'),
     "other format": (v2(format="jupyter"), 'not a gradviz session: "format" is "jupyter"'),
-    "newer version": (v2(version=7), "session version 7 is newer than this gradviz (2); update gradviz"),
+    "newer version": (v2(version=7), "session version 7 is newer than this gradviz (3); update gradviz"),
     "version zero": (v2(version=0), "unknown session version 0"),
     "version as string": (v2(version="2"), '"version" must be an integer, got string'),
     "version as bool": (v2(version=True), '"version" must be an integer, got boolean'),
