@@ -47,7 +47,7 @@ def main(argv=None) -> int:
 
     call = big_call(args.nodes)
     graph = call.graph
-    # The app freezes a big result as it arrives (MainWindow._run_finished): collections during
+    # The app freezes a big result as it arrives (ResultController.receive): collections during
     # planning and building then skip its objects. The same here, or the timings below would
     # include full collections over the whole test call the app never makes.
     gc.freeze()
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     incremental = []
     for _ in range(args.repeat):
         plan = plan_scene(graph, layout, shapes, view.scene().look)
-        # As the app does once a big result is prepared (MainWindow.prepare_result): its objects
+        # As the app does once a big result is prepared (result_controller.prepare_result): its objects
         # live on and make no cycles, so no full collection should scan them in the middle of a
         # build slice (here one did: 84 ms of a 110 ms turn).
         gc.freeze()

@@ -14,6 +14,7 @@ from gradviz.core.result import ErrorInfo, RunResult
 from gradviz.core.session import Session, load_session, save_session
 from gradviz.ui import dialogs
 from gradviz.ui.main_window import default_session, top_level_statements
+from gradviz.ui.session_controller import dropped_path
 
 
 def labels_on_canvas(window) -> list[str]:
@@ -270,7 +271,7 @@ def test_drop_a_session_file_opens_it(qtbot, window, tmp_path, dialog_log):
     assert window.editor.toPlainText() == "import torch\nd = 1\n"
     other = QMimeData()
     other.setUrls([QUrl.fromLocalFile(str(tmp_path / "x.txt"))])
-    assert window._dropped_path(QDropEvent(QPointF(1, 1), Qt.DropAction.CopyAction, other, Qt.MouseButton.LeftButton,
+    assert dropped_path(QDropEvent(QPointF(1, 1), Qt.DropAction.CopyAction, other, Qt.MouseButton.LeftButton,
                                            Qt.KeyboardModifier.NoModifier)) is None
 
 
@@ -439,3 +440,21 @@ def test_notes_of_a_run_are_shown_and_leave_with_the_next_run(qtbot, window):
     assert "more than 20,000 autograd nodes" in (window.message_bar.body or window.message_bar._body.toolTip())
     window.show_result(RunResult(stdout=""))
     assert window.message_bar.isHidden()
+
+
+def test_the_window_follows_its_state(qtbot, window, tmp_path):
+    from gradviz.ui.window_state import IDLE, STEP
+
+    state = window.state
+    run_and_wait(qtbot, window)
+    assert state.result is window.result and state.graph_choice == "call:0" and state.graph_call is not None
+    window.choose_graph("var:x")
+    assert state.chosen_variable == "x" and state.graph is window.view.graph and state.graph_call is None
+    state.root_at = "bottom"
+    assert window.actions["root_bottom"].isChecked() and window.current_session().view.root_at == "bottom"
+    state.update(path=str(tmp_path / "named.gradviz"), dirty=True)
+    assert window.windowTitle() == "named.gradviz[*] — gradviz" and window.isWindowModified() and window.dirty
+    state.run_mode = STEP
+    assert window.actions["cancel"].isEnabled()
+    state.run_mode = IDLE
+    assert not window.actions["cancel"].isEnabled() and window.progress.isHidden()

@@ -1,0 +1,118 @@
+"""The window's exports: the graph as PNG, SVG, GIF, APNG or frames, the clipboard, a window screenshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from gradviz.ui import dialogs
+from gradviz.ui.session_controller import slug
+
+if TYPE_CHECKING:
+    from gradviz.ui.export import Caption
+    from gradviz.ui.main_window import MainWindow
+
+
+class ExportController:
+    """Asks how and where, then writes what the canvas shows (with the pure render functions of `export`)."""
+
+    def __init__(self, window: MainWindow):
+        self.window = window
+        self.state = window.state
+        self._last_export: dialogs.ExportChoice | None = None
+
+    def _caption(self) -> Caption:
+        """The caption of an export: lesson title, the backward statement, the step shown."""
+        from gradviz.ui.export import Caption, step_caption
+
+        w, call = self.window, self.state.graph_call
+        statement = ""
+        if call is not None:
+            block = w.editor.document().findBlockByNumber(call.line - 1)
+            statement = f"line {call.line}: {block.text().strip()}" if block.isValid() else ""
+        base = Caption(w.notes_title.text(), statement)
+        if call is not None and call is w.player.call:
+            return step_caption(call, w.player.step, base)
+        return base
+
+    def _suggested_name(self, suffix: str) -> str:
+        w, path, call = self.window, self.state.path, self.state.graph_call
+        stem = Path(path).stem if path else slug(w.notes_title.text())
+        if call is not None and w.player.calls:
+            stem += f"-call{call.index + 1}-step{w.player.step}"
+        folder = Path(path).parent if path else Path.home()
+        return str(folder / (stem + suffix))
+
+    def _has_graph(self) -> bool:
+        return self.state.graph is not None and bool(self.state.graph.nodes)
+
+    def export_graph(self) -> bool:
+        """Ask how and where, then write the graph (or its backward pass) as PNG, SVG, GIF, APNG or frames."""
+        from gradviz.ui import export
+
+        w = self.window
+        if not self._has_graph():
+            w.statusBar().showMessage("Nothing to export yet: run a program that builds a graph", 5000)
+            return False
+        call = self.state.graph_call if self.state.graph_call is w.player.call else None
+        choice = dialogs.ask_export(w, animation=call is not None, last=self._last_export)
+        if choice is None:
+            return False
+        self._last_export = choice
+        if choice.format in dialogs.ANIMATED and call is None:
+            return False
+        suffix = dialogs.EXPORT_FORMATS[choice.format][2]
+        target = dialogs.export_path(w, choice.format, self._suggested_name(suffix) if suffix else
+                                     str(Path(self._suggested_name("")).parent))
+        if not target:
+            return False
+        scene = w.view.scene()
+        caption = self._caption() if choice.caption else None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            if choice.format == "png":
+                data = export.png_bytes(scene, choice.scale, choice.transparent, caption)
+            elif choice.format == "svg":
+                data = export.svg_bytes(scene, caption, choice.transparent)
+            elif choice.format == "gif":
+                data = export.gif_bytes(scene, call, choice.scale, caption)
+            elif choice.format == "apng":
+                data = export.apng_bytes(scene, call, choice.scale, choice.transparent, caption)
+            else:
+                export.write_png_frames(scene, call, target, choice.scale, choice.transparent, caption)
+                data = None
+            if data is not None:
+                Path(target).write_bytes(data)
+        except OSError as exc:
+            dialogs.show_error(w, "Cannot export", f"{target}: {exc.strerror or exc}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        w.statusBar().showMessage(f"Exported {Path(target).name}", 5000)
+        return True
+
+    def copy_graph_image(self) -> bool:
+        """Put the graph, as shown now, on the clipboard (2× for sharp slides)."""
+        from gradviz.ui import export
+
+        if not self._has_graph():
+            return False
+        image = export.render_image(self.window.view.scene(), 2.0, False, self._caption())
+        QApplication.clipboard().setImage(image)
+        self.window.statusBar().showMessage("Copied the graph image to the clipboard", 4000)
+        return True
+
+    def save_screenshot(self) -> bool:
+        """Save a PNG of the whole window."""
+        w = self.window
+        path = dialogs.screenshot_path(w, self._suggested_name("-window.png"))
+        if not path:
+            return False
+        if not w.grab().save(path, "PNG"):
+            dialogs.show_error(w, "Cannot save screenshot", path)
+            return False
+        w.statusBar().showMessage(f"Saved {Path(path).name}", 4000)
+        return True

@@ -1,0 +1,433 @@
+"""Builds the main window's parts (actions, canvas, docks, toolbar, menus, status bar), its look and its layout.
+
+Functions over the window: each makes widgets and keeps them as the window's attributes
+(``window.editor``, ``window.view`` ...), which is where the controllers and the tests find them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QSizePolicy,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradviz.ui import style
+from gradviz.ui.canvas.view import GraphView
+from gradviz.ui.editor import CodeEditor, MessageBar
+from gradviz.ui.elided import ElidedLabel
+from gradviz.ui.icons import icon
+from gradviz.ui.inspector import Inspector
+from gradviz.ui.player import Player, PlayerBar
+
+if TYPE_CHECKING:
+    from gradviz.ui.main_window import MainWindow
+
+PLAYER_BAR_ACTIONS = ("first", "step_back", "play", "step_forward", "last")
+
+
+def build(w: MainWindow) -> None:
+    """Every part of the window, in the order they depend on each other."""
+    build_actions(w)
+    build_central(w)
+    build_docks(w)
+    build_toolbar(w)
+    build_menus(w)
+    build_statusbar(w)
+
+
+# -- actions ------------------------------------------------------------------------------------------
+
+def add_action(w: MainWindow, name: str, text: str, slot, shortcut=None, icon_name: str | None = None,
+               tip: str | None = None, checkable: bool = False) -> QAction:
+    """An action of the window, kept in ``w.actions[name]``; its tooltip shows its shortcut."""
+    action = QAction(text, w)
+    action.setObjectName(name)
+    if shortcut is not None:
+        keys = shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.setCheckable(checkable)
+    label = tip or text.replace("&", "").rstrip(".…")
+    if action.shortcut().toString():
+        label += f"  ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+    action.setToolTip(label)
+    action.setStatusTip(tip or label)
+    action.setProperty("icon_name", icon_name)
+    if checkable:
+        action.toggled.connect(slot)
+    else:
+        action.triggered.connect(lambda _checked=False: slot())
+    w.addAction(action)
+    w.actions[name] = action
+    return action
+
+
+def build_actions(w: MainWindow) -> None:
+    w.actions = {}
+    sessions, runs, playback, exports = w.sessions, w.runs, w.playback, w.exports
+
+    def a(*args, **kwargs) -> QAction:
+        return add_action(w, *args, **kwargs)
+
+    SK = QKeySequence.StandardKey
+    a("new", "&New", sessions.new_session, SK.New, "new", "New session")
+    a("open", "&Open…", sessions.open_dialog, SK.Open, "open", "Open a session or a Python script")
+    a("save", "&Save", sessions.save, SK.Save, "save", "Save the session")
+    a("save_as", "Save &As…", sessions.save_as, SK.SaveAs, None, "Save the session under a new name")
+    a("quit", "&Quit", w.close, SK.Quit)
+    a("undo", "&Undo", lambda: w.editor.undo(), SK.Undo, "undo", "Undo")
+    a("redo", "&Redo", lambda: w.editor.redo(), SK.Redo, "redo", "Redo")
+    a("comment", "Toggle &Comment", lambda: w.editor.toggle_comment(), "Ctrl+/")
+    a("run", "&Run", runs.run_all, ["Ctrl+Return", "Ctrl+Enter"], "run", "Run the whole program")
+    a("run_to_cursor", "Run to &Cursor", runs.run_to_cursor, ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
+      "run-cursor", "Run up to the statement at the cursor")
+    a("step", "S&tep", runs.step, "F10", "step", "Run one more statement, like a debugger")
+    a("cancel", "&Stop", runs.cancel_run, "Shift+F5", "stop", "Stop the running program")
+    a("restart_engine", "Restart &Engine", runs.restart_engine, "Ctrl+Shift+F5", "restart",
+      "Kill the engine process and start a fresh one")
+    a("play", "&Play", playback.toggle_play, "F8", "play", "Play or pause the backward pass")
+    a("step_forward", "Step &Forward", lambda: playback.player_step(1), "Alt+Right", "step-forward",
+      "Next step of the backward pass")
+    a("step_back", "Step &Back", lambda: playback.player_step(-1), "Alt+Left", "step-back",
+      "Previous step of the backward pass")
+    a("first", "To &Start", lambda: w.player.to_start(), "Alt+Home", "first", "Before the first step")
+    a("last", "To &End", lambda: w.player.to_end(), "Alt+End", "last", "After the last step")
+    a("previous_call", "Previous Backward Call", lambda: w.player.previous_call(), "Alt+Up", None)
+    a("next_call", "Next Backward Call", lambda: w.player.next_call(), "Alt+Down", None)
+    a("zoom_in", "Zoom &In", lambda: w.view.zoom_in(), SK.ZoomIn, "zoom-in", "Zoom in")
+    a("zoom_out", "Zoom &Out", lambda: w.view.zoom_out(), SK.ZoomOut, "zoom-out", "Zoom out")
+    a("fit", "&Fit Graph", w.refit, "Ctrl+0", "fit", "Fit the whole graph in view")
+    a("reset_zoom", "Actual &Size", lambda: w.view.reset_zoom(), "Ctrl+1", None, "Zoom to 100 %")
+    a("dark", "&Dark Theme", w.dark_toggled, "Ctrl+Shift+D", "theme", "Dark theme", checkable=True)
+    a("presentation", "&Presentation Mode", w.presentation_toggled, "Ctrl+Shift+P", "present",
+      "Large fonts for projectors", checkable=True)
+    a("fullscreen", "&Full Screen", w.fullscreen_toggled, SK.FullScreen, None, "Full screen", checkable=True)
+    a("root_bottom", "Root at the &Bottom", w.root_toggled, None, None,
+      "Draw the loss at the bottom of the graph", checkable=True)
+    a("export", "&Export Graph…", exports.export_graph, "Ctrl+E", "export",
+      "Export the graph: PNG, SVG, or the backward pass as GIF, APNG or PNG frames")
+    a("copy_image", "&Copy Graph Image", exports.copy_graph_image, "Ctrl+Shift+C", None,
+      "Copy the graph as an image to the clipboard")
+    a("screenshot", "Save Window &Screenshot…", exports.save_screenshot, None, None,
+      "Save a PNG of the whole window")
+    a("about", "&About gradviz", runs.show_about)
+
+
+# -- the canvas in the middle, the docks around it ----------------------------------------------------
+
+def build_central(w: MainWindow) -> None:
+    central = QWidget(w)
+    central.setObjectName("centralPanel")
+    header = QWidget(central)
+    header.setObjectName("graphHeader")
+    w.graph_title = QLabel("Graph", header)
+    w.graph_title.setObjectName("graphTitle")
+    w.graph_subtitle = ElidedLabel("", header, min_width=20)
+    w.graph_subtitle.setObjectName("graphSubtitle")
+    w.graph_combo = QComboBox(header)
+    w.graph_combo.setObjectName("graphCombo")
+    w.graph_combo.setToolTip("Which graph to draw: a backward call's, or the graph behind any tensor variable")
+    w.graph_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    w.graph_combo.setMinimumContentsLength(18)
+    row = QHBoxLayout(header)
+    row.setContentsMargins(12, 6, 8, 6)
+    row.setSpacing(8)
+    row.addWidget(w.graph_title)
+    row.addWidget(w.graph_subtitle, 1)
+    row.addWidget(QLabel("Show", header))
+    row.addWidget(w.graph_combo)
+
+    w.view = GraphView(central, theme=w.state.theme, root_at=w.state.root_at)
+    w.view.setObjectName("graphView")
+    w.view.installEventFilter(w)
+    # On big graphs the lit node may be off screen: the canvas scrolls to keep it in view.
+    w.view.follow_current = True
+    w.player = Player(w)
+    w.player.set_speed(w.settings.speed)
+    w.player_bar = PlayerBar(w.player, central)
+    w.player_bar.set_speed(w.settings.speed)
+    layout = QVBoxLayout(central)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(header)
+    layout.addWidget(w.view, 1)
+    layout.addWidget(w.player_bar)
+    w.setCentralWidget(central)
+
+
+def add_dock(w: MainWindow, name: str, title: str, widget: QWidget, area) -> QDockWidget:
+    dock = QDockWidget(title, w)
+    dock.setObjectName(name)
+    dock.setWidget(widget)
+    dock.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+    )
+    w.addDockWidget(area, dock)
+    w.docks[name] = dock
+    return dock
+
+
+def build_docks(w: MainWindow) -> None:
+    w.docks = {}
+    left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+    # Program: the editor with its message bar.
+    program = QWidget(w)
+    w.editor = CodeEditor(program, w.state.theme)
+    w.message_bar = MessageBar(program)
+    col = QVBoxLayout(program)
+    col.setContentsMargins(0, 0, 0, 0)
+    col.setSpacing(0)
+    col.addWidget(w.editor, 1)
+    col.addWidget(w.message_bar)
+    add_dock(w, "programDock", "Program", program, left)
+    # Output: what the program printed.
+    w.output = QPlainTextEdit(w)
+    w.output.setObjectName("outputText")
+    w.output.setReadOnly(True)
+    w.output.setPlaceholderText("What the program prints appears here.")
+    add_dock(w, "outputDock", "Output", w.output, left)
+    # Lesson notes: title and notes of the session, editable by teachers.
+    notes = QWidget(w)
+    w.notes_title = QLineEdit(notes)
+    w.notes_title.setObjectName("notesTitle")
+    w.notes_title.setPlaceholderText("Lesson title")
+    w.notes_text = QPlainTextEdit(notes)
+    w.notes_text.setObjectName("notesText")
+    w.notes_text.setPlaceholderText("Notes for this lesson: what to look at, what to try.")
+    ncol = QVBoxLayout(notes)
+    ncol.setContentsMargins(6, 6, 6, 6)
+    ncol.setSpacing(4)
+    ncol.addWidget(w.notes_title)
+    ncol.addWidget(w.notes_text, 1)
+    add_dock(w, "notesDock", "Lesson", notes, left)
+    w.tabifyDockWidget(w.docks["outputDock"], w.docks["notesDock"])
+    w.docks["notesDock"].raise_()
+    # Inspector, gradients and history on the right. The pyqtgraph panels are built by
+    # build_panels (importing pyqtgraph costs ~0.3 s); placeholders hold their place until then.
+    w.inspector = Inspector(w)
+    add_dock(w, "inspectorDock", "Inspector", w.inspector, right)
+    w.grads_holder = QWidget(w)
+    QVBoxLayout(w.grads_holder).setContentsMargins(0, 0, 0, 0)
+    w.history_holder = QWidget(w)
+    QVBoxLayout(w.history_holder).setContentsMargins(0, 0, 0, 0)
+    add_dock(w, "gradsDock", "Gradients (.grad)", w.grads_holder, right)
+    add_dock(w, "historyDock", ".grad history", w.history_holder, right)
+
+
+def build_panels(w: MainWindow) -> None:
+    """The pyqtgraph panels (gradients and history) in their placeholders, in the window's look."""
+    from gradviz.ui.grads import GradsPanel, HistoryPlot
+
+    w.grads = GradsPanel(w.grads_holder)
+    w.grads_holder.layout().addWidget(w.grads)
+    w.history = HistoryPlot(w.history_holder)
+    w.history_holder.layout().addWidget(w.history)
+    scale = style.PRESENTATION_SCALE if w.state.presentation else 1.0
+    w.grads.set_theme(w.state.theme)
+    w.grads.set_font_scale(scale)
+    w.history.set_theme(w.state.theme)
+    w.history.set_font_scale(scale)
+
+
+def initial_dock_sizes(w: MainWindow) -> None:
+    """Default proportions, applied once the window has its size (unless a saved layout exists)."""
+    width, height = w.width(), w.height()
+    d = w.docks
+    w.resizeDocks([d["programDock"], d["inspectorDock"]],
+                  [int(width * 0.31), int(width * 0.27)], Qt.Orientation.Horizontal)
+    w.resizeDocks([d["programDock"], d["outputDock"]],
+                  [int(height * 0.62), int(height * 0.28)], Qt.Orientation.Vertical)
+    w.resizeDocks([d["inspectorDock"], d["gradsDock"], d["historyDock"]],
+                  [int(height * 0.36), int(height * 0.27), int(height * 0.27)], Qt.Orientation.Vertical)
+
+
+# -- toolbar, menus, status bar -----------------------------------------------------------------------
+
+def build_toolbar(w: MainWindow) -> None:
+    bar = QToolBar("Main", w)
+    bar.setObjectName("mainToolBar")
+    bar.setMovable(False)
+    bar.setIconSize(QSize(18, 18))
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    w.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+    w.toolbar = bar
+
+    def add(name: str, text_beside: bool = False):
+        bar.addAction(w.actions[name])
+        button = bar.widgetForAction(w.actions[name])
+        if isinstance(button, QToolButton):
+            button.setObjectName(f"{name}Button")
+            button.setToolButtonStyle(
+                Qt.ToolButtonStyle.ToolButtonTextBesideIcon if text_beside else Qt.ToolButtonStyle.ToolButtonIconOnly
+            )
+        return button
+
+    for n in ("new", "open", "save"):
+        add(n)
+    bar.addSeparator()
+    add("run", True)
+    add("run_to_cursor")
+    add("step", True)
+    add("cancel")
+    bar.addSeparator()
+    for n in ("undo", "redo"):
+        add(n)
+    spacer = QWidget(bar)
+    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    bar.addWidget(spacer)
+    for n in ("zoom_out", "zoom_in", "fit", "export"):
+        add(n)
+    bar.addSeparator()
+    add("dark")
+    add("presentation")
+    w.player_bar.bind_actions([w.actions[n] for n in PLAYER_BAR_ACTIONS])
+
+
+def build_menus(w: MainWindow) -> None:
+    m = w.menuBar()
+    actions = w.actions
+    file = m.addMenu("&File")
+    for n in ("new", "open"):
+        file.addAction(actions[n])
+    w.recent_menu = file.addMenu("Open &Recent")
+    w.examples_menu = file.addMenu("&Examples")
+    file.addSeparator()
+    for n in ("save", "save_as"):
+        file.addAction(actions[n])
+    file.addSeparator()
+    for n in ("export", "copy_image", "screenshot"):
+        file.addAction(actions[n])
+    file.addSeparator()
+    file.addAction(actions["quit"])
+    edit = m.addMenu("&Edit")
+    for n in ("undo", "redo", "comment"):
+        edit.addAction(actions[n])
+    run = m.addMenu("&Run")
+    for n in ("run", "run_to_cursor", "step", "cancel"):
+        run.addAction(actions[n])
+    run.addSeparator()
+    run.addAction(actions["restart_engine"])
+    anim = m.addMenu("&Backward")
+    for n in ("play", "step_back", "step_forward", "first", "last"):
+        anim.addAction(actions[n])
+    anim.addSeparator()
+    anim.addAction(actions["previous_call"])
+    anim.addAction(actions["next_call"])
+    view = m.addMenu("&View")
+    for n in ("zoom_in", "zoom_out", "fit", "reset_zoom"):
+        view.addAction(actions[n])
+    view.addSeparator()
+    for n in ("root_bottom", "dark", "presentation", "fullscreen"):
+        view.addAction(actions[n])
+    view.addSeparator()
+    panels = view.addMenu("&Panels")
+    for dock in w.docks.values():
+        panels.addAction(dock.toggleViewAction())
+    w.lessons_menu = m.addMenu("&Lessons")
+    help_menu = m.addMenu("&Help")
+    help_menu.addAction(actions["about"])
+    w.sessions.fill_examples()
+    w.sessions.fill_recent()
+
+
+def build_statusbar(w: MainWindow) -> None:
+    bar = w.statusBar()
+    w.run_label = QLabel("", w)
+    w.run_label.setObjectName("runStatus")
+    w.progress = QProgressBar(w)
+    w.progress.setRange(0, 0)
+    w.progress.setTextVisible(False)
+    w.progress.setFixedWidth(140)
+    w.progress.hide()
+    w.engine_label = QLabel("● Engine starting…", w)
+    w.engine_label.setObjectName("engineStatus")
+    w.engine_label.setProperty("state", "starting")
+    w.engine_label.setToolTip("The engine runs your program in a process of its own (PyTorch loads there)")
+    bar.addWidget(w.run_label, 1)
+    bar.addPermanentWidget(w.progress)
+    bar.addPermanentWidget(w.engine_label)
+
+
+# -- look and layout ----------------------------------------------------------------------------------
+
+def set_checked(action: QAction, checked: bool) -> None:
+    """Check or uncheck a toggle without running its slot (the state it shows is already so)."""
+    action.blockSignals(True)
+    action.setChecked(checked)
+    action.blockSignals(False)
+
+
+def follow_look(w: MainWindow) -> None:
+    """The look's toggles follow the state: dark theme, presentation mode, root at the bottom."""
+    state, actions = w.state, w.actions
+    state.subscribe("theme", lambda: set_checked(actions["dark"], state.theme == "dark"))
+    state.subscribe("presentation", lambda: set_checked(actions["presentation"], state.presentation))
+    state.subscribe("root_at", lambda: set_checked(actions["root_bottom"], state.root_at == "bottom"))
+
+
+def apply_look(w: MainWindow) -> None:
+    """The state's theme and presentation mode everywhere: QSS, editor, canvas, plots, icons."""
+    theme, presentation = w.state.theme, w.state.presentation
+    app = QApplication.instance()
+    if app is not None:
+        style.apply(app, theme, presentation)
+    scale = style.PRESENTATION_SCALE if presentation else 1.0
+    w.editor.set_theme(theme)
+    w.editor.set_font_size(10 * scale)
+    w.output.setFont(w.editor.font())
+    w.inspector.set_theme(theme)
+    w.inspector.set_font_scale(scale)
+    w.view.set_theme(theme)
+    w.view.set_font_scale(scale)
+    for panel in (w.grads, w.history):
+        if panel is not None:
+            panel.set_theme(theme)
+            panel.set_font_scale(scale)
+    colors = style.theme_colors(theme)
+    w.player_bar.timeline.set_colors(track=colors["border_strong"], dot=colors["faint"], current=colors["accent"],
+                                     error=colors["error_text"], text=colors["muted"])
+    icon_size = QSize(round(18 * scale), round(18 * scale))
+    w.toolbar.setIconSize(icon_size)
+    for action in w.actions.values():
+        name = action.property("icon_name")
+        if name:
+            color = colors["accent_text"] if action.objectName() == "run" else colors["text"]
+            action.setIcon(icon(name, color, colors["faint"]))
+    for button in w.player_bar.buttons.values():
+        button.setIconSize(icon_size)
+    w.playback.playing_changed(w.player.is_playing)
+    set_checked(w.actions["dark"], theme == "dark")
+    set_checked(w.actions["presentation"], presentation)
+    w.setWindowIcon(icon("app", colors["accent"]))
+
+
+def restore_layout(w: MainWindow) -> None:
+    """The geometry and dock layout saved when the window last closed, if any."""
+    geometry = w.settings.geometry()
+    if geometry is not None:
+        w.restoreGeometry(geometry)
+    state = w.settings.window_state()
+    if state is not None:
+        w.restoreState(state)
+    set_checked(w.actions["root_bottom"], w.state.root_at == "bottom")
+
+
+def save_layout(w: MainWindow) -> None:
+    w.settings.save_layout(w.saveGeometry(), w.saveState())
+    w.settings.sync()
