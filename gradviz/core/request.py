@@ -54,7 +54,8 @@ LIMIT_WORDS = {"max_seconds": "time limit in seconds", "max_memory_mb": "memory 
 
 def how_to_raise(name: str) -> str:
     """Where a user raises limit ``name``: said in every message about a run that reached it."""
-    return f'raise it in the session\'s "limits" or with {LIMIT_OPTIONS.get(name, name)} (gradviz inspect/render)'
+    return (f"raise it under Run → Limits… (saved with the session), or with {LIMIT_OPTIONS.get(name, name)} "
+            "for gradviz inspect/render")
 
 
 def check_limit(name: str, value: object) -> float | int:

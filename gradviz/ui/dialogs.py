@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from gradviz.core.request import LIMIT_RANGES, LIMIT_WORDS, Limits, limits_with
+
 #: File-dialog filters.
 SESSION_FILTER = "gradviz sessions (*.gradviz)"
 OPEN_FILTER = ("gradviz sessions and Python scripts (*.gradviz *.py);;gradviz sessions (*.gradviz);;"
@@ -187,6 +189,55 @@ def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | Non
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return ExportChoice(fmt.currentData(), scale.currentData(), bool(background.currentData()), caption.isChecked())
+
+
+def ask_limits(parent: QWidget | None, current: Limits) -> Limits | None:
+    """Ask for the run's limits (time, memory, output, result size), each in its allowed range;
+    None when cancelled. "Restore Defaults" puts the defaults back in the fields."""
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout
+
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Limits of a run")
+    form = QFormLayout()
+    fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
+    units = {"max_seconds": " s", "max_memory_mb": " MB", "max_output_chars": " characters", "max_result_mb": " MB"}
+    for name, (low, high, integer) in LIMIT_RANGES.items():
+        box: QSpinBox | QDoubleSpinBox
+        if integer:
+            box = QSpinBox(dialog)
+            box.setRange(int(low), int(high))
+            box.setValue(int(getattr(current, name)))
+        else:
+            box = QDoubleSpinBox(dialog)
+            box.setDecimals(1)
+            box.setRange(low, high)
+            box.setValue(float(getattr(current, name)))
+        box.setSuffix(units[name])
+        box.setGroupSeparatorShown(True)
+        box.setObjectName(name)
+        fields[name] = box
+        form.addRow(LIMIT_WORDS[name][0].upper() + LIMIT_WORDS[name][1:], box)
+    note = QLabel("They are saved with the session. A run that reaches one stops with a message that names it.",
+                  dialog)
+    note.setWordWrap(True)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+                               | QDialogButtonBox.StandardButton.RestoreDefaults, dialog)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    defaults = Limits()
+
+    def restore() -> None:
+        for name, box in fields.items():
+            box.setValue(getattr(defaults, name))
+
+    buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(restore)
+    column = QVBoxLayout(dialog)
+    column.addLayout(form)
+    column.addWidget(note)
+    column.addWidget(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return limits_with(Limits(), {name: box.value() for name, box in fields.items()})
 
 
 def export_path(parent: QWidget | None, fmt: str, suggested: str) -> str | None:

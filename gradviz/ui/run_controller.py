@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import time
+from dataclasses import replace
 from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 
-from gradviz.core.request import RunRequest
+from gradviz.core.request import Limits, RunRequest
 from gradviz.core.result import NOT_CONTAINED, RunResult
 from gradviz.core.trust import TrustStore
 from gradviz.ui import dialogs
@@ -89,8 +90,8 @@ class RunController:
         # The last backward call is the one shown: if the same program made N calls last time, ask for
         # call N-1 step by step from the start (past the first ones, calls are recorded lightly).
         calls = self._calls_made.get((program, self.state.seed))
-        return RunRequest(program=program, seed=self.state.seed, stop_after_line=stop_after,
-                          detail_calls=(calls - 1,) if calls else ())
+        return RunRequest(program=program, seed=self.state.seed, limits=self.state.limits or Limits(),
+                          stop_after_line=stop_after, detail_calls=(calls - 1,) if calls else ())
 
     def _send(self, request: RunRequest, mode: str, key: int | None) -> int:
         runner = self.window.runner
@@ -112,7 +113,7 @@ class RunController:
         if shown is None or shown.program != w.editor.toPlainText():
             w.graph_subtitle.setText("The program changed since this run: run it again to see this call")
             return None
-        run_id = self._send(RunRequest(program=shown.program, seed=shown.seed, only_call=index), FETCH, index)
+        run_id = self._send(replace(shown, stop_after_line=None, detail_calls=(), only_call=index), FETCH, index)
         w.graph_subtitle.setText(f"recording backward call {index + 1} step by step…")
         return run_id
 
@@ -148,6 +149,15 @@ class RunController:
     def cancel_run(self) -> None:
         self.window.runner.cancel()
         self.window.statusBar().showMessage("Stopping the program…", 3000)
+
+    def edit_limits(self) -> None:
+        """Run → Limits…: the limits of this session's runs (saved with it); None keeps the defaults."""
+        current = self.state.limits or Limits()
+        chosen = dialogs.ask_limits(self.window, current)
+        if chosen is None or chosen == current:
+            return
+        self.state.update(limits=None if chosen == Limits() else chosen, dirty=True)
+        self.window.statusBar().showMessage("The new limits apply from the next run.", 5000)
 
     def restart_engine(self) -> None:
         runner = self.window.runner

@@ -83,6 +83,7 @@ class SessionController:
             title=w.notes_title.text(),
             notes=w.notes_text.toPlainText(),
             seed=state.seed,
+            limits=state.limits,
             view=ViewSettings(root_at=state.root_at, theme=state.theme, presentation=state.presentation, zoom=zoom,
                               selected_variable=state.chosen_variable, backward_call=call, step=step),
         )
@@ -94,7 +95,8 @@ class SessionController:
         ``trusted=False``: it came from elsewhere (see `WindowState`'s ``trusted``).
         """
         w, state = self.window, self.state
-        state.update(path=path, seed=session.seed, trusted=trusted, step_after=None, pending_view=session.view)
+        state.update(path=path, seed=session.seed, limits=session.limits, trusted=trusted, step_after=None,
+                     pending_view=session.view)
         w.editor.setPlainText(session.program)
         w.editor.clear_error()
         w.editor.set_step_line(None)

@@ -100,6 +100,7 @@ def build_actions(w: MainWindow) -> None:
     a("cancel", "&Stop", runs.cancel_run, "Shift+F5", "stop", "Stop the running program")
     a("restart_engine", "Restart &Engine", runs.restart_engine, "Ctrl+Shift+F5", "restart",
       "Kill the engine process and start a fresh one")
+    a("limits", "&Limits…", runs.edit_limits, None, None)
     a("play", "&Play", playback.toggle_play, "F8", "play", "Play or pause the backward pass")
     a("step_forward", "Step &Forward", lambda: playback.player_step(1), "Alt+Right", "step-forward",
       "Next step of the backward pass")
@@ -322,6 +323,7 @@ def build_menus(w: MainWindow) -> None:
     for n in ("run", "run_to_cursor", "step", "cancel"):
         run.addAction(actions[n])
     run.addSeparator()
+    run.addAction(actions["limits"])
     run.addAction(actions["restart_engine"])
     anim = m.addMenu("&Backward")
     for n in ("play", "step_back", "step_forward", "first", "last"):

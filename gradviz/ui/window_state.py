@@ -20,11 +20,13 @@ ROOT_PLACES = ("top", "bottom")
 
 #: Every field and its value in a new window.
 DEFAULTS: dict[str, Any] = {
-    # The session: where it is saved (None: not yet, or a script), its seed, whether its program
+    # The session: where it is saved (None: not yet, or a script), its seed, its run limits (None:
+    # the defaults; a core.request.Limits once set in the session file or the Limits dialog), whether its program
     # may run where the engine cannot be contained (typed here, a shipped lesson, or trusted by
     # the user), unsaved changes, and its view settings waiting for the first result.
     "path": None,
     "seed": 0,
+    "limits": None,
     "trusted": True,
     "dirty": False,
     "pending_view": None,
@@ -66,7 +68,7 @@ class WindowState:
 
     Attributes
     ----------
-    path, seed, trusted, dirty, pending_view
+    path, seed, limits, trusted, dirty, pending_view
         The session (see `DEFAULTS`).
     result, graph_choice, graph, graph_call, pinned_node
         The result shown and the graph chosen from it.

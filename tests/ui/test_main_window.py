@@ -458,3 +458,44 @@ def test_the_window_follows_its_state(qtbot, window, tmp_path):
     assert window.actions["cancel"].isEnabled()
     state.run_mode = IDLE
     assert not window.actions["cancel"].isEnabled() and window.progress.isHidden()
+
+
+def test_limits_are_set_in_the_app_sent_with_runs_and_saved(qtbot, tmp_path, dialog_log, monkeypatch):
+    """Run → Limits… sets the session's limits: every run (and a fetch) asks for them, the file
+    keeps them, opening it brings them back."""
+    from gradviz.core.request import Limits
+
+    window, client = make_window(qtbot, tmp_path)
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_limits", lambda parent, current: asked.append(current) or
+                        Limits(max_seconds=5.0, max_memory_mb=8192))
+    window.actions["limits"].trigger()
+    assert asked == [Limits()] and window.dirty
+    assert window.state.limits == Limits(max_seconds=5.0, max_memory_mb=8192)
+    run_and_wait(qtbot, window)
+    assert client.requests[-1].limits == Limits(max_seconds=5.0, max_memory_mb=8192)
+    target = tmp_path / "limited.gradviz"
+    dialog_log.save_answer = str(target)
+    window.actions["save"].trigger()
+    assert json.loads(target.read_text())["limits"]["max_memory_mb"] == 8192
+    window.new_session()
+    assert window.state.limits is None
+    run_and_wait(qtbot, window)
+    assert client.requests[-1].limits == Limits()
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        assert window.open_path(str(target))
+    assert window.state.limits.max_seconds == 5.0 and client.requests[-1].limits.max_seconds == 5.0
+    # The defaults chosen again: nothing to save.
+    monkeypatch.setattr(dialogs, "ask_limits", lambda parent, current: Limits())
+    window.actions["limits"].trigger()
+    assert window.state.limits is None
+
+
+def test_the_last_lines_value_shows_in_the_output(qtbot, tmp_path, dialog_log):
+    from gradviz.core.result import StatementRecord
+
+    window, client = make_window(qtbot, tmp_path)
+    client.respond = lambda request: RunResult(stdout="hi\n", statements=(
+        StatementRecord(1, 1, True, "hi\n"), StatementRecord(2, 2, True, "", None, "tensor([ 0.,  4.,  8., 12.])")))
+    run_and_wait(qtbot, window)
+    assert window.output.toPlainText() == "hi\nline 2 → tensor([ 0.,  4.,  8., 12.])\n"
