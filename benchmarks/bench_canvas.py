@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     app = QApplication.instance() or QApplication([])
     from gradviz.core.replay import Replay
     from gradviz.ui.canvas import GraphView
-    from gradviz.ui.canvas.scene import compute_layout, node_sizes
+    from gradviz.ui.canvas.plan import compute_layout, node_sizes
     from gradviz.ui import export, png
     from tests.ui.canvas_data import big_call
 
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
 
     from gradviz.ui.canvas.scene import GraphScene
 
-    from gradviz.ui.canvas.scene import plan_scene
+    from gradviz.ui.canvas.plan import plan_scene
 
     measure, plan_ms, build, layout_ms, clear = [], [], [], [], []
     cpu_measure, cpu_build = [], []

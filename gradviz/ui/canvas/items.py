@@ -19,12 +19,9 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectIte
 
 from gradviz.core.result import LEAF, OP, PARAM, ROOT, GraphNode
 from gradviz.ui.canvas.fmt import fmt_shape, split_op
+from gradviz.ui.canvas.frame_state import CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, EDGE_IDLE, IDLE
 from gradviz.ui.theme import Theme
 
-# Node states during an animation frame.
-IDLE, CURRENT, DONE = 0, 1, 2
-# Edge states.
-EDGE_IDLE, EDGE_CARRIED, EDGE_ACTIVE = 0, 1, 2
 # Label styles.
 LABEL_QUIET, LABEL_ACTIVE, LABEL_INDEX, LABEL_GRAD = "quiet", "active", "index", "grad"
 
