@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF
 
@@ -21,9 +22,10 @@ from gradviz.core.result import (
     GraphData,
     GraphNode,
     Incoming,
+    TensorValue,
 )
-from gradviz.ui.canvas.fmt import add_values, fmt_shape, fmt_value, split_op
 from gradviz.ui.canvas.items import BadgeRow
+from gradviz.ui.numbers import compact_value, format_shape, split_op
 
 #: How far the error banner stands off the root's box (or the graph's top without a root).
 BANNER_GAP = 18
@@ -55,10 +57,10 @@ def badge_content(graph: GraphData, frame: Frame, call: BackwardCall | None,
     if node.kind == ACCUMULATE:
         return _accumulate_badge(graph, frame, step, incoming, source)
     if len(incoming) > 1:
-        rows = [BadgeRow("" if i == 0 else "+", source(inc), fmt_value(inc.value))
+        rows = [BadgeRow("" if i == 0 else "+", source(inc), compact_value(inc.value))
                 for i, inc in enumerate(incoming)]
         total = step.grad_in[0] if step is not None and step.grad_in else add_values([i.value for i in incoming])
-        rows.append(BadgeRow("=", "summed", fmt_value(total) if total is not None else "?"))
+        rows.append(BadgeRow("=", "summed", compact_value(total) if total is not None else "?"))
         return f"\u03a3  fan-in: {len(incoming)} gradients summed", tuple(rows)
     return None
 
@@ -76,10 +78,10 @@ def _accumulate_badge(graph: GraphData, frame: Frame, step: BackwardStep | None,
     # Without the call, .grad before is the leaf's .grad in the call's graph, which was
     # captured as the call started (an AccumulateGrad node runs once per call).
     before = step.leaf_before if step is not None else (leaf.grad if leaf is not None else None)
-    rows = [BadgeRow("", ".grad before", fmt_value(before))]
+    rows = [BadgeRow("", ".grad before", compact_value(before))]
     if len(incoming) > 1:
         for inc in incoming:
-            rows.append(BadgeRow("+", source(inc), fmt_value(inc.value)))
+            rows.append(BadgeRow("+", source(inc), compact_value(inc.value)))
     else:
         if step is not None and step.grad_in:
             value = step.grad_in[0]
@@ -88,10 +90,33 @@ def _accumulate_badge(graph: GraphData, frame: Frame, step: BackwardStep | None,
         else:  # straight from the root (x.backward() on a leaf's own graph)
             value = next((frame.edge_grads[edge_key(e)] for e in graph.in_edges.get(nid, ())
                           if edge_key(e) in frame.edge_grads), None)
-        rows.append(BadgeRow("+", "incoming", fmt_value(value)))
-    rows.append(BadgeRow("=", ".grad after", fmt_value(after)))
+        rows.append(BadgeRow("+", "incoming", compact_value(value)))
+    rows.append(BadgeRow("=", ".grad after", compact_value(after)))
     title = f"{name}.grad \u2190 AccumulateGrad" + (" \u00b7 \u03a3 fan-in" if len(incoming) > 1 else "")
     return title, tuple(rows)
+
+
+
+def add_values(values: list[TensorValue | None]) -> TensorValue | None:
+    """Elementwise sum of full values of one shape (None counts as zero); None when unknown.
+
+    A fan-in badge's total when the step did not record the sum the engine computed.
+    """
+    present = [v for v in values if v is not None]
+    if not present or any(v.data is None for v in present):
+        return None
+    shape = present[0].shape
+    if any(v.shape != shape for v in present):
+        return None
+    total = [sum(col) for col in zip(*(v.flat() for v in present), strict=False)]
+
+    def rebuild(dims: tuple[int, ...], flat: list[float]) -> Any:
+        if not dims:
+            return flat[0]
+        step = len(flat) // dims[0] if dims[0] else 0
+        return [rebuild(dims[1:], flat[i * step:(i + 1) * step]) for i in range(dims[0])]
+
+    return TensorValue(shape, present[0].dtype, rebuild(shape, total) if shape else total[0])
 
 
 def badge_side(box: QRectF, bounds: QRectF) -> int:
@@ -126,7 +151,7 @@ def node_tooltip(node: GraphNode, freed: frozenset[str] = frozenset()) -> str:
     esc = html.escape
     lines = [f"<b>{esc(node.op)}</b> <span style='color:gray'>{kind_words.get(node.kind, node.kind)}</span>"]
     if node.shape is not None:
-        lines.append(f"shape {esc(fmt_shape(node.shape))}" + (f" · {esc(node.dtype)}" if node.dtype else ""))
+        lines.append(f"shape {esc(format_shape(node.shape))}" + (f" · {esc(node.dtype)}" if node.dtype else ""))
     if node.names:
         lines.append("names: " + esc(", ".join(node.names)))
     if node.line is not None:
@@ -134,14 +159,15 @@ def node_tooltip(node: GraphNode, freed: frozenset[str] = frozenset()) -> str:
     if node.saved:
         parts = []
         for s in node.saved:
-            text = f"{esc(s.name)} {esc(fmt_shape(s.shape))} {esc(s.dtype)}"
+            shape = format_shape(s.shape, unknown="")
+            text = f"{esc(s.name)} {esc(shape)} {esc(s.dtype)}"
             parts.append(f"<s>{text}</s> (freed)" if s.freed or s.name in freed else text)
         lines.append("saved: " + "; ".join(parts))
     if node.attrs:
         lines.append(esc(", ".join(f"{k}={v}" for k, v in node.attrs)))
     lines.extend(esc(h.text) for h in node.hooks)
     if node.value is not None and node.value.data is not None and node.value.numel <= 6:
-        lines.append("value " + esc(fmt_value(node.value)))
+        lines.append("value " + esc(compact_value(node.value)))
     if node.grad is not None:
-        lines.append(".grad " + esc(fmt_value(node.grad)))
+        lines.append(".grad " + esc(compact_value(node.grad)))
     return "<br>".join(lines)

@@ -18,7 +18,6 @@ from gradviz.core.layout import Layout
 from gradviz.core.replay import EdgeKey, Frame
 from gradviz.core.result import BackwardCall, GraphData, GraphNode
 from gradviz.ui.canvas.callouts import badge_content, badge_side, banner_anchor, banner_title, node_tooltip
-from gradviz.ui.canvas.fmt import fmt_value
 from gradviz.ui.canvas.frame_state import (
     CURRENT,
     DONE,
@@ -49,6 +48,7 @@ from gradviz.ui.canvas.items import (
     OverviewItem,
 )
 from gradviz.ui.canvas.plan import EdgeGeometry, ScenePlan, node_shapes, plan_scene
+from gradviz.ui.numbers import compact_value
 from gradviz.ui.theme import Theme
 
 #: Room around everything drawn in the scene rect (scene units). The scene rect starts around the
@@ -471,7 +471,7 @@ class GraphScene(QGraphicsScene):
         cached = self._label_text.get(key)
         if cached is not None and cached[0] is value:
             return cached[1]
-        text = fmt_value(value)
+        text = compact_value(value)
         if key in self.parallel:
             text = f"#{key[2]}  {text}"
         self._label_text[key] = (value, text)
@@ -530,7 +530,7 @@ class GraphScene(QGraphicsScene):
         if tag is None:
             tag = LabelItem(self._tag_anchor(nid), 0, self.look, self.plan.node_order.get(nid, 0), self.label_layer)
             self.grad_tags[nid] = tag
-        tag.set_content(f".grad = {fmt_value(value)}", LABEL_GRAD)
+        tag.set_content(f".grad = {compact_value(value)}", LABEL_GRAD)
         tag.set_wanted(True)
         if not self.lazy:
             self._grow_scene_rect(tag.sceneBoundingRect(), FIT_MARGIN)
