@@ -13,7 +13,7 @@ from gradviz.ui.canvas.frame_state import (
     current_changes,
     done_changes,
     edge_changes,
-    frame_state,
+    state_of,
 )
 
 G1, G2 = TensorValue((), "float32", 1.0), TensorValue((), "float32", 2.0)
@@ -23,22 +23,22 @@ PLANNED = {"loss", "mul", "acc", "w"}
 
 
 def test_no_frame_lights_nothing():
-    assert frame_state(None, PLANNED, {LEAF}, ["loss"]) == FrameState()
+    assert state_of(None, PLANNED, {LEAF}, ["loss"]) == FrameState()
 
 
 def test_frame_state_counts_written_leaves_and_started_roots_as_done():
     frame = Frame(0, 2, 3, current="acc", done=frozenset({"mul", "acc"}), active_edges=frozenset({ACC, MUL}),
                   edge_grads={MUL: G1, ACC: G2, LEAF: G2}, leaf_grads={"w": G2, "b": G1, "x": None},
                   freed=frozenset({SavedRef("mul", "self"), SavedRef("mul", "other")}))
-    state = frame_state(frame, PLANNED, {LEAF}, ["loss"])
+    state = state_of(frame, PLANNED, {LEAF}, ["loss"])
     # The current node is lit, not done; the leaf counts as written, the root as started.
     assert state.current == "acc" and state.done == {"mul", "w", "loss"}
     assert state.carried == {MUL, ACC, LEAF} and state.active == {MUL, ACC}
     assert state.tags == {"w": G2}  # "b" is not in the plan, "x" has no .grad
     assert state.freed == {"mul": frozenset({"self", "other"})}
     # A current node outside the plan lights nothing; frame 0 has not started the root.
-    assert frame_state(Frame(0, 0, 3, current="elsewhere"), PLANNED, {LEAF}, ["loss"]).current is None
-    assert frame_state(Frame(0, 0, 3), PLANNED, {LEAF}, ["loss"]).done == set()
+    assert state_of(Frame(0, 0, 3, current="elsewhere"), PLANNED, {LEAF}, ["loss"]).current is None
+    assert state_of(Frame(0, 0, 3), PLANNED, {LEAF}, ["loss"]).done == set()
 
 
 def test_changes_between_two_frames():

@@ -32,7 +32,7 @@ class FrameState:
     freed: dict[str, frozenset[str]] = field(default_factory=dict)  # node id -> names of its freed saved tensors
 
 
-def frame_state(frame: Frame | None, planned: Collection[str], leaf_edges: set[EdgeKey],
+def state_of(frame: Frame | None, planned: Collection[str], leaf_edges: set[EdgeKey],
                 root_ids: list[str]) -> FrameState:
     """What ``frame`` lights among the ``planned`` nodes (None: the plain graph).
 

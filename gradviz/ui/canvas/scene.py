@@ -28,7 +28,7 @@ from gradviz.ui.canvas.frame_state import (
     current_changes,
     done_changes,
     edge_changes,
-    frame_state,
+    state_of,
 )
 from gradviz.ui.canvas.grid import DotGrid
 from gradviz.ui.canvas.items import (
@@ -374,12 +374,12 @@ class GraphScene(QGraphicsScene):
         """Show ``frame`` (None: the plain graph). ``call`` adds ``.grad`` before to AccumulateGrad badges.
 
         Only items whose state differs from the previous frame are touched; the differences
-        are set operations, so a step of a 5,000-node graph costs well under a millisecond here.
+        are set operations (frame_state.py), so a step costs what changed, not the graph's size.
         Items not made yet (a build in progress) take the state when they are made.
         """
         self.frame, self.call = frame, call
         planned = self.plan.node_rects if self.plan is not None else {}
-        old, new = self.frame_state, frame_state(frame, planned, self._leaf_edges, self._root_ids)
+        old, new = self.frame_state, state_of(frame, planned, self._leaf_edges, self._root_ids)
         ov = self.overview
         changed_nodes: list[str] = []
         node = self.node_items.get
