@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     from gradviz.core.replay import Replay
     from gradviz.ui import export, png
     from gradviz.ui.canvas import GraphView
-    from gradviz.ui.canvas.scene import compute_layout, node_sizes
+    from gradviz.ui.canvas.plan import compute_layout, node_sizes
     from tests.ui.canvas_data import big_call
 
     call = big_call(args.nodes)
@@ -64,7 +64,8 @@ def main(argv=None) -> int:
     def cpu_ms(c0: float) -> float:
         return (time.process_time() - c0) * 1000
 
-    from gradviz.ui.canvas.scene import GraphScene, plan_scene
+    from gradviz.ui.canvas.plan import plan_scene
+    from gradviz.ui.canvas.scene import GraphScene
 
     measure, plan_ms, build, layout_ms, clear = [], [], [], [], []
     cpu_measure, cpu_build = [], []

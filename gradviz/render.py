@@ -237,7 +237,7 @@ class Drawing:
         """The ScenePlan of ``graph`` (the last one planned is kept)."""
         if self._planned is not None and self._planned[0] is graph:
             return self._planned[1]
-        from gradviz.ui.canvas.scene import plan_graph
+        from gradviz.ui.canvas.plan import plan_graph
 
         # Edge paths on first use: a big graph's export draws the overview's polylines only.
         plan = plan_graph(graph, self.scene.look, self.root_at, paths=False)

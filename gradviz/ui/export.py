@@ -22,10 +22,10 @@ from PySide6.QtWidgets import QGraphicsItem
 from gradviz.core.replay import Replay
 from gradviz.core.result import BackwardCall
 from gradviz.ui import png
-from gradviz.ui.canvas.fmt import split_op
 from gradviz.ui.canvas.items import LOD_TEXT
 from gradviz.ui.canvas.scene import NODE_CACHE, GraphScene
 from gradviz.ui.canvas.view import OVERVIEW_MIN_NODES
+from gradviz.ui.numbers import split_op
 
 MARGIN = 24.0  # scene units around the graph's bounding rect
 #: Images are shrunk to stay below this many pixels: a 5,000-node graph at 1x would be gigapixels,

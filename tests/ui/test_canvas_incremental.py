@@ -14,7 +14,8 @@ from gradviz.core.replay import Replay
 from gradviz.ui import export
 from gradviz.ui.canvas import GraphView
 from gradviz.ui.canvas.items import CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, IDLE
-from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_sizes, plan_scene
+from gradviz.ui.canvas.plan import compute_layout, node_sizes, plan_scene
+from gradviz.ui.canvas.scene import GraphScene
 from gradviz.ui.canvas.view import INCREMENTAL_MIN_ITEMS
 from gradviz.ui.theme import Theme, palette
 from tests.ui.canvas_data import big_call, dot_call, fan_in_call, mlp_call
@@ -61,7 +62,7 @@ def test_a_build_in_progress_is_consistent_and_ends_as_a_fresh_build(view, qtbot
     view.show_frame(mid, call)
     # The items made so far already show the frame; the overview (drawn from the plan) too.
     for nid, item in scene.node_items.items():
-        want = CURRENT if nid == mid.current else (DONE if nid in scene._done else IDLE)
+        want = CURRENT if nid == mid.current else (DONE if nid in scene.frame_state.done else IDLE)
         assert item.state == want
     assert scene.overview_state.current == mid.current
     last = replay.frame(len(replay) - 1)

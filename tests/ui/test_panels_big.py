@@ -10,10 +10,9 @@ from PySide6.QtWidgets import QHeaderView
 
 from gradviz.core.replay import Replay
 from gradviz.core.result import RunResult, TensorInfo, TensorValue
-from gradviz.ui.canvas.fmt import value_norm
 from gradviz.ui.grads import MEASURE_ONCE_ROWS, GradsPanel
 from gradviz.ui.inspector import Inspector
-from gradviz.ui.numbers import norm
+from gradviz.ui.numbers import norm, value_norm
 
 
 @pytest.fixture

@@ -94,11 +94,11 @@ def test_which_call_and_theme(qtbot, tmp_path, script):
 def test_graphs_sent_ahead_are_planned_once_and_only_the_wanted_call(qtbot, tmp_path, script, monkeypatch):
     """The engine's early graphs: the drawing lays out the call it will show, and reuses that plan."""
     from gradviz.core.session import load_path
-    from gradviz.ui.canvas import scene as scene_module
+    from gradviz.ui.canvas import plan as plan_module
 
     planned = []
-    real_plan = scene_module.plan_scene
-    monkeypatch.setattr(scene_module, "plan_scene", lambda graph, *rest, **kw: planned.append(graph) or real_plan(graph, *rest, **kw))
+    real_plan = plan_module.plan_scene
+    monkeypatch.setattr(plan_module, "plan_scene", lambda graph, *rest, **kw: planned.append(graph) or real_plan(graph, *rest, **kw))
     first, second = dot_call(), mlp_call()
     session = load_path(str(script))
     drawing = render.Drawing(session, parse(str(script), "-o", str(tmp_path / "x.png"), "--call", "1"))

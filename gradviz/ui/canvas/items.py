@@ -25,13 +25,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QStyleOptionGraphicsItem
 
 from gradviz.core.result import LEAF, OP, PARAM, ROOT, GraphNode
-from gradviz.ui.canvas.fmt import fmt_shape, split_op
+from gradviz.ui.canvas.frame_state import CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, EDGE_IDLE, IDLE
+from gradviz.ui.numbers import format_shape, split_op
 from gradviz.ui.theme import Theme
 
-# Node states during an animation frame.
-IDLE, CURRENT, DONE = 0, 1, 2
-# Edge states.
-EDGE_IDLE, EDGE_CARRIED, EDGE_ACTIVE = 0, 1, 2
 # Label styles.
 LABEL_QUIET, LABEL_ACTIVE, LABEL_INDEX, LABEL_GRAD = "quiet", "active", "index", "grad"
 
@@ -186,7 +183,7 @@ def measure_node(node: GraphNode, look: Look) -> NodeShape:
         names = ", ".join(node.names)
         if len(names) > 24:
             names = names[:22] + "…"
-    detail = fmt_shape(node.shape)
+    detail = format_shape(node.shape, unknown="")
     top = px(7)
     title_w = look.width("title", title)
     sub_w = look.width("subtitle", subtitle) if subtitle else 0.0
@@ -231,7 +228,7 @@ def _place_chips(node: GraphNode, look: Look, shape: NodeShape, left: float, con
     x, y = 0.0, shape.h - px(2)
     rows_w = 0.0
     chips = []
-    wanted = [(s.name, f"{s.name} {fmt_shape(s.shape)}" if s.shape is not None else s.name, s.freed, False)
+    wanted = [(s.name, f"{s.name} {format_shape(s.shape)}" if s.shape is not None else s.name, s.freed, False)
               for s in node.saved]
     wanted += [(f"hook:{h.name}", f"hook {h.name}", False, True) for h in node.hooks]
     for name, text, freed, hook in wanted:

@@ -13,7 +13,8 @@ from gradviz.core.replay import Frame
 from gradviz.core.result import BackwardCall, GraphData
 from gradviz.ui.canvas.items import LOD_TEXT, Look
 from gradviz.ui.canvas.minimap import Minimap
-from gradviz.ui.canvas.scene import GraphScene, ScenePlan, node_shapes, node_sizes, plan_graph
+from gradviz.ui.canvas.plan import ScenePlan, node_shapes, node_sizes, plan_graph
+from gradviz.ui.canvas.scene import GraphScene
 from gradviz.ui.theme import Theme
 
 ZOOM_STEP = 1.2

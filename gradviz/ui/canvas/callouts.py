@@ -1,0 +1,173 @@
+"""What the callouts beside the graph say and where they go: the badge at the current node, the error
+banner and a node's tooltip."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF
+
+from gradviz.core.replay import EdgeKey, Frame, edge_key
+from gradviz.core.result import (
+    ACCUMULATE,
+    LEAF,
+    OP,
+    PARAM,
+    ROOT,
+    BackwardCall,
+    BackwardStep,
+    ErrorInfo,
+    GraphData,
+    GraphNode,
+    Incoming,
+    TensorValue,
+)
+from gradviz.ui.canvas.items import BadgeRow
+from gradviz.ui.numbers import compact_value, format_shape, split_op
+
+#: How far the error banner stands off the root's box (or the graph's top without a root).
+BANNER_GAP = 18
+
+
+def badge_content(graph: GraphData, frame: Frame, call: BackwardCall | None,
+                  parallel: Mapping[EdgeKey, object]) -> tuple[str, tuple[BadgeRow, ...]] | None:
+    """Title and rows of the badge of ``frame``'s current node, or None when it needs none.
+
+    An AccumulateGrad node shows ``.grad`` before + incoming = after; any other node receiving
+    more than one gradient shows the fan-in sum. ``call`` gives the step's own record (``.grad``
+    before and the sum the engine really computed); ``parallel`` holds the repeated edges, whose
+    rows name their input index.
+    """
+    nid = frame.current
+    node = graph.by_id.get(nid)
+    if node is None:
+        return None
+    step = call.steps[frame.step - 1] if call is not None and 0 < frame.step <= len(call.steps) else None
+    if step is not None and step.node_id != nid:
+        step = None
+    incoming = list(frame.incoming)
+
+    def source(inc: Incoming) -> str:
+        name = split_op(graph.node(inc.edge.src).op)[0] if inc.edge.src in graph.by_id else inc.edge.src
+        # A repeated edge (torch.dot(x, x)) names which input it is.
+        return f"from {name} #{inc.edge.index}" if edge_key(inc.edge) in parallel else f"from {name}"
+
+    if node.kind == ACCUMULATE:
+        return _accumulate_badge(graph, frame, step, incoming, source)
+    if len(incoming) > 1:
+        rows = [BadgeRow("" if i == 0 else "+", source(inc), compact_value(inc.value))
+                for i, inc in enumerate(incoming)]
+        total = step.grad_in[0] if step is not None and step.grad_in else add_values([i.value for i in incoming])
+        rows.append(BadgeRow("=", "summed", compact_value(total) if total is not None else "?"))
+        return f"\u03a3  fan-in: {len(incoming)} gradients summed", tuple(rows)
+    return None
+
+
+def _accumulate_badge(graph: GraphData, frame: Frame, step: BackwardStep | None, incoming: list[Incoming],
+                      source) -> tuple[str, tuple[BadgeRow, ...]]:
+    """An AccumulateGrad's badge: its leaf's ``.grad`` before, what came in (each term of a fan-in), after."""
+    nid = frame.current
+    leaf_id = next((e.dst for e in graph.out_edges.get(nid, ())), None)
+    leaf = graph.by_id.get(leaf_id)
+    name = leaf.names[0] if leaf is not None and leaf.names else "leaf"
+    after = frame.leaf_grads.get(leaf_id) if leaf_id else None
+    if step is not None and step.leaf_after is not None:
+        after = step.leaf_after
+    # Without the call, .grad before is the leaf's .grad in the call's graph, which was
+    # captured as the call started (an AccumulateGrad node runs once per call).
+    before = step.leaf_before if step is not None else (leaf.grad if leaf is not None else None)
+    rows = [BadgeRow("", ".grad before", compact_value(before))]
+    if len(incoming) > 1:
+        for inc in incoming:
+            rows.append(BadgeRow("+", source(inc), compact_value(inc.value)))
+    else:
+        if step is not None and step.grad_in:
+            value = step.grad_in[0]
+        elif incoming:
+            value = incoming[0].value
+        else:  # straight from the root (x.backward() on a leaf's own graph)
+            value = next((frame.edge_grads[edge_key(e)] for e in graph.in_edges.get(nid, ())
+                          if edge_key(e) in frame.edge_grads), None)
+        rows.append(BadgeRow("+", "incoming", compact_value(value)))
+    rows.append(BadgeRow("=", ".grad after", compact_value(after)))
+    title = f"{name}.grad \u2190 AccumulateGrad" + (" \u00b7 \u03a3 fan-in" if len(incoming) > 1 else "")
+    return title, tuple(rows)
+
+
+
+def add_values(values: list[TensorValue | None]) -> TensorValue | None:
+    """Elementwise sum of full values of one shape (None counts as zero); None when unknown.
+
+    A fan-in badge's total when the step did not record the sum the engine computed.
+    """
+    present = [v for v in values if v is not None]
+    if not present or any(v.data is None for v in present):
+        return None
+    shape = present[0].shape
+    if any(v.shape != shape for v in present):
+        return None
+    total = [sum(col) for col in zip(*(v.flat() for v in present), strict=False)]
+
+    def rebuild(dims: tuple[int, ...], flat: list[float]) -> Any:
+        if not dims:
+            return flat[0]
+        step = len(flat) // dims[0] if dims[0] else 0
+        return [rebuild(dims[1:], flat[i * step:(i + 1) * step]) for i in range(dims[0])]
+
+    return TensorValue(shape, present[0].dtype, rebuild(shape, total) if shape else total[0])
+
+
+def badge_side(box: QRectF, bounds: QRectF) -> int:
+    """Which side of the node ``box`` the badge goes: the one with more room inside the graph's
+    ``bounds`` (1: right, also when equal; -1: left)."""
+    return 1 if bounds.right() - box.right() >= box.left() - bounds.left() - 1 else -1
+
+
+def banner_anchor(roots: list[str], node_rects: Mapping[str, QRectF], bounds: QRectF) -> tuple[QPointF, bool]:
+    """Where the error banner points and whether it stands above that point (else below).
+
+    At the first root placed: above it when it is in the upper half of the graph's ``bounds``,
+    else below; without a root, above the middle of the graph's top.
+    """
+    box = next((node_rects[r] for r in roots if r in node_rects), None)
+    if box is None:
+        return QPointF(bounds.center().x(), bounds.top() - BANNER_GAP), True
+    above = box.center().y() <= bounds.center().y()
+    return QPointF(box.center().x(), box.top() - BANNER_GAP if above else box.bottom() + BANNER_GAP), above
+
+
+def banner_title(error: ErrorInfo) -> str:
+    """The banner's first line: the exception's type and the line it came from."""
+    return error.type + (f" (line {error.line})" if error.line else "")
+
+
+def node_tooltip(node: GraphNode, freed: frozenset[str] = frozenset()) -> str:
+    """Rich text describing a node: full op, shape, dtype, names, line, saved tensors (struck out
+    when ``freed`` or freed by the call), attributes, hooks, small values and ``.grad``."""
+    kind_words = {ROOT: "root tensor", OP: "grad_fn node", ACCUMULATE: "AccumulateGrad (writes .grad)",
+                  LEAF: "leaf tensor", PARAM: "parameter"}
+    esc = html.escape
+    lines = [f"<b>{esc(node.op)}</b> <span style='color:gray'>{kind_words.get(node.kind, node.kind)}</span>"]
+    if node.shape is not None:
+        lines.append(f"shape {esc(format_shape(node.shape))}" + (f" · {esc(node.dtype)}" if node.dtype else ""))
+    if node.names:
+        lines.append("names: " + esc(", ".join(node.names)))
+    if node.line is not None:
+        lines.append(f"line {node.line}")
+    if node.saved:
+        parts = []
+        for s in node.saved:
+            shape = format_shape(s.shape, unknown="")
+            text = f"{esc(s.name)} {esc(shape)} {esc(s.dtype)}"
+            parts.append(f"<s>{text}</s> (freed)" if s.freed or s.name in freed else text)
+        lines.append("saved: " + "; ".join(parts))
+    if node.attrs:
+        lines.append(esc(", ".join(f"{k}={v}" for k, v in node.attrs)))
+    lines.extend(esc(h.text) for h in node.hooks)
+    if node.value is not None and node.value.data is not None and node.value.numel <= 6:
+        lines.append("value " + esc(compact_value(node.value)))
+    if node.grad is not None:
+        lines.append(".grad " + esc(compact_value(node.grad)))
+    return "<br>".join(lines)
