@@ -1,7 +1,8 @@
-"""Realistic GraphData / BackwardCall builders for the canvas, export and render tests (no torch).
+"""GraphData / BackwardCall builders for the canvas, export and render tests (no torch).
 
-- ``dot_call()``: y = 2 * torch.dot(x, x) with x = arange(4.) (the 2xᵀx example), with the real
-  gradients 1, 2, [0, 2, 4, 6] on both parallel edges and x.grad = [0, 4, 8, 12];
+The 2xᵀx call comes from the engine: the ``two_x`` fixture (tests/conftest.py).
+
+- ``second_backward_call(first)``: ``first``'s graph backwarded again without retain_graph;
 - ``fan_in_call()``: h = x * 3; z = (h.sin() + h.cos()).sum(): two gradients summed at MulBackward0;
 - ``mlp_call()``: a two-layer MLP with nn.Linear parameters and mse_loss;
 - ``big_call(n)``: a synthetic stack of transformer-like blocks of about ``n`` nodes.
@@ -36,40 +37,10 @@ def summary(shape, norm=1.0, seed=0) -> TensorValue:
                        Stats(min=-2 * rms - seed * 1e-3, max=2 * rms, mean=rms / 10, norm=norm))
 
 
-def dot_call(error: ErrorInfo | None = None) -> BackwardCall:
-    """y = 2 * torch.dot(x, x): ROOT y → MulBackward0 → DotBackward0 ⇉ AccumulateGrad → LEAF x."""
-    x = TensorValue((4,), "float32", [0.0, 1.0, 2.0, 3.0])
-    graph = GraphData(
-        nodes=(
-            GraphNode("n0", ROOT, "Tensor", (), "float32", ("y",), line=2, value=tv(28.0)),
-            GraphNode("n1", OP, "MulBackward0", (), "float32", ("y",), line=2,
-                      saved=(SavedTensor("other", (), "int64", tv(2)),), sequence_nr=1),
-            GraphNode("n2", OP, "DotBackward0", (), "float32", (), line=2,
-                      saved=(SavedTensor("self", (4,), "float32", x), SavedTensor("tensor", (4,), "float32", x)),
-                      sequence_nr=0),
-            GraphNode("n3", ACCUMULATE, "AccumulateGrad", (4,), "float32"),
-            GraphNode("n4", LEAF, "Tensor", (4,), "float32", ("x",), line=1, value=x),
-        ),
-        edges=(GraphEdge("n0", "n1"), GraphEdge("n1", "n2", 0), GraphEdge("n2", "n3", 0),
-               GraphEdge("n2", "n3", 1), GraphEdge("n3", "n4")),
-        roots=("n0",),
-    )
-    half = tv([0.0, 2.0, 4.0, 6.0])
-    full = tv([0.0, 4.0, 8.0, 12.0])
-    steps = (
-        BackwardStep(0, "n1", "MulBackward0", (tv(1.0),), (tv(2.0), None)),
-        BackwardStep(1, "n2", "DotBackward0", (tv(2.0),), (half, half)),
-        BackwardStep(2, "n3", "AccumulateGrad", (full,), (), leaf_before=None, leaf_after=full),
-    )
-    return BackwardCall(0, 3, "backward", graph, steps,
-                        leaves=(LeafGrad("x", "n4", None, full),),
-                        freed=(SavedRef("n1", "other"), SavedRef("n2", "self"), SavedRef("n2", "tensor")),
-                        error=error)
-
-
-def second_backward_call() -> BackwardCall:
-    """The same graph backwarded a second time without retain_graph: no steps, an error with a hint."""
-    first = dot_call()
+def second_backward_call(first: BackwardCall) -> BackwardCall:
+    """``first``'s graph backwarded again on the next line without retain_graph: no steps, its saved
+    tensors freed, an error with a hint (as the engine records ``y.backward()`` run twice)."""
+    line = first.line + 1
     graph = GraphData(
         nodes=tuple(
             GraphNode(n.id, n.kind, n.op, n.shape, n.dtype, n.names, n.line,
@@ -79,10 +50,10 @@ def second_backward_call() -> BackwardCall:
         edges=first.graph.edges, roots=first.graph.roots)
     err = ErrorInfo("RuntimeError",
                     "Trying to backward through the graph a second time (or directly access saved "
-                    "tensors after they have already been freed).", 4,
+                    "tensors after they have already been freed).", line,
                     "The first backward() freed the saved tensors. Pass retain_graph=True to the "
                     "first backward() if you need to call it again.")
-    return BackwardCall(1, 4, "backward", graph, (), error=err)
+    return BackwardCall(first.index + 1, line, "backward", graph, (), error=err)
 
 
 def fan_in_call() -> BackwardCall:

@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from app_fixtures import accumulation_result, dot_result, matrix_result
+from app_fixtures import accumulation_result, matrix_result
 
 from gradviz.core.replay import Replay
 from gradviz.core.result import BACKWARD, SET_NONE, ZEROED, GradEvent, LeafHistory
@@ -82,16 +82,16 @@ def panel(qtbot):
     return panel
 
 
-def test_panel_lists_leaves_with_final_grad(panel):
-    panel.set_result(dot_result())
+def test_panel_lists_leaves_with_final_grad(panel, two_x):
+    panel.set_result(two_x.result)
     assert panel.leaf_names() == ["x"]
     assert panel.grad_text("x") == "[0, 4, 8, 12]"
     assert panel.selected_leaf() == "x"
     assert "[0, 4, 8, 12]" in panel.numbers.text()
 
 
-def test_panel_follows_the_animation(panel):
-    result = dot_result()
+def test_panel_follows_the_animation(panel, two_x):
+    result = two_x.result
     panel.set_result(result)
     replay = Replay(result.backward_calls[0])
     names = {"n4": "x", "n3": "x"}
@@ -114,8 +114,8 @@ def test_matrix_grad_is_a_heatmap(panel):
     assert panel.image.levels is not None and tuple(panel.image.levels) == (-6.0, 6.0)
 
 
-def test_no_result_clears(panel):
-    panel.set_result(dot_result())
+def test_no_result_clears(panel, two_x):
+    panel.set_result(two_x.result)
     panel.set_result(None)
     assert panel.leaf_names() == [] and panel.detail.currentWidget() is panel.empty
 
@@ -144,8 +144,8 @@ def test_a_long_vector_strip_has_no_unreadable_cell_labels(panel, qtbot):
     assert panel._cell_labels == []  # 64 cells in 400 pixels: 6 pixels each
 
 
-def test_short_vector_is_numbers_not_heatmap(panel):
-    panel.set_result(dot_result())
+def test_short_vector_is_numbers_not_heatmap(panel, two_x):
+    panel.set_result(two_x.result)
     assert not panel.is_heatmap_shown()
 
 
@@ -293,12 +293,12 @@ def test_legend_refits_when_the_font_grows(qtbot):
     assert plot.legend_label.sizeHint().width() <= plot.legend_label.contentsRect().width() + 1
 
 
-def test_two_names_for_one_tensor_make_one_row():
+def test_two_names_for_one_tensor_make_one_row(two_x):
     from dataclasses import replace
 
     from gradviz.ui.grads import leaf_rows
 
-    result = dot_result()
+    result = two_x.result
     x = next(v for v in result.variables if v.name == "x")
     aliased = replace(result, variables=result.variables + (replace(x, name="z"),))
     assert [row[0] for row in leaf_rows(aliased)] == [row[0] for row in leaf_rows(result)]

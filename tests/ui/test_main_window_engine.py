@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from app_window import dialog_log, make_window, run_and_wait, type_text  # noqa: F401 (fixture)
+from app_window import make_window, run_and_wait, type_text
 
 from gradviz.core.resources import resource_path
 from gradviz.engine.client import EngineClient
