@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -157,12 +158,18 @@ def test_error_call_animates_one_frame_with_the_banner(view, two_x):
 
 
 def test_huge_exports_are_capped(view):
+    """An image that would be twice MAX_PIXELS is drawn at the largest scale that fits, same shape."""
     call = mlp_call()
     view.show_graph(call.graph)
     rect = export.export_rect(view.scene())
+    small = export.render_image(view.scene(), 4.0)  # under the cap: the scale asked for
+    assert small.width() == pytest.approx(rect.width() * 4, abs=2)
+    scale = math.sqrt(2 * export.MAX_PIXELS / (rect.width() * rect.height()))
+    image = export.render_image(view.scene(), scale)
+    assert export.MAX_PIXELS * 0.99 <= image.width() * image.height() <= export.MAX_PIXELS * 1.01
+    assert image.width() == pytest.approx(rect.width() * scale / math.sqrt(2), abs=2)
+    assert image.height() == pytest.approx(rect.height() * scale / math.sqrt(2), abs=2)
     s = export.fit_scale(rect.width(), rect.height(), 4.0, max_pixels=200_000)
-    image = export.render_image(view.scene(), 4.0)
-    assert image.width() == pytest.approx(rect.width() * 4, abs=2)
     assert rect.width() * rect.height() * s * s == pytest.approx(200_000, rel=0.01)
 
 

@@ -69,9 +69,20 @@ def test_empty_history_says_so(history):
 
 
 def test_dark_theme_redraws(history):
+    """The curves drawn in light colours are drawn again in the dark series colours, same data."""
+    from gradviz.ui.grads import SERIES_COLORS, SERIES_COLORS_DARK, THEMES
+
+    def pens():
+        return {name: curve.opts["pen"].color().name() for name, curve in history.curves.items()}
+
     history.set_histories(accumulation_result().grad_history)
+    assert pens() == {"w": SERIES_COLORS[0], "v": SERIES_COLORS[1]}
+    light_w = history.curve_data("w")
     history.set_theme("dark")
-    assert set(history.curves) == {"w", "v"}
+    assert pens() == {"w": SERIES_COLORS_DARK[0], "v": SERIES_COLORS_DARK[1]}
+    assert [colour for colour, _mark, name in history.legend_entries if name in ("w", "v")] == list(SERIES_COLORS_DARK[:2])
+    assert history.plot.backgroundBrush().color().name() == THEMES["dark"]["bg"]
+    assert history.curve_data("w") == light_w
 
 
 @pytest.fixture
