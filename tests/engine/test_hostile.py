@@ -118,6 +118,8 @@ def run_hostile(engine: EngineClient, arena: Arena, program: str, limits: Limits
     started = time.monotonic()
     result = engine.run(RunRequest(arena.fill(program), limits=limits), trusted=False)
     took = time.monotonic() - started
+    # Ending in time is one of the effects checked (a program must not outlive its deadline); the
+    # bound leaves 6 s over the deadline for the kill and a loaded machine.
     assert took < limits.max_seconds + 6, f"the run took {took:.1f} s"
     assert arena.snapshot() == before, "the program changed the target folder"
     assert arena.connections() == [], "a listener accepted a connection"
@@ -466,15 +468,17 @@ def test_a_run_past_its_deadline_is_stopped_even_inside_a_native_call(engine, ar
 
 
 def test_cancel_stops_a_program_that_ignores_it(engine, arena):
-    import threading
+    """Cancel once SIGINT is ignored (line 2 done): the client kills what does not listen.
 
-    def cancel_soon(info):
-        threading.Timer(0.5, engine.cancel).start()
+    Not a timer: one that fired before line 2 ran would cancel a program still listening. A
+    program the cancel failed to stop would run to its 60 s deadline and end LimitExceeded."""
+    def cancel_once_ignored(info):
+        if info["line"] == 2:
+            engine.cancel()
 
-    started = time.monotonic()
     result = engine.run(RunRequest(arena.fill(HANGS[-1][1]), limits=Limits(max_seconds=60)),
-                        on_progress=cancel_soon)
-    assert result.error.type == "Cancelled" and time.monotonic() - started < 10
+                        on_progress=cancel_once_ignored)
+    assert result.error.type == "Cancelled", result.error
 
 
 # --- memory and size ----------------------------------------------------------------------------
@@ -676,6 +680,33 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of ``pid`` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _contained(pid: int) -> bool:
+    """Whether ``pid`` runs under a seccomp filter: an engine worker past contain()."""
+    try:
+        return "Seccomp:\t2" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def _running_a_program(pids: set[int]) -> bool:
+    """Whether one of ``pids`` is a contained worker busy on the CPU: the endless program runs.
+
+    Work done, not a pause that guesses how long start-up takes: a worker imports torch before
+    it is contained, and a contained worker that waits for a run uses no CPU."""
+    before = {pid: _cpu_seconds(pid) for pid in pids if _contained(pid)}
+    time.sleep(0.3)
+    return any(_cpu_seconds(pid) - cpu >= 0.1 for pid, cpu in before.items())
+
+
 APP_LIKE = """
 import sys, threading, time
 from gradviz.core.request import Limits, RunRequest
@@ -700,13 +731,16 @@ def test_sigkill_of_the_app_or_the_command_leaves_no_worker_within_two_seconds(t
     try:
         deadline = time.monotonic() + 120
         want = 2 if kind == "app" else 1  # the zygote and the run's worker; the command's own worker
-        while len(_alive(_descendants(proc.pid))) < want and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(1.0)  # the program is running in a worker now
-        engine_pids = _alive(_descendants(proc.pid))
-        assert len(engine_pids) >= want, engine_pids
+        while True:
+            engine_pids = _alive(_descendants(proc.pid))
+            if len(engine_pids) >= want and _running_a_program(engine_pids):
+                break
+            assert time.monotonic() < deadline, f"no worker ran the program: {engine_pids}"
+            time.sleep(0.1)
         proc.kill()
         proc.wait()
+        # The two seconds are the behaviour under test (workers die with their parent, at once);
+        # the bound is loose for that and tight for a worker left running its endless loop.
         gone_by = time.monotonic() + 2.0
         while _alive(engine_pids) and time.monotonic() < gone_by:
             time.sleep(0.05)

@@ -410,6 +410,8 @@ def test_contained_process_dies_with_its_parent(user):
         assert uids[0] == str(user if user is not None else os.getuid())
         middle.send_signal(signal.SIGKILL)
         middle.wait()
+        # Two seconds is the behaviour's bound (the child dies with its parent, at once), loose
+        # for that and tight for a child left alive.
         deadline = time.monotonic() + 2
         while not _gone(child) and time.monotonic() < deadline:
             time.sleep(0.02)
