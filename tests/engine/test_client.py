@@ -8,7 +8,8 @@ import pytest
 from gradviz.core.request import Limits, RunRequest
 from gradviz.engine.client import EngineClient
 
-README = "import torch\nx = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\ny.backward()\nprint(x.grad)\n"
+README = ("import torch\nx = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\ny.backward()\n"
+          "print(x.grad)\n")
 FOREVER = "import torch\nx = torch.ones(3)\nprint('started')\nwhile True:\n    x = x + 1\n"
 
 
@@ -46,7 +47,7 @@ def test_each_call_graph_comes_ahead_of_the_result_and_is_sent_once(client):
     assert [i for i, _, _ in seen] == [0, 1]
     # The graph of the second call arrived before the loop statement (lines 3-6) had finished.
     assert seen[1][2] == 2
-    for (index, graph, _), call in zip(seen, result.backward_calls):
+    for (_index, graph, _), call in zip(seen, result.backward_calls, strict=True):
         assert call.graph is graph  # put back into the result, not sent a second time
         assert sorted(n.op for n in graph.nodes if n.kind in ("op", "accumulate")) == [
             "AccumulateGrad", "MulBackward0", "SumBackward0"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from runner_helpers import run_gradviz, run_python
 
 from gradviz.engine.hints import did_you_mean, explain
-from runner_helpers import run_gradviz, run_python
 
 # (program, error type, text in the message, text in the hint, line)
 MISTAKES = [

@@ -454,7 +454,8 @@ HANGS = [
                     "F.conv2d(torch.ones(1, 8, 1000, 1000), torch.ones(8, 8, 51, 51))"),
     ("matrix_power", "import torch\ntorch.linalg.matrix_power(torch.eye(1500), 10**9)"),
     ("event_wait", "import threading\nthreading.Event().wait()"),
-    ("swallow_stop", "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"),
+    ("swallow_stop", "while True:\n    try:\n        while True:\n            pass\n"
+                     "    except BaseException:\n        pass"),
     ("ignore_sigint", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
 ]
 
@@ -488,7 +489,8 @@ MEMORY = [
     ("huge_bytearray", "b = bytearray(10**11)"),
     ("numpy_huge", "import numpy as np\na = np.ones((10**5, 10**5))"),
     ("growing_list", "import torch\nkeep = []\nwhile True:\n    keep.append(torch.ones(10**7))"),
-    ("growing_graph", "import torch\nx = torch.ones(10**5, requires_grad=True)\ny = x\nwhile True:\n    y = (y * 1.0001).sin()"),
+    ("growing_graph", "import torch\nx = torch.ones(10**5, requires_grad=True)\ny = x\n"
+                      "while True:\n    y = (y * 1.0001).sin()"),
     ("string_doubling", "s = 'ab'\nwhile True:\n    s = s + s"),
 ]
 
@@ -712,7 +714,8 @@ import sys, threading, time
 from gradviz.core.request import Limits, RunRequest
 from gradviz.engine.client import EngineClient
 client = EngineClient()
-threading.Thread(target=lambda: client.run(RunRequest("while True:\\n    pass", limits=Limits(max_seconds=600)))).start()
+forever = RunRequest("while True:\\n    pass", limits=Limits(max_seconds=600))
+threading.Thread(target=lambda: client.run(forever)).start()
 time.sleep(600)
 """
 

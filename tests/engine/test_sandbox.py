@@ -21,8 +21,7 @@ import pytest
 from gradviz.core.containment import Containment, Layer
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.engine import _landlock, _seccomp
-from gradviz.engine.sandbox import (ALLOWED_ENVIRONMENT, default_read_paths, probe_platform,
-                                    worker_environment)
+from gradviz.engine.sandbox import ALLOWED_ENVIRONMENT, probe_platform, worker_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("sandbox_attacks.py")

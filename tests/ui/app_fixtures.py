@@ -11,8 +11,24 @@ import time
 from gradviz.core.containment import Containment, Layer
 from gradviz.core.request import RunRequest
 from gradviz.core.result import (
-    ACCUMULATE, BACKWARD, LEAF, OP, ROOT, SET_NONE, BackwardCall, BackwardStep, ErrorInfo, GradEvent,
-    GraphData, GraphEdge, GraphNode, LeafGrad, LeafHistory, RunResult, TensorInfo, TensorValue,
+    ACCUMULATE,
+    BACKWARD,
+    LEAF,
+    OP,
+    ROOT,
+    SET_NONE,
+    BackwardCall,
+    BackwardStep,
+    ErrorInfo,
+    GradEvent,
+    GraphData,
+    GraphEdge,
+    GraphNode,
+    LeafGrad,
+    LeafHistory,
+    RunResult,
+    TensorInfo,
+    TensorValue,
 )
 
 

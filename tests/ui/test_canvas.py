@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from gradviz.core.replay import Replay
-from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT
+from gradviz.core.result import ACCUMULATE, LEAF, OP, ROOT
 from gradviz.ui.canvas import GraphView
+from gradviz.ui.canvas import view as view_module
 from gradviz.ui.canvas.items import (
-    CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, EDGE_IDLE, IDLE, LABEL_ACTIVE, LABEL_INDEX, LABEL_QUIET,
+    CURRENT,
+    DONE,
+    EDGE_ACTIVE,
+    EDGE_CARRIED,
+    EDGE_IDLE,
+    IDLE,
+    LABEL_ACTIVE,
+    LABEL_INDEX,
+    LABEL_QUIET,
 )
 from gradviz.ui.theme import palette
-from gradviz.ui.canvas import view as view_module
 from tests.ui.canvas_data import big_call, fan_in_call, mlp_call, second_backward_call
 
 
@@ -62,7 +68,7 @@ def test_items_sit_where_the_layout_puts_them(view):
         pos = scene.node_items[nid].pos()
         assert (pos.x(), pos.y()) == pytest.approx((x, y))
     # Root on top: the gradient flows down, every edge points down.
-    for (src, dst, _), item in scene.edge_items.items():
+    for src, dst, _ in scene.edge_items:
         assert scene.node_items[dst].pos().y() > scene.node_items[src].pos().y()
 
 

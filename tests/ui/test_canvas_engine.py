@@ -7,9 +7,9 @@ import pytest
 from gradviz.core.replay import Replay
 from gradviz.core.request import RunRequest
 from gradviz.core.result import ACCUMULATE, LEAF, OP, ROOT
+from gradviz.engine.run import run_request
 from gradviz.ui.canvas import GraphView
 from gradviz.ui.canvas.items import CURRENT, DONE
-from gradviz.engine.run import run_request
 
 
 def run(program: str):

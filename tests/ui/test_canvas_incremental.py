@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from gradviz.core.replay import Replay
 from gradviz.ui import export
 from gradviz.ui.canvas import GraphView
-from gradviz.ui.canvas.items import CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, IDLE
+from gradviz.ui.canvas.items import CURRENT, DONE, EDGE_CARRIED, IDLE
 from gradviz.ui.canvas.scene import GraphScene, compute_layout, node_sizes, plan_scene
 from gradviz.ui.canvas.view import INCREMENTAL_MIN_ITEMS
 from gradviz.ui.theme import Theme, palette
@@ -198,7 +198,8 @@ def test_big_exports_at_unreadable_scales_draw_the_overview_without_items(qapp):
     assert drawn > len(samples) * 0.05
     lit = scene.node_rect(scene.frame.current).translated(-rect.left(), -rect.top())
     x0, y0 = int(lit.left() * scale) - 3, int(lit.top() * scale) - 3
-    around = [QColor(image.pixel(x, y)) for y in range(max(0, y0), min(image.height(), y0 + int(lit.height() * scale) + 6))
+    around = [QColor(image.pixel(x, y))
+              for y in range(max(0, y0), min(image.height(), y0 + int(lit.height() * scale) + 6))
               for x in range(max(0, x0), min(image.width(), x0 + int(lit.width() * scale) + 6))]
     assert any(c.red() - c.blue() > 80 for c in around)
     # At a readable scale the same scene makes its items and draws them.

@@ -110,12 +110,13 @@ def test_gif_frames_show_the_lit_node(view, two_x):
     scene, call = dot_scene(view, two_x.call)
     gif = Image.open(io.BytesIO(export.gif_bytes(scene, call)))
     flow = QColor(palette("light").flow)
+    flow_rgb = (flow.red(), flow.green(), flow.blue())
     rows = []
     for k in range(gif.n_frames):
         gif.seek(k)
         rgb = gif.convert("RGB")
         ys = [y for y in range(0, rgb.height, 2) for x in range(0, rgb.width, 2)
-              if sum(abs(a - b) for a, b in zip(rgb.getpixel((x, y)), (flow.red(), flow.green(), flow.blue()))) < 40]
+              if sum(abs(a - b) for a, b in zip(rgb.getpixel((x, y)), flow_rgb, strict=True)) < 40]
         rows.append(sum(ys) / len(ys) if ys else None)
     assert rows[0] is None  # before the engine starts nothing is lit
     assert rows[1] < rows[2] < rows[3]
@@ -175,7 +176,6 @@ def test_huge_exports_are_capped(view):
 
 def test_same_bytes_in_another_process(tmp_path):
     """String hashing differs between processes (set order too): the output must not."""
-    import hashlib
     import os
     import subprocess
     import sys

@@ -3,12 +3,11 @@
 import math
 
 import pytest
-from app_fixtures import accumulation_result, matrix_result
+from app_fixtures import accumulation_result, matrix_result, tv
 
 from gradviz.core.replay import Replay
 from gradviz.core.result import BACKWARD, SET_NONE, ZEROED, GradEvent, LeafHistory
 from gradviz.ui.grads import GradsPanel, HistoryPlot, history_points
-from app_fixtures import tv
 
 
 def test_history_points_place_calls_and_resets():
@@ -29,7 +28,8 @@ def test_history_points_of_one_element():
 
 
 def test_trailing_zeroing_sits_after_the_last_call():
-    h = LeafHistory("p", (1,), (GradEvent(BACKWARD, 3, tv(1.0, shape=(1,)), 0), GradEvent(ZEROED, 4, tv(0.0, shape=(1,)))))
+    h = LeafHistory("p", (1,), (GradEvent(BACKWARD, 3, tv(1.0, shape=(1,)), 0),
+                                GradEvent(ZEROED, 4, tv(0.0, shape=(1,)))))
     assert [p.x for p in history_points(h)] == [1.0, 1.5]
 
 
@@ -80,7 +80,8 @@ def test_dark_theme_redraws(history):
     light_w = history.curve_data("w")
     history.set_theme("dark")
     assert pens() == {"w": SERIES_COLORS_DARK[0], "v": SERIES_COLORS_DARK[1]}
-    assert [colour for colour, _mark, name in history.legend_entries if name in ("w", "v")] == list(SERIES_COLORS_DARK[:2])
+    legend = [colour for colour, _mark, name in history.legend_entries if name in ("w", "v")]
+    assert legend == list(SERIES_COLORS_DARK[:2])
     assert history.plot.backgroundBrush().color().name() == THEMES["dark"]["bg"]
     assert history.curve_data("w") == light_w
 
@@ -239,7 +240,8 @@ def test_a_jump_that_changes_hundreds_of_rows_writes_those_in_view_first(qtbot):
     new = {f"n{i}": tv(float(i + 2), shape=(1,)) for i in range(n)}
     panel.set_frame(Frame(0, 1, 1, leaf_grads=new), names)
     row = panel.table.topLevelItem
-    old, first_new, last_new = format_value(tv(1.0, shape=(1,)), 60), format_value(new["n0"], 60), format_value(new[f"n{n - 1}"], 60)
+    old = format_value(tv(1.0, shape=(1,)), 60)
+    first_new, last_new = format_value(new["n0"], 60), format_value(new[f"n{n - 1}"], 60)
     assert n > FORMAT_AT_ONCE_ROWS and old != first_new
     assert row(0).text(2) == first_new  # in view: written at once
     assert row(n - 1).text(2) == old  # out of view: not yet

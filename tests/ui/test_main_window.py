@@ -439,7 +439,8 @@ def test_root_at_the_bottom(qtbot, window):
 
 
 def test_notes_of_a_run_are_shown_and_leave_with_the_next_run(qtbot, window):
-    note = "Backward call 1 went through more than 20,000 autograd nodes: the first 20,000 found from its output are drawn and animated, the rest ran unrecorded."
+    note = ("Backward call 1 went through more than 20,000 autograd nodes: the first 20,000 found from its output "
+            "are drawn and animated, the rest ran unrecorded.")
     window.show_result(RunResult(stdout="", notes=(note,)))
     assert window.message_bar.kind == "info" and window.message_bar.isVisible()
     assert window.message_bar.title == "Not all of this run is recorded."
