@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from gradviz.core.request import RunRequest  # gradviz.core imports neither Qt nor torch
+from gradviz.core.result import BackwardCall, RunResult
 
-from gradviz.core.request import RunRequest  # noqa: E402 - after the Qt platform is chosen
-from gradviz.core.result import BackwardCall, RunResult  # noqa: E402
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 #: The README's program (the first lesson's, without its last check): y = 2xᵀx, x = [0, 1, 2, 3].
 TWO_X_PROGRAM = """import torch
