@@ -1,4 +1,5 @@
-"""The console entry point: a headless command starts the engine first and ends with os._exit; the app exits normally."""
+"""The console entry point: a headless command starts the engine first and ends with os._exit; the app exits
+normally."""
 
 from __future__ import annotations
 

@@ -9,8 +9,22 @@ import pytest
 
 from gradviz.core.checks import check_result, check_value
 from gradviz.core.result import (
-    ACCUMULATE, LEAF, OP, ROOT, BackwardCall, BackwardStep, GradEvent, GraphData, GraphEdge, GraphNode, LeafGrad,
-    LeafHistory, RunResult, SavedRef, TensorInfo, TensorValue,
+    ACCUMULATE,
+    LEAF,
+    OP,
+    ROOT,
+    BackwardCall,
+    BackwardStep,
+    GradEvent,
+    GraphData,
+    GraphEdge,
+    GraphNode,
+    LeafGrad,
+    LeafHistory,
+    RunResult,
+    SavedRef,
+    TensorInfo,
+    TensorValue,
 )
 
 
@@ -43,7 +57,8 @@ def _call(result: RunResult, **changes) -> RunResult:
     (lambda r: dataclasses.replace(r, backward_calls=r.backward_calls * 2), "used twice"),
     (lambda r: dataclasses.replace(r, variables=(dataclasses.replace(r.variables[0], graph_call=7),)), "call 7"),
     (lambda r: dataclasses.replace(r, variables=(dataclasses.replace(r.variables[0], node_id="ghost"),)), "ghost"),
-    (lambda r: _call(r, graph=dataclasses.replace(r.backward_calls[0].graph, nodes=r.backward_calls[0].graph.nodes * 2)),
+    (lambda r: _call(r, graph=dataclasses.replace(r.backward_calls[0].graph,
+                                                  nodes=r.backward_calls[0].graph.nodes * 2)),
      "used twice"),
     (lambda r: _call(r, graph=dataclasses.replace(
         r.backward_calls[0].graph, nodes=(dataclasses.replace(r.backward_calls[0].graph.nodes[0], kind="evil"),)

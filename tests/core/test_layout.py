@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -30,7 +32,7 @@ def check_one_way(graph: GraphData, layout: Layout, root_at: str = "top") -> Non
         ys.append(layout.positions[e.dst][1])
         assert layout.layers[e.dst] > layout.layers[e.src], e
         # Route points may share a y where a route runs vertically past a layer; never backwards.
-        steps = [sign * (b - a) for a, b in zip(ys, ys[1:])]
+        steps = [sign * (b - a) for a, b in pairwise(ys)]
         assert all(s >= 0 for s in steps), (e, ys)
         assert sign * (ys[-1] - ys[0]) > 0, (e, ys)
 
@@ -50,15 +52,15 @@ def check_no_overlap(layout: Layout, sizes=None, gap: float = 30.0) -> None:
         assert x1 <= layout.width + 1e-6 and y1 <= layout.height + 1e-6, nid
     for row in rows.values():
         row.sort()
-        for (a0, a1, a), (b0, b1, b) in zip(row, row[1:]):
+        for (_a0, a1, a), (b0, _b1, b) in pairwise(row):
             assert b0 - a1 >= gap - 1e-6, (a, b)
     # Layers are horizontal bands that never overlap each other.
     bands = {}
-    for nid, (x0, y0, x1, y1) in boxes(layout, sizes):
+    for nid, (_x0, y0, _x1, y1) in boxes(layout, sizes):
         lo, hi = bands.get(layout.layers[nid], (y0, y1))
         bands[layout.layers[nid]] = (min(lo, y0), max(hi, y1))
     spans = sorted(bands.values())
-    for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+    for (a0, a1), (b0, b1) in pairwise(spans):
         assert b0 > a1, (a0, a1, b0, b1)
 
 
@@ -91,7 +93,7 @@ def check_routes_avoid_nodes(graph: GraphData, layout: Layout, sizes=None, root_
         start = (sx, sy + sign * size_of(sizes, e.src)[1] / 2)
         end = (dx, dy - sign * size_of(sizes, e.dst)[1] / 2)
         pts = [start, *layout.routes[(e.src, e.dst, e.index)], end]
-        for p, q in zip(pts, pts[1:]):
+        for p, q in pairwise(pts):
             for nid, box in all_boxes:
                 assert not segment_hits_box(p, q, box), (e, nid, p, q)
 
@@ -333,7 +335,7 @@ def test_long_parallel_edges_run_side_by_side():
     a, b = layout.routes[("y", "x", 0)], layout.routes[("y", "x", 1)]
     assert len(a) == len(b) == 2  # each straight down past layers 1 and 2
     assert [p[1] for p in a] == [p[1] for p in b]
-    assert all(abs(p[0] - q[0]) >= 10.0 for p, q in zip(a, b))
+    assert all(abs(p[0] - q[0]) >= 10.0 for p, q in zip(a, b, strict=True))
     check_routes_avoid_nodes(graph, layout)
 
 

@@ -9,8 +9,18 @@ import pytest
 from gradviz.core.plain import from_plain, from_plain_shared, to_plain, to_plain_shared
 from gradviz.core.request import Limits, RunRequest
 from gradviz.core.result import (
-    ACCUMULATE, LEAF, OP, ROOT, BackwardCall, BackwardStep, GraphData, GraphEdge, GraphNode,
-    RunResult, Stats, TensorValue,
+    ACCUMULATE,
+    LEAF,
+    OP,
+    ROOT,
+    BackwardCall,
+    BackwardStep,
+    GraphData,
+    GraphEdge,
+    GraphNode,
+    RunResult,
+    Stats,
+    TensorValue,
 )
 
 

@@ -376,7 +376,9 @@ MALFORMED = {
     "top-level string": (b'"gradviz-session"', "not a gradviz session: the top level is a string"),
     "top-level null": (b"null", "not a gradviz session: the top level is null, not an object"),
     "nested 100,000 deep": (DEEP, "not a gradviz session: the JSON is nested too deeply"),
-    "huge integer": (v2().replace(b'"seed": 0', b'"seed": ' + b"9" * 5000), "not valid JSON: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"),
+    "huge integer": (v2().replace(b'"seed": 0', b'"seed": ' + b"9" * 5000),
+                     "not valid JSON: Exceeds the limit (4300 digits) for integer string conversion: "
+                     "value has 5000 digits"),
     "bell in title": (v2(title="ding\x07"), '"title" contains the control character U+0007'),
     "newline in title": (v2(title="two\nlines"), '"title" contains the control character U+000A'),
     "bidi override in title": (v2(title="abc\u202edcba"), '"title" contains the control character U+202E'),

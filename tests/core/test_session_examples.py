@@ -7,11 +7,12 @@ import io
 import re
 
 import pytest
+import torch
 
+from gradviz.core.request import RunRequest
 from gradviz.core.resources import example_paths
 from gradviz.core.session import dumps_session, load_session
-
-torch = pytest.importorskip("torch")
+from gradviz.engine.run import run_request
 
 # Exact printed output in real torch, per lesson (the MLP's losses are checked by shape instead).
 EXPECTED_STDOUT = {
@@ -98,12 +99,9 @@ def test_mlp_lesson_loss_falls():
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_lesson_runs_the_same_through_gradviz(path):
     """gradviz runs lessons for real: its output must be what plain Python + torch printed."""
-    engine = pytest.importorskip("gradviz.engine.run", reason="the engine has not landed yet")
-    from gradviz.core.request import RunRequest
-
     session = load_session(path)
     real_stdout, real_error = run_for_real(session.program, session.seed)
-    result = engine.run_request(RunRequest(program=session.program, seed=session.seed))
+    result = run_request(RunRequest(program=session.program, seed=session.seed))
     assert result.stdout == real_stdout
     if real_error is None:
         assert result.error is None, result.error

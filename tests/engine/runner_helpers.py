@@ -11,8 +11,8 @@ import types
 import torch
 
 from gradviz.core.request import Limits
-from gradviz.engine.runner import Outcome, run_program
 from gradviz.engine.recorder import Recorder
+from gradviz.engine.runner import Outcome, run_program
 
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 
@@ -64,7 +64,7 @@ def same_value(a, b) -> bool:
     if isinstance(a, (int, float, str, bool)) and isinstance(b, type(a)):
         return a == b or (a != a and b != b)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     return True  # functions, classes …: compared through printed output
 
 

@@ -60,11 +60,12 @@ def same_value(got: TensorValue | None, want: dict | None, what: str) -> None:
     if "data" in want and got.data is not None:
         flat = got.flat()
         assert len(flat) == len(want["data"]), what
-        bad = [(i, g, w) for i, (g, w) in enumerate(zip(flat, want["data"])) if not close(g, w)]
+        bad = [(i, g, w) for i, (g, w) in enumerate(zip(flat, want["data"], strict=True)) if not close(g, w)]
         assert not bad, f"{what}: first differences (index, gradviz, torch) {bad[:5]}"
     elif "stats" in want and got.stats is not None:
         s = got.stats
-        for g, w, name in zip((s.min, s.max, s.mean, s.norm), want["stats"], ("min", "max", "mean", "norm")):
+        names = ("min", "max", "mean", "norm")
+        for g, w, name in zip((s.min, s.max, s.mean, s.norm), want["stats"], names, strict=True):
             assert math.isclose(g, w, rel_tol=1e-5, abs_tol=1e-6), f"{what}: {name} {g} != {w}"
 
 

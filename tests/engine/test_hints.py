@@ -36,7 +36,8 @@ MISTAKES = [
     ("x = 1\nnn.Linear(2, 2)\n", "NameError", "name 'nn' is not defined", "import torch.nn as nn", 2),
     ("import torch\nx = torch.ones(2, requires_grad=True)\ny = x.sigmoid()\ny.mul_(2)\ny.sum().backward()\n",
      "RuntimeError", "modified by an inplace operation", "out-of-place", 5),
-    ("import torch\nx = torch.ones(3)\nprint(x.item())\n", "RuntimeError", "", ".item()", 3),
+    ("import torch\nx = torch.ones(3)\nprint(x.item())\n", "RuntimeError",
+     "a Tensor with 3 elements cannot be converted to Scalar", ".item()", 3),
     ("import torch\nx = torch.ones(6)\nx.view(4, 2)\n", "RuntimeError", "invalid for input of size 6", "-1", 3),
     ("import torch\nx = torch.ones(2, requires_grad=True)\nloss = (x * 2).sum().item()\nloss.backward()\n",
      "AttributeError", "'float' object has no attribute 'backward'", ".item()", 4),
@@ -50,6 +51,7 @@ MISTAKES = [
 
 @pytest.mark.parametrize("program,typ,msg,hint,line", MISTAKES)
 def test_mistake_gets_message_and_hint(program, typ, msg, hint, line):
+    assert msg and hint, "an empty expected text is found in every message"
     out = run_gradviz(program)
     assert out.error is not None
     assert out.error.type == typ

@@ -118,6 +118,8 @@ def run_hostile(engine: EngineClient, arena: Arena, program: str, limits: Limits
     started = time.monotonic()
     result = engine.run(RunRequest(arena.fill(program), limits=limits), trusted=False)
     took = time.monotonic() - started
+    # Ending in time is one of the effects checked (a program must not outlive its deadline); the
+    # bound leaves 6 s over the deadline for the kill and a loaded machine.
     assert took < limits.max_seconds + 6, f"the run took {took:.1f} s"
     assert arena.snapshot() == before, "the program changed the target folder"
     assert arena.connections() == [], "a listener accepted a connection"
@@ -452,7 +454,8 @@ HANGS = [
                     "F.conv2d(torch.ones(1, 8, 1000, 1000), torch.ones(8, 8, 51, 51))"),
     ("matrix_power", "import torch\ntorch.linalg.matrix_power(torch.eye(1500), 10**9)"),
     ("event_wait", "import threading\nthreading.Event().wait()"),
-    ("swallow_stop", "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"),
+    ("swallow_stop", "while True:\n    try:\n        while True:\n            pass\n"
+                     "    except BaseException:\n        pass"),
     ("ignore_sigint", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
 ]
 
@@ -466,15 +469,17 @@ def test_a_run_past_its_deadline_is_stopped_even_inside_a_native_call(engine, ar
 
 
 def test_cancel_stops_a_program_that_ignores_it(engine, arena):
-    import threading
+    """Cancel once SIGINT is ignored (line 2 done): the client kills what does not listen.
 
-    def cancel_soon(info):
-        threading.Timer(0.5, engine.cancel).start()
+    Not a timer: one that fired before line 2 ran would cancel a program still listening. A
+    program the cancel failed to stop would run to its 60 s deadline and end LimitExceeded."""
+    def cancel_once_ignored(info):
+        if info["line"] == 2:
+            engine.cancel()
 
-    started = time.monotonic()
     result = engine.run(RunRequest(arena.fill(HANGS[-1][1]), limits=Limits(max_seconds=60)),
-                        on_progress=cancel_soon)
-    assert result.error.type == "Cancelled" and time.monotonic() - started < 10
+                        on_progress=cancel_once_ignored)
+    assert result.error.type == "Cancelled", result.error
 
 
 # --- memory and size ----------------------------------------------------------------------------
@@ -484,7 +489,8 @@ MEMORY = [
     ("huge_bytearray", "b = bytearray(10**11)"),
     ("numpy_huge", "import numpy as np\na = np.ones((10**5, 10**5))"),
     ("growing_list", "import torch\nkeep = []\nwhile True:\n    keep.append(torch.ones(10**7))"),
-    ("growing_graph", "import torch\nx = torch.ones(10**5, requires_grad=True)\ny = x\nwhile True:\n    y = (y * 1.0001).sin()"),
+    ("growing_graph", "import torch\nx = torch.ones(10**5, requires_grad=True)\ny = x\n"
+                      "while True:\n    y = (y * 1.0001).sin()"),
     ("string_doubling", "s = 'ab'\nwhile True:\n    s = s + s"),
 ]
 
@@ -508,29 +514,53 @@ def test_a_billion_character_string_printed_hits_a_limit(engine, arena):
     said(result, "limit")
 
 
-@pytest.mark.timeout(300)
-def test_the_result_is_bounded_whatever_the_program(engine, arena):
-    """5,000 parameters of 10,000 elements made a 559 MB result and a 3.65 GB app once: here 5,000
-    variables whose values would each travel whole (10,000 elements) are summarised to fit."""
-    import resource
+#: The app's side of one run, in a fresh process: peak RSS is a high-water mark of the whole
+#: process, so measured inside pytest it would include whatever earlier tests peaked at (and a
+#: growth past it would go unseen). Prints how much the peak grew over the run (kB), and writes
+#: the result where argv[2] says.
+APP_RECEIVING = """
+import resource, sys
+from gradviz.core.request import Limits, RunRequest
+from gradviz.engine.client import EngineClient
+client = EngineClient()
+client.start()
+assert client.wait_ready()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = client.run(RunRequest(sys.argv[1], limits=Limits(max_seconds=120, max_memory_mb=4096, max_result_mb=4)))
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+client.close()
+with open(sys.argv[2], "w") as out:
+    out.write(result.to_json())
+print(grown)
+"""
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    limits = Limits(max_seconds=120, max_memory_mb=4096, max_result_mb=4)
-    result = run_hostile(engine, arena, """\
+
+@pytest.mark.timeout(300)
+def test_the_result_is_bounded_whatever_the_program(tmp_path):
+    """5,000 parameters of 10,000 elements made a 559 MB result and a 3.65 GB app once: here 5,000
+    variables whose values would each travel whole (10,000 elements) are summarised to fit, and
+    the app that receives them grows by little."""
+    program = textwrap.dedent("""\
         import torch
         for i in range(5_000):
             globals()[f"p{i}"] = torch.randn(10_000, requires_grad=True)
         loss = sum((globals()[f"p{i}"] ** 2).sum() for i in range(5_000))
         loss.backward()
         print(5_000)
-        """, limits)
+        """)
+    out = tmp_path / "result.json"
+    done = subprocess.run([sys.executable, "-c", APP_RECEIVING, program, str(out)], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=240)
+    assert done.returncode == 0, done.stderr
+    grown_mb = int(done.stdout) / 1024
+    # 35-38 MB with the result summarised to 4 MB; a result let through whole grows it by gigabytes.
+    assert grown_mb < 200, f"the app's process grew by {grown_mb:.0f} MB"
+    result = RunResult.from_json(out.read_text())
     assert result.error is None and result.stdout == "5000\n"
     assert len(result.to_json()) <= 6 * 1024 * 1024  # the JSON of what came, shared values written out again
     assert any(note.startswith("The result was over the result limit (4 MB)") for note in result.notes)
     p0, p4999 = result.variable("p0"), result.variable("p4999")
     assert p0.value.stats is not None and p4999.value.stats is not None and p4999.grad.stats is not None
-    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-    assert grown_mb < 1024, f"this (the app's) process grew by {grown_mb:.0f} MB"
 
 
 # --- crashes inside torch ------------------------------------------------------------------------
@@ -652,12 +682,40 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of ``pid`` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _contained(pid: int) -> bool:
+    """Whether ``pid`` runs under a seccomp filter: an engine worker past contain()."""
+    try:
+        return "Seccomp:\t2" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def _running_a_program(pids: set[int]) -> bool:
+    """Whether one of ``pids`` is a contained worker busy on the CPU: the endless program runs.
+
+    Work done, not a pause that guesses how long start-up takes: a worker imports torch before
+    it is contained, and a contained worker that waits for a run uses no CPU."""
+    before = {pid: _cpu_seconds(pid) for pid in pids if _contained(pid)}
+    time.sleep(0.3)
+    return any(_cpu_seconds(pid) - cpu >= 0.1 for pid, cpu in before.items())
+
+
 APP_LIKE = """
 import sys, threading, time
 from gradviz.core.request import Limits, RunRequest
 from gradviz.engine.client import EngineClient
 client = EngineClient()
-threading.Thread(target=lambda: client.run(RunRequest("while True:\\n    pass", limits=Limits(max_seconds=600)))).start()
+forever = RunRequest("while True:\\n    pass", limits=Limits(max_seconds=600))
+threading.Thread(target=lambda: client.run(forever)).start()
 time.sleep(600)
 """
 
@@ -676,13 +734,16 @@ def test_sigkill_of_the_app_or_the_command_leaves_no_worker_within_two_seconds(t
     try:
         deadline = time.monotonic() + 120
         want = 2 if kind == "app" else 1  # the zygote and the run's worker; the command's own worker
-        while len(_alive(_descendants(proc.pid))) < want and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(1.0)  # the program is running in a worker now
-        engine_pids = _alive(_descendants(proc.pid))
-        assert len(engine_pids) >= want, engine_pids
+        while True:
+            engine_pids = _alive(_descendants(proc.pid))
+            if len(engine_pids) >= want and _running_a_program(engine_pids):
+                break
+            assert time.monotonic() < deadline, f"no worker ran the program: {engine_pids}"
+            time.sleep(0.1)
         proc.kill()
         proc.wait()
+        # The two seconds are the behaviour under test (workers die with their parent, at once);
+        # the bound is loose for that and tight for a worker left running its endless loop.
         gone_by = time.monotonic() + 2.0
         while _alive(engine_pids) and time.monotonic() < gone_by:
             time.sleep(0.05)

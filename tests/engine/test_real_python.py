@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from runner_helpers import assert_same, normalise, run_gradviz, run_python
 
 README = """

@@ -37,7 +37,8 @@ CASES = [
     ("cpp_extension", "from torch.utils.cpp_extension import load_inline\n"
      "load_inline(name='e', cpp_sources='int f(){return 1;}', functions=['f'])", None, ["C++ extension"],
      ["torch functions"]),
-    ("cuda", "import torch\nx = torch.ones(2).cuda()", "AssertionError", ["CUDA", "CPU"], ["torch.cuda.is_available()"]),
+    ("cuda", "import torch\nx = torch.ones(2).cuda()", "AssertionError", ["CUDA", "CPU"],
+     ["torch.cuda.is_available()"]),
     ("cuda_device", "import torch\nx = torch.zeros(2, device='cuda')", "AssertionError", ["CUDA"], [".to(device)"]),
     ("torchvision", "import torchvision\nm = torchvision.models.resnet18(weights=None)", "ModuleNotFoundError",
      ["torchvision is not installed"], ["torch.nn"]),

@@ -205,7 +205,8 @@ def test_tensors_outside_the_last_backward_get_their_own_graph():
     z, w, y = result.variable("z"), result.variable("w"), result.variable("y")
     assert y.graph_call == 0 and z.graph_call is None and w.graph_call is None
     assert result.graph.node(w.node_id).kind == ROOT and result.graph.node(z.node_id).op == "MulBackward0"
-    assert sorted(n.op for n in result.graph_of(w).nodes if n.kind == "op") == ["MulBackward0", "SinBackward0", "SumBackward0"]
+    ops = sorted(n.op for n in result.graph_of(w).nodes if n.kind == "op")
+    assert ops == ["MulBackward0", "SinBackward0", "SumBackward0"]
     assert result.graph_of(z).roots == (z.node_id,)
 
 
@@ -233,7 +234,8 @@ def test_history_marks_zero_():
 
 
 def test_second_backward_error_keeps_what_ran_before():
-    program = "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x ** 3\ny.backward()\nprint(x.grad)\ny.backward()\nprint('never')\n"
+    program = ("import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x ** 3\ny.backward()\nprint(x.grad)\n"
+               "y.backward()\nprint('never')\n")
     result = run_request(RunRequest(program))
     assert result.stdout == "tensor(12.)\n"
     assert result.error.line == 6 and "second time" in result.error.message and result.error.hint
@@ -602,7 +604,8 @@ def test_a_long_loop_lists_every_call_and_records_any_of_them_when_fetched():
     assert result.error is None and result.stdout.endswith("done\n")
     calls = result.backward_calls
     assert [c.index for c in calls] == list(range(230))
-    assert all(c.recorded for c in calls[:MAX_DETAILED_CALLS]) and not any(c.recorded for c in calls[MAX_DETAILED_CALLS:])
+    assert all(c.recorded for c in calls[:MAX_DETAILED_CALLS])
+    assert not any(c.recorded for c in calls[MAX_DETAILED_CALLS:])
     light = calls[220]
     assert light.line == 5 and light.steps == () and light.graph.nodes == ()
     (history,) = result.grad_history

@@ -21,8 +21,7 @@ import pytest
 from gradviz.core.containment import Containment, Layer
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.engine import _landlock, _seccomp
-from gradviz.engine.sandbox import (ALLOWED_ENVIRONMENT, default_read_paths, probe_platform,
-                                    worker_environment)
+from gradviz.engine.sandbox import ALLOWED_ENVIRONMENT, probe_platform, worker_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("sandbox_attacks.py")
@@ -410,6 +409,8 @@ def test_contained_process_dies_with_its_parent(user):
         assert uids[0] == str(user if user is not None else os.getuid())
         middle.send_signal(signal.SIGKILL)
         middle.wait()
+        # Two seconds is the behaviour's bound (the child dies with its parent, at once), loose
+        # for that and tight for a child left alive.
         deadline = time.monotonic() + 2
         while not _gone(child) and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from gradviz.core.result import ACCUMULATE, BACKWARD, LEAF, OP, PARAM, ROOT, SET, SET_NONE, ZEROED
 from gradviz.core.replay import Replay
+from gradviz.core.result import ACCUMULATE, BACKWARD, LEAF, OP, PARAM, ROOT, SET, SET_NONE, ZEROED
 from gradviz.engine.capture import GraphCapture, NameIndex
 from gradviz.engine.tracer import Tracer
 
@@ -116,7 +116,7 @@ def test_freed_saved_tensors_match_torch_and_second_backward_error_is_recorded()
     assert {(dot.id, "self"), (dot.id, "tensor")} <= freed
     with pytest.raises(RuntimeError, match="second time"):
         dot_node = y.grad_fn.next_functions[0][0]
-        dot_node._saved_self  # torch agrees: released
+        _ = dot_node._saved_self  # torch agrees: released
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         tracer.run_backward("backward", 4, torch.Tensor.backward, (y,), {})
     second = tracer.calls[1]

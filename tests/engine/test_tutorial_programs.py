@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from runner_helpers import assert_same
 
 PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.py"))

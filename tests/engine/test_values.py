@@ -45,7 +45,7 @@ def test_batch_matches_one_by_one_and_shares_repeated_tensors():
     ts.append(ts[0])
     values = tensor_values(ts, limit=256)
     assert values[2] is None and values[4] is values[0]
-    for t, v in zip(ts, values):
+    for t, v in zip(ts, values, strict=True):
         if t is None:
             continue
         assert v.stats.norm == pytest.approx(t.norm().item(), rel=1e-5)
@@ -71,10 +71,10 @@ def test_statistics_keep_seven_digits_for_millions_of_elements_in_any_dtype():
     tensors = [torch.randn(2_000_000) + 0.25, *(torch.randn(5_000) * 3 for _ in range(40)),
                torch.randn(3_000).to(torch.bfloat16), torch.randn(3_000).half(),
                torch.randint(-1000, 1000, (70_001,)), torch.rand(1_023) + 1]
-    for t, stats in zip(tensors, batch_stats(tensors)):
+    for t, stats in zip(tensors, batch_stats(tensors), strict=True):
         exact = t.double()
         want = (exact.min().item(), exact.max().item(), exact.mean().item(), exact.norm().item())
         got = (stats.min, stats.max, stats.mean, stats.norm)
         scale = exact.abs().max().item()  # the mean near zero is judged against the values' size
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             assert abs(g - w) <= 1e-6 * max(abs(w), 1e-3 * scale), (t.dtype, t.numel(), got, want)

@@ -1,4 +1,7 @@
-"""Hand-built RunResults (as the engine records them) and a fake EngineClient for UI tests."""
+"""Hand-built RunResults for UI tests (accumulation, a heatmap, a long chain) and a fake EngineClient.
+
+The 2xᵀx result is not built here: the ``two_x`` fixture (tests/conftest.py) has the engine make it.
+"""
 
 from __future__ import annotations
 
@@ -8,87 +11,32 @@ import time
 from gradviz.core.containment import Containment, Layer
 from gradviz.core.request import RunRequest
 from gradviz.core.result import (
-    ACCUMULATE, BACKWARD, LEAF, OP, ROOT, SET_NONE, BackwardCall, BackwardStep, ErrorInfo, GradEvent,
-    GraphData, GraphEdge, GraphNode, LeafGrad, LeafHistory, RunResult, SavedRef, SavedTensor,
-    StatementRecord, TensorInfo, TensorValue,
+    ACCUMULATE,
+    BACKWARD,
+    LEAF,
+    OP,
+    ROOT,
+    SET_NONE,
+    BackwardCall,
+    BackwardStep,
+    ErrorInfo,
+    GradEvent,
+    GraphData,
+    GraphEdge,
+    GraphNode,
+    LeafGrad,
+    LeafHistory,
+    RunResult,
+    TensorInfo,
+    TensorValue,
 )
-
-DOT_PROGRAM = """import torch
-
-x = torch.arange(4.0, requires_grad=True)
-y = 2 * torch.dot(x, x)
-y.backward()
-
-print(x.grad)
-"""
 
 
 def tv(*values, shape=None):
+    """A float32 TensorValue: one number is a scalar, several a vector (or ``shape``)."""
     if len(values) == 1 and shape is None:
         return TensorValue((), "float32", values[0])
     return TensorValue(shape or (len(values),), "float32", list(values))
-
-
-def dot_graph(freed: bool = False) -> GraphData:
-    """y = 2 * torch.dot(x, x), x = arange(4.0): Mul → Dot ⇉ AccumulateGrad → x."""
-    return GraphData(
-        nodes=(
-            GraphNode("n0", ROOT, "Tensor", (), "float32", ("y",), 4, value=tv(28.0)),
-            GraphNode("n1", OP, "MulBackward0", (), "float32", ("y",), 4, attrs=(("other", "2"),)),
-            GraphNode("n2", OP, "DotBackward0", (), "float32", (), 4,
-                      saved=(SavedTensor("self", (4,), "float32", tv(0.0, 1.0, 2.0, 3.0), freed),
-                             SavedTensor("tensor", (4,), "float32", tv(0.0, 1.0, 2.0, 3.0), freed))),
-            GraphNode("n3", ACCUMULATE, "AccumulateGrad", (4,), "float32"),
-            GraphNode("n4", LEAF, "Tensor", (4,), "float32", ("x",), 3, value=tv(0.0, 1.0, 2.0, 3.0)),
-        ),
-        edges=(GraphEdge("n0", "n1"), GraphEdge("n1", "n2"), GraphEdge("n2", "n3", 0),
-               GraphEdge("n2", "n3", 1), GraphEdge("n3", "n4")),
-        roots=("n0",),
-    )
-
-
-def dot_result(stopped_at: int | None = None) -> RunResult:
-    graph = dot_graph()
-    half = tv(0.0, 2.0, 4.0, 6.0)
-    full = tv(0.0, 4.0, 8.0, 12.0)
-    steps = (
-        BackwardStep(0, "n1", "MulBackward0", (tv(1.0),), (tv(2.0), None)),
-        BackwardStep(1, "n2", "DotBackward0", (tv(2.0),), (half, half)),
-        BackwardStep(2, "n3", "AccumulateGrad", (full,), (), leaf_before=None, leaf_after=full),
-    )
-    call = BackwardCall(0, 5, "backward", graph, steps, leaves=(LeafGrad("x", "n4", None, full),),
-                        freed=(SavedRef("n2", "self"), SavedRef("n2", "tensor")))
-    return RunResult(
-        stdout="tensor([ 0.,  4.,  8., 12.])\n",
-        statements=tuple(StatementRecord(line, line, True) for line in (1, 3, 4, 5, 7)),
-        variables=(
-            TensorInfo("x", (4,), "float32", True, True, tv(0.0, 1.0, 2.0, 3.0), full, None, node_id="n4"),
-            TensorInfo("y", (), "float32", True, False, tv(28.0), None, "MulBackward0", node_id="n0"),
-        ),
-        graph=graph,
-        backward_calls=(call,),
-        grad_history=(LeafHistory("x", (4,), (GradEvent(BACKWARD, 5, full, 0),)),),
-        stopped_at=stopped_at,
-        duration=0.01,
-    )
-
-
-def partial_dot_result(stop_line: int) -> RunResult:
-    """What a Step run of DOT_PROGRAM records when it stops after ``stop_line``."""
-    if stop_line >= 5:
-        return dot_result(stopped_at=stop_line)
-    x = TensorInfo("x", (4,), "float32", True, True, tv(0.0, 1.0, 2.0, 3.0), None, None, node_id="n4")
-    variables = (x,)
-    graph = GraphData()
-    if stop_line >= 4:
-        full = dot_graph()
-        graph = GraphData(full.nodes, full.edges, ("n0",))
-        variables = (x, TensorInfo("y", (), "float32", True, False, tv(28.0), None, "MulBackward0", node_id="n0"))
-    elif stop_line >= 3:
-        graph = GraphData((dot_graph().node("n4"),), (), ("n4",))
-    lines = [ln for ln in (1, 3, 4, 5, 7) if ln <= stop_line]
-    return RunResult(statements=tuple(StatementRecord(ln, ln, True) for ln in lines), variables=variables,
-                     graph=graph, stopped_at=stop_line)
 
 
 ACCUM_PROGRAM = """import torch
@@ -160,13 +108,13 @@ def matrix_result() -> RunResult:
 
 
 class FakeClient:
-    """The EngineClient API over canned results: ``respond(request) -> RunResult``.
+    """The EngineClient API over canned results: ``respond(request) -> RunResult`` (default: an empty run).
 
     ``while True`` programs run until cancelled or killed, like the real worker would.
     """
 
     def __init__(self, respond=None, ready_delay: float = 0.0, run_delay: float = 0.0, contained: bool = True):
-        self.respond = respond or (lambda request: dot_result())
+        self.respond = respond or (lambda request: RunResult())
         self.containment = Containment("linux", contained, (Layer("landlock", contained, "test"),))
         self.ready_delay = ready_delay
         self.run_delay = run_delay

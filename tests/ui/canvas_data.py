@@ -1,7 +1,8 @@
-"""Realistic GraphData / BackwardCall builders for the canvas, export and render tests (no torch).
+"""GraphData / BackwardCall builders for the canvas, export and render tests (no torch).
 
-- ``dot_call()``: y = 2 * torch.dot(x, x) with x = arange(4.) (the 2xᵀx example), with the real
-  gradients 1, 2, [0, 2, 4, 6] on both parallel edges and x.grad = [0, 4, 8, 12];
+The 2xᵀx call comes from the engine: the ``two_x`` fixture (tests/conftest.py).
+
+- ``second_backward_call(first)``: ``first``'s graph backwarded again without retain_graph;
 - ``fan_in_call()``: h = x * 3; z = (h.sin() + h.cos()).sum(): two gradients summed at MulBackward0;
 - ``mlp_call()``: a two-layer MLP with nn.Linear parameters and mse_loss;
 - ``big_call(n)``: a synthetic stack of transformer-like blocks of about ``n`` nodes.
@@ -12,8 +13,22 @@ from __future__ import annotations
 import math
 
 from gradviz.core.result import (
-    ACCUMULATE, LEAF, OP, PARAM, ROOT, BackwardCall, BackwardStep, ErrorInfo, GraphData, GraphEdge,
-    GraphNode, LeafGrad, SavedRef, SavedTensor, Stats, TensorValue,
+    ACCUMULATE,
+    LEAF,
+    OP,
+    PARAM,
+    ROOT,
+    BackwardCall,
+    BackwardStep,
+    ErrorInfo,
+    GraphData,
+    GraphEdge,
+    GraphNode,
+    LeafGrad,
+    SavedRef,
+    SavedTensor,
+    Stats,
+    TensorValue,
 )
 
 
@@ -36,40 +51,10 @@ def summary(shape, norm=1.0, seed=0) -> TensorValue:
                        Stats(min=-2 * rms - seed * 1e-3, max=2 * rms, mean=rms / 10, norm=norm))
 
 
-def dot_call(error: ErrorInfo | None = None) -> BackwardCall:
-    """y = 2 * torch.dot(x, x): ROOT y → MulBackward0 → DotBackward0 ⇉ AccumulateGrad → LEAF x."""
-    x = TensorValue((4,), "float32", [0.0, 1.0, 2.0, 3.0])
-    graph = GraphData(
-        nodes=(
-            GraphNode("n0", ROOT, "Tensor", (), "float32", ("y",), line=2, value=tv(28.0)),
-            GraphNode("n1", OP, "MulBackward0", (), "float32", ("y",), line=2,
-                      saved=(SavedTensor("other", (), "int64", tv(2)),), sequence_nr=1),
-            GraphNode("n2", OP, "DotBackward0", (), "float32", (), line=2,
-                      saved=(SavedTensor("self", (4,), "float32", x), SavedTensor("tensor", (4,), "float32", x)),
-                      sequence_nr=0),
-            GraphNode("n3", ACCUMULATE, "AccumulateGrad", (4,), "float32"),
-            GraphNode("n4", LEAF, "Tensor", (4,), "float32", ("x",), line=1, value=x),
-        ),
-        edges=(GraphEdge("n0", "n1"), GraphEdge("n1", "n2", 0), GraphEdge("n2", "n3", 0),
-               GraphEdge("n2", "n3", 1), GraphEdge("n3", "n4")),
-        roots=("n0",),
-    )
-    half = tv([0.0, 2.0, 4.0, 6.0])
-    full = tv([0.0, 4.0, 8.0, 12.0])
-    steps = (
-        BackwardStep(0, "n1", "MulBackward0", (tv(1.0),), (tv(2.0), None)),
-        BackwardStep(1, "n2", "DotBackward0", (tv(2.0),), (half, half)),
-        BackwardStep(2, "n3", "AccumulateGrad", (full,), (), leaf_before=None, leaf_after=full),
-    )
-    return BackwardCall(0, 3, "backward", graph, steps,
-                        leaves=(LeafGrad("x", "n4", None, full),),
-                        freed=(SavedRef("n1", "other"), SavedRef("n2", "self"), SavedRef("n2", "tensor")),
-                        error=error)
-
-
-def second_backward_call() -> BackwardCall:
-    """The same graph backwarded a second time without retain_graph: no steps, an error with a hint."""
-    first = dot_call()
+def second_backward_call(first: BackwardCall) -> BackwardCall:
+    """``first``'s graph backwarded again on the next line without retain_graph: no steps, its saved
+    tensors freed, an error with a hint (as the engine records ``y.backward()`` run twice)."""
+    line = first.line + 1
     graph = GraphData(
         nodes=tuple(
             GraphNode(n.id, n.kind, n.op, n.shape, n.dtype, n.names, n.line,
@@ -79,10 +64,10 @@ def second_backward_call() -> BackwardCall:
         edges=first.graph.edges, roots=first.graph.roots)
     err = ErrorInfo("RuntimeError",
                     "Trying to backward through the graph a second time (or directly access saved "
-                    "tensors after they have already been freed).", 4,
+                    "tensors after they have already been freed).", line,
                     "The first backward() freed the saved tensors. Pass retain_graph=True to the "
                     "first backward() if you need to call it again.")
-    return BackwardCall(1, 4, "backward", graph, (), error=err)
+    return BackwardCall(first.index + 1, line, "backward", graph, (), error=err)
 
 
 def fan_in_call() -> BackwardCall:
@@ -90,7 +75,7 @@ def fan_in_call() -> BackwardCall:
     h = [3.0, 6.0]
     cos_h = [math.cos(v) for v in h]
     msin_h = [-math.sin(v) for v in h]
-    g_h = [a + b for a, b in zip(cos_h, msin_h)]
+    g_h = [a + b for a, b in zip(cos_h, msin_h, strict=True)]
     g_x = [3 * g for g in g_h]
     graph = GraphData(
         nodes=(
@@ -125,26 +110,26 @@ def fan_in_call() -> BackwardCall:
 
 def mlp_call() -> BackwardCall:
     """model = Sequential(Linear(3, 8), ReLU(), Linear(8, 2)); loss = mse_loss(model(x), t)."""
-    N, I, H, O = 4, 3, 8, 2
+    N, D_IN, H, D_OUT = 4, 3, 8, 2  # batch, inputs, hidden units, outputs
     nodes = [
         GraphNode("root", ROOT, "Tensor", (), "float32", ("loss",), line=6),
         GraphNode("mse", OP, "MseLossBackward0", (), "float32", ("loss",), line=6,
-                  saved=(SavedTensor("self", (N, O), "float32"), SavedTensor("target", (N, O), "float32")),
+                  saved=(SavedTensor("self", (N, D_OUT), "float32"), SavedTensor("target", (N, D_OUT), "float32")),
                   attrs=(("reduction", "1"),)),
-        GraphNode("addmm2", OP, "AddmmBackward0", (N, O), "float32", ("out",), line=5,
-                  saved=(SavedTensor("mat1", (N, H), "float32"), SavedTensor("mat2", (H, O), "float32"))),
+        GraphNode("addmm2", OP, "AddmmBackward0", (N, D_OUT), "float32", ("out",), line=5,
+                  saved=(SavedTensor("mat1", (N, H), "float32"), SavedTensor("mat2", (H, D_OUT), "float32"))),
         GraphNode("relu", OP, "ReluBackward0", (N, H), "float32", (), line=5,
                   saved=(SavedTensor("result", (N, H), "float32"),)),
         GraphNode("addmm1", OP, "AddmmBackward0", (N, H), "float32", (), line=5,
-                  saved=(SavedTensor("mat2", (I, H), "float32"),)),
-        GraphNode("t2", OP, "TBackward0", (H, O), "float32", (), line=5),
-        GraphNode("t1", OP, "TBackward0", (I, H), "float32", (), line=5),
+                  saved=(SavedTensor("mat2", (D_IN, H), "float32"),)),
+        GraphNode("t2", OP, "TBackward0", (H, D_OUT), "float32", (), line=5),
+        GraphNode("t1", OP, "TBackward0", (D_IN, H), "float32", (), line=5),
     ]
     edges = [GraphEdge("root", "mse"), GraphEdge("mse", "addmm2"),
              GraphEdge("addmm2", "relu", 1), GraphEdge("relu", "addmm1"),
              GraphEdge("addmm2", "t2", 2), GraphEdge("addmm1", "t1", 2)]
-    params = {"model.0.weight": ((H, I), "t1"), "model.0.bias": ((H,), "addmm1"),
-              "model.2.weight": ((O, H), "t2"), "model.2.bias": ((O,), "addmm2")}
+    params = {"model.0.weight": ((H, D_IN), "t1"), "model.0.bias": ((H,), "addmm1"),
+              "model.2.weight": ((D_OUT, H), "t2"), "model.2.bias": ((D_OUT,), "addmm2")}
     for name, (shape, user) in params.items():
         acc, pid = f"acc:{name}", f"p:{name}"
         nodes.append(GraphNode(acc, ACCUMULATE, "AccumulateGrad", shape, "float32"))
@@ -155,20 +140,20 @@ def mlp_call() -> BackwardCall:
     b2 = tv([0.41, -0.27])
     b1 = tv([0.0, 0.12, -0.05, 0.3, 0.0, 0.07, -0.2, 0.11])
     steps = (
-        BackwardStep(0, "mse", "MseLossBackward0", (tv(1.0),), (summary((N, O), 0.82),)),
-        BackwardStep(1, "addmm2", "AddmmBackward0", (summary((N, O), 0.82),),
-                     (b2, summary((N, H), 0.61), summary((H, O), 1.35))),
+        BackwardStep(0, "mse", "MseLossBackward0", (tv(1.0),), (summary((N, D_OUT), 0.82),)),
+        BackwardStep(1, "addmm2", "AddmmBackward0", (summary((N, D_OUT), 0.82),),
+                     (b2, summary((N, H), 0.61), summary((H, D_OUT), 1.35))),
         BackwardStep(2, "acc:model.2.bias", "AccumulateGrad", (b2,), (), None, b2),
-        BackwardStep(3, "t2", "TBackward0", (summary((H, O), 1.35),), (summary((O, H), 1.35),)),
-        BackwardStep(4, "acc:model.2.weight", "AccumulateGrad", (summary((O, H), 1.35),), (), None,
-                     summary((O, H), 1.35)),
+        BackwardStep(3, "t2", "TBackward0", (summary((H, D_OUT), 1.35),), (summary((D_OUT, H), 1.35),)),
+        BackwardStep(4, "acc:model.2.weight", "AccumulateGrad", (summary((D_OUT, H), 1.35),), (), None,
+                     summary((D_OUT, H), 1.35)),
         BackwardStep(5, "relu", "ReluBackward0", (summary((N, H), 0.61),), (summary((N, H), 0.44),)),
         BackwardStep(6, "addmm1", "AddmmBackward0", (summary((N, H), 0.44),),
-                     (b1, None, summary((I, H), 0.93))),
+                     (b1, None, summary((D_IN, H), 0.93))),
         BackwardStep(7, "acc:model.0.bias", "AccumulateGrad", (b1,), (), None, b1),
-        BackwardStep(8, "t1", "TBackward0", (summary((I, H), 0.93),), (summary((H, I), 0.93),)),
-        BackwardStep(9, "acc:model.0.weight", "AccumulateGrad", (summary((H, I), 0.93),), (), None,
-                     summary((H, I), 0.93)),
+        BackwardStep(8, "t1", "TBackward0", (summary((D_IN, H), 0.93),), (summary((H, D_IN), 0.93),)),
+        BackwardStep(9, "acc:model.0.weight", "AccumulateGrad", (summary((H, D_IN), 0.93),), (), None,
+                     summary((H, D_IN), 0.93)),
     )
     leaves = tuple(LeafGrad(name, f"p:{name}", None, None) for name in params)
     freed = tuple(SavedRef(n.id, s.name) for n in nodes for s in n.saved)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from app_fixtures import FakeClient
-from app_window import dialog_log, make_window  # noqa: F401 (fixture)
+from app_window import make_window
 
 from gradviz.ui.app import HEADLESS_MESSAGE, has_display
 from gradviz.ui.settings import Settings

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from gradviz.core.replay import Replay
-from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT
+from gradviz.core.result import ACCUMULATE, LEAF, OP, ROOT
 from gradviz.ui.canvas import GraphView
+from gradviz.ui.canvas import view as view_module
 from gradviz.ui.canvas.items import (
-    CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, EDGE_IDLE, IDLE, LABEL_ACTIVE, LABEL_INDEX, LABEL_QUIET,
+    CURRENT,
+    DONE,
+    EDGE_ACTIVE,
+    EDGE_CARRIED,
+    EDGE_IDLE,
+    IDLE,
+    LABEL_ACTIVE,
+    LABEL_INDEX,
+    LABEL_QUIET,
 )
 from gradviz.ui.theme import palette
-from gradviz.ui.canvas import view as view_module
-from tests.ui.canvas_data import big_call, dot_call, fan_in_call, mlp_call, second_backward_call
+from tests.ui.canvas_data import big_call, fan_in_call, mlp_call, second_backward_call
 
 
 def shown(view, call):
@@ -31,16 +37,16 @@ def kinds(scene):
     return out
 
 
-def test_dot_graph_has_one_item_per_node_and_edge(view):
-    scene = shown(view, dot_call())
+def test_dot_graph_has_one_item_per_node_and_edge(view, two_x):
+    scene = shown(view, two_x.call)
     assert kinds(scene) == {ROOT: 1, OP: 2, ACCUMULATE: 1, LEAF: 1}
     assert len(scene.edge_items) == 5
     assert set(scene.edge_items) == {("n0", "n1", 0), ("n1", "n2", 0), ("n2", "n3", 0), ("n2", "n3", 1),
                                      ("n3", "n4", 0)}
 
 
-def test_node_texts_show_op_shape_and_names(view):
-    scene = shown(view, dot_call())
+def test_node_texts_show_op_shape_and_names(view, two_x):
+    scene = shown(view, two_x.call)
     mul = scene.node_items["n1"].shape_
     assert (mul.title, mul.subtitle, mul.names, mul.detail) == ("Mul", "Backward0", "y", "scalar")
     acc = scene.node_items["n3"].shape_
@@ -62,12 +68,12 @@ def test_items_sit_where_the_layout_puts_them(view):
         pos = scene.node_items[nid].pos()
         assert (pos.x(), pos.y()) == pytest.approx((x, y))
     # Root on top: the gradient flows down, every edge points down.
-    for (src, dst, _), item in scene.edge_items.items():
+    for src, dst, _ in scene.edge_items:
         assert scene.node_items[dst].pos().y() > scene.node_items[src].pos().y()
 
 
-def test_root_at_bottom_flips_the_graph(view):
-    scene = shown(view, dot_call())
+def test_root_at_bottom_flips_the_graph(view, two_x):
+    scene = shown(view, two_x.call)
     assert scene.node_items["n0"].pos().y() < scene.node_items["n4"].pos().y()
     view.set_root_at("bottom")
     assert view.scene().node_items["n0"].pos().y() > view.scene().node_items["n4"].pos().y()
@@ -79,9 +85,10 @@ def sample_curve(item, n=40):
     return [item.curve.pointAtPercent(i / n) for i in range(1, n)]
 
 
-@pytest.mark.parametrize("make", [dot_call, fan_in_call, mlp_call, lambda: big_call(400)])
-def test_edges_do_not_run_through_nodes(view, make):
-    scene = shown(view, make())
+@pytest.mark.parametrize("make", [lambda two_x: two_x.call, lambda _: fan_in_call(), lambda _: mlp_call(),
+                                  lambda _: big_call(400)], ids=["two_x", "fan_in", "mlp", "big"])
+def test_edges_do_not_run_through_nodes(view, make, two_x):
+    scene = shown(view, make(two_x))
     boxes = {nid: item.box.translated(item.pos()).adjusted(2, 2, -2, -2) for nid, item in scene.node_items.items()}
     bad = []
     for (src, dst, idx), item in scene.edge_items.items():
@@ -93,8 +100,8 @@ def test_edges_do_not_run_through_nodes(view, make):
     assert bad == []
 
 
-def test_parallel_edges_are_drawn_apart_and_both_labelled(view):
-    scene = shown(view, dot_call())
+def test_parallel_edges_are_drawn_apart_and_both_labelled(view, two_x):
+    scene = shown(view, two_x.call)
     a, b = scene.edge_items[("n2", "n3", 0)], scene.edge_items[("n2", "n3", 1)]
     pa, pb = a.curve.pointAtPercent(0.5), b.curve.pointAtPercent(0.5)
     assert abs(pa.x() - pb.x()) >= 30
@@ -108,8 +115,8 @@ def states(scene):
     return {nid: item.state for nid, item in scene.node_items.items()}
 
 
-def test_frames_light_the_node_the_engine_ran(view):
-    call = dot_call()
+def test_frames_light_the_node_the_engine_ran(view, two_x):
+    call = two_x.call
     scene = shown(view, call)
     replay = Replay(call)
     view.show_frame(replay.frame(0))
@@ -128,8 +135,8 @@ def test_frames_light_the_node_the_engine_ran(view):
     assert scene.labels[("n1", "n2", 0)].style == LABEL_QUIET
 
 
-def test_accumulate_grad_shows_before_plus_incoming_equals_after(view):
-    call = dot_call()
+def test_accumulate_grad_shows_before_plus_incoming_equals_after(view, two_x):
+    call = two_x.call
     scene = shown(view, call)
     view.show_frame(Replay(call).frame(3), call)
     assert states(scene)["n3"] == CURRENT and states(scene)["n4"] == DONE
@@ -151,8 +158,8 @@ def test_accumulate_grad_shows_before_plus_incoming_equals_after(view):
     assert scene.labels[("n3", "n4", 0)].text == "[0, 4, 8, 12]"
 
 
-def test_accumulate_badge_without_the_call_takes_before_from_the_graph(view):
-    call = dot_call()
+def test_accumulate_badge_without_the_call_takes_before_from_the_graph(view, two_x):
+    call = two_x.call
     scene = shown(view, call)
     view.show_frame(Replay(call).frame(3))
     assert scene.badge.equation() == "None + [0, 2, 4, 6] + [0, 2, 4, 6] = [0, 4, 8, 12]"
@@ -172,8 +179,8 @@ def test_fan_in_is_a_visible_sum(view):
     assert not scene.badge.isVisible()
 
 
-def test_freed_saved_tensors_are_greyed_on_the_last_frame(view):
-    call = dot_call()
+def test_freed_saved_tensors_are_greyed_on_the_last_frame(view, two_x):
+    call = two_x.call
     scene = shown(view, call)
     replay = Replay(call)
     view.show_frame(replay.frame(2))
@@ -186,8 +193,8 @@ def test_freed_saved_tensors_are_greyed_on_the_last_frame(view):
     assert "<s>self [4] float32</s> (freed)" in scene.tooltip("n2")
 
 
-def test_second_backward_error_is_shown_with_its_hint_near_the_root(view):
-    call = second_backward_call()
+def test_second_backward_error_is_shown_with_its_hint_near_the_root(view, two_x):
+    call = second_backward_call(two_x.call)
     scene = shown(view, call)
     # The graph's saved tensors were already freed by the first call.
     assert all(c.freed for c in scene.node_items["n2"].shape_.chips)
@@ -195,7 +202,7 @@ def test_second_backward_error_is_shown_with_its_hint_near_the_root(view):
     banner = scene.banner
     assert banner is not None and banner.isVisible()
     text = banner.text()
-    assert text.startswith("RuntimeError (line 4)")
+    assert text.startswith("RuntimeError (line 6)")
     assert "second time" in text and "retain_graph=True" in text
     root = scene.node_items["n0"]
     assert banner.sceneBoundingRect().bottom() <= root.box.translated(root.pos()).top()
@@ -204,8 +211,8 @@ def test_second_backward_error_is_shown_with_its_hint_near_the_root(view):
     assert not banner.isVisible()
 
 
-def test_stepping_back_and_plain_graph_undo_every_change(view):
-    call = dot_call()
+def test_stepping_back_and_plain_graph_undo_every_change(view, two_x):
+    call = two_x.call
     scene = shown(view, call)
     replay = Replay(call)
     view.show_frame(replay.frame(3), call)
@@ -239,16 +246,16 @@ def test_frames_match_a_fresh_scene_after_any_path(view, qtbot):
     assert visible(scene) == visible(other)
 
 
-def test_tooltip_tells_op_shape_dtype_names_line_saved(view):
-    scene = shown(view, dot_call())
+def test_tooltip_tells_op_shape_dtype_names_line_saved(view, two_x):
+    scene = shown(view, two_x.call)
     tip = scene.tooltip("n2")
-    assert "<b>DotBackward0</b>" in tip and "shape scalar · float32" in tip and "line 2" in tip
+    assert "<b>DotBackward0</b>" in tip and "shape scalar · float32" in tip and "line 4" in tip
     assert "saved: self [4] float32; tensor [4] float32" in tip
     assert "names: x" in scene.tooltip("n4")
 
 
-def test_theme_and_presentation_scale(view):
-    scene = shown(view, dot_call())
+def test_theme_and_presentation_scale(view, two_x):
+    scene = shown(view, two_x.call)
     w = scene.node_items["n1"].box.width()
     view.set_theme("dark")
     assert scene.look.color("background") == QColor(palette("dark").background)
@@ -295,8 +302,8 @@ def node_point(view, nid) -> QPoint:
     return view.mapFromScene(view.scene().node_items[nid].pos())
 
 
-def test_click_selects_and_hover_highlights(view, qtbot):
-    scene = shown(view, dot_call())
+def test_click_selects_and_hover_highlights(view, qtbot, two_x):
+    scene = shown(view, two_x.call)
     with qtbot.waitSignal(view.node_clicked) as got:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=node_point(view, "n2"))
     assert got.args == ["n2"]
@@ -325,8 +332,8 @@ def near(c1: QColor, c2: QColor, tol=40) -> bool:
     return abs(c1.red() - c2.red()) + abs(c1.green() - c2.green()) + abs(c1.blue() - c2.blue()) <= tol
 
 
-def test_pixels_lit_node_border_and_background(view):
-    call = dot_call()
+def test_pixels_lit_node_border_and_background(view, two_x):
+    call = two_x.call
     scene = shown(view, call)
     image = render(view, Replay(call).frame(1), call)
     rect = scene.graph_rect()
@@ -386,9 +393,9 @@ def test_empty_graph_and_clear(view):
     view.show_frame(None)
 
 
-def test_frame_of_another_graph_does_not_break_the_scene(view):
+def test_frame_of_another_graph_does_not_break_the_scene(view, two_x):
     """A frame may name nodes the shown graph lacks (the app shows a variable's graph)."""
-    call = dot_call()
+    call = two_x.call
     view.show_graph(fan_in_call().graph)
     for k in range(4):
         view.show_frame(Replay(call).frame(k), call)
@@ -466,8 +473,8 @@ def test_trackpad_pinch_zooms(view):
     assert view.scale_factor() == pytest.approx(1.5)
 
 
-def test_a_graph_readable_when_fitted_is_fitted(view):
-    shown(view, dot_call())
+def test_a_graph_readable_when_fitted_is_fitted(view, two_x):
+    shown(view, two_x.call)
     view.fit_or_focus()
     assert view.fitted and view.scale_factor() >= view_module.READABLE_FIT
 

@@ -13,12 +13,12 @@ from PySide6.QtGui import QColor
 from gradviz.core.replay import Replay
 from gradviz.ui import export
 from gradviz.ui.canvas import GraphView
-from gradviz.ui.canvas.items import CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, IDLE
+from gradviz.ui.canvas.items import CURRENT, DONE, EDGE_CARRIED, IDLE
 from gradviz.ui.canvas.plan import compute_layout, node_sizes, plan_scene
 from gradviz.ui.canvas.scene import GraphScene
 from gradviz.ui.canvas.view import INCREMENTAL_MIN_ITEMS
 from gradviz.ui.theme import Theme, palette
-from tests.ui.canvas_data import big_call, dot_call, fan_in_call, mlp_call
+from tests.ui.canvas_data import big_call, fan_in_call, mlp_call
 
 
 def node_states(scene):
@@ -82,8 +82,8 @@ def test_a_build_in_progress_is_consistent_and_ends_as_a_fresh_build(view, qtbot
         nid: item.freed for nid, item in other.node_items.items()}
 
 
-def test_export_in_the_middle_of_a_build_finishes_it(view):
-    call = dot_call()
+def test_export_in_the_middle_of_a_build_finishes_it(view, two_x):
+    call = two_x.call
     graph = big_call(600).graph
     view.show_graph(graph, incremental=True)
     assert view.building
@@ -93,11 +93,11 @@ def test_export_in_the_middle_of_a_build_finishes_it(view):
     assert not view.building and len(view.scene().node_items) == 5
 
 
-def test_the_old_scene_is_deleted_in_slices(view, qtbot):
+def test_the_old_scene_is_deleted_in_slices(view, qtbot, two_x):
     view.show_graph(big_call(1500).graph)
     old = view.scene()
     items = list(old.node_items.values())
-    view.show_graph(dot_call().graph)
+    view.show_graph(two_x.call.graph)
     assert view.scene() is not old and len(view.scene().node_items) == 5
     assert view._disposer.pending > 0  # not all at once: that would hold the UI thread
     qtbot.waitUntil(lambda: view._disposer.pending == 0, timeout=20_000)
@@ -132,9 +132,10 @@ def test_zoomed_out_big_graph_makes_no_labels(view):
     assert view.scene().labels == {} and view.scene().grad_tags == {}
 
 
-@pytest.mark.parametrize("make", [dot_call, fan_in_call, mlp_call])
-def test_fit_all_shows_callouts_and_labels_without_scroll_bars(view, qtbot, make):
-    call = make()
+@pytest.mark.parametrize("make", [lambda two_x: two_x.call, lambda _: fan_in_call(), lambda _: mlp_call()],
+                         ids=["two_x", "fan_in", "mlp"])
+def test_fit_all_shows_callouts_and_labels_without_scroll_bars(view, qtbot, make, two_x):
+    call = make(two_x)
     replay = Replay(call)
     view.show_graph(call.graph)
     vp = QRectF(view.viewport().rect())
@@ -152,8 +153,8 @@ def test_fit_all_shows_callouts_and_labels_without_scroll_bars(view, qtbot, make
             assert vp.adjusted(-1, -1, 1, 1).contains(QRectF(on_screen)), (k, item)
 
 
-def test_fit_all_includes_the_badge_and_the_grad_tag(view):
-    call = dot_call()
+def test_fit_all_includes_the_badge_and_the_grad_tag(view, two_x):
+    call = two_x.call
     view.show_graph(call.graph)
     view.show_frame(Replay(call).frame(3), call)
     view.fit_all()
@@ -198,7 +199,8 @@ def test_big_exports_at_unreadable_scales_draw_the_overview_without_items(qapp):
     assert drawn > len(samples) * 0.05
     lit = scene.node_rect(scene.frame.current).translated(-rect.left(), -rect.top())
     x0, y0 = int(lit.left() * scale) - 3, int(lit.top() * scale) - 3
-    around = [QColor(image.pixel(x, y)) for y in range(max(0, y0), min(image.height(), y0 + int(lit.height() * scale) + 6))
+    around = [QColor(image.pixel(x, y))
+              for y in range(max(0, y0), min(image.height(), y0 + int(lit.height() * scale) + 6))
               for x in range(max(0, x0), min(image.width(), x0 + int(lit.width() * scale) + 6))]
     assert any(c.red() - c.blue() > 80 for c in around)
     # At a readable scale the same scene makes its items and draws them.

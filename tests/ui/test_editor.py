@@ -60,7 +60,8 @@ def test_step_marker_and_ran_lines(qtbot):
     editor = make_editor(qtbot)
     editor.set_step_line(2, {1})
     assert editor.step_line == 2
-    step_sel = [s for s in editor.extraSelections() if s.format.background().color() == QColor(PALETTES["light"].step_line)]
+    step_colour = QColor(PALETTES["light"].step_line)
+    step_sel = [s for s in editor.extraSelections() if s.format.background().color() == step_colour]
     assert [s.cursor.blockNumber() + 1 for s in step_sel] == [2]
     editor.set_step_line(None)
     assert editor.step_line is None

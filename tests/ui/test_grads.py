@@ -3,12 +3,11 @@
 import math
 
 import pytest
-from app_fixtures import accumulation_result, dot_result, matrix_result
+from app_fixtures import accumulation_result, matrix_result, tv
 
 from gradviz.core.replay import Replay
 from gradviz.core.result import BACKWARD, SET_NONE, ZEROED, GradEvent, LeafHistory
 from gradviz.ui.grads import GradsPanel, HistoryPlot, history_points
-from app_fixtures import tv
 
 
 def test_history_points_place_calls_and_resets():
@@ -29,7 +28,8 @@ def test_history_points_of_one_element():
 
 
 def test_trailing_zeroing_sits_after_the_last_call():
-    h = LeafHistory("p", (1,), (GradEvent(BACKWARD, 3, tv(1.0, shape=(1,)), 0), GradEvent(ZEROED, 4, tv(0.0, shape=(1,)))))
+    h = LeafHistory("p", (1,), (GradEvent(BACKWARD, 3, tv(1.0, shape=(1,)), 0),
+                                GradEvent(ZEROED, 4, tv(0.0, shape=(1,)))))
     assert [p.x for p in history_points(h)] == [1.0, 1.5]
 
 
@@ -69,9 +69,21 @@ def test_empty_history_says_so(history):
 
 
 def test_dark_theme_redraws(history):
+    """The curves drawn in light colours are drawn again in the dark series colours, same data."""
+    from gradviz.ui.grads import SERIES_COLORS, SERIES_COLORS_DARK, THEMES
+
+    def pens():
+        return {name: curve.opts["pen"].color().name() for name, curve in history.curves.items()}
+
     history.set_histories(accumulation_result().grad_history)
+    assert pens() == {"w": SERIES_COLORS[0], "v": SERIES_COLORS[1]}
+    light_w = history.curve_data("w")
     history.set_theme("dark")
-    assert set(history.curves) == {"w", "v"}
+    assert pens() == {"w": SERIES_COLORS_DARK[0], "v": SERIES_COLORS_DARK[1]}
+    legend = [colour for colour, _mark, name in history.legend_entries if name in ("w", "v")]
+    assert legend == list(SERIES_COLORS_DARK[:2])
+    assert history.plot.backgroundBrush().color().name() == THEMES["dark"]["bg"]
+    assert history.curve_data("w") == light_w
 
 
 @pytest.fixture
@@ -82,16 +94,16 @@ def panel(qtbot):
     return panel
 
 
-def test_panel_lists_leaves_with_final_grad(panel):
-    panel.set_result(dot_result())
+def test_panel_lists_leaves_with_final_grad(panel, two_x):
+    panel.set_result(two_x.result)
     assert panel.leaf_names() == ["x"]
     assert panel.grad_text("x") == "[0, 4, 8, 12]"
     assert panel.selected_leaf() == "x"
     assert "[0, 4, 8, 12]" in panel.numbers.text()
 
 
-def test_panel_follows_the_animation(panel):
-    result = dot_result()
+def test_panel_follows_the_animation(panel, two_x):
+    result = two_x.result
     panel.set_result(result)
     replay = Replay(result.backward_calls[0])
     names = {"n4": "x", "n3": "x"}
@@ -114,8 +126,8 @@ def test_matrix_grad_is_a_heatmap(panel):
     assert panel.image.levels is not None and tuple(panel.image.levels) == (-6.0, 6.0)
 
 
-def test_no_result_clears(panel):
-    panel.set_result(dot_result())
+def test_no_result_clears(panel, two_x):
+    panel.set_result(two_x.result)
     panel.set_result(None)
     assert panel.leaf_names() == [] and panel.detail.currentWidget() is panel.empty
 
@@ -144,8 +156,8 @@ def test_a_long_vector_strip_has_no_unreadable_cell_labels(panel, qtbot):
     assert panel._cell_labels == []  # 64 cells in 400 pixels: 6 pixels each
 
 
-def test_short_vector_is_numbers_not_heatmap(panel):
-    panel.set_result(dot_result())
+def test_short_vector_is_numbers_not_heatmap(panel, two_x):
+    panel.set_result(two_x.result)
     assert not panel.is_heatmap_shown()
 
 
@@ -228,7 +240,8 @@ def test_a_jump_that_changes_hundreds_of_rows_writes_those_in_view_first(qtbot):
     new = {f"n{i}": tv(float(i + 2), shape=(1,)) for i in range(n)}
     panel.set_frame(Frame(0, 1, 1, leaf_grads=new), names)
     row = panel.table.topLevelItem
-    old, first_new, last_new = format_value(tv(1.0, shape=(1,)), 60), format_value(new["n0"], 60), format_value(new[f"n{n - 1}"], 60)
+    old = format_value(tv(1.0, shape=(1,)), 60)
+    first_new, last_new = format_value(new["n0"], 60), format_value(new[f"n{n - 1}"], 60)
     assert n > FORMAT_AT_ONCE_ROWS and old != first_new
     assert row(0).text(2) == first_new  # in view: written at once
     assert row(n - 1).text(2) == old  # out of view: not yet
@@ -293,12 +306,12 @@ def test_legend_refits_when_the_font_grows(qtbot):
     assert plot.legend_label.sizeHint().width() <= plot.legend_label.contentsRect().width() + 1
 
 
-def test_two_names_for_one_tensor_make_one_row():
+def test_two_names_for_one_tensor_make_one_row(two_x):
     from dataclasses import replace
 
     from gradviz.ui.grads import leaf_rows
 
-    result = dot_result()
+    result = two_x.result
     x = next(v for v in result.variables if v.name == "x")
     aliased = replace(result, variables=result.variables + (replace(x, name="z"),))
     assert [row[0] for row in leaf_rows(aliased)] == [row[0] for row in leaf_rows(result)]

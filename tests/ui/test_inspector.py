@@ -1,27 +1,26 @@
 """The inspector: op, shape, saved tensors (greyed when freed), gradients at the current step, rule."""
 
 import pytest
-from app_fixtures import dot_result
 
 from gradviz.core.replay import Replay
 from gradviz.ui.inspector import Inspector
 
 
 @pytest.fixture
-def inspector(qtbot):
+def inspector(qtbot, two_x):
     widget = Inspector()
     qtbot.addWidget(widget)
-    result = dot_result()
+    result = two_x.result
     call = result.backward_calls[0]
     widget.set_graph(call.graph, call)
     return widget, Replay(call)
 
 
-def test_empty_states(qtbot):
+def test_empty_states(qtbot, two_x):
     widget = Inspector()
     qtbot.addWidget(widget)
     assert "Run a program" in widget.text()
-    widget.set_graph(dot_result().graph)
+    widget.set_graph(two_x.result.default_graph_data())
     assert "Click a node" in widget.text()
 
 
@@ -106,14 +105,14 @@ def test_dark_theme(inspector):
     assert "#d7dae0" in widget.browser.document().defaultStyleSheet()
 
 
-def test_hooks_of_the_program_are_listed_with_where_they_run(qtbot):
+def test_hooks_of_the_program_are_listed_with_where_they_run(qtbot, two_x):
     import dataclasses
 
     from gradviz.core.result import GraphData, HookRef
 
     widget = Inspector()
     qtbot.addWidget(widget)
-    result = dot_result()
+    result = two_x.result
     graph = result.backward_calls[0].graph
     dot = dataclasses.replace(graph.node("n2"), hooks=(HookRef("forward hook", "show", 7),
                                                        HookRef("tensor hook", "lambda")))

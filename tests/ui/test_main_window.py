@@ -3,10 +3,8 @@
 import json
 
 import pytest
-from app_fixtures import (
-    ACCUM_PROGRAM, DOT_PROGRAM, FakeClient, accumulation_result, dot_result, partial_dot_result,
-)
-from app_window import dialog_log, make_window, run_and_wait, type_text  # noqa: F401 (fixture)
+from app_fixtures import ACCUM_PROGRAM, FakeClient, accumulation_result
+from app_window import make_window, run_and_wait, type_text
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QKeySequence
 
@@ -31,8 +29,9 @@ def lit_nodes(window) -> list[str]:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, dialog_log):
-    w, _client = make_window(qtbot, tmp_path)
+def window(qtbot, tmp_path, dialog_log, two_x_client):
+    """The main window on a fake engine that answers every run with the engine's 2xᵀx result."""
+    w, _client = make_window(qtbot, tmp_path, two_x_client)
     return w
 
 
@@ -111,17 +110,25 @@ def test_choosing_a_variable_shows_its_graph(qtbot, window):
     assert len(labels_on_canvas(window)) == 5
 
 
-def test_step_runs_one_statement_at_a_time(qtbot, tmp_path, dialog_log):
-    client = FakeClient(respond=lambda r: partial_dot_result(r.stop_after_line or 99))
+def stepping_client(two_x) -> FakeClient:
+    """A fake engine answering what the engine records when Step / Run to cursor stops 2xᵀx."""
+    return FakeClient(respond=lambda r: two_x.stopped_after(r.stop_after_line) if r.stop_after_line else two_x.result)
+
+
+def test_step_runs_one_statement_at_a_time(qtbot, tmp_path, dialog_log, two_x):
+    client = stepping_client(two_x)
     window, _ = make_window(qtbot, tmp_path, client)
-    type_text(window, DOT_PROGRAM)
+    type_text(window, two_x.program)
     stops = []
     for _ in range(5):
         run_and_wait(qtbot, window, "step")
         stops.append(client.requests[-1].stop_after_line)
         if stops[-1] == 3:
             assert window.editor.step_line == 3 and window.editor._ran_lines == {1}
-            assert window.graph_choices() == [("x  (leaf, 4)", "var:x")]
+            # The engine records no graph for a leaf nothing has used yet: x has no node.
+            assert window.graph_choices() == []
+        if stops[-1] == 4:
+            assert {"var:x", "var:y"} <= {data for _label, data in window.graph_choices()}
     assert stops == [1, 3, 4, 5, 7]
     assert window.editor.step_line == 7
     assert window.player.calls  # the backward call ran by now
@@ -131,10 +138,10 @@ def test_step_runs_one_statement_at_a_time(qtbot, tmp_path, dialog_log):
     assert client.requests[-1].stop_after_line is None and window.editor.step_line is None
 
 
-def test_run_to_cursor_stops_at_the_cursor_statement(qtbot, tmp_path, dialog_log):
-    client = FakeClient(respond=lambda r: partial_dot_result(r.stop_after_line or 99))
+def test_run_to_cursor_stops_at_the_cursor_statement(qtbot, tmp_path, dialog_log, two_x):
+    client = stepping_client(two_x)
     window, _ = make_window(qtbot, tmp_path, client)
-    type_text(window, DOT_PROGRAM)
+    type_text(window, two_x.program)
     window.editor.go_to_line(4)
     run_and_wait(qtbot, window, "run_to_cursor")
     assert client.requests[-1].stop_after_line == 4
@@ -286,8 +293,8 @@ def test_examples_menu_opens_lessons_with_notes(qtbot, window, dialog_log):
     assert window.path is None and not window.dirty  # the shipped file is never the save target
 
 
-def test_worker_killed_mid_run_is_reported_and_the_next_run_works(qtbot, tmp_path, dialog_log):
-    window, client = make_window(qtbot, tmp_path)
+def test_worker_killed_mid_run_is_reported_and_the_next_run_works(qtbot, tmp_path, dialog_log, two_x, two_x_client):
+    window, client = make_window(qtbot, tmp_path, two_x_client)
     run_and_wait(qtbot, window)
     type_text(window, "while True:\n    pass\n")
     with qtbot.waitSignal(window.result_shown, timeout=5000):
@@ -299,7 +306,7 @@ def test_worker_killed_mid_run_is_reported_and_the_next_run_works(qtbot, tmp_pat
     assert "engine stopped while running" in window.message_bar.title
     qtbot.waitUntil(lambda: window.engine_label.text() == "● Engine ready", timeout=3000)
     assert client.starts == 2
-    type_text(window, DOT_PROGRAM)
+    type_text(window, two_x.program)
     result = run_and_wait(qtbot, window)
     assert result.ok and window.grads.grad_text("x") == "[0, 4, 8, 12]"
 
@@ -361,8 +368,8 @@ def test_window_layout_is_remembered(qtbot, tmp_path, dialog_log):
     assert again.size().height() == 700 and again.docks["historyDock"].isHidden()
 
 
-def test_top_level_statements():
-    assert top_level_statements(DOT_PROGRAM) == [(1, 1), (3, 3), (4, 4), (5, 5), (7, 7)]
+def test_top_level_statements(two_x):
+    assert top_level_statements(two_x.program) == [(1, 1), (3, 3), (4, 4), (5, 5), (7, 7)]
     assert top_level_statements("for i in range(2):\n    a = i\nb = 1\n") == [(1, 2), (3, 3)]
     assert top_level_statements("def f(:\n") is None
 
@@ -433,7 +440,8 @@ def test_root_at_the_bottom(qtbot, window):
 
 
 def test_notes_of_a_run_are_shown_and_leave_with_the_next_run(qtbot, window):
-    note = "Backward call 1 went through more than 20,000 autograd nodes: the first 20,000 found from its output are drawn and animated, the rest ran unrecorded."
+    note = ("Backward call 1 went through more than 20,000 autograd nodes: the first 20,000 found from its output "
+            "are drawn and animated, the rest ran unrecorded.")
     window.show_result(RunResult(stdout="", notes=(note,)))
     assert window.message_bar.kind == "info" and window.message_bar.isVisible()
     assert window.message_bar.title == "Not all of this run is recorded."

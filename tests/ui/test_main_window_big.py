@@ -3,8 +3,8 @@ own, and the signals come once everything is in place."""
 
 from __future__ import annotations
 
-from app_fixtures import FakeClient, chain_result, dot_result
-from app_window import dialog_log, make_window  # noqa: F401 (fixture)
+from app_fixtures import FakeClient, chain_result
+from app_window import make_window
 
 from gradviz.ui.canvas.items import CURRENT
 from gradviz.ui.canvas.view import READABLE_FIT
@@ -42,7 +42,7 @@ def test_a_big_result_is_built_in_slices_and_announced_when_complete(qtbot, tmp_
     assert view.mapToScene(view.viewport().rect()).boundingRect().contains(root)
 
 
-def test_a_new_result_during_a_build_shows_only_the_new_one(qtbot, tmp_path, dialog_log, monkeypatch):
+def test_a_new_result_during_a_build_shows_only_the_new_one(qtbot, tmp_path, dialog_log, monkeypatch, two_x):
     from PySide6.QtCore import QTimer
 
     import gradviz.ui.canvas.view as canvas_view
@@ -59,7 +59,7 @@ def test_a_new_result_during_a_build_shows_only_the_new_one(qtbot, tmp_path, dia
         if view.building and not seen:
             seen.append(len(view.scene().node_items))
             # The next result arrives while the big graph is still being built.
-            QTimer.singleShot(0, lambda: window.show_result(dot_result()))
+            QTimer.singleShot(0, lambda: window.show_result(two_x.result))
 
     view.show_graph = spy
     shown = []

@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from app_window import dialog_log, make_window, run_and_wait, type_text  # noqa: F401 (fixture)
+from app_window import make_window, run_and_wait, type_text
 
 from gradviz.core.resources import resource_path
 from gradviz.engine.client import EngineClient
@@ -111,10 +111,12 @@ def test_step_follows_the_program_statement_by_statement(qtbot, window):
 
 
 def test_killing_the_worker_mid_run_recovers(qtbot, window, engine):
-    type_text(window, "while True:\n    pass\n")
+    type_text(window, "print('looping')\nwhile True:\n    pass\n")
     with qtbot.waitSignal(window.result_shown, timeout=60_000) as blocker:
-        window.actions["run"].trigger()
-        qtbot.wait(300)
+        # Once line 1 is reported the run's worker exists and the loop is next (a pause instead
+        # could end before the worker started, leaving restart nothing to kill).
+        with qtbot.waitSignal(window.runner.run_progressed, timeout=60_000):
+            window.actions["run"].trigger()
         window.actions["restart_engine"].trigger()
     assert blocker.args[0].error.type == "WorkerCrashed"
     assert window.message_bar.kind == "warning"

@@ -1,8 +1,7 @@
 """Export from the window: PNG at a scale, SVG, the backward pass as GIF/APNG/frames, clipboard, screenshot."""
 
 import pytest
-from app_fixtures import FakeClient
-from app_window import dialog_log, make_window, run_and_wait  # noqa: F401 (fixture)
+from app_window import make_window, run_and_wait
 from PIL import Image
 from PySide6.QtWidgets import QApplication
 
@@ -10,8 +9,9 @@ from gradviz.ui.dialogs import ExportChoice
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, dialog_log):
-    w, _ = make_window(qtbot, tmp_path, FakeClient())
+def window(qtbot, tmp_path, dialog_log, two_x_client):
+    """The window after a run of the engine's 2xᵀx (through a fake engine)."""
+    w, _ = make_window(qtbot, tmp_path, two_x_client)
     run_and_wait(qtbot, w)
     return w
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from app_fixtures import FakeClient
-from app_window import dialog_log, make_window, run_and_wait  # noqa: F401 (fixture)
+from app_window import make_window, run_and_wait
 
 from gradviz.core.resources import example_paths
 from gradviz.core.session import Session, save_session

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from app_fixtures import dot_result, matrix_result
+from app_fixtures import matrix_result
 from PySide6.QtWidgets import QHeaderView
 
 from gradviz.core.replay import Replay
@@ -53,18 +53,18 @@ def many_params(n: int) -> RunResult:
     return RunResult(variables=tuple(infos))
 
 
-def test_a_big_table_sizes_its_columns_once(panel):
+def test_a_big_table_sizes_its_columns_once(panel, two_x):
     panel.set_result(many_params(MEASURE_ONCE_ROWS + 5))
     header = panel.table.header()
     assert header.sectionResizeMode(0) == QHeaderView.ResizeMode.Interactive
     longest = panel.table.fontMetrics().horizontalAdvance(f"layer{MEASURE_ONCE_ROWS}.weight_with_a_long_name")
     assert header.sectionSize(0) >= longest
-    panel.set_result(dot_result())  # a small table measures its contents as before
+    panel.set_result(two_x.result)  # a small table measures its contents as before
     assert header.sectionResizeMode(0) == QHeaderView.ResizeMode.ResizeToContents
 
 
-def test_inspector_state_at_once_matches_one_call_at_a_time(qtbot):
-    result = dot_result()
+def test_inspector_state_at_once_matches_one_call_at_a_time(qtbot, two_x):
+    result = two_x.result
     call = result.backward_calls[0]
     replay = Replay(call)
     one, step = Inspector(), Inspector()

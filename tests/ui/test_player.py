@@ -1,6 +1,6 @@
 """The backward-pass player: frames, stepping, playing to the end, call timeline, scrub slider."""
 
-from app_fixtures import accumulation_result, dot_result
+from app_fixtures import accumulation_result
 
 from gradviz.ui.player import Player, PlayerBar
 
@@ -13,16 +13,16 @@ def make_player(qtbot, calls):
     return player, bar
 
 
-def test_loading_shows_the_last_call_at_its_end(qtbot):
-    player, bar = make_player(qtbot, dot_result().backward_calls)
+def test_loading_shows_the_last_call_at_its_end(qtbot, two_x):
+    player, bar = make_player(qtbot, two_x.result.backward_calls)
     assert player.call_index == 0 and player.step == 3 and player.frame.current == "n3"
     assert bar.slider.maximum() == 3 and bar.slider.value() == 3
     assert bar.step_label.text() == "step 3/3 · AccumulateGrad"
     assert bar.call_label.text() == "backward at line 5"
 
 
-def test_step_forward_and_back_light_the_engine_order(qtbot):
-    player, bar = make_player(qtbot, dot_result().backward_calls)
+def test_step_forward_and_back_light_the_engine_order(qtbot, two_x):
+    player, bar = make_player(qtbot, two_x.result.backward_calls)
     player.to_start()
     assert player.frame.current is None and bar.step_label.text() == "start · 3 steps"
     lit = []
@@ -37,8 +37,8 @@ def test_step_forward_and_back_light_the_engine_order(qtbot):
     assert player.frame.current == "n2" and bar.slider.value() == 2
 
 
-def test_play_runs_to_the_end_and_stops(qtbot):
-    player, _bar = make_player(qtbot, dot_result().backward_calls)
+def test_play_runs_to_the_end_and_stops(qtbot, two_x):
+    player, _bar = make_player(qtbot, two_x.result.backward_calls)
     player.set_speed(4.0)
     player.to_start()
     with qtbot.waitSignal(player.playing_changed, timeout=5000, check_params_cb=lambda playing: not playing):
@@ -46,8 +46,8 @@ def test_play_runs_to_the_end_and_stops(qtbot):
     assert player.step == 3 and not player.is_playing
 
 
-def test_play_at_the_end_starts_over(qtbot):
-    player, _bar = make_player(qtbot, dot_result().backward_calls)
+def test_play_at_the_end_starts_over(qtbot, two_x):
+    player, _bar = make_player(qtbot, two_x.result.backward_calls)
     with qtbot.waitSignal(player.frame_changed) as blocker:
         player.play()
     assert blocker.args[0].step == 0
@@ -55,8 +55,8 @@ def test_play_at_the_end_starts_over(qtbot):
     assert not player.is_playing
 
 
-def test_slider_scrubs(qtbot):
-    player, bar = make_player(qtbot, dot_result().backward_calls)
+def test_slider_scrubs(qtbot, two_x):
+    player, bar = make_player(qtbot, two_x.result.backward_calls)
     bar.slider.setValue(1)
     assert player.step == 1 and player.frame.current == "n1"
 
@@ -77,14 +77,14 @@ def test_timeline_of_several_calls_picks_the_call(qtbot):
     assert player.call_index == 0
 
 
-def test_no_calls_clears_and_disables(qtbot):
-    player, bar = make_player(qtbot, dot_result().backward_calls)
+def test_no_calls_clears_and_disables(qtbot, two_x):
+    player, bar = make_player(qtbot, two_x.result.backward_calls)
     with qtbot.waitSignal(player.frame_changed) as blocker:
         player.clear()
     assert blocker.args == [None] and player.call is None and not bar.isEnabled()
 
 
-def test_speed_sets_the_timer(qtbot):
-    player, bar = make_player(qtbot, dot_result().backward_calls)
+def test_speed_sets_the_timer(qtbot, two_x):
+    player, bar = make_player(qtbot, two_x.result.backward_calls)
     bar.speed.setCurrentIndex(bar.speed.findData(2.0))
     assert player.speed == 2.0 and player._timer.interval() == 400

@@ -12,9 +12,7 @@ from PySide6.QtGui import QImage
 
 from gradviz import render
 from gradviz.core.result import ErrorInfo, RunResult
-from tests.ui.canvas_data import dot_call, mlp_call, second_backward_call
-
-PROGRAM = "x = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\ny.backward()\n"
+from tests.ui.canvas_data import mlp_call, second_backward_call
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -24,10 +22,24 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 @pytest.fixture
-def script(tmp_path):
+def script(tmp_path, two_x):
+    """The 2xᵀx program as a script file."""
     path = tmp_path / "two_x.py"
-    path.write_text(PROGRAM)
+    path.write_text(two_x.program)
     return path
+
+
+@pytest.fixture
+def recorded(two_x):
+    """A stand-in engine answering the engine's own 2xᵀx result (run once per session)."""
+    seen = []
+
+    def run(session):
+        seen.append(session.program)
+        return two_x.result
+
+    run.seen = seen
+    return run
 
 
 def fake_runner(*calls, error=None):
@@ -41,26 +53,25 @@ def fake_runner(*calls, error=None):
     return run
 
 
-def go(tmp_path, script, out_name, *extra, runner=None):
+def go(tmp_path, script, out_name, *extra, runner):
     out = tmp_path / out_name
-    code = render.run_render(parse(str(script), "-o", str(out), *extra), runner or fake_runner(dot_call()))
+    code = render.run_render(parse(str(script), "-o", str(out), *extra), runner)
     return code, out
 
 
-def test_png_of_the_finished_pass_and_its_scale(qtbot, tmp_path, script):
-    runner = fake_runner(dot_call())
-    code, out = go(tmp_path, script, "a.png", runner=runner)
-    assert code == 0 and runner.seen == [PROGRAM]
+def test_png_of_the_finished_pass_and_its_scale(qtbot, tmp_path, script, two_x, recorded):
+    code, out = go(tmp_path, script, "a.png", runner=recorded)
+    assert code == 0 and recorded.seen == [two_x.program]
     one = QImage(str(out))
-    code, out2 = go(tmp_path, script, "b.png", "--scale", "2")
+    code, out2 = go(tmp_path, script, "b.png", "--scale", "2", runner=recorded)
     two = QImage(str(out2))
     assert code == 0 and abs(two.width() - 2 * one.width()) <= 2 and abs(two.height() - 2 * one.height()) <= 2
-    code, out3 = go(tmp_path, script, "c.png")
+    code, out3 = go(tmp_path, script, "c.png", runner=recorded)
     assert out3.read_bytes() == out.read_bytes()  # same input, same bytes
 
 
-def test_svg_at_a_step_holds_its_labels(qtbot, tmp_path, script):
-    code, out = go(tmp_path, script, "s.svg", "--step", "2", "--caption")
+def test_svg_at_a_step_holds_its_labels(qtbot, tmp_path, script, two_x, recorded):
+    code, out = go(tmp_path, script, "s.svg", "--step", "2", "--caption", runner=recorded)
     assert code == 0
     texts = {(t.text or "").strip() for t in ET.fromstring(out.read_bytes()).iter("{http://www.w3.org/2000/svg}text")}
     assert {"Dot", "Backward0", "#0  [0, 2, 4, 6]", "two_x", "y.backward()"} <= texts
@@ -68,38 +79,39 @@ def test_svg_at_a_step_holds_its_labels(qtbot, tmp_path, script):
     assert ".grad = [0, 4, 8, 12]" not in texts  # step 2: x.grad not written yet
 
 
-def test_gif_and_apng_hold_the_whole_pass(qtbot, tmp_path, script):
-    code, out = go(tmp_path, script, "a.gif")
+def test_gif_and_apng_hold_the_whole_pass(qtbot, tmp_path, script, two_x, recorded):
+    code, out = go(tmp_path, script, "a.gif", runner=recorded)
     assert code == 0
-    assert Image.open(io.BytesIO(out.read_bytes())).n_frames == len(dot_call().steps) + 1
+    assert Image.open(io.BytesIO(out.read_bytes())).n_frames == len(two_x.call.steps) + 1
     first = out.read_bytes()
-    go(tmp_path, script, "a.gif")
+    go(tmp_path, script, "a.gif", runner=recorded)
     assert out.read_bytes() == first
-    code, out = go(tmp_path, script, "a.apng", "--theme", "dark", "--transparent")
+    code, out = go(tmp_path, script, "a.apng", "--theme", "dark", "--transparent", runner=recorded)
     assert code == 0
     apng = Image.open(io.BytesIO(out.read_bytes()))
     assert apng.n_frames == 4 and apng.mode == "RGBA"
 
 
-def test_which_call_and_theme(qtbot, tmp_path, script):
-    runner = fake_runner(dot_call(), mlp_call())
+def test_which_call_and_theme(qtbot, tmp_path, script, two_x, recorded):
+    runner = fake_runner(two_x.call, mlp_call())
     code, out = go(tmp_path, script, "last.svg", runner=runner)
     assert code == 0 and b"model.0.weight" in out.read_bytes()
     code, out = go(tmp_path, script, "first.svg", "--call", "1", runner=runner)
     assert code == 0 and b"model.0.weight" not in out.read_bytes() and b"Dot" in out.read_bytes()
-    code, dark = go(tmp_path, script, "d.png", "--theme", "dark")
+    code, dark = go(tmp_path, script, "d.png", "--theme", "dark", runner=recorded)
     assert code == 0 and QImage(str(dark)).pixelColor(2, 2).lightness() < 40
 
 
-def test_graphs_sent_ahead_are_planned_once_and_only_the_wanted_call(qtbot, tmp_path, script, monkeypatch):
+def test_graphs_sent_ahead_are_planned_once_and_only_the_wanted_call(qtbot, tmp_path, script, monkeypatch, two_x):
     """The engine's early graphs: the drawing lays out the call it will show, and reuses that plan."""
     from gradviz.core.session import load_path
     from gradviz.ui.canvas import plan as plan_module
 
     planned = []
     real_plan = plan_module.plan_scene
-    monkeypatch.setattr(plan_module, "plan_scene", lambda graph, *rest, **kw: planned.append(graph) or real_plan(graph, *rest, **kw))
-    first, second = dot_call(), mlp_call()
+    monkeypatch.setattr(plan_module, "plan_scene",
+                        lambda graph, *rest, **kw: planned.append(graph) or real_plan(graph, *rest, **kw))
+    first, second = two_x.call, mlp_call()
     session = load_path(str(script))
     drawing = render.Drawing(session, parse(str(script), "-o", str(tmp_path / "x.png"), "--call", "1"))
     drawing.offer(0, first.graph)
@@ -123,45 +135,47 @@ def test_graphs_sent_ahead_are_planned_once_and_only_the_wanted_call(qtbot, tmp_
     (("--step", "9"), "has 3 steps"),
     (("--step", "-1"), "--step"),
 ])
-def test_unusable_arguments_exit_2_with_one_line(qtbot, tmp_path, script, capsys, extra, message):
-    code, out = go(tmp_path, script, "x.png", *extra)
+def test_unusable_arguments_exit_2_with_one_line(qtbot, tmp_path, script, capsys, extra, message, recorded):
+    code, out = go(tmp_path, script, "x.png", *extra, runner=recorded)
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
     assert not out.exists()
 
 
-def test_unusable_files_exit_2(qtbot, tmp_path, script, capsys):
-    code, _ = go(tmp_path, script, "x.jpeg")
+def test_unusable_files_exit_2(qtbot, tmp_path, script, capsys, recorded):
+    code, _ = go(tmp_path, script, "x.jpeg", runner=recorded)
     assert code == 2 and "use .png, .svg, .gif or .apng" in capsys.readouterr().err
-    code, _ = go(tmp_path, tmp_path / "missing.gradviz", "x.png")
+    code, _ = go(tmp_path, tmp_path / "missing.gradviz", "x.png", runner=recorded)
     assert code == 2 and capsys.readouterr().err.startswith("gradviz render: ")
     bad = tmp_path / "bad.gradviz"
     bad.write_text("{not json")
-    code, _ = go(tmp_path, bad, "x.png")
+    code, _ = go(tmp_path, bad, "x.png", runner=recorded)
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
-    code, _ = go(tmp_path, script, "no/such/dir/x.png")
+    code, _ = go(tmp_path, script, "no/such/dir/x.png", runner=recorded)
     assert code == 2 and "does not exist" in capsys.readouterr().err
-    code, _ = go(tmp_path, script, "x.gif", "--step", "1")
+    code, _ = go(tmp_path, script, "x.gif", "--step", "1", runner=recorded)
     assert code == 2 and "whole pass" in capsys.readouterr().err
 
 
-def test_failing_program_exits_1_with_a_clear_message(qtbot, tmp_path, script, capsys):
+def test_failing_program_exits_1_with_a_clear_message(qtbot, tmp_path, script, capsys, two_x):
     err = ErrorInfo("RuntimeError", "Trying to backward through the graph a second time.", 5,
                     "Pass retain_graph=True to the first backward().")
-    code, out = go(tmp_path, script, "e.png", runner=fake_runner(dot_call(), second_backward_call(), error=err))
+    runner = fake_runner(two_x.call, second_backward_call(two_x.call), error=err)
+    code, out = go(tmp_path, script, "e.png", runner=runner)
     text = capsys.readouterr().err
     assert code == 1
     assert "the program failed: line 5: RuntimeError: Trying to backward" in text and "retain_graph=True" in text
     assert out.exists()  # the graph with the error banner is still written
-    code, out = go(tmp_path, script, "e2.png", runner=fake_runner(error=ErrorInfo("NameError", "name 'q' is not defined", 2)))
+    runner = fake_runner(error=ErrorInfo("NameError", "name 'q' is not defined", 2))
+    code, out = go(tmp_path, script, "e2.png", runner=runner)
     assert code == 1 and "line 2: NameError" in capsys.readouterr().err and not out.exists()
 
 
-def test_no_backward_call_draws_the_variable_graph_but_cannot_animate(qtbot, tmp_path, script, capsys):
+def test_no_backward_call_draws_the_variable_graph_but_cannot_animate(qtbot, tmp_path, script, capsys, two_x):
     from gradviz.core.result import TensorInfo, TensorValue
 
-    graph = dot_call().graph
+    graph = two_x.call.graph
     info = TensorInfo("y", (), "float32", True, False, TensorValue((), "float32", 28.0), grad_fn="MulBackward0",
                       node_id="n1")
 
@@ -189,33 +203,22 @@ def engine_runner(session):
     return run_request(RunRequest(session.program, seed=session.seed))
 
 
-REAL = ("import torch\nx = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\n"
-        "y.backward()\nprint(x.grad)\n")
-
-
-@pytest.fixture
-def real_script(tmp_path):
-    path = tmp_path / "two_x.py"
-    path.write_text(REAL)
-    return path
-
-
-def test_real_program_png_svg_gif(qtbot, tmp_path, real_script):
-    code, png1 = go(tmp_path, real_script, "r1.png", runner=engine_runner)
+def test_real_program_png_svg_gif(qtbot, tmp_path, script):
+    code, png1 = go(tmp_path, script, "r1.png", runner=engine_runner)
     assert code == 0
-    code, png2 = go(tmp_path, real_script, "r2.png", "--scale", "2", runner=engine_runner)
+    code, png2 = go(tmp_path, script, "r2.png", "--scale", "2", runner=engine_runner)
     a, b = QImage(str(png1)), QImage(str(png2))
     assert abs(b.width() - 2 * a.width()) <= 2 and abs(b.height() - 2 * a.height()) <= 2
-    code, again = go(tmp_path, real_script, "r3.png", runner=engine_runner)
+    code, again = go(tmp_path, script, "r3.png", runner=engine_runner)
     assert again.read_bytes() == png1.read_bytes()
-    code, svg = go(tmp_path, real_script, "r.svg", runner=engine_runner)
+    code, svg = go(tmp_path, script, "r.svg", runner=engine_runner)
     texts = {(t.text or "").strip() for t in ET.fromstring(svg.read_bytes()).iter("{http://www.w3.org/2000/svg}text")}
     assert {"Mul", "Dot", "Accumulate", "x", "y", "[0, 4, 8, 12]", ".grad = [0, 4, 8, 12]"} <= texts
-    code, gif = go(tmp_path, real_script, "r.gif", runner=engine_runner)
+    code, gif = go(tmp_path, script, "r.gif", runner=engine_runner)
     assert code == 0 and Image.open(io.BytesIO(gif.read_bytes())).n_frames == 4  # start + 3 steps
 
 
-def test_the_gradviz_render_command(tmp_path, real_script):
+def test_the_gradviz_render_command(tmp_path, script):
     """The whole path: `python -m gradviz render`, the engine in its worker process, offscreen Qt."""
     import subprocess
     import sys
@@ -228,7 +231,7 @@ def test_the_gradviz_render_command(tmp_path, real_script):
                               text=True, cwd=root, timeout=180)
 
     out = tmp_path / "cli.png"
-    proc = gradviz(str(real_script), "-o", str(out), "--step", "2")
+    proc = gradviz(str(script), "-o", str(out), "--step", "2")
     assert proc.returncode == 0, proc.stderr
     assert QImage(str(out)).width() > 100
     bad = tmp_path / "bad.py"
@@ -236,26 +239,26 @@ def test_the_gradviz_render_command(tmp_path, real_script):
     proc = gradviz(str(bad), "-o", str(tmp_path / "bad.png"))
     assert proc.returncode == 1
     assert "line 4" in proc.stderr and "Traceback" not in proc.stderr
-    proc = gradviz(str(real_script), "-o", str(tmp_path / "x.bmp"))
+    proc = gradviz(str(script), "-o", str(tmp_path / "x.bmp"))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
 
 
-def test_a_call_beyond_those_recorded_says_how_many_were(qtbot, tmp_path, script, capsys):
+def test_a_call_beyond_those_recorded_says_how_many_were(qtbot, tmp_path, script, capsys, two_x):
     note = "The program made 300 backward calls; the first 200 are recorded step by step."
 
     def runner(session):
-        return RunResult(backward_calls=(dot_call(),), notes=(note,))
+        return RunResult(backward_calls=(two_x.call,), notes=(note,))
 
     code, _ = go(tmp_path, script, "x.png", "--call", "201", runner=runner)
     err = capsys.readouterr().err
     assert code == 2 and err == f"gradviz render: --call 201: {note}\n"
 
 
-def test_notes_of_the_run_are_told_after_writing(qtbot, tmp_path, script, capsys):
+def test_notes_of_the_run_are_told_after_writing(qtbot, tmp_path, script, capsys, two_x):
     note = "Backward call 1 went through more than 20,000 autograd nodes: the first 20,000 are drawn."
 
     def runner(session):
-        return RunResult(backward_calls=(dot_call(),), notes=(note,))
+        return RunResult(backward_calls=(two_x.call,), notes=(note,))
 
     code, out = go(tmp_path, script, "n.png", runner=runner)
     assert code == 0 and out.exists()

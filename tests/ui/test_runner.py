@@ -3,15 +3,15 @@
 import threading
 
 import pytest
-from app_fixtures import FakeClient, dot_result
+from app_fixtures import FakeClient
 
 from gradviz.core.request import RunRequest
 from gradviz.ui.runner import Background, Runner
 
 
 @pytest.fixture
-def runner_and_client(qtbot):
-    client = FakeClient()
+def runner_and_client(qtbot, two_x):
+    client = FakeClient(respond=lambda request: two_x.result)
     runner = Runner(lambda: client)
     yield runner, client
     runner.close()
@@ -24,14 +24,14 @@ def test_start_reports_ready(qtbot, runner_and_client):
     assert runner.is_ready and client.starts == 1
 
 
-def test_run_finishes_on_the_ui_thread_with_the_result(qtbot, runner_and_client):
+def test_run_finishes_on_the_ui_thread_with_the_result(qtbot, runner_and_client, two_x):
     runner, client = runner_and_client
     seen_threads = []
     runner.run_finished.connect(lambda *_a: seen_threads.append(threading.current_thread()))
     with qtbot.waitSignal(runner.run_finished, timeout=3000) as blocker:
         run_id = runner.run(RunRequest("x = 1"))
     assert blocker.args[0] == run_id == runner.latest_id
-    assert blocker.args[1].stdout == dot_result().stdout
+    assert blocker.args[1].stdout == two_x.result.stdout
     assert seen_threads == [threading.main_thread()]
     assert client.requests[-1].program == "x = 1"
     qtbot.waitUntil(lambda: not runner.is_busy)
