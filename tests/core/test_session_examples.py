@@ -108,3 +108,16 @@ def test_lesson_runs_the_same_through_gradviz(path):
     else:
         assert result.error is not None and result.error.type == type(real_error).__name__
         assert result.error.line == len(session.program.rstrip().splitlines())
+
+
+def test_lesson_3s_instruction_followed_literally_shows_the_error_and_its_hint():
+    """"Delete the # at the start of the line #y.backward()": done literally (the first # of that
+    line removed), the program runs to that line and fails there with the scalar-outputs hint."""
+    session = load_session(next(p for p in EXAMPLES if p.stem == "03-non-scalar-backward"))
+    assert "Delete the # at the start of the line #y.backward()" in session.notes
+    lines = session.program.split("\n")
+    k = next(i for i, line in enumerate(lines) if line.startswith("#y.backward()"))
+    lines[k] = lines[k].replace("#", "", 1)
+    result = run_request(RunRequest(program="\n".join(lines), seed=session.seed))
+    assert result.error.type == "RuntimeError" and result.error.line == k + 1
+    assert "scalar outputs" in result.error.message and "y.sum().backward()" in result.error.hint
