@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 
 from gradviz.core.session import Session, SessionError, ViewSettings, load_path, load_session, save_session
 from gradviz.core.trust import is_trusted
@@ -29,6 +29,26 @@ def dropped_path(event) -> str | None:
         if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in SESSION_SUFFIXES:
             return url.toLocalFile()
     return None
+
+
+class _FileDrops(QObject):
+    """Routes drags and drops that carry a local session or script to the SessionController, and
+    lets every other drag (text moved in the editor) through to the widget."""
+
+    _KINDS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
+
+    def __init__(self, sessions: SessionController):
+        super().__init__(sessions.window)
+        self._sessions = sessions
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() not in self._KINDS or not dropped_path(event):
+            return False
+        if event.type() == QEvent.Type.Drop:
+            self._sessions.dropped(event)
+        else:
+            event.acceptProposedAction()
+        return True
 
 
 def slug(title: str) -> str:
@@ -59,6 +79,9 @@ class SessionController:
         self.state.subscribe(("path", "dirty"), self.show_title)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        # Scroll areas get drags on their viewport: the editor, the graph, the output, the notes.
+        self.catch_file_drops([w.editor.viewport(), w.view.viewport(), w.output.viewport(),
+                               w.notes_text.viewport(), w.notes_title])
 
     # -- the session in the window ---------------------------------------------------------------
 
@@ -261,6 +284,14 @@ class SessionController:
         w.examples_menu.setEnabled(bool(paths))
 
     # -- drag and drop -------------------------------------------------------------------------------
+
+    def catch_file_drops(self, widgets) -> None:
+        """A session or script dropped on any of ``widgets`` opens, as on the window itself: the
+        editor would paste its ``file://`` URL as text, the graph would ignore it."""
+        self._drops = _FileDrops(self)
+        for widget in widgets:
+            widget.setAcceptDrops(True)
+            widget.installEventFilter(self._drops)
 
     def drag_entered(self, event) -> None:
         if dropped_path(event):

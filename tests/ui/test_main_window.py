@@ -508,3 +508,26 @@ def test_the_last_lines_value_shows_in_the_output(qtbot, tmp_path, dialog_log):
         StatementRecord(1, 1, True, "hi\n"), StatementRecord(2, 2, True, "", None, "tensor([ 0.,  4.,  8., 12.])")))
     run_and_wait(qtbot, window)
     assert window.output.toPlainText() == "hi\nline 2 → tensor([ 0.,  4.,  8., 12.])\n"
+
+
+@pytest.mark.parametrize("target", ["editor", "graph"])
+def test_a_file_dropped_on_the_editor_or_the_graph_opens_it(qtbot, window, tmp_path, target):
+    """Not a pasted file:// URL in the editor, not ignored by the graph: the lesson opens."""
+    from PySide6.QtGui import QDragEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    path = tmp_path / "dropped.gradviz"
+    save_session(Session(program="import torch\ndropped = 1\n", title="Dropped"), path)
+    widget = (window.editor if target == "editor" else window.view).viewport()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(widget.rect().center(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(widget.rect().center()), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.session_loaded, timeout=3000):
+        QApplication.sendEvent(widget, drop)
+    assert window.editor.toPlainText() == "import torch\ndropped = 1\n"
+    assert "file://" not in window.editor.toPlainText()
