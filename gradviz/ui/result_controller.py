@@ -131,6 +131,7 @@ class ResultController:
             w.grads.set_result(None)
             w.history.set_histories(())
         w.view.clear()
+        w.run_label.setText("")  # the previous program's numbers say nothing about this one
         w.graph_title.setText("Graph")
         w.graph_subtitle.setText("")
 

@@ -353,8 +353,9 @@ class SessionController:
             self.discard_recovery()
             return False
         trusted = str(settings._qs.value("recovery/trusted", "no")) == "yes" or is_trusted(None, session.program)
-        self.set_session(session, path=original or None, dirty=True, trusted=trusted)
-        self.window.statusBar().showMessage("Recovered the autosaved text", 6000)
+        # Not run at once: the text may be what stopped gradviz last time (a hang, a huge run).
+        self.set_session(session, path=original or None, run=False, dirty=True, trusted=trusted)
+        self.window.statusBar().showMessage("Recovered the autosaved text: Run (Ctrl+Enter) runs it", 8000)
         return True
 
     def stop(self) -> None:

@@ -35,6 +35,13 @@ def window(qtbot, tmp_path, dialog_log, two_x_client):
     return w
 
 
+def test_new_clears_the_previous_programs_status(qtbot, window):
+    run_and_wait(qtbot, window)
+    assert window.run_label.text().startswith("Ran in")
+    window.new_session()
+    assert window.run_label.text() == "" and window.output.toPlainText() == ""
+
+
 def test_starts_on_the_two_x_squared_example(window):
     assert window.editor.toPlainText() == default_session().program
     assert "y = 2 * torch.dot(x, x)\ny.backward()" in window.editor.toPlainText()
@@ -257,10 +264,12 @@ def test_autosave_and_recovery_after_a_crash(qtbot, tmp_path, dialog_log):
     assert load_session(recovery).program == "import torch\nprecious = 1\n"
     # Simulate a crash: a second window on the same settings finds the file and offers it.
     dialog_log.recover_answer = True
-    second, _ = make_window(qtbot, tmp_path)
+    second, second_client = make_window(qtbot, tmp_path)
     assert second.offer_recovery()
     assert dialog_log.named("ask_recover")
     assert second.editor.toPlainText() == "import torch\nprecious = 1\n" and second.dirty
+    qtbot.wait(200)
+    assert second_client.requests == []  # not run at once: it may be what stopped gradviz
     dialog_log.recover_answer = False
     third, _ = make_window(qtbot, tmp_path)
     assert not third.offer_recovery() and not recovery.exists()
