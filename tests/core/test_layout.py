@@ -461,22 +461,22 @@ def test_crossings_of_many_segments_between_two_layers():
 def test_inversion_count_matches_brute_force():
     import random
 
-    from gradviz.core import layout as L
+    from gradviz.core.layout.crossings import inversions
 
     rng = random.Random(11)
     for size in (0, 1, 2, 7, 64, 300):
         values = [rng.randrange(0, 40) for _ in range(size)]
         brute = sum(1 for i in range(size) for j in range(i + 1, size) if values[i] > values[j])
-        assert L._inversions(np.asarray(values)) == brute
+        assert inversions(np.asarray(values)) == brute
 
 
 def test_shallow_and_deep_compaction_agree(families, monkeypatch):
-    from gradviz.core import layout as L
+    from gradviz.core.layout import coordinates
 
     for name in ("transformer", "mlp", "random", "disconnected"):
         graph = families[name]
         rounds = layered_layout(graph)
-        monkeypatch.setattr(L, "COMPACTION_ROUNDS", 0)  # always block by block
+        monkeypatch.setattr(coordinates, "COMPACTION_ROUNDS", 0)  # always block by block
         sequential = layered_layout(graph)
         monkeypatch.undo()
         assert rounds == sequential, name
