@@ -1,38 +1,37 @@
-"""Connected components: each one is drawn on its own, side by side in root order."""
+"""Connected components (networkx's weakly connected components): each one is drawn on its own,
+side by side in root order."""
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 
 from gradviz.core.layout.drawing import Array
 from gradviz.core.layout.graph import IntGraph
 
 
-def components(g: IntGraph, top: Array, bottom: Array, loop: Array, owner: Array) -> Array:
-    """Connected component of every item (a dummy's is its owner node's), in root order."""
+def components(g: IntGraph, bottom: Array, loop: Array, owner: Array) -> Array:
+    """Connected component of every item (a dummy's is its owner node's), numbered in root order.
+
+    ``bottom``/``loop``: each edge's lower end once cycles are broken, and whether it is a
+    self-loop; a graph with one node that no edge enters is one component (its only source
+    reaches every node) and needs no search.
+    """
     n = g.n
     comp = np.zeros(len(owner), dtype=np.int64)
     has_parent = np.zeros(n, dtype=bool)
     has_parent[bottom[~loop]] = True
-    if np.count_nonzero(~has_parent) <= 1:  # one source reaches every node of a DAG
+    if np.count_nonzero(~has_parent) <= 1:
         return comp
-    # Union-find over the nodes.
-    parent = list(range(n))
-
-    def find(v: int) -> int:
-        while parent[v] != v:
-            parent[v] = parent[parent[v]]
-            v = parent[v]
-        return v
-
-    for s, d in zip(top.tolist(), bottom.tolist(), strict=True):
-        rs, rd = find(s), find(d)
-        if rs != rd:
-            parent[max(rs, rd)] = min(rs, rd)
+    found = np.zeros(n, dtype=np.int64)
+    index = g.index
+    for c, nodes in enumerate(nx.weakly_connected_components(g.graph)):
+        found[[index[v] for v in nodes]] = c
     label: dict[int, int] = {}
     for v in root_order(g):
-        label.setdefault(find(v), len(label))
-    comp[:n] = [label[find(v)] for v in range(n)]
+        label.setdefault(int(found[v]), len(label))
+    relabel = np.asarray([label[c] for c in range(len(label))], dtype=np.int64)
+    comp[:n] = relabel[found]
     comp[n:] = comp[owner[n:]]
     return comp
 

@@ -1,63 +1,44 @@
-"""A topological order of the graph, and the edges that close cycles (drawn against the flow)."""
+"""A topological order of the graph (networkx's), and the edges that close cycles: found by a
+depth-first search (networkx's), they are drawn against the flow."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import networkx as nx
 
 from gradviz.core.layout.graph import IntGraph
 
 
 def topological_order(g: IntGraph) -> list[int]:
-    """Kahn's order, depth first; edges that close a cycle go into ``g.back`` and are skipped."""
-    n = g.n
-    remaining = [0] * n
-    for s, d in zip(g.src, g.dst, strict=True):
-        if s != d:
-            remaining[d] += 1
-    stack = [v for v in range(n) if remaining[v] == 0][::-1]
-    order: list[int] = []
-    while True:
-        while stack:
-            v = stack.pop()
-            order.append(v)
-            for k in g.out[v]:
-                d = g.dst[k]
-                if d == v or k in g.back:
-                    continue
-                remaining[d] -= 1
-                if remaining[d] == 0:
-                    stack.append(d)
-        if len(order) == n:
-            return order
-        # Autograd graphs have no cycles, but GraphData may come from anywhere.
-        break_cycles(g, order, remaining)
-        placed = set(order)
-        stack = [v for v in range(n) if remaining[v] == 0 and v not in placed][::-1]
+    """The nodes in an order where every edge points forward, self-loops aside.
+
+    Autograd graphs have no cycles, but a graph may come from anywhere: where it has one, the
+    edges that close cycles go into ``g.back`` first, and the order is that of the graph with
+    those edges reversed.
+    """
+    index = g.index
+    try:
+        return [index[v] for v in nx.topological_sort(g.graph)]
+    except nx.NetworkXUnfeasible:  # a cycle, perhaps only a self-loop
+        pass
+    g.back = back_edges(g)
+    dag: nx.DiGraph[int] = nx.DiGraph()
+    dag.add_nodes_from(range(g.n))
+    dag.add_edges_from((d, s) if k in g.back else (s, d)
+                       for k, (s, d) in enumerate(zip(g.src, g.dst, strict=True)) if s != d)
+    order: list[int] = list(nx.topological_sort(dag))
+    return order
 
 
-def break_cycles(g: IntGraph, done: list[int], remaining: list[int]) -> None:
-    """Mark edges that close cycles among the nodes Kahn's algorithm could not reach."""
-    finished = set(done)
-    state: dict[int, int] = {}  # 1 = on the DFS stack, 2 = finished
-    for start in range(g.n):
-        if start in finished or start in state:
-            continue
-        state[start] = 1
-        stack: list[tuple[int, Iterator[int]]] = [(start, iter(g.out[start]))]
-        while stack:
-            v, it = stack[-1]
-            for k in it:
-                d = g.dst[k]
-                if d in finished or k in g.back or d == v:
-                    continue
-                st = state.get(d)
-                if st == 1:
-                    g.back.add(k)
-                    remaining[d] -= 1
-                elif st is None:
-                    state[d] = 1
-                    stack.append((d, iter(g.out[d])))
-                    break
-            else:
-                state[v] = 2
-                stack.pop()
+def back_edges(g: IntGraph) -> set[int]:
+    """Edges that close a cycle: those a depth-first search follows to a node still on its stack
+    (each parallel edge of such a pair; never a self-loop). Reversed, they leave no cycle."""
+    on_stack: set[str] = set()
+    closing: set[tuple[str, str]] = set()
+    for u, v, kind in nx.dfs_labeled_edges(g.graph):
+        if kind == "forward":
+            on_stack.add(v)
+        elif kind == "reverse":
+            on_stack.discard(v)
+        elif kind == "nontree" and u != v and v in on_stack:
+            closing.add((u, v))
+    return {k for k, key in enumerate(g.keys) if key[:2] in closing}

@@ -119,7 +119,7 @@ class Items:
         child = lower[order]
         child_start = np.searchsorted(upper[order], np.arange(count + 1))
         owner = np.concatenate([np.arange(n), *dummy_owner]).astype(np.int64)
-        comp = components(g, top, bottom, loop, owner)
+        comp = components(g, bottom, loop, owner)
         chain_of = np.concatenate(dummy_chain).astype(np.int64)
         return cls(n, count, item_layer, width, comp, top, bottom, first, ndum, upper, lower,
                    child.tolist(), child_start.tolist(), chain_of)

@@ -1,27 +1,39 @@
-"""The graph every stage works on: nodes and edges as integers, node sizes as arrays."""
+"""The graph the layout runs on: a networkx MultiDiGraph, and the same nodes and edges as integers
+for the stages that work on arrays."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 
 from gradviz.core.layout.drawing import DEFAULT_SIZE, Array, EdgeKey
 from gradviz.core.result import GraphData
 
 
+def as_networkx(graph: GraphData | nx.MultiDiGraph[str]) -> nx.MultiDiGraph[str]:
+    """``graph`` as the MultiDiGraph the layout runs on (see GraphData.to_networkx)."""
+    return graph.to_networkx() if isinstance(graph, GraphData) else graph
+
+
 @dataclass
 class IntGraph:
+    """The layout's MultiDiGraph with its nodes numbered in the graph's order, and its edges
+    numbered in the order networkx yields them (node by node, parallel edges as they were added)."""
+
+    graph: nx.MultiDiGraph[str]
     ids: list[str]
+    index: dict[str, int]
     roots: list[int]
-    # Edges with known endpoints, in graph order: src, dst, key (src id, dst id, index).
+    # Every edge: src, dst, key (src id, dst id, index).
     src: list[int]
     dst: list[int]
     keys: list[EdgeKey]
     # Out-edges of each node as edge numbers, in ``index`` order.
     out: list[list[int]]
-    # Edges that close a cycle: ignored for layering, drawn against the flow.
+    # Edges that close a cycle: ignored for layering, drawn against the flow (see cycles).
     back: set[int] = field(default_factory=set)
     # Height of the hanging subtree below each node (0: the node does not hang), see
     # layering.assign_layers, and of the one-child chain above it (0: not such a chain).
@@ -33,30 +45,20 @@ class IntGraph:
         return len(self.ids)
 
     @classmethod
-    def build(cls, graph: GraphData) -> IntGraph:
-        index: dict[str, int] = {}
-        for node in graph.nodes:
-            index.setdefault(node.id, len(index))
-        ids = list(index)
-        keys = [(e.src, e.dst, e.index) for e in graph.edges]
-        if len(set(keys)) != len(keys):  # the same edge twice: keep the first
-            keys = list(dict.fromkeys(keys))
-        get = index.get
-        src_found = [get(k[0]) for k in keys]
-        dst_found = [get(k[1]) for k in keys]
-        if None in src_found or None in dst_found:  # edges to nodes that are not in the graph
-            pairs = enumerate(zip(src_found, dst_found, strict=True))
-            kept = [i for i, (s, d) in pairs if s is not None and d is not None]
-            keys = [keys[i] for i in kept]
-            src_found = [src_found[i] for i in kept]
-            dst_found = [dst_found[i] for i in kept]
-        src_all: list[int] = src_found  # type: ignore[assignment]  # no None left
-        dst_all: list[int] = dst_found  # type: ignore[assignment]
+    def build(cls, graph: nx.MultiDiGraph[str]) -> IntGraph:
+        """Number the nodes and edges of ``graph``: edge keys are the edges' ``index``, and the
+        nodes with a ``root`` attribute are the roots, in its order."""
+        ids: list[str] = list(graph)
+        index = {v: i for i, v in enumerate(ids)}
+        keys: list[EdgeKey] = list(graph.edges(keys=True))
+        src = [index[k[0]] for k in keys]
+        dst = [index[k[1]] for k in keys]
         out: list[list[int]] = [[] for _ in ids]
         for k in sorted(range(len(keys)), key=lambda k: keys[k][2]):
-            out[src_all[k]].append(k)
-        roots = [index[r] for r in dict.fromkeys(graph.roots) if r in index]
-        return cls(ids, roots, src_all, dst_all, keys, out)
+            out[src[k]].append(k)
+        ranked = sorted((rank, index[v]) for v, rank in graph.nodes(data="root") if rank is not None)
+        roots = [i for _, i in ranked]
+        return cls(graph, ids, index, roots, src, dst, keys, out)
 
 
 def node_sizes(ids: list[str], sizes: Mapping[str, tuple[float, float]] | None) -> tuple[Array, Array]:
