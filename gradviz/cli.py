@@ -243,7 +243,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("path", help="a .gradviz session or a .py script")
         p.add_argument("--json", action="store_true", help="print one JSON document")
         p.add_argument("--graphml", metavar="OUT",
-                       help="also write the graph shown by default (the JSON's graph) as GraphML, for yEd or Gephi")
+                       help="also write the graph shown first (the last backward call's) as GraphML, for yEd or Gephi")
         p.add_argument("--trust", action="store_true",
                        help="run the program even where the system cannot contain the engine (see gradviz doctor)")
         add_limit_options(p)
