@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from gradviz import HEADLESS, __version__
@@ -29,17 +30,18 @@ def with_limit_options(session, args: argparse.Namespace):
     return replace(session, limits=limits_from_options(args, session.limits))
 
 
-def run_session(session, worker=None, trusted: bool = False) -> RunResult:
+def run_session(session, worker=None, trusted: bool = False, only_call: int | None = None) -> RunResult:
     """Run a session's program through the engine worker, exactly as the app does.
 
     ``worker``: one already started (``gradviz.engine.process.start_worker``), else a new one;
-    ``trusted``: run it even where the system cannot contain the engine.
+    ``trusted``: run it even where the system cannot contain the engine; ``only_call``: run it
+    only until that backward call, recorded step by step (``RunRequest.only_call``).
     """
     from gradviz.engine.client import EngineClient
 
     client = EngineClient(started=worker, ahead=False)
     try:
-        return client.run(session.request(), trusted=trusted)
+        return client.run(session.request(only_call=only_call), trusted=trusted)
     finally:
         client.close()
 
@@ -149,9 +151,26 @@ def inspect_report(result: RunResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_graphml(graph: GraphData, path: str) -> None:
+    """Write ``graph`` as GraphML (yEd and Gephi read it): the MultiDiGraph the layout runs on,
+    with the attributes of ``GraphData.to_networkx``; edges are numbered ``e0``, ``e1``, ... in
+    the order networkx yields them (GraphML wants edge ids unique in the file; keys repeat)."""
+    import networkx as nx
+
+    g = graph.to_networkx()
+    for number, (_, _, data) in enumerate(g.edges(data=True)):
+        data["id"] = f"e{number}"
+    nx.write_graphml(g, path, edge_id_from_attribute="id")
+
+
 def cmd_inspect(args: argparse.Namespace, worker=None) -> int:
     from gradviz.core.session import SessionError
 
+    if args.graphml is not None:
+        folder = Path(args.graphml).resolve().parent
+        if not folder.is_dir():
+            print(f"gradviz inspect: the folder {str(folder)!r} does not exist", file=sys.stderr)
+            return 2
     try:
         session = with_limit_options(load_source(args.path), args)
     except (SessionError, ValueError) as exc:
@@ -159,11 +178,26 @@ def cmd_inspect(args: argparse.Namespace, worker=None) -> int:
         return 2
     from gradviz.core.trust import is_trusted
 
-    result = run_session(session, worker, is_trusted(args.path, session.program, args.trust))
+    trusted = is_trusted(args.path, session.program, args.trust)
+    result = run_session(session, worker, trusted)
     if args.json:
         sys.stdout.write(json.dumps(to_plain(inspect_json(result)), allow_nan=False) + "\n")
     else:
         sys.stdout.write(inspect_report(result))
+    if args.graphml is not None:
+        graph = result.default_graph_data() or GraphData()
+        choice = result.default_graph()
+        if choice is not None and choice[0] == "call" and not result.backward_calls[int(choice[1])].recorded:
+            # The last call of a long training loop was recorded lightly, without its graph: the
+            # app records it when it is shown, and so does this (one more run, up to that call).
+            index = result.backward_calls[int(choice[1])].index
+            again = run_session(session, None, trusted, only_call=index)
+            graph = next((c.graph for c in again.backward_calls if c.index == index and c.recorded), graph)
+        try:
+            write_graphml(graph, args.graphml)
+        except OSError as exc:
+            print(f"gradviz inspect: cannot write {args.graphml!r}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     return 0 if result.ok else 1
 
 
@@ -208,6 +242,8 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         p = _Parser(prog="gradviz inspect", description="Run a session or script headless and report.")
         p.add_argument("path", help="a .gradviz session or a .py script")
         p.add_argument("--json", action="store_true", help="print one JSON document")
+        p.add_argument("--graphml", metavar="OUT",
+                       help="also write the graph shown first (the last backward call's) as GraphML, for yEd or Gephi")
         p.add_argument("--trust", action="store_true",
                        help="run the program even where the system cannot contain the engine (see gradviz doctor)")
         add_limit_options(p)
@@ -222,7 +258,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         add_render_arguments(p)
         return p
     p = _Parser(prog="gradviz", description="See PyTorch autograd: run code, draw the graph, animate backward.",
-                epilog="Headless commands: gradviz inspect PATH [--json]; gradviz render PATH -o OUT; "
+                epilog="Headless commands: gradviz inspect PATH [--json] [--graphml OUT]; gradviz render PATH -o OUT; "
                        "gradviz doctor (how the engine is contained)")
     p.add_argument("path", nargs="?", help="a .gradviz session or .py script to open")
     p.add_argument("--version", action="version", version=f"gradviz {__version__}")

@@ -6,12 +6,15 @@ import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import NONFINITE, from_plain, to_plain
+
+if TYPE_CHECKING:  # networkx loads on first use (~80 ms of imports the engine worker never needs)
+    import networkx as nx
 
 _edge_index = attrgetter("index")
 
@@ -245,15 +248,48 @@ class GraphData:
             roots=(start,),
         )
 
-    def to_networkx(self):
-        """A networkx MultiDiGraph: node attribute ``data`` is the GraphNode, edge key is ``index``."""
+    def to_networkx(self) -> nx.MultiDiGraph[str]:
+        """This graph as a networkx MultiDiGraph: the graph the layout runs on, and what
+        ``gradviz inspect --graphml`` writes.
+
+        Nodes in ``nodes`` order (a repeated id keeps its first node), with the attributes
+        ``kind``, ``op`` and ``label`` and, where known, ``shape`` (``"[4, 3]"``, ``"[]"`` for a
+        scalar), ``dtype``, ``names`` (comma-separated) and ``line``; each of ``roots`` also has
+        ``root``, its place among them (0 for the first). Edges added in ``edges`` order (networkx
+        yields them node by node), parallel edges kept: the key is the edge's ``index``, and the
+        attributes are ``index`` and ``output_nr``; an edge to or from an id that is not a node is left out, a repeated
+        ``(src, dst, index)`` keeps its first edge. Every attribute is a string or an integer,
+        so ``networkx.write_graphml`` takes the graph as it is.
+        """
         import networkx as nx
 
-        g = nx.MultiDiGraph()
+        g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+        nodes: dict[str, dict[str, Any]] = {}
         for n in self.nodes:
-            g.add_node(n.id, data=n)
-        for e in self.edges:
-            g.add_edge(e.src, e.dst, key=e.index, data=e)
+            if n.id in nodes:
+                continue
+            attrs: dict[str, Any] = {"kind": n.kind, "op": n.op, "label": n.label}
+            if n.shape is not None:
+                attrs["shape"] = f"[{', '.join(map(str, n.shape))}]"
+            if n.dtype is not None:
+                attrs["dtype"] = n.dtype
+            if n.names:
+                attrs["names"] = ", ".join(n.names)
+            if n.line is not None:
+                attrs["line"] = n.line
+            nodes[n.id] = attrs
+        for rank, root in enumerate(r for r in dict.fromkeys(self.roots) if r in nodes):
+            nodes[root]["root"] = rank
+        g.add_nodes_from(nodes.items())
+        edges = [(e.src, e.dst, e.index, e.output_nr) for e in self.edges if e.src in nodes and e.dst in nodes]
+        if len({e[:3] for e in edges}) != len(edges):  # the same edge twice: keep the first
+            first: dict[tuple[str, str, int], tuple[str, str, int, int]] = {}
+            for e in edges:
+                first.setdefault(e[:3], e)
+            edges = list(first.values())
+        add_edge = g.add_edge
+        for s, d, i, o in edges:
+            add_edge(s, d, key=i, index=i, output_nr=o)
         return g
 
 

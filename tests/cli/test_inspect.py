@@ -44,6 +44,53 @@ def test_inspect_json_of_a_script(script):
     assert sorted(e["index"] for e in doc["graph"]["edges"] if e["src"] == dot) == [0, 1]
 
 
+def test_inspect_writes_the_graph_as_graphml(script, tmp_path):
+    import networkx as nx
+
+    out = tmp_path / "graph.graphml"
+    proc = gradviz("inspect", str(script), "--json", "--graphml", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)  # the JSON still comes, and GraphML holds the same graph
+    g = nx.read_graphml(out)
+    assert isinstance(g, nx.MultiDiGraph)
+    assert set(g) == {n["id"] for n in doc["graph"]["nodes"]}
+    assert g.number_of_edges() == len(doc["graph"]["edges"]) == 5
+    ops = dict(g.nodes(data="op"))
+    assert sorted(ops.values()) == ["AccumulateGrad", "DotBackward0", "MulBackward0", "Tensor", "Tensor"]
+    dot = next(v for v, op in ops.items() if op == "DotBackward0")
+    acc = next(v for v, op in ops.items() if op == "AccumulateGrad")
+    # torch.dot(x, x): both edges to x's AccumulateGrad, with their input index.
+    assert g.number_of_edges(dot, acc) == 2
+    assert sorted(d["index"] for _, _, d in g.edges(dot, data=True)) == [0, 1]
+    by_label = {d["label"]: d for _, d in g.nodes(data=True)}
+    assert by_label["y"] == {"kind": "root", "op": "Tensor", "label": "y", "shape": "[]", "dtype": "float32",
+                             "names": "y", "root": 0}
+    assert by_label["x"] == {"kind": "leaf", "op": "Tensor", "label": "x", "shape": "[4]", "dtype": "float32",
+                             "names": "x"}
+    assert by_label["MulBackward0"]["line"] == 3 and by_label["AccumulateGrad"]["kind"] == "accumulate"
+
+
+def test_graphml_of_a_long_training_loop_is_the_last_calls_graph(tmp_path):
+    import networkx as nx
+
+    # Past the first 50 calls a loop's calls are recorded lightly, without their graph; the
+    # GraphML is the graph of the last one all the same, as the app and render show it.
+    path = tmp_path / "loop.py"
+    path.write_text("import torch\nw = torch.ones(3, requires_grad=True)\nfor i in range(60):\n"
+                    "    loss = (w * 2).sum()\n    loss.backward()\n")
+    out = tmp_path / "loop.graphml"
+    proc = gradviz("inspect", str(path), "--graphml", str(out))
+    assert proc.returncode == 0, proc.stderr
+    ops = sorted(op for _, op in nx.read_graphml(out).nodes(data="op"))
+    assert ops == ["AccumulateGrad", "MulBackward0", "SumBackward0", "Tensor", "Tensor"]
+
+
+def test_graphml_into_a_missing_folder_exits_2(script, tmp_path):
+    proc = gradviz("inspect", str(script), "--graphml", str(tmp_path / "no" / "graph.graphml"))
+    assert proc.returncode == 2 and proc.stdout == "" and "does not exist" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_inspect_of_a_failing_program_prints_the_error_and_exits_1(tmp_path):
     path = tmp_path / "bad.py"
     path.write_text("import torch\nx = torch.ones(3, requires_grad=True)\ny = x * 2\ny.backward()\n")

@@ -403,6 +403,40 @@ def test_cycles_and_dangling_edges_do_not_break_it():
     check_no_overlap(layout)
 
 
+def test_the_layout_runs_on_the_networkx_graph(families):
+    # GraphData is converted to a MultiDiGraph (GraphData.to_networkx); handing that graph over
+    # gives the same layout, parallel edges (torch.dot) included.
+    for name in ("dot", "transformer", "disconnected"):
+        graph = families[name]
+        nxg = graph.to_networkx()
+        assert isinstance(nxg, nx.MultiDiGraph)
+        assert layered_layout(nxg) == layered_layout(graph)
+    # Only the keys (edge index) and the root attribute are read: a graph made by hand works.
+    hand = nx.MultiDiGraph()
+    hand.add_edges_from([("late", "a"), ("a", "b"), ("b", "c"), ("extra", "c"), ("a", "b")])
+    hand.nodes["late"]["root"] = 0
+    layout = layered_layout(hand)
+    assert layout.layers == {"late": 0, "a": 1, "b": 2, "c": 3, "extra": 2}
+    assert set(layout.routes) == {("late", "a", 0), ("a", "b", 0), ("a", "b", 1), ("b", "c", 0), ("extra", "c", 0)}
+
+
+def test_cycles_are_found_by_depth_first_search():
+    from gradviz.core.layout.cycles import back_edges
+    from gradviz.core.layout.graph import IntGraph
+
+    # Two cycles sharing b, a self-loop and a parallel pair that closes a cycle.
+    graph = G.plain_graph([("a", "b"), ("b", "c"), ("c", "a"), ("b", "d"), ("d", "b"), ("d", "b"), ("d", "d"),
+                           ("d", "e")])
+    g = IntGraph.build(graph.to_networkx())
+    back = {g.keys[k] for k in back_edges(g)}
+    assert back == {("c", "a", 0), ("d", "b", 0), ("d", "b", 1)}
+    layout = layered_layout(graph)
+    check_no_overlap(layout)
+    forward = GraphData(graph.nodes, tuple(e for e in graph.edges if (e.src, e.dst, e.index) not in back
+                                           and e.src != e.dst), graph.roots)
+    check_one_way(forward, layout)
+
+
 def test_same_graph_same_layout(families):
     for name in ("transformer", "random", "mlp"):
         graph = families[name]
@@ -461,22 +495,22 @@ def test_crossings_of_many_segments_between_two_layers():
 def test_inversion_count_matches_brute_force():
     import random
 
-    from gradviz.core import layout as L
+    from gradviz.core.layout.crossings import inversions
 
     rng = random.Random(11)
     for size in (0, 1, 2, 7, 64, 300):
         values = [rng.randrange(0, 40) for _ in range(size)]
         brute = sum(1 for i in range(size) for j in range(i + 1, size) if values[i] > values[j])
-        assert L._inversions(np.asarray(values)) == brute
+        assert inversions(np.asarray(values)) == brute
 
 
 def test_shallow_and_deep_compaction_agree(families, monkeypatch):
-    from gradviz.core import layout as L
+    from gradviz.core.layout import coordinates
 
     for name in ("transformer", "mlp", "random", "disconnected"):
         graph = families[name]
         rounds = layered_layout(graph)
-        monkeypatch.setattr(L, "COMPACTION_ROUNDS", 0)  # always block by block
+        monkeypatch.setattr(coordinates, "COMPACTION_ROUNDS", 0)  # always block by block
         sequential = layered_layout(graph)
         monkeypatch.undo()
         assert rounds == sequential, name

@@ -61,6 +61,7 @@ def test_multigraph_keeps_both_dot_edges_and_reachable_subgraph():
     g = dot_graph()
     nxg = g.to_networkx()
     assert nxg.number_of_edges("n2", "n3") == 2
+    assert list(nxg["n2"]["n3"]) == [0, 1]  # keyed by index
     assert [e.index for e in g.out_edges["n2"]] == [0, 1]
     sub = g.reachable("n2")
     assert {n.id for n in sub.nodes} == {"n2", "n3", "n4"} and sub.roots == ("n2",)
@@ -229,3 +230,36 @@ def test_broken_shared_documents_name_the_bad_place(document, where):
 def test_an_index_outside_a_shared_document_is_refused():
     with pytest.raises(ValueError, match=r"\$\.grad_in\[0\]: a reference to a shared TensorValue"):
         from_plain(BackwardStep, {"order": 0, "node_id": "n", "op": "x", "grad_in": [0]})
+
+
+def test_networkx_graph_has_the_fields_as_graphml_values():
+    import io
+
+    import networkx as nx
+
+    nxg = dot_graph().to_networkx()
+    assert list(nxg) == ["n0", "n1", "n2", "n3", "n4"]
+    assert dict(nxg.nodes["n0"]) == {"kind": ROOT, "op": "Tensor", "label": "y", "shape": "[]", "dtype": "float32",
+                                     "names": "y", "root": 0}
+    assert dict(nxg.nodes["n1"]) == {"kind": OP, "op": "MulBackward0", "label": "MulBackward0", "shape": "[]",
+                                     "dtype": "float32", "line": 2}
+    assert nxg.nodes["n3"]["shape"] == "[4]"
+    assert [(u, v, k, d) for u, v, k, d in nxg.edges(keys=True, data=True) if u == "n2"] == [
+        ("n2", "n3", 0, {"index": 0, "output_nr": 0}), ("n2", "n3", 1, {"index": 1, "output_nr": 0})]
+    # Only strings and integers: GraphML takes the graph as it is, and gives it back.
+    for _, data in nxg.nodes(data=True):
+        assert all(type(v) in (str, int) for v in data.values()), data
+    out = io.BytesIO()
+    nx.write_graphml(nxg, out)
+    back = nx.read_graphml(io.BytesIO(out.getvalue()), force_multigraph=True)
+    assert dict(back.nodes(data=True)) == dict(nxg.nodes(data=True))
+    assert back.number_of_edges("n2", "n3") == 2
+
+
+def test_networkx_graph_leaves_out_dangling_and_repeated_edges_and_keeps_root_order():
+    nodes = tuple(GraphNode(v, OP, "Op") for v in "abc") + (GraphNode("a", LEAF, "Again"),)
+    edges = (GraphEdge("a", "b"), GraphEdge("a", "ghost"), GraphEdge("b", "c", 0, 1), GraphEdge("b", "c", 0, 2))
+    nxg = GraphData(nodes, edges, roots=("c", "ghost", "a", "c")).to_networkx()
+    assert list(nxg) == ["a", "b", "c"] and nxg.nodes["a"]["op"] == "Op"  # a repeated id keeps its first node
+    assert list(nxg.edges(keys=True, data="output_nr")) == [("a", "b", 0, 0), ("b", "c", 0, 1)]
+    assert dict(nxg.nodes(data="root")) == {"a": 1, "b": None, "c": 0}
