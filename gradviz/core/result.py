@@ -13,7 +13,7 @@ import orjson
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import NONFINITE, from_plain, to_plain
 
-if TYPE_CHECKING:  # networkx loads on first use (~80 ms of imports the engine worker never needs)
+if TYPE_CHECKING:  # networkx loads on first use (imports the engine worker never needs)
     import networkx as nx
 
 _edge_index = attrgetter("index")

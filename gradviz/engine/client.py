@@ -110,7 +110,7 @@ class _Reader:
         if len(line) > SMALL_MESSAGE and not line.startswith((b'{"type":"result"', b'{"type":"graph"',
                                                                b'{"type":"progress"')):
             raise ProtocolError("a long message of a kind that is never long")
-        # Containers cost Python objects many times their bytes (33 MB of "[[0]]," are 1.2 GB decoded):
+        # Containers cost Python objects many times their bytes (a few MB of "[[0]]," decode to GBs):
         # the worker keeps its messages within MAX_CONTAINERS, so a line past it is refused unread.
         if containers(line) > self.max_containers:
             raise ProtocolError(f"a message of more than {self.max_containers:,} lists and objects")

@@ -110,7 +110,7 @@ class ResultController:
         if last is not None and len(last.graph.nodes) + len(last.steps) > BACKGROUND_LAYOUT_NODES:
             # A big result: its replay and layout are worked out on a worker thread first.
             # The result's objects (hundreds of thousands, no cycles) are frozen first: every
-            # young collection would scan them again, 50-70 ms each with all threads held.
+            # young collection would scan them again, each a visible stall with all threads held.
             gc.freeze()
             w.run_label.setText(f"Preparing {len(last.graph.nodes)} nodes…")
             self.background.submit(("prepared", run_id, mode, stop_after, result), prepare_result, result,

@@ -885,9 +885,9 @@ class OverviewItem(QGraphicsItem):
             painter.drawRect(rect)
 
     # -- shape mode: what the items draw without their text -------------------------------------
-    # Measured on a 16 Mpx export: stroking one path of thousands of curves costs ~20 ms, but
-    # *filling* one path of thousands of shapes costs over a second (the fill runs over the whole
-    # bounding box), so fills are one call per shape and strokes one call per layer.
+    # On a big export, stroking one path of thousands of curves is cheap, but *filling* one path of
+    # thousands of shapes is very slow (the fill runs over the whole bounding box), so fills are one
+    # call per shape and strokes one call per layer.
     def _outline_path(self, key, nids) -> QPainterPath:
         path = self._paths.get(key)
         if path is None:
