@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 
 from gradviz.core.request import Limits, RunRequest
-from gradviz.core.result import NOT_CONTAINED, RunResult
+from gradviz.core.result import NOT_CONTAINED, WORKER_CRASHED, RunResult
 from gradviz.core.trust import TrustStore
 from gradviz.ui import dialogs
 from gradviz.ui.window_state import FETCH, IDLE, RUN, STEP, TO_CURSOR
@@ -173,6 +173,7 @@ class RunController:
         self._run_started_at = time.monotonic()
         mode = self._modes.get(run_id, (RUN, None))[0]
         self.window.run_label.setText(f"{RUNNING_TEXT[mode]}…")
+        self.window.message_bar.clear()  # the last run's message (an engine that stopped...) is over
         self.progress_timer.start()
 
     def _run_progressed(self, run_id: int, info: dict) -> None:
@@ -220,7 +221,13 @@ class RunController:
             w.run_label.setText(f"Recorded backward call {stop_after + 1} in {result.duration:.2f} s")
             w.results.merge_call(stop_after, result)
             return
-        if request is not None:
+        crashed = result.error is not None and result.error.type == WORKER_CRASHED
+        if crashed and request is not None and (
+                self._shown_request is None or self._shown_request.program != request.program):
+            # What is on screen belongs to another program: it would pass for this one's.
+            w.results.clear()
+            self._shown_request = None
+        elif request is not None and not crashed:  # a crashed run shows nothing to fetch from
             self._shown_request = request
             if mode == RUN and result.error is None:
                 self._calls_made[(request.program, request.seed)] = len(result.backward_calls)

@@ -311,13 +311,20 @@ def test_worker_killed_mid_run_is_reported_and_the_next_run_works(qtbot, tmp_pat
         assert client.running.wait(3)
         assert window.actions["cancel"].isEnabled()
         window.actions["restart_engine"].trigger()
-    assert window.message_bar.kind == "warning"
+    assert window.message_bar.kind == "warning" and window.message_bar.isVisible()
     assert "engine stopped while running" in window.message_bar.title
+    # The graph on screen was another program's: it is gone, not passed off as this one's.
+    assert window.result is None and window.view.graph is None and window.graph_title.text() == "Graph"
     qtbot.waitUntil(lambda: window.engine_label.text() == "● Engine ready", timeout=3000)
     assert client.starts == 2
     type_text(window, two_x.program)
-    result = run_and_wait(qtbot, window)
-    assert result.ok and window.grads.grad_text("x") == "[0, 4, 8, 12]"
+    client.run_delay = 0.5
+    with qtbot.waitSignal(window.result_shown, timeout=5000):
+        window.actions["run"].trigger()
+        assert client.running.wait(3)
+        qtbot.wait(50)
+        assert not window.message_bar.isVisible()  # the engine's old message is over once a run starts
+    assert window.result.ok and window.grads.grad_text("x") == "[0, 4, 8, 12]"
 
 
 def test_cancel_stops_a_long_run(qtbot, tmp_path, dialog_log):
