@@ -17,7 +17,14 @@ from gradviz.core.collector import collector_paused
 from gradviz.core.layout import Layout
 from gradviz.core.replay import EdgeKey, Frame
 from gradviz.core.result import BackwardCall, GraphData, GraphNode
-from gradviz.ui.canvas.callouts import badge_content, badge_side, banner_anchor, banner_title, node_tooltip
+from gradviz.ui.canvas.callouts import (
+    badge_content,
+    badge_place,
+    badge_side,
+    banner_anchor,
+    banner_title,
+    node_tooltip,
+)
 from gradviz.ui.canvas.frame_state import (
     CURRENT,
     DONE,
@@ -571,7 +578,14 @@ class GraphScene(QGraphicsScene):
             self.badge = BadgeItem(self.look)
             self.addItem(self.badge)
         title, rows = content
-        self.badge.set_content(title, rows, box, badge_side(box, self._bounds))
+        side = badge_side(box, self._bounds)
+        self.badge.set_content(title, rows, box, side)
+        if self.plan is not None:
+            shown = [lab.sceneBoundingRect() for group in (self.labels, self.grad_tags)
+                     for lab in group.values() if lab.wanted]
+            placed, shift = badge_place(self.badge.card(), box, side, self.plan.node_rects, shown, self.plan.edges)
+            if shift != (0.0, 0.0) or placed != side:
+                self.badge.set_content(title, rows, box, placed, shift)
         self.badge.setVisible(self.detail)
         self._grow_scene_rect(self.badge.sceneBoundingRect(), FIT_MARGIN)
 
