@@ -4,7 +4,8 @@ banner and a node's tooltip."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF
@@ -162,8 +163,34 @@ def badge_side(box: QRectF, bounds: QRectF) -> int:
 COVER_NODE, COVER_LABEL, COVER_EDGE = 1000.0, 400.0, 20.0
 
 
-def badge_place(card: QRectF, box: QRectF, side: int, nodes: Mapping[str, QRectF],
-                labels: list[QRectF], edges: list[Any]) -> tuple[int, tuple[float, float]]:
+class Obstacles:
+    """The plan's node boxes and edges in horizontal bands, to find those near a callout fast.
+
+    A 5,000-node graph has a callout on most steps: looking through every box and edge each
+    step doubled a step's time; a band holds a few dozen.
+    """
+
+    BAND = 200.0
+
+    def __init__(self, node_rects: Mapping[str, QRectF], edges: list[Any]):
+        self.nodes: dict[int, list[QRectF]] = defaultdict(list)
+        self.edges: dict[int, list[Any]] = defaultdict(list)
+        for table, things in ((self.nodes, [(r, r) for r in node_rects.values()]),
+                              (self.edges, [(g.rect, g) for g in edges])):
+            for rect, thing in things:
+                for band in range(int(rect.top() // self.BAND), int(rect.bottom() // self.BAND) + 1):
+                    table[band].append(thing)
+
+    def near(self, region: QRectF) -> tuple[list[QRectF], list[Any]]:
+        """The node boxes and the edges (EdgeGeometry) whose rects meet ``region``, each once."""
+        bands = range(int(region.top() // self.BAND), int(region.bottom() // self.BAND) + 1)
+        nodes = {id(r): r for b in bands for r in self.nodes.get(b, ()) if r.intersects(region)}
+        edges = {id(g): g for b in bands for g in self.edges.get(b, ()) if g.rect.intersects(region)}
+        return list(nodes.values()), list(edges.values())
+
+
+def badge_place(card: QRectF, box: QRectF, side: int, obstacles: Obstacles,
+                labels: Callable[[QRectF], list[QRectF]]) -> tuple[int, tuple[float, float]]:
     """Where a callout of ``card``'s size goes beside the node ``box``: (side, (away, down)).
 
     ``card`` is the callout placed plainly on ``side`` (level with the node, 16 px off it).
@@ -171,8 +198,8 @@ def badge_place(card: QRectF, box: QRectF, side: int, nodes: Mapping[str, QRectF
     moved farther out; the one covering least wins (node boxes worst, then labels, then edges,
     then the distance from the plain place). The
     candidates and their order are fixed, so a render is the same bytes every time.
-    ``nodes`` (the plan's boxes), ``labels`` (the rects of the labels and tags shown) and
-    ``edges`` (the plan's EdgeGeometry) are what must stay visible.
+    ``obstacles`` (the plan's boxes and edges) and ``labels`` (region -> the rects of the labels
+    and tags shown near it) are what must stay visible.
     """
     w, h = card.width(), card.height()
     gap = card.left() - box.right() if side > 0 else box.left() - card.right()
@@ -184,9 +211,9 @@ def badge_place(card: QRectF, box: QRectF, side: int, nodes: Mapping[str, QRectF
     aways = tuple(a * scale for a in (0.0, 40.0, 100.0, 180.0))
     reach = aways[-1] + gap + w
     region = box.adjusted(-reach, -h, reach, h)
-    near_nodes = [r for r in nodes.values() if r.intersects(region) and r != box]
-    near_labels = [r for r in labels if r.intersects(region)]
-    near_edges = [g for g in edges if g.rect.intersects(region)]
+    near_nodes, near_edges = obstacles.near(region)
+    near_nodes = [r for r in near_nodes if r != box]
+    near_labels = [r for r in labels(region) if r.intersects(region)]
     top = box.center().y() - h / 2
     best: tuple[float, int, tuple[float, float]] | None = None
     for away in aways:
