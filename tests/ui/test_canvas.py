@@ -145,8 +145,8 @@ def test_accumulate_grad_shows_before_plus_incoming_equals_after(view, two_x):
     assert badge.text().splitlines() == [
         "x.grad \u2190 AccumulateGrad \u00b7 \u03a3 fan-in",
         ".grad before: None",
-        "+ from Dot #0: [0, 2, 4, 6]",
-        "+ from Dot #1: [0, 2, 4, 6]",
+        "+ from Dot \u00b7 line 4 #0: [0, 2, 4, 6]",
+        "+ from Dot \u00b7 line 4 #1: [0, 2, 4, 6]",
         "= .grad after: [0, 4, 8, 12]",
     ]
     assert badge.equation() == "None + [0, 2, 4, 6] + [0, 2, 4, 6] = [0, 4, 8, 12]"

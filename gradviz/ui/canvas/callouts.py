@@ -4,7 +4,8 @@ banner and a node's tooltip."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF
@@ -49,10 +50,10 @@ def badge_content(graph: GraphData, frame: Frame, call: BackwardCall | None,
         step = None
     incoming = list(frame.incoming)
 
+    captions = source_captions(graph, incoming, parallel)
+
     def source(inc: Incoming) -> str:
-        name = split_op(graph.node(inc.edge.src).op)[0] if inc.edge.src in graph.by_id else inc.edge.src
-        # A repeated edge (torch.dot(x, x)) names which input it is.
-        return f"from {name} #{inc.edge.index}" if edge_key(inc.edge) in parallel else f"from {name}"
+        return captions[edge_key(inc.edge)]
 
     if node.kind == ACCUMULATE:
         return _accumulate_badge(graph, frame, step, incoming, source)
@@ -63,6 +64,38 @@ def badge_content(graph: GraphData, frame: Frame, call: BackwardCall | None,
         rows.append(BadgeRow("=", "summed", compact_value(total) if total is not None else "?"))
         return f"\u03a3  fan-in: {len(incoming)} gradients summed", tuple(rows)
     return None
+
+
+def source_captions(graph: GraphData, incoming: list[Incoming],
+                    parallel: Mapping[EdgeKey, object]) -> dict[EdgeKey, str]:
+    """The caption of each incoming gradient's row: "from Mul terms[3] · line 3".
+
+    The op alone ("from Mul" ten times) cannot tell two sources apart: the source node's variable
+    name and line do. A repeated edge (torch.dot(x, x)) names which input it is; rows still alike
+    (one unnamed op on one line, in a loop) are numbered in the order they came.
+    """
+    out: dict[EdgeKey, str] = {}
+    for inc in incoming:
+        src = graph.by_id.get(inc.edge.src)
+        if src is None:
+            text = f"from {inc.edge.src}"
+        else:
+            text = "from " + split_op(src.op)[0]
+            if src.names:
+                text += " " + src.names[0]
+            if src.line is not None:
+                text += f" \u00b7 line {src.line}"
+        key = edge_key(inc.edge)
+        out[key] = f"{text} #{inc.edge.index}" if key in parallel else text
+    seen: dict[str, int] = {}
+    for text in out.values():
+        seen[text] = seen.get(text, 0) + 1
+    count: dict[str, int] = {}
+    for key, text in out.items():
+        if seen[text] > 1:
+            count[text] = count.get(text, 0) + 1
+            out[key] = f"{text} ({count[text]})"
+    return out
 
 
 def _accumulate_badge(graph: GraphData, frame: Frame, step: BackwardStep | None, incoming: list[Incoming],
@@ -123,6 +156,99 @@ def badge_side(box: QRectF, bounds: QRectF) -> int:
     """Which side of the node ``box`` the badge goes: the one with more room inside the graph's
     ``bounds`` (1: right, also when equal; -1: left)."""
     return 1 if bounds.right() - box.right() >= box.left() - bounds.left() - 1 else -1
+
+
+#: What a callout covering each thing costs: a node box or a label hides what the lesson is
+#: about; an edge under the card only hides a stretch of line.
+COVER_NODE, COVER_LABEL, COVER_EDGE = 1000.0, 400.0, 20.0
+
+
+class Obstacles:
+    """The plan's node boxes and edges in horizontal bands, to find those near a callout fast.
+
+    A 5,000-node graph has a callout on most steps: looking through every box and edge each
+    step doubled a step's time; a band holds a few dozen.
+    """
+
+    BAND = 200.0
+
+    def __init__(self, node_rects: Mapping[str, QRectF], edges: list[Any]):
+        self.nodes: dict[int, list[QRectF]] = defaultdict(list)
+        self.edges: dict[int, list[Any]] = defaultdict(list)
+        for table, things in ((self.nodes, [(r, r) for r in node_rects.values()]),
+                              (self.edges, [(g.rect, g) for g in edges])):
+            for rect, thing in things:
+                for band in range(int(rect.top() // self.BAND), int(rect.bottom() // self.BAND) + 1):
+                    table[band].append(thing)
+
+    def near(self, region: QRectF) -> tuple[list[QRectF], list[Any]]:
+        """The node boxes and the edges (EdgeGeometry) whose rects meet ``region``, each once."""
+        bands = range(int(region.top() // self.BAND), int(region.bottom() // self.BAND) + 1)
+        nodes = {id(r): r for b in bands for r in self.nodes.get(b, ()) if r.intersects(region)}
+        edges = {id(g): g for b in bands for g in self.edges.get(b, ()) if g.rect.intersects(region)}
+        return list(nodes.values()), list(edges.values())
+
+
+def badge_place(card: QRectF, box: QRectF, side: int, obstacles: Obstacles,
+                labels: Callable[[QRectF], list[QRectF]]) -> tuple[int, tuple[float, float]]:
+    """Where a callout of ``card``'s size goes beside the node ``box``: (side, (away, down)).
+
+    ``card`` is the callout placed plainly on ``side`` (level with the node, 16 px off it).
+    Candidates: either side, slid up or down as far as its pointer still meets the card, and
+    moved farther out; the one covering least wins (node boxes worst, then labels, then edges,
+    then the distance from the plain place). The
+    candidates and their order are fixed, so a render is the same bytes every time.
+    ``obstacles`` (the plan's boxes and edges) and ``labels`` (region -> the rects of the labels
+    and tags shown near it) are what must stay visible.
+    """
+    w, h = card.width(), card.height()
+    gap = card.left() - box.right() if side > 0 else box.left() - card.right()
+    scale = gap / 16.0  # the font scale: the plain gap is 16 px
+    slide = max(0.0, h / 2 - 12.0 * scale)  # the pointer still meets the card
+    downs = [0.0]
+    for k in (1, 2, 3, 4):
+        downs.extend((slide * k / 4, -slide * k / 4))
+    aways = tuple(a * scale for a in (0.0, 40.0, 100.0, 180.0))
+    reach = aways[-1] + gap + w
+    region = box.adjusted(-reach, -h, reach, h)
+    near_nodes, near_edges = obstacles.near(region)
+    near_nodes = [r for r in near_nodes if r != box]
+    near_labels = [r for r in labels(region) if r.intersects(region)]
+    top = box.center().y() - h / 2
+    best: tuple[float, int, tuple[float, float]] | None = None
+    for away in aways:
+        for s in (side, -side):
+            x = box.right() + gap + away if s > 0 else box.left() - gap - away - w
+            for down in downs:
+                rect = QRectF(x, top + down, w, h)
+                # Nearer wins among equals; moving 100 px out is worth uncovering one edge.
+                cost = _cover(rect, box, s, near_nodes, near_labels, near_edges) + away / 8 + abs(down) / 100
+                if cost == 0.0:
+                    return s, (away, down)
+                if best is None or cost < best[0]:
+                    best = (cost, s, (away, down))
+    assert best is not None
+    return best[1], best[2]
+
+
+def _cover(rect: QRectF, box: QRectF, side: int, nodes: list[QRectF], labels: list[QRectF],
+           edges: list[Any]) -> float:
+    """What the callout ``rect`` pointing at ``box`` from ``side`` hides (see badge_place)."""
+    room = rect.adjusted(-4, -4, 4, 4)
+    # The pointer's stretch between the node and the card hides what it crosses too.
+    x0, x1 = (box.right(), rect.left()) if side > 0 else (rect.right(), box.left())
+    stem = QRectF(x0, box.center().y() - 7, max(0.0, x1 - x0), 14)
+    cost = 0.0
+    for r in nodes:
+        if r.intersects(room) or (stem.width() > 20 and r.intersects(stem)):
+            cost += COVER_NODE
+    for r in labels:
+        if r.intersects(room):
+            cost += COVER_LABEL
+    for g in edges:
+        if g.rect.intersects(room) and g.curve.intersects(room):
+            cost += COVER_EDGE
+    return cost
 
 
 def banner_anchor(roots: list[str], node_rects: Mapping[str, QRectF], bounds: QRectF) -> tuple[QPointF, bool]:

@@ -614,7 +614,7 @@ class BadgeItem(QGraphicsRectItem):
         self.rows: tuple[BadgeRow, ...] = ()
         self._cols = (0.0, 0.0)
         self._side = 1
-        self._target = QRectF()
+        self._target = self._card = QRectF()
         self.setPen(Qt.PenStyle.NoPen)
         self.setZValue(Z_BADGE)
         self.setAcceptedMouseButtons(_NO_BUTTON)
@@ -631,8 +631,9 @@ class BadgeItem(QGraphicsRectItem):
             out.append(f"{r.op} {r.value}" if r.op else r.value)
         return " ".join(out)
 
-    def set_content(self, title: str, rows: tuple[BadgeRow, ...], node_box: QRectF, side: int = 1) -> None:
-        """Show ``rows`` beside ``node_box`` (scene coordinates): right of it when side is 1, left when -1."""
+    def set_content(self, title: str, rows: tuple[BadgeRow, ...], node_box: QRectF, side: int = 1,
+                    shift: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Show ``rows`` beside ``node_box``: right when side is 1, else left; ``shift``: (away, down)."""
         look = self.look
         px = look.theme.px
         self.title, self.rows, self._side, self._target = title, rows, side, QRectF(node_box)
@@ -643,15 +644,14 @@ class BadgeItem(QGraphicsRectItem):
         w = max(look.width("badge_title", title), op_w + px(6) + cap_w + px(10) + val_w) + px(24)
         line = look.height("badge") + px(4)
         h = px(10) + look.height("badge_title") + px(6) + line * len(rows) + px(8)
-        gap = px(16)
+        gap = px(16) + shift[0]
         x = node_box.right() + gap if side > 0 else node_box.left() - gap - w
-        y = node_box.center().y() - h / 2
+        y = node_box.center().y() - h / 2 + shift[1]
         self.setRect(QRectF(x - (gap if side > 0 else 0), y, w + gap, h))
+        self._card = QRectF(x, y, w, h)
 
     def card(self) -> QRectF:
-        r = self.rect()
-        gap = self.look.theme.px(16)
-        return r.adjusted(gap, 0, 0, 0) if self._side > 0 else r.adjusted(0, 0, -gap, 0)
+        return QRectF(self._card)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         look = self.look
@@ -664,18 +664,18 @@ class BadgeItem(QGraphicsRectItem):
         if lod < LOD_TEXT:
             painter.drawRect(card)
             return
-        # A pointer from the card to the node.
-        cy = card.center().y()
+        ty = self._target.center().y()  # the pointer to the node: level with it, card slid or not
+        cy = min(max(ty, card.top() + px(10)), card.bottom() - px(10))
         if self._side > 0:
-            tip, base = card.left() - px(9), card.left() + 0.5
+            tip, base = self._target.right() + px(7), card.left() + 0.5
         else:
-            tip, base = card.right() + px(9), card.right() - 0.5
+            tip, base = self._target.left() - px(7), card.right() - 0.5
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(look.brush("shadow"))
         painter.drawRoundedRect(card.translated(0, 2), px(8), px(8))
         painter.setPen(look.pen("badge_border", 1.2))
         painter.setBrush(look.brush("badge_bg"))
-        painter.drawPolygon(QPolygonF([QPointF(base, cy - px(7)), QPointF(tip, cy), QPointF(base, cy + px(7))]))
+        painter.drawPolygon(QPolygonF([QPointF(base, cy - px(7)), QPointF(tip, ty), QPointF(base, cy + px(7))]))
         painter.drawRoundedRect(card, px(8), px(8))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawRect(QRectF(min(base, base - 1.5 * self._side), cy - px(6), 2.0, px(12)))

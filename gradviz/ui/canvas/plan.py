@@ -89,6 +89,32 @@ def _label_point(a: tuple[float, float], b: tuple[float, float], t: float, h: fl
     return _bezier_point(a, b, (t0 + t1) / 2)
 
 
+def _shared_stretches(routes: Mapping[EdgeKey, list[tuple[float, float]]]) -> set[tuple[EdgeKey, int]]:
+    """(edge, i) for every segment i of an edge's route that runs down one trunk with another edge's.
+
+    The layout bundles long edges into a shared vertical trunk: a label on a shared stretch could
+    be any of those edges' (ten terms summed into one leaf stacked ten labels on one line that
+    no reader could match to their edges), so labels go on a stretch of the edge's own.
+    """
+    columns: dict[float, list[tuple[float, float, EdgeKey, int]]] = defaultdict(list)
+    for key, route in routes.items():
+        for i in range(len(route) - 1):
+            (x0, y0), (x1, y1) = route[i], route[i + 1]
+            if abs(x1 - x0) < 0.5:
+                columns[round(x0, 1)].append((min(y0, y1), max(y0, y1), key, i))
+    out: set[tuple[EdgeKey, int]] = set()
+    for spans in columns.values():
+        if len(spans) < 2:
+            continue
+        spans.sort()
+        reach = -math.inf  # the lowest end of the stretches above
+        for j, (lo, hi, key, i) in enumerate(spans):
+            if reach > lo + 1.0 or (j + 1 < len(spans) and spans[j + 1][0] < hi - 1.0):
+                out.add((key, i))
+            reach = max(reach, hi)
+    return out
+
+
 @dataclass
 class EdgeGeometry:
     """Where one edge is drawn: its curve, arrowhead, label anchor and the polyline the overview draws.
@@ -307,6 +333,7 @@ def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape
             for i, (_, _, key) in enumerate(lst):
                 ports[key] = (i - mid) * spacing
     label_h = look.height("label_bold") + look.theme.px(5)
+    shared = _shared_stretches(routes)
     n_out = {k: len(v) for k, v in out_lists.items()}
     n_in = {k: len(v) for k, v in in_lists.items()}
     out: list[EdgeGeometry] = []
@@ -382,7 +409,10 @@ def _edge_geometry(graph: GraphData, layout: Layout, shapes: dict[str, NodeShape
             else:
                 # The gaps between layers are the tallest segments (the others run through a
                 # layer's band beside its nodes); take the last gap of a fan-out, else the first.
-                spans = [abs(q[1] - p[1]) for p, q in zip(pts, pts[1:], strict=False)]
+                spans = [0.0 if (key, i - 1) in shared else abs(q[1] - p[1])
+                         for i, (p, q) in enumerate(zip(pts, pts[1:], strict=False))]
+                if not any(spans):
+                    spans = [abs(q[1] - p[1]) for p, q in zip(pts, pts[1:], strict=False)]
                 tallest = max(spans)
                 gaps = [i for i, d in enumerate(spans) if d >= tallest - 1.0]
                 i = gaps[-1] if fan_out and not fan_in else gaps[0]

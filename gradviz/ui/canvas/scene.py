@@ -17,7 +17,15 @@ from gradviz.core.collector import collector_paused
 from gradviz.core.layout import Layout
 from gradviz.core.replay import EdgeKey, Frame
 from gradviz.core.result import BackwardCall, GraphData, GraphNode
-from gradviz.ui.canvas.callouts import badge_content, badge_side, banner_anchor, banner_title, node_tooltip
+from gradviz.ui.canvas.callouts import (
+    Obstacles,
+    badge_content,
+    badge_place,
+    badge_side,
+    banner_anchor,
+    banner_title,
+    node_tooltip,
+)
 from gradviz.ui.canvas.frame_state import (
     CURRENT,
     DONE,
@@ -61,6 +69,8 @@ NODE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 BUILD_BATCH = 64
 #: A frame that changes more nodes and edges than this repaints the whole overview at once.
 OVERVIEW_FULL_UPDATE = 400
+#: How far a label reaches from its anchor, at most (half the widest value's pill).
+LABEL_REACH = 200.0
 #: From this many nodes on, label items are made only where the view looks (``realize``).
 LAZY_LABEL_NODES = 300
 
@@ -149,6 +159,7 @@ class GraphScene(QGraphicsScene):
         """Show ``plan``: from now on bounds, overview and frames work; items come with ``build_some``."""
         self.clear_graph()
         self.plan = plan
+        self._obstacles = None
         self.graph = plan.graph
         self.layout = plan.layout
         self._bounds = QRectF(plan.bounds)
@@ -255,6 +266,7 @@ class GraphScene(QGraphicsScene):
     def clear_graph(self) -> None:
         self.clear()
         self.plan = None
+        self._obstacles = None
         self.item_layer = self.label_layer = None
         self._next_node = self._next_edge = 0
         self.node_items, self.edge_items, self.labels, self.grad_tags = {}, {}, {}, {}
@@ -556,6 +568,7 @@ class GraphScene(QGraphicsScene):
                 items[nid].set_freed(names)
 
     _badge_wanted = False
+    _obstacles: Obstacles | None = None  # made for the first callout of a plan
 
     def _apply_badge(self, frame: Frame | None, call: BackwardCall | None) -> None:
         content = None
@@ -571,9 +584,25 @@ class GraphScene(QGraphicsScene):
             self.badge = BadgeItem(self.look)
             self.addItem(self.badge)
         title, rows = content
-        self.badge.set_content(title, rows, box, badge_side(box, self._bounds))
+        side = badge_side(box, self._bounds)
+        self.badge.set_content(title, rows, box, side)
+        if self.plan is not None:
+            if self._obstacles is None:
+                self._obstacles = Obstacles(self.plan.node_rects, self.plan.edges)
+            placed, shift = badge_place(self.badge.card(), box, side, self._obstacles, self._labels_near)
+            if shift != (0.0, 0.0) or placed != side:
+                self.badge.set_content(title, rows, box, placed, shift)
         self.badge.setVisible(self.detail)
         self._grow_scene_rect(self.badge.sceneBoundingRect(), FIT_MARGIN)
+
+    def _labels_near(self, region: QRectF) -> list[QRectF]:
+        """The rects of the edge labels and ``.grad`` tags shown near ``region`` (found by their anchors)."""
+        plan, labels, tags = self.plan, self.labels, self.grad_tags
+        wide = region.adjusted(-LABEL_REACH, -LABEL_REACH, LABEL_REACH, LABEL_REACH)
+        found = [labels[k] for k in self._anchors_in(wide) if k in labels]
+        lo, hi = bisect_left(plan.tag_ys, wide.top()), bisect_right(plan.tag_ys, wide.bottom())
+        found += [tags[nid] for _y, _x, nid in plan.tag_rows[lo:hi] if nid in tags]
+        return [lab.sceneBoundingRect() for lab in found if lab.wanted]
 
     def _grow_scene_rect(self, rect: QRectF, margin: float) -> None:
         """Make room in the scene rect (the scroll range) for what is drawn near the graph's edge."""
