@@ -281,5 +281,5 @@ def show_document(parent: QWidget | None, title: str, text: str, fmt: str = "mar
     column = QVBoxLayout(dialog)
     column.addWidget(page, 1)
     column.addWidget(buttons)
-    dialog.resize(760 if fmt == "markdown" else 560, 640)
+    dialog.resize(760 if fmt == "markdown" else 700, 640)
     dialog.exec()

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 #: Keys of the editor that are no action of the window (so the shortcuts list can't learn them from one).
 EDITOR_KEYS = (
-    ("Indent (the selected lines)", "Tab"),
+    ("Indent the line, or the selected lines", "Tab"),
     ("Unindent the selected lines", "Shift+Tab"),
-    ("Move focus out of the editor", "Ctrl+Tab  ·  Esc, then Tab"),
-    ("Move focus out of the editor, backwards", "Ctrl+Shift+Tab  ·  Esc, then Shift+Tab"),
+    ("Move focus out of the editor", "Ctrl+Tab  ·  Esc then Tab"),
+    ("Move focus out of the editor, backwards", "Ctrl+Shift+Tab  ·  Esc then Shift+Tab"),
     ("Find: next / previous match (in the find bar)", "Enter  ·  Shift+Enter"),
     ("Close the find bar", "Esc"),
 )
@@ -89,7 +89,8 @@ def shortcuts_html(w: MainWindow) -> str:
     for title, rows in shortcut_sections(w):
         parts.append(f"<tr><td colspan='2'><br><b>{escape(title)}</b></td></tr>")
         for name, keys in rows:
-            parts.append(f"<tr><td>{escape(name)}</td><td nowrap>&nbsp;&nbsp;<tt>{escape(keys)}</tt></td></tr>")
+            unbroken = escape(keys).replace(" ", "&nbsp;")
+            parts.append(f"<tr><td>{escape(name)}</td><td nowrap>&nbsp;&nbsp;<tt>{unbroken}</tt></td></tr>")
     parts.append("</table>")
     return "".join(parts)
 
