@@ -23,6 +23,7 @@ class FindBar(QFrame):
         self.field.setPlaceholderText("Find in the program")
         self.field.setClearButtonEnabled(True)
         self.field.installEventFilter(self)
+        editor.installEventFilter(self)  # Esc in the editor closes the bar too, as in most editors
         self.field.textEdited.connect(lambda _t: self.find(from_start_of_selection=True))
         self.status = QLabel("", self)
         self.status.setObjectName("findStatus")
@@ -93,6 +94,10 @@ class FindBar(QFrame):
         return found
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt virtual)
+        if watched is self.editor:
+            if event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Escape and self.isVisible():
+                self.hide()  # and the editor still sees the Esc (it arms "the next Tab leaves")
+            return False
         if watched is self.field and event.type() == event.Type.KeyPress:
             key = event.key()
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):

@@ -176,6 +176,17 @@ def test_find_selects_the_next_match_and_wraps(qtbot, window):
     assert selection(window) == ("a", 10)  # the match stays selected for typing over
 
 
+def test_esc_in_the_editor_closes_the_find_bar(qtbot, window):
+    type_text(window, "x = 1\n")
+    window.actions["find"].trigger()
+    focus_editor(qtbot, window)
+    assert window.find_bar.isVisible()
+    qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
+    assert not window.find_bar.isVisible()
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)  # and Esc still arms the way out
+    qtbot.waitUntil(lambda: not window.editor.hasFocus())
+
+
 def test_find_says_when_nothing_matches(qtbot, window):
     type_text(window, "x = 1\n")
     window.actions["find"].trigger()
