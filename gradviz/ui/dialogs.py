@@ -258,3 +258,28 @@ def screenshot_path(parent: QWidget | None, suggested: str) -> str | None:
     if not path:
         return None
     return path if path.lower().endswith(".png") else path + ".png"
+
+
+# -- help --------------------------------------------------------------------------------------
+
+def show_document(parent: QWidget | None, title: str, text: str, fmt: str = "markdown") -> None:
+    """A read-only page of help (the shortcuts list, the safety note): ``fmt`` is "markdown" or "html"."""
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
+
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setObjectName("documentDialog")
+    page = QTextBrowser(dialog)
+    page.setObjectName("documentText")
+    page.setOpenExternalLinks(False)
+    if fmt == "html":
+        page.setHtml(text)
+    else:
+        page.setMarkdown(text)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+    buttons.rejected.connect(dialog.reject)
+    column = QVBoxLayout(dialog)
+    column.addWidget(page, 1)
+    column.addWidget(buttons)
+    dialog.resize(760 if fmt == "markdown" else 700, 640)
+    dialog.exec()

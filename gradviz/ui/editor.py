@@ -203,6 +203,7 @@ class CodeEditor(QPlainTextEdit):
         self._error_tip = ""
         self._step_line: int | None = None
         self._ran_lines: frozenset[int] = frozenset()
+        self._tab_leaves = False  # armed by Esc: the next Tab moves focus on instead of indenting
         self._gutter = _Gutter(self)
         self._highlighter = PythonHighlighter(self.document(), theme)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -392,9 +393,26 @@ class CodeEditor(QPlainTextEdit):
                 return True
         return super().event(event)
 
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self._tab_leaves = False
+        super().focusOutEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = event.key()
         cursor = self.textCursor()
+        # Tab indents, so focus leaves by Ctrl+Tab / Ctrl+Shift+Tab (Qt's own convention for text
+        # edits that keep Tab), or by Esc then Tab / Shift+Tab (as in VS Code's "Tab moves focus").
+        armed, self._tab_leaves = self._tab_leaves, False
+        tab = key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
+        if tab and (armed or event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            backward = key == Qt.Key.Key_Backtab or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            # QPlainTextEdit's own focusNextPrevChild refuses while Tab indents: ask QWidget's.
+            QWidget.focusNextPrevChild(self, not backward)
+            return
+        if key == Qt.Key.Key_Escape and not event.modifiers():
+            self._tab_leaves = True
+            event.ignore()  # Esc still reaches whatever else listens for it
+            return
         if key == Qt.Key.Key_Tab and not cursor.hasSelection():
             cursor.insertText("    ")
             return

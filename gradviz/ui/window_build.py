@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.ui import style
+from gradviz.ui import keyboard, style
 from gradviz.ui.canvas.view import GraphView
 from gradviz.ui.editor import CodeEditor, MessageBar
 from gradviz.ui.elided import ElidedLabel
+from gradviz.ui.find import FindBar
 from gradviz.ui.icons import icon
 from gradviz.ui.inspector import Inspector
 from gradviz.ui.player import Player, PlayerBar
@@ -46,6 +47,7 @@ def build(w: MainWindow) -> None:
     build_central(w)
     build_docks(w)
     build_toolbar(w)
+    build_keyboard(w)
     build_menus(w)
     build_statusbar(w)
 
@@ -92,7 +94,20 @@ def build_actions(w: MainWindow) -> None:
     a("quit", "&Quit", w.close, SK.Quit)
     a("undo", "&Undo", lambda: w.editor.undo(), SK.Undo, "undo", "Undo")
     a("redo", "&Redo", lambda: w.editor.redo(), SK.Redo, "redo", "Redo")
-    a("comment", "Toggle &Comment", lambda: w.editor.toggle_comment(), "Ctrl+/")
+    a("comment", "Toggle Co&mment", lambda: w.editor.toggle_comment(), "Ctrl+/")
+    # Clipboard commands from the menu act on the focused text widget (editor, output, notes). Their
+    # keys are shown but left to the focused widget itself (WidgetShortcut on the window never fires):
+    # text fields handle them natively, and a table or the canvas keeps its own Ctrl+C / Ctrl+A.
+    for name, text, key, method in (("cut", "Cu&t", SK.Cut, "cut"), ("copy", "&Copy", SK.Copy, "copy"),
+                                    ("paste", "&Paste", SK.Paste, "paste"),
+                                    ("select_all", "Select &All", SK.SelectAll, "selectAll")):
+        a(name, text, lambda m=method: keyboard.edit_command(w, m), key).setShortcutContext(
+            Qt.ShortcutContext.WidgetShortcut)
+    a("find", "&Find…", lambda: w.find_bar.open_bar(), SK.Find, None, "Find in the program")
+    a("find_next", "Find &Next", lambda: w.find_bar.find_again(), ["F3", "Ctrl+G"], None,
+      "Next match in the program")
+    a("find_previous", "Find Pre&vious", lambda: w.find_bar.find_again(backward=True),
+      ["Shift+F3", "Ctrl+Shift+G"], None, "Previous match in the program")
     a("run", "&Run", runs.run_all, ["Ctrl+Return", "Ctrl+Enter"], "run", "Run the whole program")
     a("run_to_cursor", "Run to &Cursor", runs.run_to_cursor, ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
       "run-cursor", "Run up to the statement at the cursor")
@@ -126,6 +141,10 @@ def build_actions(w: MainWindow) -> None:
       "Copy the graph as an image to the clipboard")
     a("screenshot", "Save Window &Screenshot…", exports.save_screenshot, None, None,
       "Save a PNG of the whole window")
+    a("shortcuts", "&Keyboard Shortcuts", lambda: keyboard.show_shortcuts(w), "F1", None,
+      "Every shortcut of the window and the editor")
+    a("safety", "&What Runs, and How Safely", lambda: keyboard.show_safety(w), None, None,
+      "How the engine is contained: the README's safety note")
     a("about", "&About gradviz", runs.show_about)
 
 
@@ -300,6 +319,18 @@ def build_toolbar(w: MainWindow) -> None:
     w.player_bar.bind_actions([w.actions[n] for n in PLAYER_BAR_ACTIONS])
 
 
+def build_keyboard(w: MainWindow) -> None:
+    """The find bar, above the editor in the Program panel (hidden until Ctrl+F); Tab leaves the notes.
+
+    The lesson notes are prose: Tab moves on from them instead of typing a tab character, so
+    focus goes round the window by keyboard (the editor keeps Tab for indenting; see editor.py).
+    """
+    program = w.editor.parentWidget()
+    w.find_bar = FindBar(w.editor, program)
+    program.layout().insertWidget(0, w.find_bar)
+    w.notes_text.setTabChangesFocus(True)
+
+
 def build_menus(w: MainWindow) -> None:
     m = w.menuBar()
     actions = w.actions
@@ -317,8 +348,12 @@ def build_menus(w: MainWindow) -> None:
     file.addSeparator()
     file.addAction(actions["quit"])
     edit = m.addMenu("&Edit")
-    for n in ("undo", "redo", "comment"):
-        edit.addAction(actions[n])
+    for n in ("undo", "redo", None, "cut", "copy", "paste", "select_all", None, "find", "find_next",
+              "find_previous", None, "comment"):
+        if n is None:
+            edit.addSeparator()
+        else:
+            edit.addAction(actions[n])
     run = m.addMenu("&Run")
     for n in ("run", "run_to_cursor", "step", "cancel"):
         run.addAction(actions[n])
@@ -343,6 +378,10 @@ def build_menus(w: MainWindow) -> None:
         panels.addAction(dock.toggleViewAction())
     w.lessons_menu = m.addMenu("&Lessons")
     help_menu = m.addMenu("&Help")
+    help_menu.addAction(actions["shortcuts"])
+    help_menu.addMenu(w.lessons_menu)  # the same menu as the menu bar's, so it lists the same lessons
+    help_menu.addAction(actions["safety"])
+    help_menu.addSeparator()
     help_menu.addAction(actions["about"])
     w.sessions.fill_examples()
     w.sessions.fill_recent()

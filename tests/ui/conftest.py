@@ -40,6 +40,8 @@ class DialogLog:
         m.setattr(dialogs, "show_info", lambda parent, title, text: self._log("show_info", title, text))
         m.setattr(dialogs, "show_about",
                   lambda parent, title, text, details="": self._log("show_about", title, text, details))
+        m.setattr(dialogs, "show_document",
+                  lambda parent, title, text, fmt="markdown": self._log("show_document", title, text, fmt))
         m.setattr(dialogs, "ask_trust",
                   lambda parent, name, why: self._log("ask_trust", name, why) or self.trust_answer)
         self.export_answer: dialogs.ExportChoice | None = None

@@ -1,0 +1,122 @@
+"""The Edit menu's clipboard commands and the Help menu's texts: the shortcuts list and the safety note."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QTextEdit
+
+from gradviz.ui import dialogs
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMenu
+
+    from gradviz.ui.main_window import MainWindow
+
+#: Keys of the editor that are no action of the window (so the shortcuts list can't learn them from one).
+EDITOR_KEYS = (
+    ("Indent the line, or the selected lines", "Tab"),
+    ("Unindent the selected lines", "Shift+Tab"),
+    ("Move focus out of the editor", "Ctrl+Tab  ·  Esc then Tab"),
+    ("Move focus out of the editor, backwards", "Ctrl+Shift+Tab  ·  Esc then Shift+Tab"),
+    ("Find: next / previous match (in the find bar)", "Enter  ·  Shift+Enter"),
+    ("Close the find bar", "Esc"),
+)
+
+SAFETY_TITLE = "What runs, and how safely"
+
+
+def text_target(w: MainWindow) -> QPlainTextEdit | QTextEdit | QLineEdit:
+    """The text widget the Edit menu acts on: the focused one (editor, output, lesson notes, a field),
+    else the program editor, as for Undo and Redo."""
+    focused = QApplication.focusWidget()
+    if isinstance(focused, (QPlainTextEdit, QTextEdit, QLineEdit)) and focused.window() is w:
+        return focused
+    return w.editor
+
+
+def edit_command(w: MainWindow, name: str) -> None:
+    """Cut, copy, paste or select all in the text widget the Edit menu acts on."""
+    target = text_target(w)
+    getattr(target, name)()
+    if target is w.editor and not w.editor.hasFocus() and name != "copy":
+        w.editor.setFocus()  # show where the paste or the selection went
+
+
+def shortcut_text(action) -> str:
+    return "  ·  ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+
+
+def _menu_rows(menu: QMenu, seen: set) -> list[tuple[str, str]]:
+    rows = []
+    for action in menu.actions():
+        if action.menu() is not None or action.isSeparator() or action in seen:
+            continue
+        keys = shortcut_text(action)
+        if keys:
+            seen.add(action)
+            rows.append((action.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…."), keys))
+    return rows
+
+
+def shortcut_sections(w: MainWindow) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every action with a shortcut, by the menu it is in, then the editor's own keys.
+
+    Read from the window's menus and actions, so the list follows any shortcut that changes.
+    """
+    seen: set = set()
+    sections = []
+    for menu_action in w.menuBar().actions():
+        menu = menu_action.menu()
+        if menu is None:
+            continue
+        rows = _menu_rows(menu, seen)
+        if rows:
+            sections.append((menu_action.text().replace("&", ""), rows))
+    others = [(a.text().replace("&", "").rstrip("…."), shortcut_text(a)) for a in w.actions.values()
+              if a not in seen and shortcut_text(a)]
+    if others:
+        sections.append(("Other", others))
+    sections.append(("Editor", list(EDITOR_KEYS)))
+    return sections
+
+
+def shortcuts_html(w: MainWindow) -> str:
+    parts = ["<table cellspacing='0' cellpadding='3'>"]
+    for title, rows in shortcut_sections(w):
+        parts.append(f"<tr><td colspan='2'><br><b>{escape(title)}</b></td></tr>")
+        for name, keys in rows:
+            unbroken = escape(keys).replace(" ", "&nbsp;")
+            parts.append(f"<tr><td>{escape(name)}</td><td nowrap>&nbsp;&nbsp;<tt>{unbroken}</tt></td></tr>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def show_shortcuts(w: MainWindow) -> None:
+    """Help ▸ Keyboard Shortcuts."""
+    dialogs.show_document(w, "Keyboard shortcuts", shortcuts_html(w), "html")
+
+
+def safety_note() -> str:
+    """The README's section "What runs, and how safely" (markdown), shipped as a resource."""
+    from gradviz.core.resources import resource_path
+
+    try:
+        return resource_path("help", "safety.md").read_text(encoding="utf-8")
+    except OSError:
+        return (f"## {SAFETY_TITLE}\n\nThe note is missing from this installation; "
+                "run `gradviz doctor` to see how the engine is contained.")
+
+
+def show_safety(w: MainWindow) -> None:
+    """Help ▸ What runs, and how safely."""
+    dialogs.show_document(w, SAFETY_TITLE, safety_note(), "markdown")
+
+
+def readme_section(readme: str, title: str) -> str:
+    """The text of the README section headed ``## title``, heading included, up to the next ``## ``."""
+    match = re.search(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", readme, re.S | re.M)
+    return match.group(0).rstrip() + "\n" if match else ""
