@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -835,6 +835,10 @@ class HistoryPlot(QWidget):
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setStyle(tickFont=font)
             self.plot.getAxis(axis).label.setFont(font)
+        # Never shorter than its axis title written upwards, plus the call numbers and title under the
+        # plot: squeezed by the docks above it, the title was cut to "‖.gra".
+        metrics = QFontMetrics(font)
+        self.plot.setMinimumHeight(round(metrics.horizontalAdvance("‖.grad‖") + 4 * metrics.height()))
 
 
 def _pack(items: list[int], sizes: list[float], gap: float, width: float, max_lines: int) -> list[list[int]] | None:

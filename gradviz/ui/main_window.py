@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.grads = None  # the pyqtgraph panels, made by ensure_panels
         self.history = None
         self._sized = False
+        self.normal_layout = None  # the dock layout to come back to after presentation mode (QByteArray)
 
         # Controllers first (they only keep the window), then the parts whose actions call them.
         self.sessions = SessionController(self)
@@ -277,12 +278,19 @@ class MainWindow(QMainWindow):
         self.settings.theme = self.state.theme
 
     def presentation_toggled(self, on: bool) -> None:
+        """The graph for the room: big fonts, the docks aside (View → Panels brings any back).
+
+        Off, the docks come back as they were.
+        """
+        if on:
+            window_build.docks_aside(self)
         self.apply_theme(self.state.theme, on)
+        if not on:
+            window_build.docks_back(self)
         self.settings.presentation = on
-        # Bigger fonts push the docks around: give every panel its share again.
-        QTimer.singleShot(0, lambda: window_build.initial_dock_sizes(self))
         if self.state.graph is not None:
-            QTimer.singleShot(0, self.view.fit_all)
+            # Once the canvas has its new size: the whole graph if it is readable so, else readable on its root.
+            QTimer.singleShot(0, self.view.fit_or_focus)
 
     def fullscreen_toggled(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()
@@ -293,10 +301,10 @@ class MainWindow(QMainWindow):
         self.view.set_root_at(self.state.root_at)
 
     def refit(self) -> None:
-        """Fit the graph in view again, unless the user zoomed since it was fitted."""
+        """Place the graph in view again as it was placed, unless the user zoomed since."""
         graph = self.state.graph
-        if graph is not None and graph.nodes and not self.state.closing and self.view.fitted:
-            self.view.fit_all()
+        if graph is not None and graph.nodes and not self.state.closing:
+            self.view.refit()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
@@ -304,11 +312,13 @@ class MainWindow(QMainWindow):
             self._sized = True
             if self.settings.window_state() is None:
                 window_build.initial_dock_sizes(self)
+            if self.state.presentation:
+                window_build.docks_aside(self)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
-        # While the user has not zoomed since the graph was fitted, keep it fitted as the
-        # canvas changes size (docks resized, window maximised, presentation mode).
-        if watched is self.view and event.type() == QEvent.Type.Resize and self.view.fitted:
+        # While the user has not zoomed since the graph was placed, place it again as the canvas
+        # changes size (docks resized, window maximised, presentation mode).
+        if watched is self.view and event.type() == QEvent.Type.Resize and self.view.placement is not None:
             QTimer.singleShot(0, self.refit)
         return super().eventFilter(watched, event)
 

@@ -127,7 +127,7 @@ def build_actions(w: MainWindow) -> None:
     a("next_call", "Next Backward Call", lambda: w.player.next_call(), "Alt+Down", None)
     a("zoom_in", "Zoom &In", lambda: w.view.zoom_in(), SK.ZoomIn, "zoom-in", "Zoom in")
     a("zoom_out", "Zoom &Out", lambda: w.view.zoom_out(), SK.ZoomOut, "zoom-out", "Zoom out")
-    a("fit", "&Fit Graph", w.refit, "Ctrl+0", "fit", "Fit the whole graph in view")
+    a("fit", "&Fit Graph", lambda: w.view.fit_all(), "Ctrl+0", "fit", "Fit the whole graph in view")
     a("reset_zoom", "Actual &Size", lambda: w.view.reset_zoom(), "Ctrl+1", None, "Zoom to 100 %")
     a("dark", "&Dark Theme", w.dark_toggled, "Ctrl+Shift+D", "theme", "Dark theme", checkable=True)
     a("presentation", "&Presentation Mode", w.presentation_toggled, "Ctrl+Shift+P", "present",
@@ -469,6 +469,28 @@ def restore_layout(w: MainWindow) -> None:
     set_checked(w.actions["root_bottom"], w.state.root_at == "bottom")
 
 
+def docks_aside(w: MainWindow) -> None:
+    """Presentation mode: hide every dock so the graph gets the screen, remembering the layout to come back to."""
+    if w.normal_layout is None:
+        w.normal_layout = w.saveState()
+    # Shown again, a dock is a tab with the others of its side: the whole height for one panel
+    # in big fonts, rather than three panels squeezed until none is readable.
+    d = w.docks
+    for first, *others in (("programDock", "outputDock", "notesDock"), ("inspectorDock", "gradsDock", "historyDock")):
+        for other in others:
+            w.tabifyDockWidget(d[first], d[other])
+    for dock in d.values():
+        dock.hide()
+
+
+def docks_back(w: MainWindow) -> None:
+    """Out of presentation mode: the docks and their sizes as they were before it."""
+    layout, w.normal_layout = w.normal_layout, None
+    if layout is not None:
+        w.restoreState(layout)
+
+
 def save_layout(w: MainWindow) -> None:
-    w.settings.save_layout(w.saveGeometry(), w.saveState())
+    # Closed in presentation mode, the window opens next time with the docks it had before it.
+    w.settings.save_layout(w.saveGeometry(), w.normal_layout if w.normal_layout is not None else w.saveState())
     w.settings.sync()

@@ -9,7 +9,6 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from gradviz.core.replay import Replay
 from gradviz.core.result import ACCUMULATE, LEAF, OP, ROOT
 from gradviz.ui.canvas import GraphView
-from gradviz.ui.canvas import view as view_module
 from gradviz.ui.canvas.items import (
     CURRENT,
     DONE,
@@ -476,18 +475,18 @@ def test_trackpad_pinch_zooms(view):
 def test_a_graph_readable_when_fitted_is_fitted(view, two_x):
     shown(view, two_x.call)
     view.fit_or_focus()
-    assert view.fitted and view.scale_factor() >= view_module.READABLE_FIT
+    assert view.fitted and view.scale_factor() >= view.readable_scale()
 
 
 def test_a_graph_too_big_to_read_fitted_opens_readable_on_its_root(view):
     call = big_call(3000)
     shown(view, call)
-    assert view.fit_scale() < view_module.READABLE_FIT  # fitted, it would be a strip of specks
+    assert view.fit_scale() < view.readable_scale()  # fitted, it would be a strip of specks
     view.fit_or_focus()
-    assert not view.fitted and view.scale_factor() == pytest.approx(view_module.FOCUS_SCALE)
+    assert not view.fitted and view.scale_factor() == pytest.approx(view.readable_scale())
     root = view.scene().node_rect(call.graph.roots[0])
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
     assert visible.contains(root) and root.top() - visible.top() < visible.height() / 3
     assert view.minimap.isVisible()
     view.fit_all()  # F / Ctrl+0 still show everything
-    assert view.fitted and view.scale_factor() < view_module.READABLE_FIT
+    assert view.fitted and view.scale_factor() < view.readable_scale()

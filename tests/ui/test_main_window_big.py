@@ -7,7 +7,6 @@ from app_fixtures import FakeClient, chain_result
 from app_window import make_window
 
 from gradviz.ui.canvas.items import CURRENT
-from gradviz.ui.canvas.view import READABLE_FIT
 
 
 def test_a_big_result_is_built_in_slices_and_announced_when_complete(qtbot, tmp_path, dialog_log):
@@ -37,7 +36,7 @@ def test_a_big_result_is_built_in_slices_and_announced_when_complete(qtbot, tmp_
     items = view.scene().node_items
     assert [nid for nid, item in items.items() if item.state == CURRENT] == ["acc"]
     # A 400-step chain fitted would be too small to read: it opens readable on its root instead.
-    assert view.fit_scale() < READABLE_FIT and not view.fitted
+    assert view.fit_scale() < view.readable_scale() and not view.fitted
     root = view.scene().node_rect(window.player.call.graph.roots[0])
     assert view.mapToScene(view.viewport().rect()).boundingRect().contains(root)
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView
 
 from gradviz.core.replay import Frame
 from gradviz.core.result import BackwardCall, GraphData
-from gradviz.ui.canvas.items import LOD_TEXT, Look
+from gradviz.ui.canvas.items import Look
 from gradviz.ui.canvas.minimap import Minimap
 from gradviz.ui.canvas.plan import ScenePlan, node_shapes, node_sizes, plan_graph
 from gradviz.ui.canvas.scene import GraphScene
@@ -23,10 +23,11 @@ GLOW_MARGIN = 12  # room for the glow around the lit node when scrolling to it
 SCROLL_MARGIN_X, SCROLL_MARGIN_Y = 240.0, 180.0
 MAX_SCALE = 4.0
 FIT_MAX_SCALE = 1.25  # fit-all never blows a small graph up beyond this
-#: A graph that would be drawn smaller than this when fitted (its text unreadable, e.g. a
-#: 5,000-node transformer: a thin strip) opens at FOCUS_SCALE around its root instead.
-READABLE_FIT = LOD_TEXT
-FOCUS_SCALE = 0.8
+#: The smallest on-screen size, in pixels times the font scale, of the edge labels (the smallest
+#: text a lesson is read by) in the view a graph opens with: a graph whose labels would be
+#: smaller fitted (a 15-node MLP in a window beside the editor, a 5,000-node transformer) opens
+#: at the zoom that makes them this big, around its root, with the minimap for the rest.
+READABLE_LABEL_PX = 8.0
 #: Below this scale a big graph is drawn by the batched overview instead of its items.
 OVERVIEW_SCALE = 0.2
 OVERVIEW_MIN_NODES = 300
@@ -144,6 +145,7 @@ class GraphView(QGraphicsView):
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_slice)
         self._fitted = False  # the view shows everything (fit_all) and the user has not zoomed since
+        self._placement: str | None = None  # "fit" (fit_all), "auto" (fit_or_focus), None: the user zoomed
         self._settling = False  # True while show_graph puts a new scene in place
         self._refit_pending = False
         self.root_at = root_at
@@ -364,7 +366,11 @@ class GraphView(QGraphicsView):
                 self._scene.apply_frame(frame, call)
             self._selected = None
             self.select_node(selected)
-            self.fit_all()
+            # New fonts or the root moved: the graph placed afresh, the way it was placed.
+            if self._placement == "auto":
+                self.fit_or_focus()
+            else:
+                self.fit_all()
         finally:
             self._settling = False
         self._realize()
@@ -379,6 +385,10 @@ class GraphView(QGraphicsView):
         The scene rect (the scroll range) is what is fitted, so a graph that fits has no scroll
         bars; while the view stays fitted, callouts appearing later refit it (``_scene_rect_changed``).
         """
+        self._placement = "fit"
+        self._fit()
+
+    def _fit(self) -> None:
         if self.graph is None or not self._scene.has_graph():
             return
         self._fitted = True
@@ -398,34 +408,68 @@ class GraphView(QGraphicsView):
         # A hair under the exact fit: rounding must not leave a one-pixel scroll range.
         return min((vp.width() - 2) / rect.width(), (vp.height() - 2) / rect.height(), FIT_MAX_SCALE)
 
+    def readable_scale(self) -> float:
+        """The lowest zoom the view opens a graph at: its edge labels READABLE_LABEL_PX (times the font scale) high.
+
+        The same zoom in presentation mode makes the bigger fonts big on screen: node names
+        readable from the back of a classroom.
+        """
+        return READABLE_LABEL_PX * self._theme.font_scale / self._theme.font("label").pixelSize()
+
     def fit_or_focus(self, node_id: str | None = None) -> None:
-        """Fit the graph when it is readable fitted; otherwise show it at a readable zoom around
+        """Fit the graph when it is readable fitted; otherwise show it at the readable zoom around
         ``node_id`` (default: the first root), the minimap showing where that is in the whole.
 
-        A whole 5,000-node graph fitted into a window is a strip of specks; students start
-        from the loss and scroll or follow the animation down (F or Ctrl+0 still fits all).
+        A whole graph fitted into a window beside the editor can be a strip of specks; students
+        start from the loss and scroll or follow the animation down (F or Ctrl+0 still fits all).
+        The view keeps this placement as it changes size (``refit``) until the user zooms.
         """
+        self._placement = "auto"
         s = self.fit_scale()
-        if s is None or s >= READABLE_FIT:
-            self.fit_all()
+        if s is None or s >= self.readable_scale():
+            self._fit()
             return
+        scale = self.readable_scale()
         root = self.graph.roots[0] if self.graph.roots else None
         target = node_id or root
         rect = self._scene.node_rect(target) if target is not None else None
         self._fitted = False
         self._update_scroll_rect()
-        self._set_scale(FOCUS_SCALE)
+        self._set_scale(scale)
         if rect is not None:
-            half = self.viewport().height() / (2 * FOCUS_SCALE)
-            margin = 60 / FOCUS_SCALE
+            half = self.viewport().height() / (2 * scale)
+            margin = 60 / scale
             if target != root:
                 y = rect.center().y()
             elif self.root_at == "bottom":  # the root near the bottom edge, the graph above it
                 y = rect.bottom() + margin - half
             else:  # the root near the top edge, the graph below it
                 y = rect.top() - margin + half
-            self.centerOn(rect.center().x(), y)
+            # A graph as narrow as the view is centred as a whole, else around the node.
+            whole = self._scene.fit_rect()
+            x = whole.center().x() if whole.width() * scale <= self.viewport().width() else rect.center().x()
+            self.centerOn(x, y)
         self.minimap.update()
+
+    @property
+    def placement(self) -> str | None:
+        """How the view placed the graph last: "fit" (fit_all), "auto" (fit_or_focus), None once the user zoomed."""
+        return self._placement
+
+    def refit(self) -> None:
+        """Place the graph again the way it was placed last (the view changed size), unless the user zoomed since."""
+        if self.graph is not None and self._scene.has_graph():
+            self._place_again()
+
+    def _place_again(self) -> None:
+        if self._placement == "fit":
+            self._fit()
+        elif self._placement == "auto":
+            s = self.fit_scale()
+            # Already shown readable around what the user looks at, and still too big to fit: keep it.
+            if self._fitted or s is None or s >= self.readable_scale() \
+                    or abs(self.scale_factor() - self.readable_scale()) > 1e-6:
+                self.fit_or_focus()
 
     def _scene_rect_changed(self, rect: QRectF) -> None:
         # Something was drawn outside what fit-all showed (a badge, a label): fit again, once.
@@ -453,7 +497,7 @@ class GraphView(QGraphicsView):
     def _refit(self) -> None:
         self._refit_pending = False
         if self._fitted:
-            self.fit_all()
+            self._fit()
 
     @property
     def fitted(self) -> bool:
@@ -470,6 +514,7 @@ class GraphView(QGraphicsView):
         """1:1 (one scene unit per pixel), keeping the centre."""
         center = self.mapToScene(self.viewport().rect().center())
         self._fitted = False
+        self._placement = None
         self._set_scale(1.0)
         self.centerOn(center)
 
@@ -482,6 +527,7 @@ class GraphView(QGraphicsView):
         if anchor is None:
             anchor = QPointF(self.viewport().rect().center())
         self._fitted = False
+        self._placement = None
         before = self.mapToScene(anchor.toPoint())
         self._set_scale(target)
         after = self.mapToScene(anchor.toPoint())

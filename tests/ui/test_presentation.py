@@ -1,0 +1,148 @@
+"""Presentation mode and the default zoom: how much of the window the graph gets and how big its text is on screen.
+
+Sizes are measured the way a person sees them: a font's pixel size times the view's scale, the
+canvas's share of the window's area, the history plot's axis title against the room it has.
+"""
+
+from __future__ import annotations
+
+from app_fixtures import FakeClient, accumulation_result
+from app_window import make_window, run_and_wait
+
+from gradviz.core.result import RunResult
+from tests.ui.canvas_data import mlp_call
+
+
+def mlp_result() -> RunResult:
+    """A 15-node MLP's backward call (the size of lesson 08's graph), with a .grad history to plot."""
+    call = mlp_call()
+    return RunResult(graph=call.graph, backward_calls=(call,), grad_history=accumulation_result().grad_history)
+
+
+def text_px(window, role: str) -> float:
+    """How tall the canvas's ``role`` text ("title": node names, "label": gradients on edges) is on screen."""
+    view = window.view
+    item = next(iter(view.scene().node_items.values()))
+    scale = item.deviceTransform(view.viewportTransform()).m22()
+    return view.scene().look.theme.font(role).pixelSize() * scale
+
+
+def canvas_share(window) -> float:
+    """The canvas's part of the window's area."""
+    view = window.view
+    return view.width() * view.height() / (window.width() * window.height())
+
+
+def shown_docks(window) -> set[str]:
+    return {name for name, dock in window.docks.items() if dock.isVisible()}
+
+
+def settle(qtbot, window) -> None:
+    """Let the layout take the docks' changes and the canvas place the graph again."""
+    for _ in range(3):
+        qtbot.wait(20)
+
+
+def window_on_mlp(qtbot, tmp_path, width: int = 1440, height: int = 900):
+    window, _ = make_window(qtbot, tmp_path, FakeClient(respond=lambda r: mlp_result()))
+    window.resize(width, height)
+    run_and_wait(qtbot, window)
+    settle(qtbot, window)
+    return window
+
+
+def axis_title_fits(plot) -> bool:
+    """The history plot's left axis title (written upwards) is as long as the axis or shorter."""
+    axis = plot.getAxis("left")
+    return axis.label.boundingRect().width() <= axis.geometry().height() + 1
+
+
+def test_presentation_mode_gives_the_graph_most_of_the_screen_in_text_read_from_the_back(
+        qtbot, tmp_path, dialog_log):
+    window = window_on_mlp(qtbot, tmp_path)
+    before = shown_docks(window)
+    assert canvas_share(window) < 0.4  # beside the editor and the panels
+    window.actions["presentation"].trigger()
+    settle(qtbot, window)
+    view = window.view
+    assert shown_docks(window) == set()
+    assert canvas_share(window) > 0.65
+    # Node names at least 18 px high, the gradients on the edges at least 12 px.
+    assert text_px(window, "title") >= 18 and text_px(window, "label") >= 12
+    assert view.placement == "auto" and not view.fitted and view.minimap.isVisible()
+    root = view.mapFromScene(view.scene().node_rect("root")).boundingRect()
+    assert view.viewport().rect().contains(root) and root.top() < view.viewport().height() / 3
+    # Off again: the docks as they were, the normal fonts, still readable.
+    window.actions["presentation"].trigger()
+    settle(qtbot, window)
+    assert shown_docks(window) == before
+    assert canvas_share(window) < 0.4
+    assert 8 <= text_px(window, "label") < 12
+
+
+def test_the_default_view_keeps_edge_labels_readable_with_the_minimap_for_the_rest(qtbot, tmp_path, dialog_log):
+    window = window_on_mlp(qtbot, tmp_path)
+    view = window.view
+    # Fitted whole beside the editor, the labels would be 6 px: the view opens at a readable zoom.
+    label = view.scene().look.theme.font("label").pixelSize()
+    assert label * view.fit_scale() < 7
+    assert text_px(window, "label") >= 8 and text_px(window, "title") >= 10.5
+    # The rest is a scroll away (with the minimap when the graph is much bigger than the canvas).
+    whole = view.mapFromScene(view.scene().graph_rect()).boundingRect()
+    assert view.placement == "auto" and whole.height() > view.viewport().height()
+    assert view.verticalScrollBar().maximum() > 0
+    # It stays so as the canvas changes size, until the user zooms.
+    window.resize(1300, 860)
+    settle(qtbot, window)
+    assert text_px(window, "label") >= 8
+    window.actions["zoom_out"].trigger()
+    zoomed = view.scale_factor()
+    window.resize(1440, 900)
+    settle(qtbot, window)
+    assert view.placement is None and view.scale_factor() == zoomed
+    # Fit shows the whole graph however small, and keeps it whole as the canvas changes size.
+    window.actions["fit"].trigger()
+    assert view.placement == "fit" and view.fitted
+    whole = view.mapFromScene(view.scene().graph_rect()).boundingRect()
+    assert view.viewport().rect().adjusted(-2, -2, 2, 2).contains(whole)
+
+
+def test_docks_shown_in_presentation_mode_are_tabs_with_room_to_read(qtbot, tmp_path, dialog_log):
+    window = window_on_mlp(qtbot, tmp_path, 1024, 640)
+    window.actions["presentation"].trigger()
+    settle(qtbot, window)
+    history, grads = window.docks["historyDock"], window.docks["gradsDock"]
+    window.docks["inspectorDock"].show()
+    grads.show()
+    history.show()
+    history.raise_()
+    settle(qtbot, window)
+    assert grads in window.tabifiedDockWidgets(history)
+    # One panel at a time has the whole height of the side, not a third of it.
+    assert history.height() > window.height() * 0.6
+    plot = window.history.plot
+    assert plot.height() >= plot.minimumHeight() > 100 and axis_title_fits(plot)
+    assert canvas_share(window) > 0.3 and text_px(window, "title") >= 18
+
+
+def test_the_history_plot_keeps_room_for_its_axis_title_beside_the_editor(qtbot, tmp_path, dialog_log):
+    window = window_on_mlp(qtbot, tmp_path, 1024, 640)
+    plot = window.history.plot
+    assert window.docks["historyDock"].isVisible() and plot.height() >= plot.minimumHeight()
+    assert axis_title_fits(plot)
+
+
+def test_closed_in_presentation_mode_the_window_keeps_its_normal_layout(qtbot, tmp_path, dialog_log):
+    window = window_on_mlp(qtbot, tmp_path)
+    window.docks["outputDock"].raise_()
+    window.docks["historyDock"].hide()
+    before = shown_docks(window)
+    window.actions["presentation"].trigger()
+    settle(qtbot, window)
+    window.close()
+    again, _ = make_window(qtbot, tmp_path)
+    settle(qtbot, again)
+    assert again.presentation and shown_docks(again) == set()
+    again.actions["presentation"].trigger()
+    settle(qtbot, again)
+    assert shown_docks(again) == before and "historyDock" not in before
