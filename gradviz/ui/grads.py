@@ -501,6 +501,12 @@ class GradsPanel(QWidget):
             label.show()
 
     def _relabel_cells(self, *_args) -> None:
+        # The view box was just laid out: what surrounds it (axes, colour bar) is measured here,
+        # where its geometry is current (it lags the widget's until the scene lays it out).
+        box = self._heat_plot.getViewBox().sceneBoundingRect()
+        frame = (self.heatmap.width() - box.width(), self.heatmap.height() - box.height())
+        if self.is_heatmap_shown() and box.width() > 1 and min(frame) >= 0:
+            self._heat_frame = frame
         if self._heat_matrix is not None and self.is_heatmap_shown():
             self._fit_heat_labels()
 
@@ -533,9 +539,6 @@ class GradsPanel(QWidget):
 
     def _cell_area(self) -> tuple[float, float]:
         """The on-screen size the heatmap's cells share: the detail area less the axes and colour bar."""
-        box = self._heat_plot.getViewBox().sceneBoundingRect()
-        if self.is_heatmap_shown() and box.width() > 1 and self.heatmap.width() > 1:
-            self._heat_frame = (self.heatmap.width() - box.width(), self.heatmap.height() - box.height())
         frame = self._heat_frame or tuple(v * self._font_scale for v in HEAT_FRAME_PX)
         return max(0.0, self.detail.width() - frame[0]), max(0.0, self.detail.height() - frame[1])
 
