@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -853,25 +853,7 @@ class HistoryPlot(QWidget):
             label.setText("")
             label.setToolTip("")
             return
-        metrics = label.fontMetrics()
         width = label.contentsRect().width()
-        gap = metrics.horizontalAdvance("   ")
-        sizes = [metrics.horizontalAdvance(f"{mark} {text}") + metrics.horizontalAdvance(mark) // 4
-                 for _c, mark, text in entries]  # the marks are bold
-        series = [i for i, (_c, mark, _t) in enumerate(entries) if not mark.startswith("┆")]
-        markers = [i for i in range(len(entries)) if i not in series]
-        more = ""
-        lines = _pack(list(range(len(entries))), sizes, gap, width, LEGEND_LINES)
-        if lines is None and not series:  # only marker entries, in a very narrow dock
-            lines = [markers]
-        keep = len(series)
-        while lines is None:  # one series fewer each time (an entry alone on a line always fits)
-            keep = max(0, keep - 1)
-            more = f"+{len(series) - keep} more"
-            shown = series[:keep] + markers
-            lines = _pack(shown + [-1], sizes + [metrics.horizontalAdvance(more)], gap, width, LEGEND_LINES)
-            if lines is None and keep == 0:
-                lines = [shown + [-1]]  # nothing narrower to show
 
         def entry(i: int) -> str:
             if i < 0:
@@ -880,6 +862,34 @@ class HistoryPlot(QWidget):
             # Non-breaking inside an entry: a name is never split over two lines.
             return (f"<span style='color:{color}; font-weight:700'>{html.escape(mark)}</span>&nbsp;"
                     + html.escape(text).replace(" ", "&nbsp;"))
+
+        # Measured as the label draws them (bold marks, symbols from a fallback font): measured
+        # with the label's font metrics the entries came out wider, and one was counted
+        # ("+1 more") where it had room.
+        document = QTextDocument()
+        document.setDefaultFont(label.font())
+        document.setDocumentMargin(0)
+
+        def drawn_width(text: str) -> float:
+            document.setHtml(text)
+            return document.idealWidth()
+
+        more = ""
+        gap = drawn_width("&nbsp;&nbsp;&nbsp;")
+        sizes = [drawn_width(entry(i)) for i in range(len(entries))]
+        series = [i for i, (_c, mark, _t) in enumerate(entries) if not mark.startswith("┆")]
+        markers = [i for i in range(len(entries)) if i not in series]
+        lines = _pack(list(range(len(entries))), sizes, gap, width, LEGEND_LINES)
+        if lines is None and not series:  # only marker entries, in a very narrow dock
+            lines = [markers]
+        keep = len(series)
+        while lines is None:  # one series fewer each time (an entry alone on a line always fits)
+            keep = max(0, keep - 1)
+            more = f"+{len(series) - keep} more"
+            shown = series[:keep] + markers
+            lines = _pack(shown + [-1], sizes + [drawn_width(entry(-1))], gap, width, LEGEND_LINES)
+            if lines is None and keep == 0:
+                lines = [shown + [-1]]  # nothing narrower to show
 
         label.setText("<br>".join("&nbsp;&nbsp;&nbsp;".join(entry(i) for i in line) for line in lines))
         label.setToolTip("\n".join(f"{mark} {text}" for _c, mark, text in entries) if more else "")

@@ -374,3 +374,29 @@ def test_heatmap_row_and_colour_bar_labels_never_overlap(panel, qtbot, size):
     top = max(abs(v) for v in bar.range)
     values = _label_values(bar, bar.geometry().height())
     assert _spacing_px(values, 2 * top, bar.geometry().height()) >= line
+
+
+def test_legend_counts_no_entry_that_has_room(qtbot):
+    """Five entries on two lines, in a legend just wide enough for them as drawn: none counted."""
+    from PySide6.QtGui import QTextDocument
+
+    names = ("model.2.bias", "model.0.bias", "model.0.weight", "model.2.weight")
+    histories = tuple(LeafHistory(name, (1,), (GradEvent(SET_NONE, 2, None, None),
+                                               GradEvent(BACKWARD, 3, tv(float(k + 1), shape=(1,)), 0)))
+                      for k, name in enumerate(names))
+    plot = _shown_history(qtbot, 2400, 260)
+    plot.set_histories(histories)
+    parts = plot.legend_label.text().split("&nbsp;&nbsp;&nbsp;")
+    assert len(parts) == 5 and "more" not in plot.legend_label.text()
+    document = QTextDocument()
+    document.setDefaultFont(plot.legend_label.font())
+    document.setDocumentMargin(0)
+    document.setHtml("&nbsp;&nbsp;&nbsp;".join(parts[:3]))
+    first_line = math.ceil(document.idealWidth()) + 1
+    width = 200
+    plot.resize(width, 260)
+    while plot.legend_label.contentsRect().width() < first_line:
+        width += 1
+        plot.resize(width, 260)
+    text = plot.legend_label.text()
+    assert "more" not in text and text.count("━●") == 4 and text.count("<br>") == 1
