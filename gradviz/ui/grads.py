@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from gradviz.core.replay import Frame
 from gradviz.core.result import BACKWARD, SET, SET_NONE, ZEROED, LeafHistory, RunResult, TensorValue
 from gradviz.ui.elided import ElidedLabel
-from gradviz.ui.numbers import format_block, format_number, format_shape, format_value, norm
+from gradviz.ui.numbers import format_block, format_number, format_shape, format_value, nice_step, norm
 
 #: Tensors with at most this many elements are shown as numbers; larger matrices as a heatmap.
 NUMBERS_MAX = 16
@@ -226,7 +226,7 @@ class GradsPanel(QWidget):
         self.numbers_view.setWidgetResizable(True)
         self.numbers_view.setWidget(self.numbers)
         self._heat_frame: tuple[float, float] | None = None  # measured (width, height) around the cells
-        self._heat_ticks: tuple | None = None  # what the axes' ticks were last set for
+        self._heat_ticks: dict = {}  # what the axes' and colour bar's ticks were last set for
         self.heatmap = pg.GraphicsLayoutWidget(self)
         self.heatmap.setObjectName("gradHeatmap")
         self._heat_plot = self.heatmap.addPlot()
@@ -518,24 +518,28 @@ class GradsPanel(QWidget):
         width, height = self._cell_area()
         metrics = self.fontMetrics()
         line = metrics.height() * 1.15
-        every_row = _nice_step(line / max(height / rows, 1e-6))
-        every_col = _nice_step((metrics.horizontalAdvance(str(cols - 1)) + line) / max(width / cols, 1e-6))
+        every_row = nice_step(line / max(height / rows, 1e-6))
+        every_col = nice_step((metrics.horizontalAdvance(str(cols - 1)) + line) / max(width / cols, 1e-6))
         # The colour bar as tall as the cells: its ends and zero when three labels fit, else its ends.
         bar = [(-top, format_number(-top, 2)), (0.0, "0"), (top, format_number(top, 2))]
         if height < 3 * line:
             bar = [bar[0], bar[2]] if height >= 2 * line else []
-        ticks = (matrix.shape, every_row, every_col, tuple(bar))
-        if ticks == self._heat_ticks:
-            return
-        self._heat_ticks = ticks
-        # Ticks and range only when they change: each change makes the axes lay themselves
-        # out again (on every step that follows a leaf).
-        self._heat_plot.getViewBox().setRange(xRange=(0, cols), yRange=(0, rows), padding=0.02)
-        self._heat_plot.getAxis("bottom").setTicks([[(c + 0.5, str(c)) for c in range(0, cols, every_col)]])
-        self._heat_plot.getAxis("left").setTicks([[(r + 0.5, str(r)) for r in range(0, rows, every_row)]])
-        self._colorbar.axis.setTicks([bar])
-        # Its width follows its labels: the axis keeps the room of its widest label ever shown.
-        self._colorbar.axis.setWidth(max((metrics.horizontalAdvance(t) for _v, t in bar), default=0) + 12)
+        # Each only when it changes: a change makes the axes lay themselves out again (on every
+        # step that follows a leaf, where only the colour bar's numbers move).
+        done = self._heat_ticks
+        if done.get("axes") != (matrix.shape, every_row, every_col):
+            done["axes"] = (matrix.shape, every_row, every_col)
+            self._heat_plot.getViewBox().setRange(xRange=(0, cols), yRange=(0, rows), padding=0.02)
+            self._heat_plot.getAxis("bottom").setTicks([[(c + 0.5, str(c)) for c in range(0, cols, every_col)]])
+            self._heat_plot.getAxis("left").setTicks([[(r + 0.5, str(r)) for r in range(0, rows, every_row)]])
+        if done.get("bar") != bar:
+            done["bar"] = bar
+            self._colorbar.axis.setTicks([bar])
+        # The bar's width follows its labels (its axis would keep the room of the widest ever shown).
+        width_px = max((metrics.horizontalAdvance(t) for _v, t in bar), default=0) + 12
+        if done.get("width") != width_px:
+            done["width"] = width_px
+            self._colorbar.axis.setWidth(width_px)
 
     def _cell_area(self) -> tuple[float, float]:
         """The on-screen size the heatmap's cells share: the detail area less the axes and colour bar."""
@@ -928,16 +932,6 @@ def _pack(items: list[int], sizes: list[float], gap: float, width: float, max_li
         used += (gap if lines[-1] else 0.0) + w
         lines[-1].append(i)
     return lines
-
-
-def _nice_step(at_least: float) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50 … that is at least ``at_least``."""
-    base = 1
-    while True:
-        for k in (1, 2, 5):
-            if base * k >= at_least:
-                return base * k
-        base *= 10
 
 
 def _index(flat: int, shape: tuple[int, ...]) -> str:
