@@ -12,7 +12,7 @@ from typing import Any
 from gradviz import HEADLESS, __version__
 from gradviz.core.plain import to_plain
 from gradviz.core.request import add_limit_options, limits_from_options
-from gradviz.core.result import GraphData, RunResult, TensorValue
+from gradviz.core.result import ACCUMULATE, GraphData, RunResult, TensorValue
 
 
 def load_source(path: str):
@@ -111,6 +111,21 @@ def _short(v: TensorValue | None) -> str:
     return f"shape {list(v.shape)}" + (f", norm {s.norm:.4g}, mean {s.mean:.4g}" if s else "")
 
 
+def _step_node(graph: GraphData, node_id: str, op: str) -> str:
+    """A step's op with what tells it apart from another of the same op: its node id (as in
+    ``--json``), the line that made it and the names that hold its output."""
+    node = graph.by_id.get(node_id)
+    where = [node_id]
+    if node is not None and node.line is not None:
+        where.append(f"line {node.line}")
+    if node is not None and node.names:
+        where.append(", ".join(node.names))
+    elif node is not None and node.kind == ACCUMULATE:  # the leaf whose .grad it writes
+        leaves = [graph.by_id[e.dst] for e in graph.out_edges.get(node_id, ()) if e.dst in graph.by_id]
+        where.extend(f"{', '.join(leaf.names)}.grad" for leaf in leaves if leaf.names)
+    return f"{op} ({'; '.join(where)})"
+
+
 def inspect_report(result: RunResult) -> str:
     """A readable report of a run."""
     lines = []
@@ -131,9 +146,17 @@ def inspect_report(result: RunResult) -> str:
     for call in result.backward_calls:
         if not call.recorded:
             continue
-        lines.append(f"Backward call {call.index + 1} ({call.kind}, line {call.line}): {len(call.steps)} steps")
-        for st in call.steps:
-            lines.append(f"  {st.order + 1:>4}. {st.op:<28} in {', '.join(_short(g) for g in st.grad_in)}")
+        count = len(call.steps)
+        lines.append(f"Backward call {call.index + 1} ({call.kind}, line {call.line}): "
+                     f"{count} step{'s' if count != 1 else ''}")
+        number = {id(st): st.order + 1 for st in call.steps}
+        for k, st in enumerate(call.steps):
+            lines.append(f"  {st.order + 1:>4}. {_step_node(call.graph, st.node_id, st.op):<40} "
+                         f"in {', '.join(_short(g) for g in st.grad_in)}")
+            incoming = call.incoming(st.node_id, k)
+            if len(incoming) > 1:  # a fan-in: the engine summed these parts into the gradient above
+                lines.append(f"        fan-in: the sum of {len(incoming)} parts")
+                lines.extend(f"          from step {number[id(i.step)]}: {_short(i.value)}" for i in incoming)
         for lg in call.leaves:
             lines.append(f"  {lg.name}.grad: {_short(lg.before)} -> {_short(lg.after)}")
         lines.append("")

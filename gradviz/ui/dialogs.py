@@ -7,6 +7,7 @@ imported from it, so ``monkeypatch.setattr(dialogs, "open_file", ...)`` reaches 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -241,7 +242,11 @@ def ask_limits(parent: QWidget | None, current: Limits) -> Limits | None:
 
 
 def export_path(parent: QWidget | None, fmt: str, suggested: str) -> str | None:
-    """Where to write an export (a folder for "frames"); None when cancelled."""
+    """Where to write an export (a folder for "frames"); None when cancelled.
+
+    A name typed without an extension gets the format's; one typed with an extension keeps it
+    (``export_format`` then picks the format it names, or says why it cannot).
+    """
     if fmt == "frames":
         folder = QFileDialog.getExistingDirectory(parent, "Folder for the PNG frames", suggested)
         return folder or None
@@ -249,7 +254,38 @@ def export_path(parent: QWidget | None, fmt: str, suggested: str) -> str | None:
     path, _ = QFileDialog.getSaveFileName(parent, "Export graph", suggested, filt)
     if not path:
         return None
-    return path if path.lower().endswith((suffix, ".apng")) else path + suffix
+    return path if Path(path).suffix else path + suffix
+
+
+#: The format each file extension names, for the still and the animated export.
+_EXTENSION_FORMATS = {".png": ("png", "apng"), ".apng": ("apng", "apng"), ".svg": ("svg", None),
+                      ".gif": (None, "gif")}
+
+
+def export_format(fmt: str, path: str, animation: bool) -> tuple[str, str | None]:
+    """The format to write ``path`` in, and why it cannot be written (None when it can).
+
+    The typed extension wins over the format chosen before: "fan-in.gif" is a GIF even when PNG
+    was chosen, rather than "fan-in.gif.png". ``animation``: a backward call is shown, so the
+    animated formats are possible.
+    """
+    if fmt == "frames":
+        return fmt, None
+    extension = Path(path).suffix.lower()
+    if extension not in _EXTENSION_FORMATS:
+        names = ", ".join(sorted(_EXTENSION_FORMATS))
+        return fmt, f"“{Path(path).name}”: gradviz exports {names}. Give the file one of these extensions."
+    still, animated = _EXTENSION_FORMATS[extension]
+    if extension == ".png" and fmt == "apng":
+        return fmt, None  # an animated PNG is a .png too
+    if still is not None and fmt not in ANIMATED:
+        return still, None
+    if animated is not None and (fmt in ANIMATED or still is None):
+        if not animation:
+            return fmt, (f"“{Path(path).name}” names an animation of the backward pass, and none is shown: "
+                         "step into a backward call first, or save a still as .png or .svg.")
+        return animated, None
+    return still or fmt, None
 
 
 def screenshot_path(parent: QWidget | None, suggested: str) -> str | None:

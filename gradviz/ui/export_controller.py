@@ -38,11 +38,13 @@ class ExportController:
             return step_caption(call, w.player.step, base)
         return base
 
-    def _suggested_name(self, suffix: str) -> str:
+    def _suggested_name(self, suffix: str, animated: bool = False) -> str:
+        """A file name from the lesson, the backward call and (for a still) the step shown."""
         w, path, call = self.window, self.state.path, self.state.graph_call
         stem = Path(path).stem if path else slug(w.notes_title.text())
         if call is not None and w.player.calls:
-            stem += f"-call{call.index + 1}-step{w.player.step}"
+            # An animation shows every step of the call: naming the step shown now would mislead.
+            stem += f"-call{call.index + 1}" + ("" if animated else f"-step{w.player.step}")
         folder = Path(path).parent if path else Path.home()
         return str(folder / (stem + suffix))
 
@@ -65,21 +67,26 @@ class ExportController:
         if choice.format in dialogs.ANIMATED and call is None:
             return False
         suffix = dialogs.EXPORT_FORMATS[choice.format][2]
-        target = dialogs.export_path(w, choice.format, self._suggested_name(suffix) if suffix else
+        animated = choice.format in dialogs.ANIMATED
+        target = dialogs.export_path(w, choice.format, self._suggested_name(suffix, animated) if suffix else
                                      str(Path(self._suggested_name("")).parent))
         if not target:
+            return False
+        fmt, why_not = dialogs.export_format(choice.format, target, call is not None)
+        if why_not:
+            dialogs.show_error(w, "Cannot export", why_not)
             return False
         scene = w.view.scene()
         caption = self._caption() if choice.caption else None
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            if choice.format == "png":
+            if fmt == "png":
                 data = export.png_bytes(scene, choice.scale, choice.transparent, caption)
-            elif choice.format == "svg":
+            elif fmt == "svg":
                 data = export.svg_bytes(scene, caption, choice.transparent)
-            elif choice.format == "gif":
+            elif fmt == "gif":
                 data = export.gif_bytes(scene, call, choice.scale, caption)
-            elif choice.format == "apng":
+            elif fmt == "apng":
                 data = export.apng_bytes(scene, call, choice.scale, choice.transparent, caption)
             else:
                 export.write_png_frames(scene, call, target, choice.scale, choice.transparent, caption)

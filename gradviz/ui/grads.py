@@ -8,13 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTreeWidget,
@@ -26,7 +28,7 @@ from PySide6.QtWidgets import (
 from gradviz.core.replay import Frame
 from gradviz.core.result import BACKWARD, SET, SET_NONE, ZEROED, LeafHistory, RunResult, TensorValue
 from gradviz.ui.elided import ElidedLabel
-from gradviz.ui.numbers import format_block, format_number, format_shape, format_value, norm
+from gradviz.ui.numbers import format_block, format_number, format_shape, format_value, nice_step, norm
 
 #: Tensors with at most this many elements are shown as numbers; larger matrices as a heatmap.
 NUMBERS_MAX = 16
@@ -37,6 +39,9 @@ MAX_SERIES = 8
 #: 5-pixel cells in a narrow dock, where 64 labels would be unreadable and slow every step.
 CELL_LABELS_MAX = 64
 CELL_LABEL_MIN_PX = (30, 14)
+#: The part of the heatmap widget that is not cells (axes, colour bar, margins), in pixels before
+#: the font scale, until it has been measured once on screen.
+HEAT_FRAME_PX = (80, 40)
 #: Tables with more rows than this size their name and shape columns once, not on every change.
 MEASURE_ONCE_ROWS = 200
 #: When more rows than this change at once (a jump across a call), only the rows in view are
@@ -155,6 +160,14 @@ def _mono_font(scale: float = 1.0) -> QFont:
     return font
 
 
+class _LeafTable(QTreeWidget):
+    """The leaves table, asking for a few rows' height: the heatmap below needs the room more."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.fontMetrics().height() * 7)
+
+
 class GradsPanel(QWidget):
     """Every leaf and parameter with its ``.grad`` at the current animation step.
 
@@ -182,9 +195,8 @@ class GradsPanel(QWidget):
         self._cell_labels: list = []  # the value labels shown in the heatmap's cells
         self._label_pool: list = []  # every label item made so far (reused, hidden when not needed)
         self._heat_matrix: tuple[np.ndarray, float] | None = None  # what the heatmap shows, and its top
-        self._heat_shape: tuple[int, ...] | None = None  # the shape its ticks and range were set for
         self._font_scale = 1.0
-        self.table = QTreeWidget(self)
+        self.table = _LeafTable(self)
         self.table.setObjectName("gradsTable")
         self.table.setColumnCount(3)
         self.table.setHeaderLabels(["Leaf / parameter", "Shape", ".grad"])
@@ -207,6 +219,14 @@ class GradsPanel(QWidget):
         self.numbers.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.numbers.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.numbers.setWordWrap(True)
+        # In a short dock the numbers scroll rather than lose their last rows.
+        self.numbers_view = QScrollArea(self)
+        self.numbers_view.setObjectName("gradNumbersView")
+        self.numbers_view.setFrameShape(QFrame.Shape.NoFrame)
+        self.numbers_view.setWidgetResizable(True)
+        self.numbers_view.setWidget(self.numbers)
+        self._heat_frame: tuple[float, float] | None = None  # measured (width, height) around the cells
+        self._heat_ticks: dict = {}  # what the axes' and colour bar's ticks were last set for
         self.heatmap = pg.GraphicsLayoutWidget(self)
         self.heatmap.setObjectName("gradHeatmap")
         self._heat_plot = self.heatmap.addPlot()
@@ -229,8 +249,9 @@ class GradsPanel(QWidget):
         self.empty.setWordWrap(True)
         self.detail = QStackedWidget(self)
         self.detail.addWidget(self.empty)
-        self.detail.addWidget(self.numbers)
+        self.detail.addWidget(self.numbers_view)
         self.detail.addWidget(self.heatmap)
+        self.detail.installEventFilter(self)
 
         below = QWidget(self)
         below_layout = QVBoxLayout(below)
@@ -240,8 +261,9 @@ class GradsPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.table)
         split.addWidget(below)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        # The detail below gets the larger share: a matrix needs the height, a few rows do not.
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -353,6 +375,15 @@ class GradsPanel(QWidget):
         self._rows[name].setText(2, format_value(self._shown[name], 60))
 
     def eventFilter(self, watched, event) -> bool:
+        if watched is self.detail:
+            # The detail area grew or shrank: a small matrix may now read better the other way.
+            if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and self._heat_matrix is not None:
+                name = self.selected_leaf()
+                value = self._shown.get(name) if name is not None else None
+                matrix = self._as_matrix(value) if value is not None else None
+                if matrix is not None and self._heat_fits(matrix.shape) != self.is_heatmap_shown():
+                    self._show_detail()
+            return False
         # The table's viewport grew (splitter, dock) or was shown: more rows may be in view.
         if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and self._stale:
             self._write_stale_rows()
@@ -402,32 +433,25 @@ class GradsPanel(QWidget):
         if value is None:
             self.title.setText(f"{name}.grad")
             self.numbers.setText("None\n\nNo backward pass has written it yet,\nor zero_grad() set it back to None.")
-            self.detail.setCurrentWidget(self.numbers)
+            self.detail.setCurrentWidget(self.numbers_view)
             return
         size = format_number(norm(value) or 0.0, 4)
         self.title.setText(f"{name}.grad  ·  {format_shape(value.shape)}  ·  ‖·‖ = {size}")
         matrix = self._as_matrix(value)
-        if matrix is None:
+        if matrix is not None:
+            self._heat_matrix = (matrix, 1.0)  # until drawn: lets a resize decide again
+        if matrix is None or not self._heat_fits(matrix.shape):
             self.numbers.setText(format_block(value))
-            self.detail.setCurrentWidget(self.numbers)
+            self.detail.setCurrentWidget(self.numbers_view)
         else:
             finite = matrix[np.isfinite(matrix)]
             top = float(np.abs(finite).max()) if finite.size else 1.0
             top = top or 1.0
+            self.detail.setCurrentWidget(self.heatmap)
             self.image.setImage(matrix, levels=(-top, top))
             self._heat_matrix = (matrix, top)
-            self._label_cells(matrix, top)
             self._colorbar.setLevels((-top, top))
-            if matrix.shape != self._heat_shape:
-                # Ticks and range only when the shape changes: each change makes the axes
-                # lay themselves out again (on every step that follows a leaf).
-                self._heat_shape = matrix.shape
-                rows, cols = matrix.shape
-                every = max(1, cols // 12), max(1, rows // 12)
-                self._heat_plot.getAxis("bottom").setTicks([[(c + 0.5, str(c)) for c in range(0, cols, every[0])]])
-                self._heat_plot.getAxis("left").setTicks([[(r + 0.5, str(r)) for r in range(0, rows, every[1])]])
-                self._heat_plot.getViewBox().autoRange(padding=0.02)
-            self.detail.setCurrentWidget(self.heatmap)
+            self._fit_heat_labels()
 
     @staticmethod
     def _as_matrix(value: TensorValue) -> np.ndarray | None:
@@ -477,18 +501,64 @@ class GradsPanel(QWidget):
             label.show()
 
     def _relabel_cells(self, *_args) -> None:
+        # The view box was just laid out: what surrounds it (axes, colour bar) is measured here,
+        # where its geometry is current (it lags the widget's until the scene lays it out).
+        box = self._heat_plot.getViewBox().sceneBoundingRect()
+        frame = (self.heatmap.width() - box.width(), self.heatmap.height() - box.height())
+        if self.is_heatmap_shown() and box.width() > 1 and min(frame) >= 0:
+            self._heat_frame = frame
         if self._heat_matrix is not None and self.is_heatmap_shown():
-            self._label_cells(*self._heat_matrix)
+            self._fit_heat_labels()
+
+    def _fit_heat_labels(self) -> None:
+        """Values in the cells, and axis and colour-bar labels spaced so none overlap."""
+        matrix, top = self._heat_matrix
+        self._label_cells(matrix, top)
+        rows, cols = matrix.shape
+        width, height = self._cell_area()
+        metrics = self.fontMetrics()
+        line = metrics.height() * 1.15
+        every_row = nice_step(line / max(height / rows, 1e-6))
+        every_col = nice_step((metrics.horizontalAdvance(str(cols - 1)) + line) / max(width / cols, 1e-6))
+        # The colour bar as tall as the cells: its ends and zero when three labels fit, else its ends.
+        bar = [(-top, format_number(-top, 2)), (0.0, "0"), (top, format_number(top, 2))]
+        if height < 3 * line:
+            bar = [bar[0], bar[2]] if height >= 2 * line else []
+        # Each only when it changes: a change makes the axes lay themselves out again (on every
+        # step that follows a leaf, where only the colour bar's numbers move).
+        done = self._heat_ticks
+        if done.get("axes") != (matrix.shape, every_row, every_col):
+            done["axes"] = (matrix.shape, every_row, every_col)
+            self._heat_plot.getViewBox().setRange(xRange=(0, cols), yRange=(0, rows), padding=0.02)
+            self._heat_plot.getAxis("bottom").setTicks([[(c + 0.5, str(c)) for c in range(0, cols, every_col)]])
+            self._heat_plot.getAxis("left").setTicks([[(r + 0.5, str(r)) for r in range(0, rows, every_row)]])
+        if done.get("bar") != bar:
+            done["bar"] = bar
+            self._colorbar.axis.setTicks([bar])
+        # The bar's width follows its labels (its axis would keep the room of the widest ever shown).
+        width_px = max((metrics.horizontalAdvance(t) for _v, t in bar), default=0) + 12
+        if done.get("width") != width_px:
+            done["width"] = width_px
+            self._colorbar.axis.setWidth(width_px)
+
+    def _cell_area(self) -> tuple[float, float]:
+        """The on-screen size the heatmap's cells share: the detail area less the axes and colour bar."""
+        frame = self._heat_frame or tuple(v * self._font_scale for v in HEAT_FRAME_PX)
+        return max(0.0, self.detail.width() - frame[0]), max(0.0, self.detail.height() - frame[1])
 
     def _cells_readable(self, shape: tuple[int, int]) -> bool:
         """Whether cells of a ``shape`` heatmap are big enough on screen to hold their value."""
-        rect = self._heat_plot.getViewBox().sceneBoundingRect()
-        if rect.width() > 1:
-            width, height = rect.width(), rect.height()
-        else:
-            width, height = self.heatmap.width(), self.heatmap.height()
+        width, height = self._cell_area()
         min_w, min_h = (v * self._font_scale for v in CELL_LABEL_MIN_PX)
         return width / shape[1] >= min_w and height / shape[0] >= min_h
+
+    def _heat_fits(self, shape: tuple[int, int]) -> bool:
+        """Whether a matrix reads as a heatmap here: a small one only when its values fit in its
+        cells (otherwise its numbers, which scroll, say more than thin stripes); a large one
+        and a long vector always."""
+        if shape[0] * shape[1] > CELL_LABELS_MAX or min(shape) < 2 or not self.detail.isVisible():
+            return True  # a picture, a strip (numbers are not shorter), or decided again when shown
+        return self._cells_readable(shape)
 
     def is_heatmap_shown(self) -> bool:
         return self.detail.currentWidget() is self.heatmap
@@ -787,25 +857,7 @@ class HistoryPlot(QWidget):
             label.setText("")
             label.setToolTip("")
             return
-        metrics = label.fontMetrics()
         width = label.contentsRect().width()
-        gap = metrics.horizontalAdvance("   ")
-        sizes = [metrics.horizontalAdvance(f"{mark} {text}") + metrics.horizontalAdvance(mark) // 4
-                 for _c, mark, text in entries]  # the marks are bold
-        series = [i for i, (_c, mark, _t) in enumerate(entries) if not mark.startswith("┆")]
-        markers = [i for i in range(len(entries)) if i not in series]
-        more = ""
-        lines = _pack(list(range(len(entries))), sizes, gap, width, LEGEND_LINES)
-        if lines is None and not series:  # only marker entries, in a very narrow dock
-            lines = [markers]
-        keep = len(series)
-        while lines is None:  # one series fewer each time (an entry alone on a line always fits)
-            keep = max(0, keep - 1)
-            more = f"+{len(series) - keep} more"
-            shown = series[:keep] + markers
-            lines = _pack(shown + [-1], sizes + [metrics.horizontalAdvance(more)], gap, width, LEGEND_LINES)
-            if lines is None and keep == 0:
-                lines = [shown + [-1]]  # nothing narrower to show
 
         def entry(i: int) -> str:
             if i < 0:
@@ -814,6 +866,34 @@ class HistoryPlot(QWidget):
             # Non-breaking inside an entry: a name is never split over two lines.
             return (f"<span style='color:{color}; font-weight:700'>{html.escape(mark)}</span>&nbsp;"
                     + html.escape(text).replace(" ", "&nbsp;"))
+
+        # Measured as the label draws them (bold marks, symbols from a fallback font): measured
+        # with the label's font metrics the entries came out wider, and one was counted
+        # ("+1 more") where it had room.
+        document = QTextDocument()
+        document.setDefaultFont(label.font())
+        document.setDocumentMargin(0)
+
+        def drawn_width(text: str) -> float:
+            document.setHtml(text)
+            return document.idealWidth()
+
+        more = ""
+        gap = drawn_width("&nbsp;&nbsp;&nbsp;")
+        sizes = [drawn_width(entry(i)) for i in range(len(entries))]
+        series = [i for i, (_c, mark, _t) in enumerate(entries) if not mark.startswith("┆")]
+        markers = [i for i in range(len(entries)) if i not in series]
+        lines = _pack(list(range(len(entries))), sizes, gap, width, LEGEND_LINES)
+        if lines is None and not series:  # only marker entries, in a very narrow dock
+            lines = [markers]
+        keep = len(series)
+        while lines is None:  # one series fewer each time (an entry alone on a line always fits)
+            keep = max(0, keep - 1)
+            more = f"+{len(series) - keep} more"
+            shown = series[:keep] + markers
+            lines = _pack(shown + [-1], sizes + [drawn_width(entry(-1))], gap, width, LEGEND_LINES)
+            if lines is None and keep == 0:
+                lines = [shown + [-1]]  # nothing narrower to show
 
         label.setText("<br>".join("&nbsp;&nbsp;&nbsp;".join(entry(i) for i in line) for line in lines))
         label.setToolTip("\n".join(f"{mark} {text}" for _c, mark, text in entries) if more else "")

@@ -127,11 +127,12 @@ class Inspector(QWidget):
             f" .muted {{ color: {c['muted']}; }} .faded {{ color: {c['faded']}; }}"
             f" .accent {{ color: {c['accent']}; }} .good {{ color: {c['good']}; }} .bad {{ color: {c['bad']}; }}"
             f" pre, .mono {{ font-family: monospace; }}"
-            f" pre {{ background: {c['code_bg']}; margin: 2px 0; padding: 6px; }}"
+            f" pre {{ background: {c['code_bg']}; margin: 2px 0; padding: 6px; white-space: pre-wrap; }}"
             f" .rule {{ color: {c['rule']}; font-family: monospace; font-size: {size * 1.05:.1f}pt; }}"
             f" td {{ padding: 1px 8px 1px 0; vertical-align: top; }}"
             f" a {{ color: {c['accent']}; text-decoration: none; }}</style>"
         )
+        # Blocks wrap (pre-wrap): a narrow dock cut the ends of the step's lines off, with no scroll bar.
         style = style.removeprefix("<style>").removesuffix("</style>")
         body = self._body()
         if style == self._style and body == self._html:

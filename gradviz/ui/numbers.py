@@ -210,3 +210,13 @@ def data_norm(value: TensorValue, finite_only: bool = False) -> float | None:
     if not arr.size:
         return None
     return float(math.sqrt(float(np.dot(arr, arr))))
+
+
+def nice_step(at_least: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50 … that is at least ``at_least``."""
+    base = 1
+    while True:
+        for k in (1, 2, 5):
+            if base * k >= at_least:
+                return base * k
+        base *= 10

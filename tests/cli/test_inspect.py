@@ -191,3 +191,28 @@ def test_limits_come_from_the_session_and_the_command_line(tmp_path):
     proc = gradviz("inspect", str(script), "--max-memory-mb", "5")
     assert proc.returncode == 2 and proc.stderr.strip() == (
         "gradviz inspect: --max-memory-mb must be between 64 and 1,048,576, got 5")
+
+
+def test_the_report_tells_two_muls_apart_and_shows_the_parts_of_a_fan_in(tmp_path):
+    path = tmp_path / "fan.py"
+    path.write_text("import torch\nw = torch.ones(2, requires_grad=True)\na = w * 2\nb = a * w\nb.sum().backward()\n")
+    report = gradviz("inspect", str(path)).stdout
+    doc = json.loads(gradviz("inspect", str(path), "--json").stdout)
+    steps = doc["backward_calls"][0]["steps"]
+    assert "Backward call 1 (backward, line 5): 4 steps" in report
+    muls = [line for line in report.splitlines() if ". MulBackward0" in line]
+    assert len(muls) == 2 and muls[0] != muls[1]
+    assert "line 4; b)" in muls[0] and "line 3; a)" in muls[1]
+    assert [s["node"] for s in steps if s["op"] == "MulBackward0"] == [m.split("(")[1].split(";")[0] for m in muls]
+    # w's AccumulateGrad sums a part from each MulBackward0 (steps 2 and 3): both are listed.
+    tail = report[report.index("AccumulateGrad"):].splitlines()
+    assert "w.grad" in tail[0]
+    assert tail[1].strip() == "fan-in: the sum of 2 parts"
+    assert tail[2].strip() == "from step 2: [2.0, 2.0]" and tail[3].strip() == "from step 3: [2.0, 2.0]"
+
+
+def test_one_step_is_not_steps(tmp_path):
+    path = tmp_path / "one.py"
+    path.write_text("import torch\nx = torch.tensor(3.0, requires_grad=True)\nx.backward()\n")
+    report = gradviz("inspect", str(path)).stdout
+    assert "Backward call 1 (backward, line 3): 1 step\n" in report

@@ -7,7 +7,7 @@ from app_fixtures import accumulation_result, matrix_result, tv
 
 from gradviz.core.replay import Replay
 from gradviz.core.result import BACKWARD, SET_NONE, ZEROED, GradEvent, LeafHistory
-from gradviz.ui.grads import GradsPanel, HistoryPlot, history_points
+from gradviz.ui.grads import CELL_LABEL_MIN_PX, GradsPanel, HistoryPlot, history_points
 
 
 def test_history_points_place_calls_and_resets():
@@ -315,3 +315,88 @@ def test_two_names_for_one_tensor_make_one_row(two_x):
     x = next(v for v in result.variables if v.name == "x")
     aliased = replace(result, variables=result.variables + (replace(x, name="z"),))
     assert [row[0] for row in leaf_rows(aliased)] == [row[0] for row in leaf_rows(result)]
+
+
+def _matrix(rows: int, cols: int):
+    from gradviz.core.result import RunResult, TensorInfo, TensorValue
+
+    data = [[math.sin(r * cols + c + 1.0) for c in range(cols)] for r in range(rows)]
+    g = TensorValue((rows, cols), "float32", data)
+    return RunResult(variables=(TensorInfo("w", (rows, cols), "float32", True, True, g, g),))
+
+
+def _label_values(axis, length: float) -> list[float]:
+    """The values an axis writes a label at: its set ticks, or the major ones it picks itself."""
+    if axis._tickLevels is not None:
+        return sorted(v for v, _text in axis._tickLevels[0])
+    low, high = sorted(axis.range)
+    return sorted(axis.tickValues(low, high, length)[0][1])
+
+
+def _spacing_px(values: list[float], span: float, length: float) -> float:
+    gaps = [b - a for a, b in zip(values, values[1:], strict=False)]
+    return min(gaps) / span * length if gaps else math.inf
+
+
+def test_a_small_matrix_reads_as_numbers_in_a_short_dock_and_as_cells_in_a_tall_one(panel, qtbot):
+    panel.resize(260, 150)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_result(_matrix(4, 3))
+    assert not panel.is_heatmap_shown()
+    assert panel.detail.currentWidget() is panel.numbers_view  # scrolls rather than cut rows off
+    assert len(panel.numbers.text().splitlines()) == 4 and format(math.sin(12.0), ".4g") in panel.numbers.text()
+    panel.resize(420, 700)
+    qtbot.waitUntil(panel.is_heatmap_shown)
+    qtbot.waitUntil(lambda: len(panel._cell_labels) == 12)
+    box = panel._heat_plot.getViewBox().sceneBoundingRect()
+    assert box.height() / 4 >= CELL_LABEL_MIN_PX[1] and box.width() / 3 >= CELL_LABEL_MIN_PX[0]
+    panel.resize(260, 150)  # and back
+    qtbot.waitUntil(lambda: not panel.is_heatmap_shown())
+
+
+@pytest.mark.parametrize("size", [(260, 260), (300, 420), (700, 800)])
+def test_heatmap_row_and_colour_bar_labels_never_overlap(panel, qtbot, size):
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_result(_matrix(40, 30))
+    assert panel.is_heatmap_shown()
+    qtbot.wait(50)
+    line = panel.fontMetrics().height()
+    box = panel._heat_plot.getViewBox()
+    rect = box.sceneBoundingRect()
+    rows = _label_values(panel._heat_plot.getAxis("left"), rect.height())
+    assert rows and _spacing_px(rows, 40 / (1 + 2 * 0.02), rect.height()) >= line
+    cols = _label_values(panel._heat_plot.getAxis("bottom"), rect.width())
+    assert cols and _spacing_px(cols, 30 / (1 + 2 * 0.02), rect.width()) >= panel.fontMetrics().horizontalAdvance("29")
+    bar = panel._colorbar.axis
+    top = max(abs(v) for v in bar.range)
+    values = _label_values(bar, bar.geometry().height())
+    assert _spacing_px(values, 2 * top, bar.geometry().height()) >= line
+
+
+def test_legend_counts_no_entry_that_has_room(qtbot):
+    """Five entries on two lines, in a legend just wide enough for them as drawn: none counted."""
+    from PySide6.QtGui import QTextDocument
+
+    names = ("model.2.bias", "model.0.bias", "model.0.weight", "model.2.weight")
+    histories = tuple(LeafHistory(name, (1,), (GradEvent(SET_NONE, 2, None, None),
+                                               GradEvent(BACKWARD, 3, tv(float(k + 1), shape=(1,)), 0)))
+                      for k, name in enumerate(names))
+    plot = _shown_history(qtbot, 2400, 260)
+    plot.set_histories(histories)
+    parts = plot.legend_label.text().split("&nbsp;&nbsp;&nbsp;")
+    assert len(parts) == 5 and "more" not in plot.legend_label.text()
+    document = QTextDocument()
+    document.setDefaultFont(plot.legend_label.font())
+    document.setDocumentMargin(0)
+    document.setHtml("&nbsp;&nbsp;&nbsp;".join(parts[:3]))
+    first_line = math.ceil(document.idealWidth()) + 1
+    width = 200
+    plot.resize(width, 260)
+    while plot.legend_label.contentsRect().width() < first_line:
+        width += 1
+        plot.resize(width, 260)
+    text = plot.legend_label.text()
+    assert "more" not in text and text.count("━●") == 4 and text.count("<br>") == 1

@@ -134,3 +134,60 @@ def test_a_hooked_node_carries_a_hook_chip(qtbot):
     hooked = measure_node(GraphNode("n", OP, "AddmmBackward0", (1, 2), hooks=(HookRef("forward hook", "show"),)), look)
     assert plain.chips == [] and [(c.text, c.hook) for c in hooked.chips] == [("hook show", True)]
     assert hooked.h > plain.h
+
+
+def _fan_in_call(n: int):
+    """(w * w).sum() into an n-vector w: MulBackward0 sends two gradients into w's AccumulateGrad."""
+    from gradviz.core.result import (
+        ACCUMULATE,
+        LEAF,
+        OP,
+        ROOT,
+        BackwardCall,
+        BackwardStep,
+        GraphData,
+        GraphEdge,
+        GraphNode,
+        LeafGrad,
+        TensorValue,
+    )
+
+    def vec(k: float):
+        return TensorValue((n,), "float32", [k * (i + 0.123456) for i in range(n)])
+
+    graph = GraphData(
+        nodes=(GraphNode("r", ROOT, "Tensor", (), "float32", ("loss",)),
+               GraphNode("sum", OP, "SumBackward0", (), "float32", ("loss",), 4),
+               GraphNode("mul", OP, "MulBackward0", (n,), "float32", (), 4),
+               GraphNode("acc", ACCUMULATE, "AccumulateGrad", (n,), "float32"),
+               GraphNode("leaf", LEAF, "Tensor", (n,), "float32", ("w",), 2)),
+        edges=(GraphEdge("r", "sum"), GraphEdge("sum", "mul"), GraphEdge("mul", "acc", 0),
+               GraphEdge("mul", "acc", 1), GraphEdge("acc", "leaf")),
+        roots=("r",))
+    steps = (BackwardStep(0, "sum", "SumBackward0", (TensorValue((), "float32", 1.0),), (vec(0) ,)),
+             BackwardStep(1, "mul", "MulBackward0", (vec(1),), (vec(1), vec(1))),
+             BackwardStep(2, "acc", "AccumulateGrad", (vec(2),), (), vec(2), vec(4)))
+    return BackwardCall(1, 5, "backward", graph, steps, leaves=(LeafGrad("w", "leaf", vec(2), vec(4)),))
+
+
+def test_the_accumulate_step_wraps_in_a_narrow_dock_rather_than_cut_off(qtbot):
+    call = _fan_in_call(6)
+    ins = Inspector()
+    qtbot.addWidget(ins)
+    ins.resize(260, 900)
+    ins.show()
+    qtbot.waitExposed(ins)
+    ins.set_graph(call.graph, call)
+    ins.set_state(call, Replay(call).frame(3), "acc")
+    text = ins.text()
+    assert ".grad before + incoming = after" in text and "\n= [" in text and "\n+ [" in text
+    document = ins.browser.document()
+    width = ins.browser.viewport().width()
+    block = document.begin()
+    widest = 0.0
+    while block.isValid():
+        layout = block.layout()
+        for i in range(layout.lineCount()):
+            widest = max(widest, layout.lineAt(i).naturalTextWidth())
+        block = block.next()
+    assert widest <= width  # every line of the step, the fan-in sum included, is in view

@@ -65,3 +65,48 @@ def test_copy_image_and_screenshot(window, tmp_path, dialog_log):
     dialog_log.export_path_answer = str(tmp_path / "window.png")
     assert window.save_screenshot()
     assert Image.open(tmp_path / "window.png").size == (window.width(), window.height())
+
+
+def test_a_typed_extension_wins_over_the_chosen_format(window, tmp_path, dialog_log, monkeypatch):
+    from gradviz.ui import dialogs
+
+    dialog_log.export_answer = ExportChoice("png", 1.0, False, True)
+    dialog_log.export_path_answer = str(tmp_path / "fan-in-app.gif")
+    assert window.export_graph()
+    assert [p.name for p in tmp_path.iterdir()] == ["fan-in-app.gif"]
+    assert Image.open(tmp_path / "fan-in-app.gif").n_frames == 4  # the animation the name asked for
+    # The save dialog itself no longer appends the chosen format's extension to a typed one.
+    monkeypatch.undo()
+    monkeypatch.setattr(dialogs.QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "fan-in.gif"), ""))
+    assert dialogs.export_path(None, "png", "x.png") == str(tmp_path / "fan-in.gif")
+    monkeypatch.setattr(dialogs.QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "fan-in"), ""))
+    assert dialogs.export_path(None, "svg", "x.svg") == str(tmp_path / "fan-in.svg")
+
+
+def test_an_extension_gradviz_cannot_write_is_explained(window, tmp_path, dialog_log):
+    dialog_log.export_answer = ExportChoice("png", 1.0, False, True)
+    dialog_log.export_path_answer = str(tmp_path / "figure.jpg")
+    assert not window.export_graph()
+    (error,) = dialog_log.named("show_error")
+    assert "figure.jpg" in error[2] and ".png" in error[2] and ".svg" in error[2]
+    assert not list(tmp_path.iterdir())
+
+
+def test_export_format_follows_the_extension():
+    from gradviz.ui.dialogs import export_format
+
+    assert export_format("png", "a.svg", True) == ("svg", None)
+    assert export_format("svg", "a.png", False) == ("png", None)
+    assert export_format("apng", "a.png", True) == ("apng", None)
+    assert export_format("gif", "a.png", True) == ("apng", None)
+    assert export_format("png", "a.apng", True) == ("apng", None)
+    fmt, why = export_format("png", "a.gif", False)
+    assert fmt == "png" and "backward" in why  # no call shown: nothing to animate
+
+
+def test_the_default_animation_name_names_the_call_not_a_step(window, tmp_path, dialog_log):
+    dialog_log.export_answer = ExportChoice("gif", 1.0, False, True)
+    dialog_log.export_path_answer = str(tmp_path / "pass.gif")
+    assert window.export_graph()
+    suggested = dialog_log.named("export_path")[0][2]
+    assert suggested.endswith("-call1.gif") and "step" not in suggested
