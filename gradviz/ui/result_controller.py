@@ -357,7 +357,8 @@ class ResultController:
             call = result.backward_calls[key]
             self._show_graph(("call", id(result), key, root_at), call.graph, call)
             w.graph_title.setText(f"Backward call {key + 1}" if len(result.backward_calls) > 1 else "Backward pass")
-            w.graph_subtitle.setText(f"line {call.line} · {len(call.graph.nodes)} nodes · {len(call.steps)} steps")
+            steps = f"{len(call.steps)} step{'s' if len(call.steps) != 1 else ''}"
+            w.graph_subtitle.setText(f"line {call.line} · {len(call.graph.nodes)} nodes · {steps}")
             if not call.recorded:
                 w.runs.fetch_call(key)
         else:

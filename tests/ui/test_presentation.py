@@ -146,3 +146,28 @@ def test_closed_in_presentation_mode_the_window_keeps_its_normal_layout(qtbot, t
     again.actions["presentation"].trigger()
     settle(qtbot, again)
     assert shown_docks(again) == before and "historyDock" not in before
+
+
+def test_an_error_banner_above_the_root_stays_in_view(qtbot, tmp_path, dialog_log):
+    """A graph opened at the readable zoom with its root at the top: the failed call's banner,
+    drawn above the root, is in view (it was scrolled off the top)."""
+    from app_fixtures import FakeClient
+    from app_window import make_window, run_and_wait
+    from PySide6.QtCore import QRectF
+
+    from gradviz.core.request import RunRequest
+    from gradviz.core.resources import resource_path
+    from gradviz.core.session import load_session
+    from gradviz.engine.run import run_request
+
+    lesson = load_session(resource_path("examples", "05-retain-graph.gradviz"))
+    result = run_request(RunRequest(lesson.program))
+    window, _ = make_window(qtbot, tmp_path, FakeClient(respond=lambda request: result))
+    window.resize(1440, 900)
+    window.editor.setPlainText(lesson.program)
+    run_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: window.view.scene().banner is not None and window.view.scene().banner.isVisible())
+    view = window.view
+    banner = view.mapFromScene(view.scene().banner.sceneBoundingRect()).boundingRect()
+    assert QRectF(view.viewport().rect()).intersects(QRectF(banner))
+    assert banner.top() >= 0

@@ -439,14 +439,14 @@ class GraphView(QGraphicsView):
         if rect is not None:
             half = self.viewport().height() / (2 * scale)
             margin = 60 / scale
+            whole = self._scene.fit_rect()
             if target != root:
                 y = rect.center().y()
             elif self.root_at == "bottom":  # the root near the bottom edge, the graph above it
                 y = rect.bottom() + margin - half
-            else:  # the root near the top edge, the graph below it
-                y = rect.top() - margin + half
+            else:  # the root near the top edge, the graph below it; an error banner above it stays in view
+                y = min(rect.top(), whole.top()) - margin + half
             # A graph as narrow as the view is centred as a whole, else around the node.
-            whole = self._scene.fit_rect()
             x = whole.center().x() if whole.width() * scale <= self.viewport().width() else rect.center().x()
             self.centerOn(x, y)
         self.minimap.update()
