@@ -35,6 +35,7 @@ shot $E/04-accumulation-and-zero-grad.gradviz app-accumulation-history.png
 shot $E/05-retain-graph.gradviz app-second-backward-error.png
 shot $E/07-fan-in.gradviz app-fan-in-dark.png alt+Home alt+Right alt+Right ctrl+shift+d
 shot $E/08-mlp-training-loop.gradviz app-mlp-training.png
+shot $E/08-mlp-training-loop.gradviz app-mlp-presentation.png ctrl+shift+p sleep2
 python3 - <<'PY' > /tmp/gradviz-transformer.py
 import sys; sys.path.insert(0, "benchmarks"); import programs; print(programs.transformer(82))
 PY
