@@ -466,7 +466,21 @@ def restore_layout(w: MainWindow) -> None:
     state = w.settings.window_state()
     if state is not None:
         w.restoreState(state)
+    fit_to_screen(w)
     set_checked(w.actions["root_bottom"], w.state.root_at == "bottom")
+
+
+def fit_to_screen(w: MainWindow) -> None:
+    """No bigger than the screen it opens on: on a 1024x640 projector the default 1440x900 (or a
+    size saved on a bigger screen) put the right-hand panels and half the graph off the screen."""
+    screen = w.screen()
+    if screen is None:
+        return
+    room = screen.availableGeometry()
+    if w.width() <= room.width() and w.height() <= room.height():
+        return
+    w.resize(min(w.width(), room.width()), min(w.height(), room.height()))
+    w.move(room.topLeft())
 
 
 def docks_aside(w: MainWindow) -> None:

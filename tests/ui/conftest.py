@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 from app_fixtures import FakeClient
 
-from gradviz.ui import dialogs
+from gradviz.ui import dialogs, window_build
 from gradviz.ui.canvas import GraphView
+
+#: window_build.fit_to_screen as the app has it (tests of it call this one).
+REAL_FIT_TO_SCREEN = window_build.fit_to_screen
+
+
+@pytest.fixture(autouse=True)
+def windows_keep_their_size(monkeypatch):
+    """The offscreen platform reports an 800x800 screen: windows would shrink to it when made, and
+    the tests (written for the 1440x900 the app opens at) size them themselves."""
+    monkeypatch.setattr(window_build, "fit_to_screen", lambda w: None)
 
 
 @pytest.fixture

@@ -171,3 +171,18 @@ def test_an_error_banner_above_the_root_stays_in_view(qtbot, tmp_path, dialog_lo
     banner = view.mapFromScene(view.scene().banner.sceneBoundingRect()).boundingRect()
     assert QRectF(view.viewport().rect()).intersects(QRectF(banner))
     assert banner.top() >= 0
+
+
+def test_a_window_never_opens_bigger_than_its_screen(qtbot, tmp_path, dialog_log):
+    """A 1024x640 projector: the 1440x900 default (or a size saved on a bigger screen) would put
+    the panels and half the graph off the screen."""
+    from conftest import REAL_FIT_TO_SCREEN
+
+    window, _ = make_window(qtbot, tmp_path)
+    window.resize(1440, 900)
+    room = window.screen().availableGeometry()
+    assert window.width() > room.width()  # offscreen: an 800x800 screen
+    REAL_FIT_TO_SCREEN(window)
+    assert window.height() <= room.height()
+    assert window.width() == max(room.width(), window.minimumWidth())  # never below its minimum
+    assert window.pos() == room.topLeft()
