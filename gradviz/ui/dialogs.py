@@ -132,6 +132,17 @@ class ExportChoice:
     caption: bool = True
 
 
+def _accepted(dialog, form, note, buttons) -> bool:
+    """Lay out a form dialog (the fields, a note, the buttons) and run it: True when accepted."""
+    from PySide6.QtWidgets import QDialog, QVBoxLayout
+
+    column = QVBoxLayout(dialog)
+    column.addLayout(form)
+    column.addWidget(note)
+    column.addWidget(buttons)
+    return dialog.exec() == QDialog.DialogCode.Accepted
+
+
 def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | None = None) -> ExportChoice | None:
     """Ask how to export the graph (format, scale, background, caption); None when cancelled.
 
@@ -144,7 +155,6 @@ def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | Non
         QDialogButtonBox,
         QFormLayout,
         QLabel,
-        QVBoxLayout,
     )
 
     last = last or ExportChoice()
@@ -183,11 +193,7 @@ def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | Non
 
     fmt.currentIndexChanged.connect(lambda _i: format_changed())
     format_changed()
-    column = QVBoxLayout(dialog)
-    column.addLayout(form)
-    column.addWidget(note)
-    column.addWidget(buttons)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
+    if not _accepted(dialog, form, note, buttons):
         return None
     return ExportChoice(fmt.currentData(), scale.currentData(), bool(background.currentData()), caption.isChecked())
 
@@ -195,7 +201,7 @@ def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | Non
 def ask_limits(parent: QWidget | None, current: Limits) -> Limits | None:
     """Ask for the run's limits (time, memory, output, result size), each in its allowed range;
     None when cancelled. "Restore Defaults" puts the defaults back in the fields."""
-    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
 
     dialog = QDialog(parent)
     dialog.setWindowTitle("Limits of a run")
@@ -232,11 +238,7 @@ def ask_limits(parent: QWidget | None, current: Limits) -> Limits | None:
             box.setValue(getattr(defaults, name))
 
     buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(restore)
-    column = QVBoxLayout(dialog)
-    column.addLayout(form)
-    column.addWidget(note)
-    column.addWidget(buttons)
-    if dialog.exec() != QDialog.DialogCode.Accepted:
+    if not _accepted(dialog, form, note, buttons):
         return None
     return limits_with(Limits(), {name: box.value() for name, box in fields.items()})
 
