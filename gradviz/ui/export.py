@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -286,7 +287,26 @@ def svg_bytes(scene: GraphScene, caption: Caption | None = None, transparent: bo
         _paint(painter, scene, rect, caption, transparent, width, height, cap_h)
         painter.end()
         buf.close()
-    return bytes(data.data())
+    return _generic_fallbacks(bytes(data.data()))
+
+
+#: What an SVG viewer without any of the listed fonts should fall back to: without a generic family
+#: it takes its default (often a serif, wider than the text was measured in), and labels overrun
+#: their boxes and strike-through lines.
+_GENERIC = {b"DejaVu Sans Mono": b"monospace", b"DejaVu Sans": b"sans-serif", b"Sans Serif": b"sans-serif"}
+_FAMILY = re.compile(rb'font-family="([^"]*)"')
+
+
+def _generic_fallbacks(svg: bytes) -> bytes:
+    """Every ``font-family`` list ends with the generic family of its last font."""
+
+    def add(match: re.Match) -> bytes:
+        families = match.group(1)
+        last = families.rsplit(b",", 1)[-1].strip()
+        generic = _GENERIC.get(last)
+        return match.group(0) if generic is None else b'font-family="' + families + b"," + generic + b'"'
+
+    return _FAMILY.sub(add, svg)
 
 
 # ----------------------------------------------------------------------------------- animations

@@ -78,6 +78,10 @@ def test_svg_keeps_labels_as_text(view, two_x):
                   "#0  [0, 2, 4, 6]", ".grad = [0, 4, 8, 12]", ".grad before"):
         assert label in texts, label
     assert root.attrib["viewBox"].startswith("0 0 ")
+    # A viewer without these fonts falls back to a sans or mono font, not its (wider, serif) default.
+    families = {e.attrib["font-family"] for e in root.iter() if "font-family" in e.attrib}
+    assert families and all(f.endswith((",sans-serif", ",monospace")) for f in families), families
+    assert any(f.endswith("DejaVu Sans Mono,monospace") for f in families)
 
 
 def test_caption_is_drawn_above_the_graph(view, two_x):
