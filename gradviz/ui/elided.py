@@ -7,17 +7,22 @@ QLabel squeezed there cuts its text off mid-letter ("lir" for "line 5 · 6 nodes
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 class ElidedLabel(QLabel):
     """``text()`` is the whole text; what is drawn is as much of it as fits, then "…"."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None, min_width: int = 40):
+    def __init__(self, text: str = "", parent: QWidget | None = None, min_width: int = 40,
+                 prefer_whole: bool = False):
+        """``prefer_whole``: ask the layout for room for the whole text (it still gives way, down to
+        ``min_width``, when there is none); otherwise the label takes what its stretch gives it."""
         super().__init__(parent)
         self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._prefer_whole = prefer_whole
+        policy = QSizePolicy.Policy.Preferred if prefer_whole else QSizePolicy.Policy.Ignored
+        self.setSizePolicy(policy, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(min_width)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setText(text)
@@ -25,6 +30,19 @@ class ElidedLabel(QLabel):
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
         self._full = text
         self._elide()
+        if self._prefer_whole:
+            self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        if not self._prefer_whole:
+            return hint
+        m = self.contentsMargins()  # the style sheet's padding and the frame, around the text's room
+        whole = self.fontMetrics().horizontalAdvance(self._full) + m.left() + m.right() + 2 * self.margin() + 2
+        return QSize(max(whole, self.minimumWidth()), hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(self.minimumWidth(), super().minimumSizeHint().height())
 
     def text(self) -> str:
         return self._full
@@ -41,6 +59,8 @@ class ElidedLabel(QLabel):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._elide()
+            if self._prefer_whole:
+                self.updateGeometry()
 
     def _elide(self) -> None:
         room = self.contentsRect().width() - 2 * self.margin()

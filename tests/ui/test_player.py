@@ -88,3 +88,17 @@ def test_speed_sets_the_timer(qtbot, two_x):
     player, bar = make_player(qtbot, two_x.result.backward_calls)
     bar.speed.setCurrentIndex(bar.speed.findData(2.0))
     assert player.speed == 2.0 and player._timer.interval() == 400
+
+
+def test_the_step_label_is_whole_when_the_bar_has_room(qtbot, two_x):
+    """"step 3/3 · AccumulateGrad" was cut to "step 3/3 · Accu…" in a 590 px bar: the slider now
+    gives way first; a narrow bar still elides and never widens."""
+    player, bar = make_player(qtbot, two_x.result.backward_calls)
+    bar.resize(420, 70)  # no transport buttons here: 420 px leaves what a 590 px bar of the window does
+    bar.show()
+    qtbot.waitExposed(bar)
+    qtbot.waitUntil(lambda: bar.step_label.shown_text() == "step 3/3 · AccumulateGrad")
+    assert bar.slider.width() >= bar.slider.minimumWidth()
+    bar.resize(290, 70)
+    qtbot.waitUntil(lambda: bar.step_label.shown_text().endswith("…"))
+    assert bar.minimumSizeHint().width() <= 290
