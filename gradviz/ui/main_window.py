@@ -315,6 +315,12 @@ class MainWindow(QMainWindow):
             if self.state.presentation:
                 window_build.docks_aside(self)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        old, new = event.oldSize().width(), event.size().width()
+        if self._sized and old > 0 and new != old and not self.state.presentation:
+            window_build.keep_dock_shares(self, old, new)
+
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
         # While the user has not zoomed since the graph was placed, place it again as the canvas
         # changes size (docks resized, window maximised, presentation mode).

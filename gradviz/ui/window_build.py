@@ -277,6 +277,18 @@ def initial_dock_sizes(w: MainWindow) -> None:
                   [int(height * 0.36), int(height * 0.27), int(height * 0.27)], Qt.Orientation.Vertical)
 
 
+def keep_dock_shares(w: MainWindow, old_width: int, new_width: int) -> None:
+    """The side panels keep their share of the window's width as it is resized: Qt gives all the
+    change to the graph, so panels made for 1024 px stayed that narrow at 1440."""
+    columns = []
+    for area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea):
+        shown = [d for d in w.docks.values() if w.dockWidgetArea(d) == area and d.isVisible() and not d.isFloating()]
+        columns += shown[:1]  # one dock stands for its column: the column takes its width
+    if columns:
+        ratio = new_width / old_width
+        w.resizeDocks(columns, [max(1, round(dock.width() * ratio)) for dock in columns], Qt.Orientation.Horizontal)
+
+
 # -- toolbar, menus, status bar -----------------------------------------------------------------------
 
 def build_toolbar(w: MainWindow) -> None:

@@ -186,3 +186,18 @@ def test_a_window_never_opens_bigger_than_its_screen(qtbot, tmp_path, dialog_log
     assert window.height() <= room.height()
     assert window.width() == max(room.width(), window.minimumWidth())  # never below its minimum
     assert window.pos() == room.topLeft()
+
+
+def test_side_panels_keep_their_share_when_the_window_grows(qtbot, tmp_path, dialog_log):
+    """Made at 1024 px and resized to 1440: the panels grow with the window (Qt gave all of it to
+    the graph, leaving panels sized for 1024 px)."""
+    window, _ = make_window(qtbot, tmp_path)
+    window.resize(1024, 640)
+    settle(qtbot, window)
+    program, inspector = window.docks["programDock"], window.docks["inspectorDock"]
+    before = (program.width() / window.width(), inspector.width() / window.width())
+    window.resize(1440, 900)
+    settle(qtbot, window)
+    after = (program.width() / window.width(), inspector.width() / window.width())
+    assert abs(after[0] - before[0]) < 0.03 and abs(after[1] - before[1]) < 0.03, (before, after)
+    assert program.width() > 1440 * 0.2
