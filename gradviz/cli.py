@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,6 @@ def load_source(path: str):
     from gradviz.core.session import load_path
 
     return load_path(path)
-
-
-def with_limit_options(session, args: argparse.Namespace):
-    """``session`` with the limits of the command line's options (``--max-seconds`` ...) set over
-    its own; ValueError naming the option for a value out of range."""
-    from dataclasses import replace
-
-    return replace(session, limits=limits_from_options(args, session.limits))
 
 
 def run_session(session, worker=None, trusted: bool = False, only_call: int | None = None) -> RunResult:
@@ -131,8 +124,8 @@ def inspect_report(result: RunResult) -> str:
     lines = []
     if result.stdout:
         lines += ["Output:", *("  " + line for line in result.stdout.rstrip("\n").split("\n")), ""]
-    last = result.statements[-1] if result.statements else None
-    if last is not None and last.value is not None:  # a notebook shows the last line's value
+    last = result.last_value()
+    if last is not None:
         lines += [f"Value of line {last.line}:", *("  " + line for line in last.value.split("\n")), ""]
     if result.variables:
         lines.append("Tensors:")
@@ -195,7 +188,8 @@ def cmd_inspect(args: argparse.Namespace, worker=None) -> int:
             print(f"gradviz inspect: the folder {str(folder)!r} does not exist", file=sys.stderr)
             return 2
     try:
-        session = with_limit_options(load_source(args.path), args)
+        session = load_source(args.path)
+        session = replace(session, limits=limits_from_options(args, session.limits))
     except (SessionError, ValueError) as exc:
         print(f"gradviz inspect: {exc}", file=sys.stderr)
         return 2

@@ -466,6 +466,12 @@ class RunResult:
     def ok(self) -> bool:
         return self.error is None
 
+    def last_value(self) -> StatementRecord | None:
+        """The last statement that ran when it is a bare expression with a value: what a notebook
+        shows under the cell (the app's output panel and the readable report show it)."""
+        last = self.statements[-1] if self.statements else None
+        return last if last is not None and last.value is not None else None
+
     def variable(self, name: str) -> TensorInfo | None:
         return next((v for v in self.variables if v.name == name), None)
 

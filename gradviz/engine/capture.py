@@ -21,6 +21,7 @@ from gradviz.core.result import (
     GraphNode,
     HookRef,
     SavedTensor,
+    TensorValue,
 )
 from gradviz.engine.values import EDGE_LIMIT, dtype_name, tensor_values
 
@@ -255,16 +256,19 @@ def _saved_attrs(node) -> tuple[str, ...]:
     return names
 
 
-def _remember_saved(node, name: str, t: torch.Tensor) -> None:
+def saved_tensor(op: str, sequence_nr: int | None, name: str, t: torch.Tensor | None,
+                 value: TensorValue | None) -> SavedTensor:
+    """The SavedTensor of a node's ``name``: as seen now (and remembered), or, once its pass freed
+    it (``t`` None), with the shape and dtype it had when last seen."""
+    key = (op, -1 if sequence_nr is None else sequence_nr)
+    if t is None:
+        shape, dtype = _saved_meta.get(key, {}).get(name, ((), ""))
+        return SavedTensor(name, shape, dtype, None, freed=True)
+    shape, dtype = tuple(t.shape), dtype_name(t.dtype)
     if len(_saved_meta) > MAX_SAVED_META:
         _saved_meta.clear()
-    _saved_meta.setdefault((type(node).__name__, node._sequence_nr()), {})[name] = (tuple(t.shape), dtype_name(t.dtype))
-
-
-def freed_saved(op: str, sequence_nr: int | None, name: str) -> SavedTensor:
-    """A saved tensor its pass has freed, with the shape and dtype it had when last seen."""
-    shape, dtype = _saved_meta.get((op, sequence_nr or -1), {}).get(name, ((), ""))
-    return SavedTensor(name, shape, dtype, None, freed=True)
+    _saved_meta.setdefault(key, {})[name] = (shape, dtype)
+    return SavedTensor(name, shape, dtype, value)
 
 
 def _short_repr(value: Any) -> str:
@@ -293,7 +297,6 @@ def saved_of(node) -> tuple[list[tuple[str, torch.Tensor | None]], tuple[tuple[s
             saved.append((name, None))
             continue
         if isinstance(value, torch.Tensor):
-            _remember_saved(node, name, value)
             saved.append((name, value))
         elif isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
             saved.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
@@ -419,11 +422,8 @@ class GraphCapture:
         nodes = []
         for f in self._nodes:
             value, grad = next(values), next(values)
-            saved = tuple(
-                freed_saved(f["op"], f.get("sequence_nr"), name) if t is None
-                else SavedTensor(name, tuple(t.shape), dtype_name(t.dtype), next_value)
-                for (name, t), next_value in ((st, next(saved_values)) for st in f.get("saved", ()))
-            )
+            saved = tuple(saved_tensor(f["op"], f.get("sequence_nr"), name, t, next(saved_values))
+                          for name, t in f.get("saved", ()))
             nodes.append(GraphNode(
                 f["id"], f["kind"], f["op"], f.get("shape"), f.get("dtype"), tuple(f.get("names", ())),
                 f.get("line"), saved, f.get("attrs", ()), value, grad, f.get("sequence_nr"), f.get("hooks", ()),

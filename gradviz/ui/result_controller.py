@@ -237,8 +237,8 @@ class ResultController:
 
     def _show_output(self, result: RunResult) -> None:
         out, error = result.stdout + result.stderr, result.error
-        last = result.statements[-1] if result.statements else None
-        if last is not None and last.value is not None:
+        last = result.last_value()
+        if last is not None:
             # A bare expression on the last line that ran: its value, as a notebook shows it.
             value = last.value if "\n" not in last.value else "\n" + last.value
             out += ("" if not out or out.endswith("\n") else "\n") + f"line {last.line} → {value}\n"

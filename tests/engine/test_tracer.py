@@ -286,3 +286,15 @@ def test_sends_into_nodes_that_never_run_are_kept():
     assert x.grad is None and w.grad.tolist() == [1.0, 2.0]
     assert [s.op for s in call.steps] == ["SumBackward0", "MulBackward0", "AccumulateGrad"]
     assert _sent(call, "MulBackward0") == [None, [1.0, 2.0]]
+
+
+
+def test_a_freed_saved_tensor_remembers_its_shape_for_sequence_number_0_too():
+    """0 is a sequence number like any other (it was taken for "unknown", and its shape lost)."""
+    from gradviz.engine.capture import saved_tensor
+
+    seen = saved_tensor("DotBackward0", 0, "self", torch.ones(4), None)
+    freed = saved_tensor("DotBackward0", 0, "self", None, None)
+    assert (seen.shape, seen.freed) == ((4,), False)
+    assert (freed.shape, freed.dtype, freed.freed) == ((4,), "float32", True)
+    assert saved_tensor("DotBackward0", None, "self", None, None).shape == ()  # never seen: unknown
