@@ -29,12 +29,22 @@ class Limits:
     max_result_mb
         Size of the result the engine sends back; past it, values are summarised. 32 MB of JSON
         are ~300 MB of objects in the app, which stays under 1 GB with a result on screen.
+    max_elements
+        Elements in any one tensor the program makes (checked before a factory such as
+        ``torch.zeros`` allocates, else as the tensor comes back): a clear "this tensor is too
+        big" before the memory limit is reached. Views (``expand``) allocate nothing and are not counted.
+    max_steps
+        Torch operations the program may call (each call of a torch function or tensor method
+        from the program's code): a loop that would run for hours stops with a count instead
+        of a timeout. At the default the time limit comes first for any ordinary program.
     """
 
     max_seconds: float = 60.0
     max_memory_mb: int = 4096
     max_output_chars: int = 1_000_000
     max_result_mb: int = 32
+    max_elements: int = 250_000_000
+    max_steps: int = 20_000_000
 
 
 #: What a user may set each limit to (session files, the command line, the app's preferences):
@@ -42,12 +52,16 @@ class Limits:
 LIMIT_RANGES: dict[str, tuple[float, float, bool]] = {
     "max_seconds": (0.1, 24 * 3600.0, False),
     "max_memory_mb": (64, 1 << 20, True),
+    "max_elements": (1, 2_000_000_000, True),
+    "max_steps": (1, 2_000_000_000, True),
     "max_output_chars": (1, 100_000_000, True),
     "max_result_mb": (1, 256, True),
 }
 #: How each limit is called where people set it: the command line's option, and in words.
 LIMIT_OPTIONS = {name: "--" + name.replace("_", "-") for name in LIMIT_RANGES}
 LIMIT_WORDS = {"max_seconds": "time limit in seconds", "max_memory_mb": "memory limit in MB",
+               "max_elements": "most elements in one tensor",
+               "max_steps": "most torch operations the program may call",
                "max_output_chars": "most characters the program may print",
                "max_result_mb": "largest result in MB (past it values are summarised)"}
 

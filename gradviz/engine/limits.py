@@ -32,6 +32,8 @@ ADDRESS_MARGIN = 256 * 1024 * 1024
 _LIMIT_WORDS = {
     "max_seconds": ("the time limit", "{value:g} seconds"),
     "max_memory_mb": ("the memory limit", "{value:,} MB"),
+    "max_elements": ("the tensor size limit", "{value:,} elements in one tensor"),
+    "max_steps": ("the operation limit", "{value:,} torch operations"),
     "max_output_chars": ("the output limit", "{value:,} printed characters"),
     "max_result_mb": ("the result limit", "{value:,} MB"),
 }

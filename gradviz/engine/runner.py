@@ -202,17 +202,73 @@ class _PendingLeaves:
         self.items = keep
 
 
-class _Recording(TorchFunctionMode):
-    """Sees each torch call of the program: tags new nodes with their line, follows leaves and .grad."""
+#: Factories whose size arguments say how many elements they will allocate: their size is checked
+#: against Limits.max_elements before they allocate (``torch.zeros(10**6, 10**6)`` is refused at
+#: once rather than after filling memory). Other tensors are checked as they come back.
+_FACTORIES = {f: f.__name__ for f in (torch.zeros, torch.ones, torch.empty, torch.rand, torch.randn, torch.full,
+                                       torch.Tensor.new_zeros, torch.Tensor.new_ones, torch.Tensor.new_empty,
+                                       torch.Tensor.new_full)}
 
-    def __init__(self, recorder: Recorder):
+
+def _requested_elements(func, args, kwargs) -> int | None:
+    """How many elements a factory call asks for, when its size is plain ints; else None."""
+    name = _FACTORIES.get(func)
+    if name is None:
+        return None
+    size = kwargs.get("size") if kwargs else None
+    if size is None:
+        rest = args[1:] if name.startswith("new_") else args
+        if name.endswith("full"):
+            rest = rest[:1]
+        size = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list, torch.Size)) else rest
+    count = 1
+    for n in size:
+        if not isinstance(n, int) or isinstance(n, bool):
+            return None
+        count *= max(int(n), 0)
+    return count
+
+
+class _StepBudget:
+    """Limits.max_steps and max_elements, counted on the program's torch calls."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.left = int(limits.max_steps)
+        self.max_elements = int(limits.max_elements)
+
+    def step(self, func, args, kwargs) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise limit_error(self.limits, "max_steps", "The program called too many torch operations")
+        wanted = _requested_elements(func, args, kwargs)
+        if wanted is not None and wanted > self.max_elements:
+            self.too_big(wanted)
+
+    def check(self, out) -> None:
+        if isinstance(out, torch.Tensor) and out._base is None and out.numel() > self.max_elements:
+            self.too_big(out.numel())
+
+    def too_big(self, elements: int) -> None:
+        raise limit_error(self.limits, "max_elements", f"The program made a tensor of {elements:,} elements")
+
+
+class _Recording(TorchFunctionMode):
+    """Sees each torch call of the program: tags new nodes with their line, follows leaves and .grad,
+    and counts the calls and the sizes they make against the limits."""
+
+    def __init__(self, recorder: Recorder, limits: Limits | None = None):
         super().__init__()
         self.recorder = recorder
         self.pending = _PendingLeaves(recorder)
         self.grad_ids: Callable[[], set[int]] = getattr(recorder, "grad_ids", lambda: set())
+        self.budget = _StepBudget(limits or Limits())
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        budget = self.budget
+        budget.step(func, args, kwargs)
         out = func(*args, **kwargs) if kwargs else func(*args)
+        budget.check(out)
         try:
             # gradviz's own torch calls (value conversions) pass no mode of the program's
             # (torch.set_default_device pushes one) and none of ours.
@@ -564,7 +620,7 @@ def run_program(source: str, limits: Limits, recorder: Recorder, stop_after_line
         sys.stderr = sys.__stderr__ = err
         sys.stdin = sys.__stdin__ = io.StringIO("")  # input() meets the end of its input, as under `< /dev/null`
         random.seed(torch.initial_seed())  # `random` repeats from run to run, like torch
-        recording = _Recording(recorder)
+        recording = _Recording(recorder, limits)
         recorder.bind(program_scopes)
         with _BackwardPatches(recorder), _HookPatches(recorder), recording, Watchdog(limits, cancelled) as watchdog:
             try:

@@ -159,8 +159,11 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
     """
     out: list[Stats | None] = [None] * len(tensors)
     groups: dict[tuple[int, torch.dtype], list[int]] = {}
+    copies = [1] * len(tensors)
+    tensors = list(tensors)
     for i, t in enumerate(tensors):
-        groups.setdefault((t.numel(), t.dtype), []).append(i)
+        tensors[i], copies[i] = _one_copy(t)
+        groups.setdefault((tensors[i].numel(), t.dtype), []).append(i)
     chunks = []
     for (numel, _dtype), members in groups.items():
         per_chunk = max(1, STATS_CHUNK // max(numel, 1))
@@ -177,8 +180,24 @@ def batch_stats(tensors: Sequence[torch.Tensor]) -> list[Stats]:
         fast = torch.isfinite(norm).tolist()
         table = _seven_digits(torch.stack([rows.amin(1).double(), rows.amax(1).double(), total / numel, norm], dim=1))
         for k, (i, ok, (lo, hi, mu, nr)) in enumerate(zip(members, fast, table.tolist(), strict=True)):
-            out[i] = Stats(lo, hi, mu, nr) if ok else _masked_stats(rows[k])
+            stats = Stats(lo, hi, mu, nr) if ok else _masked_stats(rows[k])
+            if copies[i] > 1:  # each element counted copies[i] times: the same min, max and mean
+                stats = Stats(stats.min, stats.max, stats.mean, _r(stats.norm * math.sqrt(copies[i])))
+            out[i] = stats
     return out
+
+
+def _one_copy(t: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """A view expanded along dimensions of stride 0 (``x.expand(10**5, 10**5)``) repeats one copy of
+    its data: (that copy, how many times), so its statistics never materialise the whole view."""
+    if t.dim() == 0 or 0 not in t.stride():
+        return t, 1
+    copies = 1
+    for dim, (size, stride) in enumerate(zip(t.shape, t.stride(), strict=True)):
+        if stride == 0 and size > 1:
+            t = t.narrow(dim, 0, 1)
+            copies *= size
+    return t, copies
 
 
 def _blocked_sums(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

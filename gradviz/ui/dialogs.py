@@ -207,7 +207,8 @@ def ask_limits(parent: QWidget | None, current: Limits) -> Limits | None:
     dialog.setWindowTitle("Limits of a run")
     form = QFormLayout()
     fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
-    units = {"max_seconds": " s", "max_memory_mb": " MB", "max_output_chars": " characters", "max_result_mb": " MB"}
+    units = {"max_seconds": " s", "max_memory_mb": " MB", "max_output_chars": " characters", "max_result_mb": " MB",
+             "max_elements": " elements", "max_steps": " operations"}
     for name, (low, high, integer) in LIMIT_RANGES.items():
         box: QSpinBox | QDoubleSpinBox
         if integer:

@@ -191,6 +191,18 @@ def test_limits_come_from_the_session_and_the_command_line(tmp_path):
     proc = gradviz("inspect", str(script), "--max-memory-mb", "5")
     assert proc.returncode == 2 and proc.stderr.strip() == (
         "gradviz inspect: --max-memory-mb must be between 64 and 1,048,576, got 5")
+    loop = tmp_path / "loop.py"
+    loop.write_text("import torch\nx = torch.ones(3)\nfor i in range(10_000):\n    x = x + 1\n")
+    error = json.loads(gradviz("inspect", str(loop), "--trust", "--json", "--max-steps", "500").stdout)["error"]
+    assert error["type"] == "LimitExceeded" and error["line"] == 4
+    assert "500 torch operations" in error["message"] and "--max-steps" in error["message"]
+    big = tmp_path / "big.py"
+    big.write_text("import torch\nx = torch.zeros(100, 100)\n")
+    error = json.loads(gradviz("inspect", str(big), "--trust", "--json", "--max-elements", "9999").stdout)["error"]
+    assert error["line"] == 2 and error["message"].startswith("The program made a tensor of 10,000 elements")
+    assert "--max-elements" in error["message"]
+    proc = gradviz("inspect", str(big), "--max-steps", "0")
+    assert proc.returncode == 2 and "--max-steps must be between 1 and 2,000,000,000, got 0" in proc.stderr
 
 
 def test_the_report_tells_two_muls_apart_and_shows_the_parts_of_a_fan_in(tmp_path):

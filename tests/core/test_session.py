@@ -294,13 +294,19 @@ def test_limits_are_kept_and_checked(tmp_path):
     save_session(session, path)
     doc = json.loads(path.read_bytes())
     assert doc["version"] == 3 and doc["limits"] == {"max_seconds": 120.0, "max_memory_mb": 8192,
-                                                      "max_output_chars": 1_000_000, "max_result_mb": 32}
+                                                      "max_output_chars": 1_000_000, "max_result_mb": 32,
+                                                      "max_elements": 250_000_000, "max_steps": 20_000_000}
     assert load_session(path) == session
     doc["limits"] = {"max_seconds": 90}
     path.write_text(json.dumps(doc))
     assert load_session(path).limits == Limits(max_seconds=90)
+    doc["limits"] = {"max_steps": 5000, "max_elements": 1000}
+    path.write_text(json.dumps(doc))
+    assert load_session(path).limits == Limits(max_steps=5000, max_elements=1000)
     for limits, message in [
-        ({"max_steps": 5}, 'unknown key "max_steps" in "limits"'),
+        ({"max_depth": 5}, 'unknown key "max_depth" in "limits"'),
+        ({"max_steps": 0}, '"limits": max_steps must be between 1 and 2,000,000,000, got 0'),
+        ({"max_elements": 2.5}, '"limits": max_elements must be an integer, got 2.5'),
         ({"max_memory_mb": 1.5}, '"limits": max_memory_mb must be an integer, got 1.5'),
         ({"max_memory_mb": 10}, '"limits": max_memory_mb must be between 64 and 1,048,576, got 10'),
         ({"max_seconds": True}, '"limits": max_seconds must be a number, got True'),

@@ -485,7 +485,8 @@ def test_cancel_stops_a_program_that_ignores_it(engine, arena):
 # --- memory and size ----------------------------------------------------------------------------
 MEMORY = [
     ("huge_string", "s = 'a' * 10**10"),
-    ("huge_tensor", "import torch\nx = torch.zeros(10**6, 10**6)"),
+    # 1.6e9 elements pass the tensor size limit when it is raised: 6.4 GB hit the memory limit.
+    ("huge_tensor", "import torch\nx = torch.zeros(40000, 40000)"),
     ("huge_bytearray", "b = bytearray(10**11)"),
     ("numpy_huge", "import numpy as np\na = np.ones((10**5, 10**5))"),
     ("growing_list", "import torch\nkeep = []\nwhile True:\n    keep.append(torch.ones(10**7))"),
@@ -498,9 +499,14 @@ MEMORY = [
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("name, program", MEMORY, ids=[c[0] for c in MEMORY])
 def test_memory_is_bounded_with_a_clear_message(engine, arena, name, program):
-    result = run_hostile(engine, arena, program, Limits(max_seconds=30, max_memory_mb=400))
+    result = run_hostile(engine, arena, program, Limits(max_seconds=30, max_memory_mb=400, max_elements=2_000_000_000))
     said(result, "memory")
     assert engine.run(RunRequest("print(2 * 21)")).stdout == "42\n"
+
+
+def test_a_huge_tensor_is_refused_before_it_allocates(engine, arena):
+    result = run_hostile(engine, arena, "import torch\nx = torch.zeros(10**6, 10**6)", Limits(max_seconds=30))
+    said(result, "tensor size limit (250,000,000 elements in one tensor)")
 
 
 def test_output_floods_stop_at_the_output_limit(engine, arena):

@@ -265,6 +265,33 @@ def test_limits_are_passed_to_the_runner():
     assert result.error.line in (2, 3)  # `while True: pass` is one loop of line 2 and 3
 
 
+def test_tensor_size_and_operation_limits():
+    """max_elements refuses a factory before it allocates and any other tensor as it comes back
+    (views allocate nothing and pass); max_steps counts the program's torch calls."""
+    import resource
+    limits = Limits(max_elements=1_000_000)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for program, line, elements in [
+        ("import torch\nok = torch.ones(1000, 1000)\nbig = torch.zeros(10**5, 10**5)\n", 3, 10**10),
+        ("import torch\nbig = torch.full((2000, 2000), 1.0)\n", 2, 4_000_000),
+        ("import torch\nx = torch.ones(5)\nbig = x.new_empty(1001, 1000)\n", 3, 1_001_000),
+        ("import torch\na = torch.ones(1001, 1)\nb = torch.ones(1, 1000)\nc = a @ b\n", 4, 1_001_000),
+    ]:
+        result = run_request(RunRequest(program, limits=limits))
+        assert result.error is not None and result.error.limit == "max_elements", program
+        assert result.error.line == line
+        assert result.error.message.startswith(f"The program made a tensor of {elements:,} elements")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # 10**10 floats: 40 GB
+    view = run_request(RunRequest("import torch\nv = torch.ones(1, 1).expand(10**5, 10**5)\n", limits=limits))
+    assert view.error is None
+    assert view.variable("v").value.stats.norm == 1e5 and view.variable("v").value.stats.mean == 1.0
+    loop = "import torch\nx = torch.ones(3, requires_grad=True)\nfor i in range(10_000):\n    y = (x * 2).sum()\n"
+    result = run_request(RunRequest(loop, limits=Limits(max_steps=1000)))
+    assert result.error.limit == "max_steps" and result.error.line == 4
+    assert "over the operation limit (1,000 torch operations)" in result.error.message
+    assert run_request(RunRequest(loop, limits=Limits(max_steps=20_001))).error is None
+
+
 def test_the_product_example_runs_without_import_torch():
     """The example people see first leaves `import torch` out; gradviz binds it like a builtin."""
     program = "x = torch.arange(4.0, requires_grad=True)\ny = 2 * torch.dot(x, x)\ny.backward()\nx.grad\n"
