@@ -379,6 +379,7 @@ class PlayerBar(QWidget):
         self.timeline.setVisible(len(calls) > 1)
         if not calls:
             self.call_label.setText("No backward call yet: run a program that calls backward()")
+            self.call_label.show()
             self.slider.setRange(0, 0)
             self.step_label.setText("")
         self.setEnabled(bool(calls))
@@ -396,6 +397,8 @@ class PlayerBar(QWidget):
         if call.error:
             text += "  ⚠ failed"
         self.call_label.setText(text)
+        # One call that ran: the canvas header already names it; its row goes to the graph.
+        self.call_label.setVisible(n > 1 or bool(call.error))
         self.slider.blockSignals(True)
         self.slider.setRange(0, len(call.steps))
         self.slider.blockSignals(False)

@@ -201,3 +201,57 @@ def test_side_panels_keep_their_share_when_the_window_grows(qtbot, tmp_path, dia
     after = (program.width() / window.width(), inspector.width() / window.width())
     assert abs(after[0] - before[0]) < 0.03 and abs(after[1] - before[1]) < 0.03, (before, after)
     assert program.width() > 1440 * 0.2
+
+
+def test_a_small_lesson_in_presentation_mode_is_whole_with_names_read_from_the_back(
+        qtbot, tmp_path, dialog_log, two_x_client):
+    """Lesson 1's five nodes at 1440x900: all of the graph in view (the leaf x and its .grad were
+    cut off at the bottom), names still 18 px; the player's row that repeated the one call's name
+    gives its height to the graph."""
+    window, _ = make_window(qtbot, tmp_path, two_x_client)
+    window.resize(1440, 900)
+    run_and_wait(qtbot, window)
+    window.actions["presentation"].trigger()
+    settle(qtbot, window)
+    view = window.view
+    drawn = view.mapFromScene(view.scene().itemsBoundingRect()).boundingRect()
+    assert view.viewport().rect().contains(drawn)
+    assert text_px(window, "title") >= 18
+    assert not window.player_bar.call_label.isVisible()
+    assert window.player_bar.step_label.shown_text() == "step 3/3 · AccumulateGrad"
+    window.actions["presentation"].trigger()  # the app's font is shared with the tests that follow
+
+
+def test_the_step_label_draws_inside_its_room_in_presentation_mode(qtbot, two_x):
+    """The text ends inside the label: Qt's implicit indent (half an "x" where the style sheet
+    frames and pads a label) once pushed it past the edge ("step 3/3 · AccumulateGrac")."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QApplication
+
+    from gradviz.ui import style
+    from gradviz.ui.player import Player, PlayerBar
+
+    app = QApplication.instance()
+    style.apply(app, "light")
+    player = Player()
+    bar = PlayerBar(player)
+    qtbot.addWidget(bar)
+    player.set_calls(two_x.result.backward_calls)
+    bar.resize(1440, 60)
+    bar.show()
+    qtbot.waitExposed(bar)
+    style.apply(app, "light", presentation=True)  # as the window turns it on: the bar polished again
+    try:
+        qtbot.wait(10)
+        label = bar.step_label
+        assert label.shown_text() == "step 3/3 · AccumulateGrad"
+        image = label.grab().toImage()
+        background = QColor(image.pixel(image.width() - 1, 0)).lightness()
+        inked = [x for x in range(image.width()) for y in range(image.height())
+                 if abs(QColor(image.pixel(x, y)).lightness() - background) > 60]
+        room = label.contentsRect()
+        # The text starts where its room starts and is drawn whole (not cut at the room's end).
+        assert inked and min(inked) <= room.left() + 2
+        assert max(inked) - min(inked) >= label.fontMetrics().horizontalAdvance(label.text()) - 4
+    finally:
+        style.apply(app, "light", presentation=False)

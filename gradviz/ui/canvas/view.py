@@ -28,6 +28,8 @@ FIT_MAX_SCALE = 1.25  # fit-all never blows a small graph up beyond this
 #: smaller fitted (a 15-node MLP in a window beside the editor, a 5,000-node transformer) opens
 #: at the zoom that makes them this big, around its root, with the minimap for the rest.
 READABLE_LABEL_PX = 8.0
+#: A graph that is whole at this share of the readable zoom is shown whole at it (text 3% smaller).
+WHOLE_SLACK = 0.97
 #: Below this scale a big graph is drawn by the batched overview instead of its items.
 OVERVIEW_SCALE = 0.2
 OVERVIEW_MIN_NODES = 300
@@ -408,6 +410,11 @@ class GraphView(QGraphicsView):
         # A hair under the exact fit: rounding must not leave a one-pixel scroll range.
         return min((vp.width() - 2) / rect.width(), (vp.height() - 2) / rect.height(), FIT_MAX_SCALE)
 
+    def _scale_to_show(self, rect: QRectF) -> float:
+        """The zoom at which ``rect`` just fits the viewport."""
+        vp = self.viewport().rect()
+        return min((vp.width() - 2) / max(rect.width(), 1.0), (vp.height() - 2) / max(rect.height(), 1.0))
+
     def readable_scale(self) -> float:
         """The lowest zoom the view opens a graph at: its edge labels READABLE_LABEL_PX (times the font scale) high.
 
@@ -435,6 +442,18 @@ class GraphView(QGraphicsView):
         rect = self._scene.node_rect(target) if target is not None else None
         self._fitted = False
         self._update_scroll_rect()
+        # Everything drawn (with the glow, without the fit margin) at a zoom a hair under the
+        # readable one: shown whole and centred. A five-node lesson in presentation mode keeps
+        # its 18 px names and its leaf, which the root-at-the-top placement cut off.
+        drawn = self._scene.graph_rect()
+        if self._scale_to_show(drawn) >= WHOLE_SLACK * scale:
+            drawn = drawn.united(self._scene.itemsBoundingRect())  # glows and done marks stick out
+            whole_scale = self._scale_to_show(drawn)
+            if whole_scale >= WHOLE_SLACK * scale:
+                self._set_scale(min(scale, whole_scale))
+                self.centerOn(drawn.center())
+                self.minimap.update()
+                return
         self._set_scale(scale)
         if rect is not None:
             half = self.viewport().height() / (2 * scale)
