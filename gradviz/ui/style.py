@@ -15,6 +15,18 @@ _VAR = re.compile(r"@(\w+):\s*(#[0-9a-fA-F]{6,8})")
 #: Base UI font size in points; presentation mode multiplies it.
 BASE_POINTS = 10.0
 PRESENTATION_SCALE = 1.6
+#: A projector shows any screen at the size of the wall: text keeps its share of the picture's
+#: height when the scale follows the screen's height below PRESENTATION_HEIGHT (a 1024x640 screen
+#: at 1.6 left the graph 40% of the height under menus, toolbar and player), down to a floor.
+PRESENTATION_HEIGHT = 900
+SMALL_PRESENTATION_SCALE = 1.15
+
+
+def presentation_scale(screen_height: int | None) -> float:
+    """Presentation mode's font scale on a screen ``screen_height`` pixels tall (None: unknown)."""
+    if not screen_height or screen_height >= PRESENTATION_HEIGHT:
+        return PRESENTATION_SCALE
+    return max(SMALL_PRESENTATION_SCALE, PRESENTATION_SCALE * screen_height / PRESENTATION_HEIGHT)
 
 
 @cache
@@ -60,8 +72,9 @@ def palette(theme: str) -> QPalette:
     return p
 
 
-def apply(app: QApplication, theme: str, presentation: bool = False) -> None:
-    """Style the whole application: Fusion, the theme palette and QSS, the font size."""
+def apply(app: QApplication, theme: str, presentation: bool = False, scale: float | None = None) -> None:
+    """Style the whole application: Fusion, the theme palette and QSS, the font size
+    (``scale`` times the base; default: PRESENTATION_SCALE in presentation mode, else 1)."""
     theme = theme if theme in THEMES else "light"
     # Each of these re-polishes every widget of the app: only touch what changes.
     if app.style().name().lower() != "fusion":
@@ -69,7 +82,9 @@ def apply(app: QApplication, theme: str, presentation: bool = False) -> None:
     pal = palette(theme)
     if app.palette() != pal:
         app.setPalette(pal)
-    points = BASE_POINTS * (PRESENTATION_SCALE if presentation else 1.0)
+    if scale is None:
+        scale = PRESENTATION_SCALE if presentation else 1.0
+    points = BASE_POINTS * scale
     sheet = stylesheet(theme)
     if app.font().pointSizeF() != points:
         # With a style sheet set, widgets keep the font they were polished with: take the

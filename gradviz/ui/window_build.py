@@ -258,7 +258,7 @@ def build_panels(w: MainWindow) -> None:
     w.grads_holder.layout().addWidget(w.grads)
     w.history = HistoryPlot(w.history_holder)
     w.history_holder.layout().addWidget(w.history)
-    scale = style.PRESENTATION_SCALE if w.state.presentation else 1.0
+    scale = look_scale(w)
     w.grads.set_theme(w.state.theme)
     w.grads.set_font_scale(scale)
     w.history.set_theme(w.state.theme)
@@ -437,10 +437,10 @@ def follow_look(w: MainWindow) -> None:
 def apply_look(w: MainWindow) -> None:
     """The state's theme and presentation mode everywhere: QSS, editor, canvas, plots, icons."""
     theme, presentation = w.state.theme, w.state.presentation
+    scale = look_scale(w)
     app = QApplication.instance()
     if app is not None:
-        style.apply(app, theme, presentation)
-    scale = style.PRESENTATION_SCALE if presentation else 1.0
+        style.apply(app, theme, presentation, scale)
     w.editor.set_theme(theme)
     w.editor.set_font_size(10 * scale)
     w.output.setFont(w.editor.font())
@@ -480,6 +480,17 @@ def restore_layout(w: MainWindow) -> None:
         w.restoreState(state)
     fit_to_screen(w)
     set_checked(w.actions["root_bottom"], w.state.root_at == "bottom")
+
+
+def screen_height(w: MainWindow) -> int | None:
+    """The height of the screen the window is on (None before it has one)."""
+    screen = w.screen()
+    return screen.availableGeometry().height() if screen is not None else None
+
+
+def look_scale(w: MainWindow) -> float:
+    """The font scale of the window's look: 1, or presentation mode's for the screen it is on."""
+    return style.presentation_scale(screen_height(w)) if w.state.presentation else 1.0
 
 
 def fit_to_screen(w: MainWindow) -> None:

@@ -15,8 +15,10 @@ REAL_FIT_TO_SCREEN = window_build.fit_to_screen
 @pytest.fixture(autouse=True)
 def windows_keep_their_size(monkeypatch):
     """The offscreen platform reports an 800x800 screen: windows would shrink to it when made, and
-    the tests (written for the 1440x900 the app opens at) size them themselves."""
+    the tests (written for the 1440x900 the app opens at) size them themselves, on a screen as
+    tall as that (presentation mode's scale follows the screen's height)."""
     monkeypatch.setattr(window_build, "fit_to_screen", lambda w: None)
+    monkeypatch.setattr(window_build, "screen_height", lambda w: 900)
 
 
 @pytest.fixture

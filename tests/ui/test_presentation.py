@@ -255,3 +255,27 @@ def test_the_step_label_draws_inside_its_room_in_presentation_mode(qtbot, two_x)
         assert max(inked) - min(inked) >= label.fontMetrics().horizontalAdvance(label.text()) - 4
     finally:
         style.apply(app, "light", presentation=False)
+
+
+def test_on_a_small_projector_screen_presentation_text_keeps_its_share_of_the_picture(
+        qtbot, tmp_path, dialog_log, monkeypatch):
+    """A 1024x640 screen is projected as big as a 1440x900 one: the scale follows the screen's
+    height (1.6 there would leave the graph 42% of the height under the menus, toolbar and player)."""
+    from PySide6.QtWidgets import QApplication
+
+    from gradviz.ui import style, window_build
+
+    monkeypatch.setattr(window_build, "screen_height", lambda w: 640)
+    window = window_on_mlp(qtbot, tmp_path, 1024, 640)
+    window.actions["presentation"].trigger()
+    settle(qtbot, window)
+    try:
+        assert QApplication.instance().font().pointSizeF() == style.BASE_POINTS * 1.15
+        assert window.view.height() / window.height() > 0.65
+        # Node names as big a share of the picture as 18 px of 900.
+        assert text_px(window, "title") >= 18 * 640 / 900
+    finally:
+        window.actions["presentation"].trigger()
+    assert style.presentation_scale(900) == style.presentation_scale(2160) == 1.6
+    assert style.presentation_scale(768) == 1.6 * 768 / 900
+    assert style.presentation_scale(480) == style.SMALL_PRESENTATION_SCALE

@@ -28,8 +28,10 @@ FIT_MAX_SCALE = 1.25  # fit-all never blows a small graph up beyond this
 #: smaller fitted (a 15-node MLP in a window beside the editor, a 5,000-node transformer) opens
 #: at the zoom that makes them this big, around its root, with the minimap for the rest.
 READABLE_LABEL_PX = 8.0
-#: A graph that is whole at this share of the readable zoom is shown whole at it (text 3% smaller).
+#: A graph that is whole at this share of the readable zoom is shown whole at it (text 3% smaller);
+#: in presentation mode, where the text is big, at 90% (lesson 1 on a 1024x640 projector).
 WHOLE_SLACK = 0.97
+PRESENTATION_WHOLE_SLACK = 0.9
 #: Below this scale a big graph is drawn by the batched overview instead of its items.
 OVERVIEW_SCALE = 0.2
 OVERVIEW_MIN_NODES = 300
@@ -446,10 +448,11 @@ class GraphView(QGraphicsView):
         # readable one: shown whole and centred. A five-node lesson in presentation mode keeps
         # its 18 px names and its leaf, which the root-at-the-top placement cut off.
         drawn = self._scene.graph_rect()
-        if self._scale_to_show(drawn) >= WHOLE_SLACK * scale:
+        slack = WHOLE_SLACK if self._theme.font_scale <= 1.0 else PRESENTATION_WHOLE_SLACK
+        if self._scale_to_show(drawn) >= slack * scale:
             drawn = drawn.united(self._scene.itemsBoundingRect())  # glows and done marks stick out
             whole_scale = self._scale_to_show(drawn)
-            if whole_scale >= WHOLE_SLACK * scale:
+            if whole_scale >= slack * scale:
                 self._set_scale(min(scale, whole_scale))
                 self.centerOn(drawn.center())
                 self.minimap.update()
