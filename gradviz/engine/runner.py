@@ -36,6 +36,7 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
+from gradviz.core.i18n import t
 from gradviz.core.request import Limits
 from gradviz.core.result import ErrorInfo, HookRef, StatementRecord
 from gradviz.engine.capture import LINE_KEY, hook_name
@@ -137,7 +138,7 @@ class _OutputBudget:
         self.left -= n
         if self.left < 0:
             self.left = 0
-            raise limit_error(self.limits, "max_output_chars", "The program printed too much")
+            raise limit_error(self.limits, "max_output_chars", t("The program printed too much"))
 
 
 # --- the program's frames -----------------------------------------------------------------------
@@ -464,8 +465,10 @@ def compile_program(source: str) -> tuple[list[tuple[ast.stmt, types.CodeType]],
     if not isinstance(source, str):
         return [], ErrorInfo("TypeError", "the program must be text")
     if len(source) > MAX_SOURCE_CHARS:
-        return [], ErrorInfo("LimitExceeded", f"The program is {len(source):,} characters long; gradviz runs "
-                             f"programs of up to {MAX_SOURCE_CHARS:,} characters.", None, limit="program_size")
+        return [], ErrorInfo("LimitExceeded", t("The program is {length:,} characters long; gradviz runs "
+                                                     "programs of up to {most:,} characters.",
+                                                     length=len(source), most=MAX_SOURCE_CHARS),
+                             None, limit="program_size")
     try:
         tree = ast.parse(source, PROGRAM_FILE, "exec")
         flags = _future_flags(tree.body)
@@ -473,8 +476,8 @@ def compile_program(source: str) -> tuple[list[tuple[ast.stmt, types.CodeType]],
     except SyntaxError as e:
         return [], ErrorInfo(type(e).__name__, e.msg or "invalid syntax", e.lineno, col=e.offset)
     except (RecursionError, MemoryError):
-        return [], ErrorInfo("SyntaxError", "The program is nested too deeply for Python to read (too many "
-                             "brackets or operators inside each other).")
+        return [], ErrorInfo("SyntaxError", t("The program is nested too deeply for Python to read (too many "
+                                                   "brackets or operators inside each other)."))
     except ValueError as e:  # e.g. "source code string cannot contain null bytes"
         return [], ErrorInfo("SyntaxError", str(e))
     return compiled, None
@@ -501,10 +504,10 @@ def error_info(exc: BaseException, line: int, lines: list[str], limits: Limits,
     if isinstance(exc, LimitExceeded):
         return ErrorInfo("LimitExceeded", exc.message, line, limit=exc.limit)
     if isinstance(exc, Cancelled):
-        return ErrorInfo("Cancelled", "The run was cancelled.", line)
+        return ErrorInfo("Cancelled", t("The run was cancelled."), line)
     if isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and (
             "can't allocate memory" in str(exc) or "DefaultCPUAllocator" in str(exc))):
-        le = limit_error(limits, "max_memory_mb", "The program ran out of memory")
+        le = limit_error(limits, "max_memory_mb", t("The program ran out of memory"))
         return ErrorInfo("LimitExceeded", le.message, line, limit="max_memory_mb")
     source_line = lines[line - 1] if 0 < line <= len(lines) else None
     message, hint = explain(exc, source_line)
@@ -521,7 +524,7 @@ def _exit_error(exc: SystemExit, line: int) -> ErrorInfo | None:
     if code is None or code == 0:
         return None
     if isinstance(code, int):
-        return ErrorInfo("SystemExit", f"The program called exit({code}).", line)
+        return ErrorInfo("SystemExit", t("The program called exit({code}).", code=code), line)
     return ErrorInfo("SystemExit", str(code), line)
 
 
