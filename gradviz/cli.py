@@ -122,6 +122,14 @@ def _step_node(graph: GraphData, node_id: str, op: str) -> str:
     return f"{op} ({'; '.join(where)})"
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (a CJK character takes two)."""
+    import unicodedata
+
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - columns)
+
+
 def inspect_report(result: RunResult) -> str:
     """A readable report of a run, in the current language (``gradviz.core.i18n``); the program's
     output, torch's messages and Python's names stay as they are."""
@@ -150,8 +158,8 @@ def inspect_report(result: RunResult) -> str:
                        number=call.index + 1, kind=call.kind, line=call.line, steps=steps))
         number = {id(st): st.order + 1 for st in call.steps}
         for k, st in enumerate(call.steps):
-            lines.append(f"  {st.order + 1:>4}. {_step_node(call.graph, st.node_id, st.op):<40} "
-                         f"in {', '.join(_short(g) for g in st.grad_in)}")
+            lines.append(f"  {st.order + 1:>4}. {_pad(_step_node(call.graph, st.node_id, st.op), 40)} "
+                         + t("in {values}", values=", ".join(_short(g) for g in st.grad_in)))
             incoming = call.incoming(st.node_id, k)
             if len(incoming) > 1:  # a fan-in: the engine summed these parts into the gradient above
                 lines.append("        " + t("fan-in: the sum of {count} parts", count=len(incoming)))
