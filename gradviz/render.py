@@ -102,7 +102,7 @@ def _program_error(result) -> str | None:
     error = result.error
     if error is None:
         return None
-    where = t("line {line}", line=error.line) + ": " if error.line else ""
+    where = t("line {line}: ", line=error.line) if error.line else ""
     text = t("the program failed: {where}{type}: {message}", where=where, type=error.type, message=error.message)
     if error.hint:
         text += t(" (hint: {hint})", hint=error.hint)
