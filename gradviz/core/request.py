@@ -62,12 +62,14 @@ def how_to_raise(name: str) -> str:
 def check_limit(name: str, value: object) -> float | int:
     """``value`` for limit ``name`` if it is a number in its range; else ValueError in one line."""
     if name not in LIMIT_RANGES:
-        raise ValueError(f"unknown limit {name!r} (known: {', '.join(LIMIT_RANGES)})")
+        raise ValueError(t("unknown limit {name} (known: {known})", name=repr(name), known=", ".join(LIMIT_RANGES)))
     low, high, integer = LIMIT_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
+        raise ValueError(t("{name} must be an integer, got {value}", name=name, value=repr(value)) if integer
+                         else t("{name} must be a number, got {value}", name=name, value=repr(value)))
     if not low <= value <= high:  # NaN fails this too
-        raise ValueError(f"{name} must be between {_number(low)} and {_number(high)}, got {value!r}")
+        raise ValueError(t("{name} must be between {low} and {high}, got {value}", name=name, low=_number(low),
+                           high=_number(high), value=repr(value)))
     return value
 
 

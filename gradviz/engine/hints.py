@@ -13,63 +13,63 @@ from gradviz.engine.refusals import _N, explain_refusal
 _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"grad can be implicitly created only for scalar outputs"),
      _N("backward() needs a single number to start from. Reduce the tensor first, e.g. "
-     "y.sum().backward(), or say which gradient flows in: y.backward(gradient=torch.ones_like(y)).")),
+        "y.sum().backward(), or say which gradient flows in: y.backward(gradient=torch.ones_like(y)).")),
     (re.compile(r"element 0 of tensors does not require grad and does not have a grad_fn"),
      _N("Nothing in this computation requires a gradient, so there is no graph to go back through. "
-     "Create the input with requires_grad=True (e.g. torch.tensor([1.0], requires_grad=True)) "
-     "and check that the computation did not run under torch.no_grad() or use .detach().")),
+        "Create the input with requires_grad=True (e.g. torch.tensor([1.0], requires_grad=True)) "
+        "and check that the computation did not run under torch.no_grad() or use .detach().")),
     (re.compile(r"a leaf Variable that requires grad is being used in an in-place operation"),
      _N("A leaf tensor that requires grad can't be changed in place while autograd watches it. "
-     "Update it inside a \"with torch.no_grad():\" block (as optimizers do), or change its .data.")),
+        "Update it inside a \"with torch.no_grad():\" block (as optimizers do), or change its .data.")),
     (re.compile(r"Only Tensors of floating point and complex dtype can require gradients"),
      _N("Gradients need floating-point numbers. Write 1.0 instead of 1, or pass dtype=torch.float32 "
-     "(e.g. torch.tensor([1.0, 2.0], requires_grad=True) or torch.arange(4.0)).")),
+        "(e.g. torch.tensor([1.0, 2.0], requires_grad=True) or torch.arange(4.0)).")),
     (re.compile(r"one of the variables needed for gradient computation has been modified by an "
                 r"inplace operation"),
      _N("A tensor that backward() needs was changed in place after it was used. Use the out-of-place "
-     "version (x = x + 1 instead of x += 1, relu instead of relu_) or .clone() it first.")),
+        "version (x = x + 1 instead of x += 1, relu instead of relu_) or .clone() it first.")),
     (re.compile(r"mat1 and mat2 shapes cannot be multiplied|size mismatch|shapes cannot be multiplied"),
      _N("For a @ b the last dimension of a must equal the first dimension of b (for 2-D tensors: "
-     "(n, k) @ (k, m)). Print a.shape and b.shape; .T or .transpose(0, 1) swaps the two dimensions.")),
+        "(n, k) @ (k, m)). Print a.shape and b.shape; .T or .transpose(0, 1) swaps the two dimensions.")),
     (re.compile(r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\)"),
      _N("The two tensors' shapes don't broadcast: each dimension, counted from the right, must be "
-     "equal or 1. Print both .shape values; .unsqueeze() or .view() can add a dimension of size 1.")),
+        "equal or 1. Print both .shape values; .unsqueeze() or .view() can add a dimension of size 1.")),
     (re.compile(r"expected scalar type \w+ but found \w+|expected .*dtype.* but got|"
                 r"expected m1 and m2 to have the same dtype"),
      _N("The tensors have different dtypes. Convert one with .float() (or .double(), .long()), or "
-     "create both with the same dtype=.")),
+        "create both with the same dtype=.")),
     (re.compile(r"'Tensor' object is not callable"),
      _N("A tensor was called like a function. Index it with square brackets (x[0], not x(0)), or "
-     "check that a name such as loss or model wasn't reused for a tensor.")),
+        "check that a name such as loss or model wasn't reused for a tensor.")),
     (re.compile(r"Expected input batch_size \(\d+\) to match target batch_size \(\d+\)"),
      _N("The model's output and the targets need the same number of rows (the batch). Print "
-     "output.shape and target.shape.")),
+        "output.shape and target.shape.")),
     (re.compile(r"Can't call numpy\(\) on Tensor that requires grad"),
      _N("Use .detach() first, or better stay in torch: .tolist() or .item() give Python numbers.")),
     (re.compile(r"a Tensor with \d+ elements cannot be converted to Scalar|"
                 r"only one element tensors can be converted to Python scalars"),
      _N(".item() (and float(), int()) work only on a tensor with exactly one element. Reduce it first "
-     "(e.g. .sum() or .mean()) or use .tolist() for all the numbers.")),
+        "(e.g. .sum() or .mean()) or use .tolist() for all the numbers.")),
     (re.compile(r"the derivative for .* is not implemented"),
      _N("This operation has no gradient. Look for a differentiable alternative.")),
     (re.compile(r"does not require grad|One of the differentiated Tensors does not require grad"),
      _N("torch.autograd.grad can only differentiate with respect to tensors created with "
-     "requires_grad=True that the output was computed from.")),
+        "requires_grad=True that the output was computed from.")),
     (re.compile(r"One of the differentiated Tensors appears to not have been used in the graph"),
      _N("One of the inputs you asked a gradient for did not take part in computing the output. "
-     "Pass allow_unused=True to get None for it, or remove it from the inputs.")),
+        "Pass allow_unused=True to get None for it, or remove it from the inputs.")),
     (re.compile(r"can't convert np\.ndarray of type"),
      _N("torch.tensor needs an array of numbers (float, int or bool), not of Python objects: convert "
-     "it first, e.g. np.array(values, dtype=np.float32).")),
+        "it first, e.g. np.array(values, dtype=np.float32).")),
     (re.compile(r"view size is not compatible with input tensor's size and stride"),
      _N("The tensor isn't contiguous in memory (e.g. after .t() or .transpose()). Use .reshape(…) "
-     "instead of .view(…), or call .contiguous() first.")),
+        "instead of .view(…), or call .contiguous() first.")),
     (re.compile(r"shape '\[.*\]' is invalid for input of size \d+"),
      _N("The new shape must have as many elements as the tensor (multiply the sizes). Use -1 for one "
-     "dimension to let torch work it out, e.g. x.view(-1, 4).")),
+        "dimension to let torch work it out, e.g. x.view(-1, 4).")),
     (re.compile(r"Dimension out of range"),
      _N("The tensor has fewer dimensions than the dim you passed. Print x.shape (or x.dim()); "
-     "dims count from 0, and -1 is the last one.")),
+        "dims count from 0, and -1 is the last one.")),
 ]
 
 SECOND_TIME = re.compile(r"Trying to backward through the graph a second time")

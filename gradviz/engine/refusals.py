@@ -47,7 +47,7 @@ def explain_refusal(exc: BaseException) -> tuple[str, str] | None:
             return t(message), t(hint)
         return (t("The module '{name}' is not installed in gradviz's engine.", name=missing),
                 t("gradviz's engine has torch, numpy, tqdm and Python's standard library; install the module "
-                "into gradviz's environment to use it."))
+                  "into gradviz's environment to use it."))
     if any("torch/_inductor" in f or "torch/_dynamo" in f for f in files) and _os_error(chain):
         return (t("torch.compile needs a C++ compiler and a folder to write to, which gradviz's engine does not have."),
                 t("Leave torch.compile out: the model computes the same without it, and gradviz can show its graph."))
@@ -58,10 +58,10 @@ def explain_refusal(exc: BaseException) -> tuple[str, str] | None:
     if any(_endswith(f, "torch/hub.py") for f in files):
         return (t("The program tried to download with torch.hub; gradviz's engine has no network and no files."),
                 t("Build the model with torch.nn and start from its random weights, or from weights made in the "
-                "program."))
+                  "program."))
     if any(_endswith(f, "multiprocessing") or "multiprocessing/" in f for f in files) and _refused(chain):
         return (t("The program tried to start worker processes (multiprocessing, or a DataLoader with "
-                "num_workers > 0); gradviz's engine runs one process."),
+                  "num_workers > 0); gradviz's engine runs one process."),
                 t("Use num_workers=0 (the default): the data is the same, loaded in this process."))
     if any(_endswith(f, "subprocess.py") or _endswith(f, "pty.py") for f in files) or _forked(chain):
         return (t("The program tried to start another program; gradviz's engine cannot run programs."),
@@ -69,7 +69,7 @@ def explain_refusal(exc: BaseException) -> tuple[str, str] | None:
     if any(_endswith(f, "socket.py") or "urllib/" in f or "http/" in f for f in files) and _os_error(chain):
         return (t("The program tried to use the network (a download?); gradviz's engine has no network."),
                 t("Instead of downloading a dataset, make one of the same shape inside the program (torch.randn, "
-                "torch.randint, torch.utils.data.TensorDataset)."))
+                  "torch.randint, torch.utils.data.TensorDataset)."))
     for e in chain:
         if isinstance(e, OSError) and e.filename is not None and e.errno in _REFUSED:
             return (t("The program tried to use the file {name}; gradviz's engine cannot read or write your files.",
@@ -82,13 +82,13 @@ def explain_refusal(exc: BaseException) -> tuple[str, str] | None:
         if isinstance(e, RuntimeError) and "open file failed" in str(e) and any(
                 _endswith(f, "torch/serialization.py") for f in files):
             return (t("The program tried to save or load a file with torch.save / torch.load; gradviz's engine "
-                    "cannot read or write your files."), t(_DATA))
+                      "cannot read or write your files."), t(_DATA))
     for e in chain:
         text = str(e)
         if "not compiled with CUDA" in text or "no NVIDIA driver" in text or "CUDA driver" in text:
             return (t("{error} (gradviz's engine runs torch on the CPU).", error=text.splitlines()[0]),
                     t("Write device = 'cuda' if torch.cuda.is_available() else 'cpu' and move tensors and models "
-                    "with .to(device): the program then runs on the CPU here."))
+                      "with .to(device): the program then runs on the CPU here."))
     return None
 
 

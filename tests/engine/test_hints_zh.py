@@ -103,3 +103,16 @@ def test_the_request_carries_a_known_language_only():
         RunRequest("x = 1", language="fr")
     with pytest.raises(ValueError):
         RunRequest.from_json(RunRequest("x = 1").to_json().replace('"en"', '"xx"'))
+
+
+def test_a_session_asks_in_the_current_language_and_does_not_store_it(monkeypatch):
+    from gradviz.core.session import Session, dumps_session, parse_session
+
+    session = Session(program="x = 1\n", title="一课")
+    assert session.request().language == "en"
+    monkeypatch.setattr(i18n, "_current", "zh_CN")
+    assert session.request().language == "zh_CN"
+    assert session.request(language="en").language == "en"
+    saved = dumps_session(session)
+    assert b"language" not in saved and b"zh_CN" not in saved
+    assert parse_session(saved).request().language == "zh_CN"  # the reader's language, not the writer's
