@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.gradviz-installed
 
-.PHONY: run test lint setup bench clean
+.PHONY: run test lint setup fonts bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,23 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m compileall -q gradviz
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) fonts
+
+# Chinese text (the zh_CN words, captions, a variable named 梯度) needs a CJK font, or Qt draws boxes.
+# Where fontconfig knows none, Debian's Noto Sans CJK is installed when we may (root with apt-get, as on
+# CI); otherwise one line says how. Never fails the set-up: everything but Chinese text works without it.
+fonts:
+	@if command -v fc-list >/dev/null 2>&1 && [ -z "$$(fc-list :lang=zh)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "No CJK font found: installing fonts-noto-cjk"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk >/dev/null 2>&1; } || \
+	    echo "Could not install fonts-noto-cjk: Chinese text will show as boxes until a CJK font is installed"; \
+	  else \
+	    echo "No CJK font found: Chinese text will show as boxes. Install one, e.g. sudo apt-get install fonts-noto-cjk"; \
+	  fi; \
+	fi
 
 run: $(STAMP)
 	$(BIN)/gradviz

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from gradviz import HEADLESS, __version__
+from gradviz.core.i18n import t
+from gradviz.core.language_option import add_language_option, apply_language_option
 from gradviz.core.plain import to_plain
 from gradviz.core.request import add_limit_options, limits_from_options
 from gradviz.core.result import ACCUMULATE, GraphData, RunResult, TensorValue
@@ -101,7 +103,8 @@ def _short(v: TensorValue | None) -> str:
         text = json.dumps(to_plain(v.data))
         return text if len(text) <= 70 else text[:67] + "..."
     s = v.stats
-    return f"shape {list(v.shape)}" + (f", norm {s.norm:.4g}, mean {s.mean:.4g}" if s else "")
+    return t("shape {shape}", shape=list(v.shape)) + (
+        t(", norm {norm}, mean {mean}", norm=f"{s.norm:.4g}", mean=f"{s.mean:.4g}") if s else "")
 
 
 def _step_node(graph: GraphData, node_id: str, op: str) -> str:
@@ -110,7 +113,7 @@ def _step_node(graph: GraphData, node_id: str, op: str) -> str:
     node = graph.by_id.get(node_id)
     where = [node_id]
     if node is not None and node.line is not None:
-        where.append(f"line {node.line}")
+        where.append(t("line {line}", line=node.line))
     if node is not None and node.names:
         where.append(", ".join(node.names))
     elif node is not None and node.kind == ACCUMULATE:  # the leaf whose .grad it writes
@@ -119,18 +122,28 @@ def _step_node(graph: GraphData, node_id: str, op: str) -> str:
     return f"{op} ({'; '.join(where)})"
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (a CJK character takes two)."""
+    import unicodedata
+
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - columns)
+
+
 def inspect_report(result: RunResult) -> str:
-    """A readable report of a run."""
+    """A readable report of a run, in the current language (``gradviz.core.i18n``); the program's
+    output, torch's messages and Python's names stay as they are."""
     lines = []
     if result.stdout:
-        lines += ["Output:", *("  " + line for line in result.stdout.rstrip("\n").split("\n")), ""]
+        lines += [t("Output:"), *("  " + line for line in result.stdout.rstrip("\n").split("\n")), ""]
     last = result.last_value()
     if last is not None:
-        lines += [f"Value of line {last.line}:", *("  " + line for line in last.value.split("\n")), ""]
+        lines += [t("Value of line {line}:", line=last.line), *("  " + line for line in last.value.split("\n")), ""]
     if result.variables:
-        lines.append("Tensors:")
+        lines.append(t("Tensors:"))
         for v in result.variables:
-            flags = ("leaf" if v.is_leaf else f"grad_fn={v.grad_fn}") + (", requires_grad" if v.requires_grad else "")
+            flags = (t("leaf") if v.is_leaf else f"grad_fn={v.grad_fn}") + (
+                ", requires_grad" if v.requires_grad else "")
             lines.append(f"  {v.name}: {v.dtype}{list(v.shape)} ({flags}) = {_short(v.value)}")
             if v.grad is not None:
                 lines.append(f"    .grad = {_short(v.grad)}")
@@ -140,30 +153,34 @@ def inspect_report(result: RunResult) -> str:
         if not call.recorded:
             continue
         count = len(call.steps)
-        lines.append(f"Backward call {call.index + 1} ({call.kind}, line {call.line}): "
-                     f"{count} step{'s' if count != 1 else ''}")
+        steps = t("{count} steps", count=count) if count != 1 else t("{count} step", count=count)
+        lines.append(t("Backward call {number} ({kind}, line {line}): {steps}",
+                       number=call.index + 1, kind=call.kind, line=call.line, steps=steps))
         number = {id(st): st.order + 1 for st in call.steps}
         for k, st in enumerate(call.steps):
-            lines.append(f"  {st.order + 1:>4}. {_step_node(call.graph, st.node_id, st.op):<40} "
-                         f"in {', '.join(_short(g) for g in st.grad_in)}")
+            lines.append(f"  {st.order + 1:>4}. {_pad(_step_node(call.graph, st.node_id, st.op), 40)} "
+                         + t("in {values}", values=", ".join(_short(g) for g in st.grad_in)))
             incoming = call.incoming(st.node_id, k)
             if len(incoming) > 1:  # a fan-in: the engine summed these parts into the gradient above
-                lines.append(f"        fan-in: the sum of {len(incoming)} parts")
-                lines.extend(f"          from step {number[id(i.step)]}: {_short(i.value)}" for i in incoming)
+                lines.append("        " + t("fan-in: the sum of {count} parts", count=len(incoming)))
+                lines.extend("          " + t("from step {step}: {value}", step=number[id(i.step)],
+                                              value=_short(i.value)) for i in incoming)
         for lg in call.leaves:
             lines.append(f"  {lg.name}.grad: {_short(lg.before)} -> {_short(lg.after)}")
         lines.append("")
     if light:
-        lines += [f"Backward calls {light[0].index + 1} to {light[-1].index + 1}: recorded lightly (their "
-                  ".grad history); the app records any of them step by step when you pick it.", ""]
+        lines += [t("Backward calls {first} to {last}: recorded lightly (their .grad history); the app records "
+                    "any of them step by step when you pick it.",
+                    first=light[0].index + 1, last=light[-1].index + 1), ""]
     if result.error is not None:
         e = result.error
-        lines.append(f"Error on line {e.line}: {e.type}: {e.message}" if e.line else f"Error: {e.type}: {e.message}")
+        lines.append(t("Error on line {line}: {type}: {message}", line=e.line, type=e.type, message=e.message)
+                     if e.line else t("Error: {type}: {message}", type=e.type, message=e.message))
         if e.hint:
-            lines.append(f"Hint: {e.hint}")
+            lines.append(t("Hint: {hint}", hint=e.hint))
     else:
-        lines.append("The program ran without errors.")
-    lines.extend(f"Note: {note}" for note in result.notes)
+        lines.append(t("The program ran without errors."))
+    lines.extend(t("Note: {note}", note=note) for note in result.notes)
     return "\n".join(lines) + "\n"
 
 
@@ -185,7 +202,8 @@ def cmd_inspect(args: argparse.Namespace, worker=None) -> int:
     if args.graphml is not None:
         folder = Path(args.graphml).resolve().parent
         if not folder.is_dir():
-            print(f"gradviz inspect: the folder {str(folder)!r} does not exist", file=sys.stderr)
+            print("gradviz inspect: " + t("the folder {folder} does not exist", folder=repr(str(folder))),
+                  file=sys.stderr)
             return 2
     try:
         session = load_source(args.path)
@@ -213,7 +231,8 @@ def cmd_inspect(args: argparse.Namespace, worker=None) -> int:
         try:
             write_graphml(graph, args.graphml)
         except OSError as exc:
-            print(f"gradviz inspect: cannot write {args.graphml!r}: {exc.strerror or exc}", file=sys.stderr)
+            print("gradviz inspect: " + t("cannot write {path}: {reason}", path=repr(args.graphml),
+                                          reason=exc.strerror or exc), file=sys.stderr)
             return 2
     return 0 if result.ok else 1
 
@@ -264,6 +283,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--trust", action="store_true",
                        help="run the program even where the system cannot contain the engine (see gradviz doctor)")
         add_limit_options(p)
+        add_language_option(p)
         return p
     if command == "doctor":
         return _Parser(prog="gradviz doctor",
@@ -273,6 +293,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
 
         p = _Parser(prog="gradviz render", description="Render the autograd graph of a session or script.")
         add_render_arguments(p)
+        add_language_option(p)
         return p
     p = _Parser(prog="gradviz", description="See PyTorch autograd: run code, draw the graph, animate backward.",
                 epilog="Headless commands: gradviz inspect PATH [--json] [--graphml OUT]; gradviz render PATH -o OUT; "
@@ -288,6 +309,8 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False, worker=None) 
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in HEADLESS else "app"
     args = build_parser(command).parse_args(argv[1:] if command != "app" else argv)
+    if command in ("inspect", "render"):
+        apply_language_option(args)
     if command == "inspect":
         return cmd_inspect(args, worker)
     if command == "doctor":

@@ -19,6 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from gradviz.core.collector import collector_paused
+from gradviz.core.i18n import t
+from gradviz.core.language_option import add_language_option, apply_language_option
 from gradviz.core.request import add_limit_options, limits_from_options
 
 FORMATS = {".png": "png", ".svg": "svg", ".gif": "gif", ".apng": "apng"}
@@ -63,23 +65,25 @@ def _fail(message: str) -> int:
 def _check_args(args: argparse.Namespace) -> str:
     fmt = FORMATS.get(Path(args.output).suffix.lower())
     if fmt is None:
-        raise RenderError(f"cannot tell the format of {args.output!r}: use .png, .svg, .gif or .apng")
+        raise RenderError(t("cannot tell the format of {path}: use .png, .svg, .gif or .apng",
+                            path=repr(args.output)))
     if not (0 < args.scale <= MAX_SCALE):
-        raise RenderError(f"--scale must be above 0 and at most {MAX_SCALE:g}, not {args.scale:g}")
+        raise RenderError(t("--scale must be above 0 and at most {most}, not {value}",
+                            most=f"{MAX_SCALE:g}", value=f"{args.scale:g}"))
     if args.font_scale is not None and not (0.5 <= args.font_scale <= 4):
-        raise RenderError(f"--font-scale must be between 0.5 and 4, not {args.font_scale:g}")
+        raise RenderError(t("--font-scale must be between 0.5 and 4, not {value}", value=f"{args.font_scale:g}"))
     if args.call is not None and args.call < 1:
-        raise RenderError(f"--call counts from 1 (the first backward call), not {args.call}")
+        raise RenderError(t("--call counts from 1 (the first backward call), not {value}", value=args.call))
     if args.step is not None:
         if args.step < 0:
-            raise RenderError(f"--step must be 0 or more, not {args.step}")
+            raise RenderError(t("--step must be 0 or more, not {value}", value=args.step))
         if fmt in ("gif", "apng"):
-            raise RenderError("--step picks one picture; a GIF or APNG always holds the whole pass")
+            raise RenderError(t("--step picks one picture; a GIF or APNG always holds the whole pass"))
     if args.transparent and fmt == "gif":
-        raise RenderError("--transparent needs PNG, SVG or APNG (GIF has no alpha channel)")
+        raise RenderError(t("--transparent needs PNG, SVG or APNG (GIF has no alpha channel)"))
     out_dir = Path(args.output).resolve().parent
     if not out_dir.is_dir():
-        raise RenderError(f"the folder {str(out_dir)!r} does not exist")
+        raise RenderError(t("the folder {folder} does not exist", folder=repr(str(out_dir))))
     return fmt
 
 
@@ -98,10 +102,10 @@ def _program_error(result) -> str | None:
     error = result.error
     if error is None:
         return None
-    where = f"line {error.line}: " if error.line else ""
-    text = f"the program failed: {where}{error.type}: {error.message}"
+    where = t("line {line}: ", line=error.line) if error.line else ""
+    text = t("the program failed: {where}{type}: {message}", where=where, type=error.type, message=error.message)
     if error.hint:
-        text += f" (hint: {error.hint})"
+        text += t(" (hint: {hint})", hint=error.hint)
     return " ".join(text.split())
 
 
@@ -110,6 +114,16 @@ def _statement(session, line: int | None) -> str:
         return ""
     lines = session.program.splitlines()
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
+def _say_if_no_cjk_font(session) -> None:
+    """One line on stderr when Chinese is to be drawn (the language, the program, the title) and no
+    font on this system has its glyphs: the picture would show boxes."""
+    from gradviz.ui import cjk_fonts
+
+    if cjk_fonts.cjk_wanted(session.program, session.title) and not cjk_fonts.cjk_font_available():
+        print("gradviz render: " + t("no CJK font is installed, so Chinese text is drawn as boxes; install one, "
+                                     "e.g. sudo apt-get install fonts-noto-cjk"), file=sys.stderr)
 
 
 #: The drawing and result of a render whose process ends right after it (``exiting``): freeing a
@@ -137,7 +151,7 @@ def run_render(args: argparse.Namespace, runner: Callable | None = None, exiting
     except (SessionError, ValueError) as exc:
         return _fail(str(exc))
     except OSError as exc:
-        return _fail(f"cannot read {args.path!r}: {exc.strerror or exc}")
+        return _fail(t("cannot read {path}: {reason}", path=repr(args.path), reason=exc.strerror or exc))
     # A one-shot command: the cyclic collector would only scan Qt's and the result's objects.
     with collector_paused():
         return _render(args, fmt, session, runner, exiting, worker)
@@ -166,6 +180,7 @@ def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None
         client.start()  # torch loads in the worker while this process sets up Qt and the drawing
     try:
         drawing = Drawing(session, args)
+        _say_if_no_cjk_font(session)
         if client is not None:
             from gradviz.core.trust import is_trusted
 
@@ -190,15 +205,16 @@ def _render(args: argparse.Namespace, fmt: str, session, runner: Callable | None
         try:
             Path(args.output).write_bytes(data)
         except OSError as exc:
-            return _fail(f"cannot write {args.output!r}: {exc.strerror or exc}")
+            return _fail(t("cannot write {path}: {reason}", path=repr(args.output), reason=exc.strerror or exc))
     finally:
         if client is not None:
             client.close(wait=False)
     if failure:
-        print(f"gradviz render: {failure}; wrote {args.output} with the graph as it stood", file=sys.stderr)
+        print("gradviz render: " + t("{failure}; wrote {path} with the graph as it stood",
+                                     failure=failure, path=args.output), file=sys.stderr)
         return 1
     for note in result.notes:  # e.g. a graph too big to record whole: the picture shows part of it
-        print(f"gradviz render: note: {note}", file=sys.stderr)
+        print("gradviz render: " + t("note: {note}", note=note), file=sys.stderr)
     return 0
 
 
@@ -254,7 +270,7 @@ class Drawing:
         call = None
         if args.call is not None:
             if args.call > len(calls):
-                message = f"--call {args.call}: the program made {len(calls)} backward call(s)"
+                message = f"--call {args.call}: " + t("the program made {count} backward call(s)", count=len(calls))
                 if result.notes:  # more calls than are recorded step by step
                     message = f"--call {args.call}: {' '.join(result.notes)}"
                 raise RenderError(message)
@@ -265,10 +281,10 @@ class Drawing:
             graph = call.graph
         else:
             if fmt in ("gif", "apng"):
-                raise RenderError("the program made no backward call: there is no pass to animate")
+                raise RenderError(t("the program made no backward call: there is no pass to animate"))
             graph = result.default_graph_data()
             if graph is None:
-                raise RenderError("the program built no autograd graph to draw")
+                raise RenderError(t("the program built no autograd graph to draw"))
         scene = self.scene
         # Items are made by the export when it needs them: a big graph exported at a scale where
         # no text is readable is drawn from the plan's overview and needs none.
@@ -286,12 +302,13 @@ class Drawing:
             total = len(replay) - 1
             step = total if args.step is None else args.step
             if step > total:
-                raise RenderError(f"--step {step}: that backward call has {total} steps (0 to {total})")
+                raise RenderError(f"--step {step}: " + t("that backward call has {total} steps (0 to {total})",
+                                                         total=total))
             scene.apply_frame(replay.frame(step), call)
             if caption is not None:
                 caption = export.step_caption(call, step, caption)
         elif args.step is not None:
-            raise RenderError("--step needs a backward call; the program made none")
+            raise RenderError(t("--step needs a backward call; the program made none"))
         if fmt == "svg":
             return export.svg_bytes(scene, caption, args.transparent)
         return export.png_bytes(scene, args.scale, args.transparent, caption)
@@ -306,7 +323,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = Parser(prog="gradviz render", description="Render the autograd graph of a session or script.")
     add_render_arguments(parser)
-    return run_render(parser.parse_args(argv))
+    add_language_option(parser)
+    args = parser.parse_args(argv)
+    apply_language_option(args)
+    return run_render(args)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from gradviz.core.i18n import LANGUAGES, t
 from gradviz.core.plain import from_plain, to_plain
 
 
@@ -68,19 +69,21 @@ LIMIT_WORDS = {"max_seconds": "time limit in seconds", "max_memory_mb": "memory 
 
 def how_to_raise(name: str) -> str:
     """Where a user raises limit ``name``: said in every message about a run that reached it."""
-    return (f"raise it under Run → Limits… (saved with the session), or with {LIMIT_OPTIONS.get(name, name)} "
-            "for gradviz inspect/render")
+    return t("raise it under Run → Limits… (saved with the session), or with {option} for gradviz inspect/render",
+             option=LIMIT_OPTIONS.get(name, name))
 
 
 def check_limit(name: str, value: object) -> float | int:
     """``value`` for limit ``name`` if it is a number in its range; else ValueError in one line."""
     if name not in LIMIT_RANGES:
-        raise ValueError(f"unknown limit {name!r} (known: {', '.join(LIMIT_RANGES)})")
+        raise ValueError(t("unknown limit {name} (known: {known})", name=repr(name), known=", ".join(LIMIT_RANGES)))
     low, high, integer = LIMIT_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}")
+        raise ValueError(t("{name} must be an integer, got {value}", name=name, value=repr(value)) if integer
+                         else t("{name} must be a number, got {value}", name=name, value=repr(value)))
     if not low <= value <= high:  # NaN fails this too
-        raise ValueError(f"{name} must be between {_number(low)} and {_number(high)}, got {value!r}")
+        raise ValueError(t("{name} must be between {low} and {high}, got {value}", name=name, low=_number(low),
+                           high=_number(high), value=repr(value)))
     return value
 
 
@@ -127,6 +130,8 @@ class RunRequest:
     ``detail_calls`` asks for more of them step by step. ``only_call`` fetches one call: the
     program runs again only until backward call ``only_call`` (0 = the first) has run, recorded
     step by step, and nothing else is recorded (runs are seeded: it is the same call).
+    ``language`` is the language of gradviz's own words in the result (hints, limit messages;
+    a code of ``gradviz.core.i18n.LANGUAGES``); torch's messages stay as torch prints them.
     """
 
     program: str
@@ -135,6 +140,11 @@ class RunRequest:
     stop_after_line: int | None = None
     detail_calls: tuple[int, ...] = ()
     only_call: int | None = None
+    language: str = "en"
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(f"unknown language {self.language!r}: choose one of {', '.join(LANGUAGES)}")
 
     def to_json(self) -> str:
         return json.dumps(to_plain(self), allow_nan=False)

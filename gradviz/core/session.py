@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gradviz.core import i18n
 from gradviz.core.request import LIMIT_RANGES, Limits, RunRequest, limits_with
 
 FORMAT = "gradviz-session"
@@ -135,7 +136,10 @@ class Session:
 
     def request(self, **options: Any) -> RunRequest:
         """The RunRequest that runs this session's program: its seed, its limits (or the defaults);
-        ``options`` are RunRequest's others (``only_call``, ``detail_calls``...)."""
+        ``options`` are RunRequest's others (``only_call``, ``detail_calls``...). The language is
+        the current one (``gradviz.core.i18n.language()``), never the file's: a session is the
+        same lesson in every language."""
+        options.setdefault("language", i18n.language())
         return RunRequest(self.program, seed=self.seed, limits=self.limits or Limits(), **options)
 
 

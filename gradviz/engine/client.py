@@ -24,6 +24,7 @@ import orjson
 from gradviz.core.checks import check_graph, check_result
 from gradviz.core.collector import collector_paused
 from gradviz.core.containment import Containment
+from gradviz.core.i18n import t
 from gradviz.core.plain import from_plain, from_plain_shared, to_plain
 from gradviz.core.request import RunRequest, how_to_raise
 from gradviz.core.result import NOT_CONTAINED, WORKER_CRASHED, ErrorInfo, GraphData, RunResult, StatementRecord
@@ -305,16 +306,16 @@ class EngineClient:
             spare.discard()
             error = spare.error
             detail = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else error
-            error_info = ErrorInfo(WORKER_CRASHED, f"The engine could not start: {detail}")
+            error_info = ErrorInfo(WORKER_CRASHED, t("The engine could not start: {detail}", detail=detail))
             return RunResult(error=error_info, seed=request.seed)
         worker, reader = spare.worker, spare.reader
         self._note_ready(spare.ready, worker)
         try:
             if not trusted and not (self.containment is not None and self.containment.contained):
-                return RunResult(error=ErrorInfo(NOT_CONTAINED, (
+                return RunResult(error=ErrorInfo(NOT_CONTAINED, t(
                     "This program comes from elsewhere and this system cannot contain the engine "
-                    f"({self.containment.summary() if self.containment else 'no report'}): trust it "
-                    "before it runs.")), seed=request.seed)
+                    "({report}): trust it before it runs.",
+                    report=self.containment.summary() if self.containment else t("no report"))), seed=request.seed)
             self._current = worker
             self._cancel_at = None
             self._killed = False
@@ -352,13 +353,14 @@ class EngineClient:
                 worker.kill()
                 return self._partial(request, statements, started, ErrorInfo(
                     "LimitExceeded",
-                    f"The program ran longer than the time limit ({limits.max_seconds:g} seconds) and was "
-                    f"stopped. If it is meant to run this long, {how_to_raise('max_seconds')}.",
+                    t("The program ran longer than the time limit ({seconds:g} seconds) and was "
+                      "stopped. If it is meant to run this long, {how}.",
+                      seconds=limits.max_seconds, how=how_to_raise("max_seconds")),
                     limit="max_seconds"))
             if self._cancel_at is not None and now - self._cancel_at > CANCEL_SECONDS:
                 worker.kill()
                 return self._partial(request, statements, started, ErrorInfo(
-                    "Cancelled", "The run was cancelled; the engine was stopped."))
+                    "Cancelled", t("The run was cancelled; the engine was stopped.")))
             try:
                 message = reader.messages.get(timeout=min(0.1, max(0.001, deadline - now)))
             except queue.Empty:
@@ -366,7 +368,7 @@ class EngineClient:
             if message is _EOF:
                 if self._cancel_at is not None and not self._killed:
                     return self._partial(request, statements, started, ErrorInfo(
-                        "Cancelled", "The run was cancelled; the engine was stopped."))
+                        "Cancelled", t("The run was cancelled; the engine was stopped.")))
                 return self._crashed(request, worker, statements, started)
             try:
                 if isinstance(message, ProtocolError):
@@ -411,10 +413,10 @@ class EngineClient:
 
     def _crashed(self, request, worker: WorkerProcess, statements, started) -> RunResult:
         if self._killed:
-            message = "The engine was stopped during the run; a new one runs the next program."
+            message = t("The engine was stopped during the run; a new one runs the next program.")
         else:
-            message = "The engine stopped unexpectedly" + _how_it_ended(worker, request) + \
-                ". A new one runs the next program."
+            message = t("The engine stopped unexpectedly{how}. A new one runs the next program.",
+                        how=_how_it_ended(worker, request))
         return self._partial(request, statements, started, ErrorInfo(WORKER_CRASHED, message))
 
     def _partial(self, request, statements, started, error: ErrorInfo) -> RunResult:

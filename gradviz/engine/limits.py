@@ -16,7 +16,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 
+from gradviz.core.i18n import t
 from gradviz.core.request import Limits, how_to_raise
+from gradviz.engine.refusals import _N
 
 #: Seconds between two looks of the watchdog (clock, cancel flag, memory).
 WATCH_EVERY = 0.02
@@ -28,14 +30,14 @@ RAISE_AGAIN_EVERY = 0.5
 #: crashed the worker (a segmentation fault at 4.3 GB) instead of raising an error.
 ADDRESS_MARGIN = 256 * 1024 * 1024
 
-# How each limit is named and how to raise it, in plain words.
+# How each limit is named and how to raise it, in plain words (translated when a message is made).
 _LIMIT_WORDS = {
-    "max_seconds": ("the time limit", "{value:g} seconds"),
-    "max_memory_mb": ("the memory limit", "{value:,} MB"),
-    "max_elements": ("the tensor size limit", "{value:,} elements in one tensor"),
-    "max_steps": ("the operation limit", "{value:,} torch operations"),
-    "max_output_chars": ("the output limit", "{value:,} printed characters"),
-    "max_result_mb": ("the result limit", "{value:,} MB"),
+    "max_seconds": (_N("the time limit"), _N("{value:g} seconds")),
+    "max_memory_mb": (_N("the memory limit"), _N("{value:,} MB")),
+    "max_elements": (_N("the tensor size limit"), _N("{value:,} elements in one tensor")),
+    "max_steps": (_N("the operation limit"), _N("{value:,} torch operations")),
+    "max_output_chars": (_N("the output limit"), _N("{value:,} printed characters")),
+    "max_result_mb": (_N("the result limit"), _N("{value:,} MB")),
 }
 
 
@@ -57,12 +59,13 @@ class Cancelled(BaseException):
 
 
 def limit_error(limits: Limits, name: str, what: str) -> LimitExceeded:
-    """A LimitExceeded for Limits field ``name``: what happened, the limit, and how to raise it."""
+    """A LimitExceeded for Limits field ``name``: what happened (``what``, in the run's language),
+    the limit, and how to raise it."""
     words, unit = _LIMIT_WORDS.get(name, (name, "{value}"))
     value = getattr(limits, name, None)
-    bound = unit.format(value=value) if value is not None else "?"
-    message = (f"{what}: this run is over {words} ({bound}). If the program is meant to do this much, "
-               f"{how_to_raise(name)}.")
+    bound = t(unit, value=value) if value is not None else "?"
+    message = t("{what}: this run is over {words} ({bound}). If the program is meant to do this much, {how}.",
+                what=what, words=t(words), bound=bound, how=how_to_raise(name))
     return LimitExceeded(name, message)
 
 
@@ -214,9 +217,9 @@ class Watchdog:
     def reason(self, exc: BaseException) -> BaseException:
         """The error to report for ``exc``: the watchdog's own exceptions become plain-worded limit errors."""
         if isinstance(exc, _TimeUp):
-            plain: BaseException = limit_error(self.limits, "max_seconds", "The program ran too long")
+            plain: BaseException = limit_error(self.limits, "max_seconds", t("The program ran too long"))
         elif isinstance(exc, _OutOfMemory):
-            plain = limit_error(self.limits, "max_memory_mb", "The program used too much memory")
+            plain = limit_error(self.limits, "max_memory_mb", t("The program used too much memory"))
         elif isinstance(exc, _CancelledFromOutside):
             plain = Cancelled()
         else:

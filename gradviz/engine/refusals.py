@@ -12,17 +12,26 @@ import errno
 import os
 from collections.abc import Iterator
 
+from gradviz.core.i18n import t
+
+
+def _N(text: str) -> str:
+    """Marks ``text`` for the catalog (``tests/core/test_catalog.py`` finds it); it is translated
+    where it is used, in the language of the run."""
+    return text
+
+
 #: Packages people import that the engine's environment does not have, and what to do instead.
 _MISSING = {
-    "torchvision": ("torchvision is not installed with gradviz (no build of it matches gradviz's CPU torch).",
-                    "Build the model with torch.nn (a few Conv2d/Linear layers), and use random tensors of the "
-                    "images' shape, e.g. torch.randn(64, 1, 28, 28), instead of a dataset."),
-    "matplotlib": ("matplotlib is not installed with gradviz: plots are not drawn here.",
-                   "Leave the plotting lines out; gradviz draws the graph, and the .grad history panel plots "
-                   "the gradients across backward calls."),
+    "torchvision": (_N("torchvision is not installed with gradviz (no build of it matches gradviz's CPU torch)."),
+                    _N("Build the model with torch.nn (a few Conv2d/Linear layers), and use random tensors of the "
+                       "images' shape, e.g. torch.randn(64, 1, 28, 28), instead of a dataset.")),
+    "matplotlib": (_N("matplotlib is not installed with gradviz: plots are not drawn here."),
+                   _N("Leave the plotting lines out; gradviz draws the graph, and the .grad history panel plots "
+                      "the gradients across backward calls.")),
 }
-_DATA = ("Make the data inside the program (torch.randn, torch.randint, torch.utils.data.TensorDataset), "
-         "and use io.BytesIO with torch.save / torch.load instead of a file.")
+_DATA = _N("Make the data inside the program (torch.randn, torch.randint, torch.utils.data.TensorDataset), "
+           "and use io.BytesIO with torch.save / torch.load instead of a file.")
 _REFUSED = (errno.EPERM, errno.EACCES)
 
 
@@ -34,49 +43,52 @@ def explain_refusal(exc: BaseException) -> tuple[str, str] | None:
     if missing:
         top = missing.split(".")[0]
         if top in _MISSING:
-            return _MISSING[top]
-        return (f"The module '{missing}' is not installed in gradviz's engine.",
-                "gradviz's engine has torch, numpy, tqdm and Python's standard library; install the module "
-                "into gradviz's environment to use it.")
+            message, hint = _MISSING[top]
+            return t(message), t(hint)
+        return (t("The module '{name}' is not installed in gradviz's engine.", name=missing),
+                t("gradviz's engine has torch, numpy, tqdm and Python's standard library; install the module "
+                  "into gradviz's environment to use it."))
     if any("torch/_inductor" in f or "torch/_dynamo" in f for f in files) and _os_error(chain):
-        return ("torch.compile needs a C++ compiler and a folder to write to, which gradviz's engine does not have.",
-                "Leave torch.compile out: the model computes the same without it, and gradviz can show its graph.")
+        return (t("torch.compile needs a C++ compiler and a folder to write to, which gradviz's engine does not have."),
+                t("Leave torch.compile out: the model computes the same without it, and gradviz can show its graph."))
     if any("torch/utils/cpp_extension" in f for f in files):
-        return ("Building a C++ extension needs a compiler and a folder to write to, which gradviz's engine "
-                "does not have.", "Write the operation in Python with torch functions (or a torch.autograd.Function).")
+        return (t("Building a C++ extension needs a compiler and a folder to write to, which gradviz's engine "
+                  "does not have."),
+                t("Write the operation in Python with torch functions (or a torch.autograd.Function)."))
     if any(_endswith(f, "torch/hub.py") for f in files):
-        return ("The program tried to download with torch.hub; gradviz's engine has no network and no files.",
-                "Build the model with torch.nn and start from its random weights, or from weights made in the "
-                "program.")
+        return (t("The program tried to download with torch.hub; gradviz's engine has no network and no files."),
+                t("Build the model with torch.nn and start from its random weights, or from weights made in the "
+                  "program."))
     if any(_endswith(f, "multiprocessing") or "multiprocessing/" in f for f in files) and _refused(chain):
-        return ("The program tried to start worker processes (multiprocessing, or a DataLoader with "
-                "num_workers > 0); gradviz's engine runs one process.",
-                "Use num_workers=0 (the default): the data is the same, loaded in this process.")
+        return (t("The program tried to start worker processes (multiprocessing, or a DataLoader with "
+                  "num_workers > 0); gradviz's engine runs one process."),
+                t("Use num_workers=0 (the default): the data is the same, loaded in this process."))
     if any(_endswith(f, "subprocess.py") or _endswith(f, "pty.py") for f in files) or _forked(chain):
-        return ("The program tried to start another program; gradviz's engine cannot run programs.",
-                "Do that part outside gradviz, or in Python inside this program.")
+        return (t("The program tried to start another program; gradviz's engine cannot run programs."),
+                t("Do that part outside gradviz, or in Python inside this program."))
     if any(_endswith(f, "socket.py") or "urllib/" in f or "http/" in f for f in files) and _os_error(chain):
-        return ("The program tried to use the network (a download?); gradviz's engine has no network.",
-                "Instead of downloading a dataset, make one of the same shape inside the program (torch.randn, "
-                "torch.randint, torch.utils.data.TensorDataset).")
+        return (t("The program tried to use the network (a download?); gradviz's engine has no network."),
+                t("Instead of downloading a dataset, make one of the same shape inside the program (torch.randn, "
+                  "torch.randint, torch.utils.data.TensorDataset)."))
     for e in chain:
         if isinstance(e, OSError) and e.filename is not None and e.errno in _REFUSED:
-            return (f"The program tried to use the file {str(e.filename)!r}; gradviz's engine cannot read or write "
-                    "your files.", _DATA)
+            return (t("The program tried to use the file {name}; gradviz's engine cannot read or write your files.",
+                      name=repr(str(e.filename))), t(_DATA))
         if isinstance(e, FileNotFoundError):
-            what = f"the file {str(e.filename)!r}" if e.filename is not None else f"a file ({str(e)[:120]})"
-            return (f"The program looked for {what}; gradviz runs programs in an empty folder of their own, "
-                    "without your files.", _DATA)
+            what = (t("the file {name}", name=repr(str(e.filename))) if e.filename is not None
+                    else t("a file ({error})", error=str(e)[:120]))
+            return (t("The program looked for {what}; gradviz runs programs in an empty folder of their own, "
+                      "without your files.", what=what), t(_DATA))
         if isinstance(e, RuntimeError) and "open file failed" in str(e) and any(
                 _endswith(f, "torch/serialization.py") for f in files):
-            return ("The program tried to save or load a file with torch.save / torch.load; gradviz's engine "
-                    "cannot read or write your files.", _DATA)
+            return (t("The program tried to save or load a file with torch.save / torch.load; gradviz's engine "
+                      "cannot read or write your files."), t(_DATA))
     for e in chain:
         text = str(e)
         if "not compiled with CUDA" in text or "no NVIDIA driver" in text or "CUDA driver" in text:
-            return (f"{text.splitlines()[0]} (gradviz's engine runs torch on the CPU).",
-                    "Write device = 'cuda' if torch.cuda.is_available() else 'cpu' and move tensors and models "
-                    "with .to(device): the program then runs on the CPU here.")
+            return (t("{error} (gradviz's engine runs torch on the CPU).", error=text.splitlines()[0]),
+                    t("Write device = 'cuda' if torch.cuda.is_available() else 'cpu' and move tensors and models "
+                      "with .to(device): the program then runs on the CPU here."))
     return None
 
 

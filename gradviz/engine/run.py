@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from gradviz.core import i18n
 from gradviz.core.request import RunRequest
 from gradviz.core.result import ErrorInfo, GraphData, RunResult, StatementRecord, TensorInfo
 from gradviz.engine import capture as capture_module
@@ -39,6 +40,7 @@ def run_request(
     each backward call's graph before that call runs.
     """
     start = time.perf_counter()
+    i18n.set_language(request.language)  # hints and limit messages in the language asked for
     torch.manual_seed(request.seed)
     _seed_numpy(request.seed)
     torch.set_grad_enabled(True)
@@ -64,7 +66,7 @@ def run_request(
         labels = tracer.final_labels(names)
     except Exception as exc:  # a bug of ours must still come back as a result, not a dead worker
         if isinstance(exc, MemoryError) or "allocate" in str(exc):
-            error = ErrorInfo("LimitExceeded", limit_error(request.limits, "max_memory_mb", (
+            error = ErrorInfo("LimitExceeded", limit_error(request.limits, "max_memory_mb", i18n.t(
                 "Recording this run needed more memory than was left")).message, limit="max_memory_mb")
         else:
             error = ErrorInfo("InternalError", f"gradviz failed while recording this run: {exc!r}")
@@ -77,16 +79,17 @@ def run_request(
     notes = []
     limit = capture_module.MAX_GRAPH_NODES
     for index in tracer.truncated_calls:
-        notes.append(
-            f"Backward call {index + 1} went through more than {limit:,} autograd nodes: the first "
-            f"{limit:,} found from its output are drawn and animated, the rest ran unrecorded."
-        )
+        notes.append(i18n.t(
+            "Backward call {number} went through more than {limit:,} autograd nodes: the first "
+            "{limit:,} found from its output are drawn and animated, the rest ran unrecorded.",
+            number=index + 1, limit=limit))
     if cut:
-        notes.append(f"The graphs behind the variables have more than {limit:,} nodes: the first "
-                     f"{limit:,} found from them are drawn.")
+        notes.append(i18n.t("The graphs behind the variables have more than {limit:,} nodes: the first "
+                            "{limit:,} found from them are drawn.", limit=limit))
     if tracer.calls_seen > MAX_LISTED_CALLS:
-        notes.append(f"The program made {tracer.calls_seen:,} backward calls; the first {MAX_LISTED_CALLS:,} are "
-                     "listed, the gradient history covers all of them.")
+        notes.append(i18n.t("The program made {calls:,} backward calls; the first {listed:,} are "
+                            "listed, the gradient history covers all of them.",
+                            calls=tracer.calls_seen, listed=MAX_LISTED_CALLS))
     return RunResult(
         stdout=outcome.stdout,
         stderr=outcome.stderr,

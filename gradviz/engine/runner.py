@@ -36,6 +36,7 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
+from gradviz.core.i18n import t
 from gradviz.core.request import Limits
 from gradviz.core.result import ErrorInfo, HookRef, StatementRecord
 from gradviz.engine.capture import LINE_KEY, hook_name
@@ -137,7 +138,7 @@ class _OutputBudget:
         self.left -= n
         if self.left < 0:
             self.left = 0
-            raise limit_error(self.limits, "max_output_chars", "The program printed too much")
+            raise limit_error(self.limits, "max_output_chars", t("The program printed too much"))
 
 
 # --- the program's frames -----------------------------------------------------------------------
@@ -240,7 +241,7 @@ class _StepBudget:
     def step(self, func, args, kwargs) -> None:
         self.left -= 1
         if self.left < 0:
-            raise limit_error(self.limits, "max_steps", "The program called too many torch operations")
+            raise limit_error(self.limits, "max_steps", t("The program called too many torch operations"))
         wanted = _requested_elements(func, args, kwargs)
         if wanted is not None and wanted > self.max_elements:
             self.too_big(wanted)
@@ -250,7 +251,7 @@ class _StepBudget:
             self.too_big(out.numel())
 
     def too_big(self, elements: int) -> None:
-        raise limit_error(self.limits, "max_elements", f"The program made a tensor of {elements:,} elements")
+        raise limit_error(self.limits, "max_elements", t("The program made a tensor of {n:,} elements", n=elements))
 
 
 class _Recording(TorchFunctionMode):
@@ -520,8 +521,10 @@ def compile_program(source: str) -> tuple[list[tuple[ast.stmt, types.CodeType]],
     if not isinstance(source, str):
         return [], ErrorInfo("TypeError", "the program must be text")
     if len(source) > MAX_SOURCE_CHARS:
-        return [], ErrorInfo("LimitExceeded", f"The program is {len(source):,} characters long; gradviz runs "
-                             f"programs of up to {MAX_SOURCE_CHARS:,} characters.", None, limit="program_size")
+        return [], ErrorInfo("LimitExceeded", t("The program is {length:,} characters long; gradviz runs "
+                                                     "programs of up to {most:,} characters.",
+                                                     length=len(source), most=MAX_SOURCE_CHARS),
+                             None, limit="program_size")
     try:
         tree = ast.parse(source, PROGRAM_FILE, "exec")
         flags = _future_flags(tree.body)
@@ -529,8 +532,8 @@ def compile_program(source: str) -> tuple[list[tuple[ast.stmt, types.CodeType]],
     except SyntaxError as e:
         return [], ErrorInfo(type(e).__name__, e.msg or "invalid syntax", e.lineno, col=e.offset)
     except (RecursionError, MemoryError):
-        return [], ErrorInfo("SyntaxError", "The program is nested too deeply for Python to read (too many "
-                             "brackets or operators inside each other).")
+        return [], ErrorInfo("SyntaxError", t("The program is nested too deeply for Python to read (too many "
+                                                   "brackets or operators inside each other)."))
     except ValueError as e:  # e.g. "source code string cannot contain null bytes"
         return [], ErrorInfo("SyntaxError", str(e))
     return compiled, None
@@ -557,10 +560,10 @@ def error_info(exc: BaseException, line: int, lines: list[str], limits: Limits,
     if isinstance(exc, LimitExceeded):
         return ErrorInfo("LimitExceeded", exc.message, line, limit=exc.limit)
     if isinstance(exc, Cancelled):
-        return ErrorInfo("Cancelled", "The run was cancelled.", line)
+        return ErrorInfo("Cancelled", t("The run was cancelled."), line)
     if isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and (
             "can't allocate memory" in str(exc) or "DefaultCPUAllocator" in str(exc))):
-        le = limit_error(limits, "max_memory_mb", "The program ran out of memory")
+        le = limit_error(limits, "max_memory_mb", t("The program ran out of memory"))
         return ErrorInfo("LimitExceeded", le.message, line, limit="max_memory_mb")
     source_line = lines[line - 1] if 0 < line <= len(lines) else None
     message, hint = explain(exc, source_line)
@@ -577,7 +580,7 @@ def _exit_error(exc: SystemExit, line: int) -> ErrorInfo | None:
     if code is None or code == 0:
         return None
     if isinstance(code, int):
-        return ErrorInfo("SystemExit", f"The program called exit({code}).", line)
+        return ErrorInfo("SystemExit", t("The program called exit({code}).", code=code), line)
     return ErrorInfo("SystemExit", str(code), line)
 
 

@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 
+from gradviz.core import i18n
 from gradviz.core.collector import collector_paused
 from gradviz.core.plain import from_plain, to_plain
 from gradviz.core.request import RunRequest
@@ -179,6 +180,8 @@ def serve(protocol_fd: int, parent_pid: int, workdir: str | None, started: float
 
     channel = Channel(protocol_fd)
     devnull = os.open(os.devnull, os.O_RDONLY)  # stdin once the request is read (opened while we still can)
+    for code in i18n.LANGUAGES:  # the catalogs are read now: the walls may not let the folder be read later
+        i18n.catalog(code)
     read_paths = sandbox.default_read_paths() + ([workdir] if workdir else [])
     containment = sandbox.contain(read_paths, workdir=workdir, parent_pid=parent_pid)
     use_private_folder(workdir)

@@ -20,6 +20,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSiz
 from PySide6.QtGui import QImage, QPainter, QStaticText
 from PySide6.QtWidgets import QGraphicsItem
 
+from gradviz.core import i18n
 from gradviz.core.replay import Replay
 from gradviz.core.result import BackwardCall
 from gradviz.ui import png
@@ -27,6 +28,7 @@ from gradviz.ui.canvas.items import LOD_TEXT
 from gradviz.ui.canvas.scene import NODE_CACHE, GraphScene
 from gradviz.ui.canvas.view import OVERVIEW_MIN_NODES
 from gradviz.ui.numbers import split_op
+from gradviz.ui.theme import CJK_MONO, CJK_SANS
 
 MARGIN = 24.0  # scene units around the graph's bounding rect
 #: Images are shrunk to stay below this many pixels: a 5,000-node graph at 1x would be gigapixels,
@@ -57,11 +59,11 @@ def step_caption(call: BackwardCall, step: int, base: Caption | None = None) -> 
     base = base or Caption()
     n = len(call.steps)
     if step <= 0:
-        text = f"before backward \u00b7 {n} steps"
+        text = i18n.t("before backward \u00b7 {count} steps", count=n)
     else:
         st = call.steps[min(step, n) - 1]
         op = "".join(split_op(st.op))
-        text = f"step {min(step, n)} / {n} \u00b7 {op}"
+        text = i18n.t("step {step} / {count} \u00b7 {op}", step=min(step, n), count=n, op=op)
     return Caption(base.title, base.statement, text)
 
 
@@ -292,19 +294,24 @@ def svg_bytes(scene: GraphScene, caption: Caption | None = None, transparent: bo
 
 #: What an SVG viewer without any of the listed fonts should fall back to: without a generic family
 #: it takes its default (often a serif, wider than the text was measured in), and labels overrun
-#: their boxes and strike-through lines.
-_GENERIC = {b"DejaVu Sans Mono": b"monospace", b"DejaVu Sans": b"sans-serif", b"Sans Serif": b"sans-serif"}
+#: their boxes and strike-through lines. Before it, a CJK family, for Chinese text: a viewer whose
+#: generic family has no CJK glyphs would draw boxes.
+_GENERIC = {b"DejaVu Sans Mono": (CJK_MONO.encode(), b"monospace"), b"DejaVu Sans": (CJK_SANS.encode(), b"sans-serif"),
+            b"Sans Serif": (CJK_SANS.encode(), b"sans-serif"), CJK_SANS.encode(): (b"", b"sans-serif"),
+            CJK_MONO.encode(): (b"", b"monospace")}
 _FAMILY = re.compile(rb'font-family="([^"]*)"')
 
 
 def _generic_fallbacks(svg: bytes) -> bytes:
-    """Every ``font-family`` list ends with the generic family of its last font."""
+    """Every ``font-family`` list ends with a CJK family and the generic family of its last font."""
 
     def add(match: re.Match) -> bytes:
         families = match.group(1)
         last = families.rsplit(b",", 1)[-1].strip()
-        generic = _GENERIC.get(last)
-        return match.group(0) if generic is None else b'font-family="' + families + b"," + generic + b'"'
+        if last not in _GENERIC:
+            return match.group(0)
+        cjk, generic = _GENERIC[last]
+        return b'font-family="' + families + (b"," + cjk if cjk else b"") + b"," + generic + b'"'
 
     return _FAMILY.sub(add, svg)
 

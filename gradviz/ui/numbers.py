@@ -12,6 +12,7 @@ import sys
 import weakref
 from dataclasses import dataclass
 
+from gradviz.core import i18n
 from gradviz.core.result import TensorValue
 
 
@@ -76,11 +77,12 @@ def format_number(x: float | int | str, digits: int = 4, style: NumberStyle = PA
 
 def format_shape(shape: tuple[int, ...] | None, unknown: str = "?") -> str:
     """``[3, 64]`` as torch lists sizes (the canvas, inspector and panels all write it so);
-    a 0-d tensor is ``scalar``; ``unknown`` when there is no shape (the canvas leaves it out)."""
+    a 0-d tensor is ``scalar`` (in the current language); ``unknown`` when there is no shape (the
+    canvas leaves it out)."""
     if shape is None:
         return unknown
     if len(shape) == 0:
-        return "scalar"
+        return i18n.t("scalar")
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 

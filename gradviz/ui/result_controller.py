@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 
 from gradviz.core.collector import collector_paused
 from gradviz.core.result import WORKER_CRASHED, BackwardCall, GraphData, RunResult
+from gradviz.ui import cjk_fonts
 from gradviz.ui.run_controller import top_level_statements
 from gradviz.ui.runner import Background
 from gradviz.ui.window_state import RUN, STEP, TO_CURSOR
@@ -172,6 +173,7 @@ class ResultController:
         self.state.result = result
         self._mark_editor(result, mode, stop_after)
         self._show_output(result)
+        cjk_fonts.notice_once(w, w.editor.toPlainText())  # once, where Chinese would draw as boxes
         # Graph choices, player, panels.
         view = self.state.pending_view
         self.state.pending_view = None

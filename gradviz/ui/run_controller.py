@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 
+from gradviz.core import i18n
 from gradviz.core.request import Limits, RunRequest
 from gradviz.core.result import NOT_CONTAINED, WORKER_CRASHED, RunResult
 from gradviz.core.trust import TrustStore
@@ -91,7 +92,8 @@ class RunController:
         # call N-1 step by step from the start (past the first ones, calls are recorded lightly).
         calls = self._calls_made.get((program, self.state.seed))
         return RunRequest(program=program, seed=self.state.seed, limits=self.state.limits or Limits(),
-                          stop_after_line=stop_after, detail_calls=(calls - 1,) if calls else ())
+                          stop_after_line=stop_after, detail_calls=(calls - 1,) if calls else (),
+                          language=i18n.language())
 
     def _send(self, request: RunRequest, mode: str, key: int | None) -> int:
         runner = self.window.runner

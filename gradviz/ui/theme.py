@@ -10,9 +10,14 @@ from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT
 
 THEME_NAMES = ("light", "dark")
 
-# Font families in order of preference; DejaVu is what a bare Linux box has.
-SANS = ["Inter", "Segoe UI", "Helvetica Neue", "Cantarell", "DejaVu Sans"]
-MONO = ["JetBrains Mono", "Cascadia Mono", "Menlo", "Consolas", "DejaVu Sans Mono"]
+# Font families in order of preference; DejaVu is what a bare Linux box has. The CJK family comes
+# last: Latin text never reaches it (DejaVu has every Latin glyph, so English renders stay the same),
+# Chinese text (captions, hints, a variable named 梯度) takes its glyphs from it, and an SVG lists it
+# before the generic family so other renderers pick it too.
+CJK_SANS = "Noto Sans CJK SC"
+CJK_MONO = "Noto Sans Mono CJK SC"
+SANS = ["Inter", "Segoe UI", "Helvetica Neue", "Cantarell", "DejaVu Sans", CJK_SANS]
+MONO = ["JetBrains Mono", "Cascadia Mono", "Menlo", "Consolas", "DejaVu Sans Mono", CJK_MONO]
 
 
 @dataclass(frozen=True)

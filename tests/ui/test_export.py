@@ -81,7 +81,9 @@ def test_svg_keeps_labels_as_text(view, two_x):
     # A viewer without these fonts falls back to a sans or mono font, not its (wider, serif) default.
     families = {e.attrib["font-family"] for e in root.iter() if "font-family" in e.attrib}
     assert families and all(f.endswith((",sans-serif", ",monospace")) for f in families), families
-    assert any(f.endswith("DejaVu Sans Mono,monospace") for f in families)
+    # ... and before it to a CJK family, for Chinese text (a generic family may have no CJK glyphs).
+    assert all(f.endswith(("Noto Sans CJK SC,sans-serif", "Noto Sans Mono CJK SC,monospace")) for f in families)
+    assert any(f.endswith("DejaVu Sans Mono,Noto Sans Mono CJK SC,monospace") for f in families)
 
 
 def test_caption_is_drawn_above_the_graph(view, two_x):

@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF
 
+from gradviz.core.i18n import t
 from gradviz.core.replay import EdgeKey, Frame, edge_key
 from gradviz.core.result import (
     ACCUMULATE,
@@ -61,8 +62,8 @@ def badge_content(graph: GraphData, frame: Frame, call: BackwardCall | None,
         rows = [BadgeRow("" if i == 0 else "+", source(inc), compact_value(inc.value))
                 for i, inc in enumerate(incoming)]
         total = step.grad_in[0] if step is not None and step.grad_in else add_values([i.value for i in incoming])
-        rows.append(BadgeRow("=", "summed", compact_value(total) if total is not None else "?"))
-        return f"\u03a3  fan-in: {len(incoming)} gradients summed", tuple(rows)
+        rows.append(BadgeRow("=", t("summed"), compact_value(total) if total is not None else "?"))
+        return "\u03a3  " + t("fan-in: {count} gradients summed", count=len(incoming)), tuple(rows)
     return None
 
 
@@ -78,13 +79,11 @@ def source_captions(graph: GraphData, incoming: list[Incoming],
     for inc in incoming:
         src = graph.by_id.get(inc.edge.src)
         if src is None:
-            text = f"from {inc.edge.src}"
+            text = t("from {source}", source=inc.edge.src)
         else:
-            text = "from " + split_op(src.op)[0]
-            if src.names:
-                text += " " + src.names[0]
+            text = t("from {source}", source=split_op(src.op)[0] + (" " + src.names[0] if src.names else ""))
             if src.line is not None:
-                text += f" \u00b7 line {src.line}"
+                text += " \u00b7 " + t("line {line}", line=src.line)
         key = edge_key(inc.edge)
         out[key] = f"{text} #{inc.edge.index}" if key in parallel else text
     seen: dict[str, int] = {}
@@ -104,14 +103,14 @@ def _accumulate_badge(graph: GraphData, frame: Frame, step: BackwardStep | None,
     nid = frame.current
     leaf_id = next((e.dst for e in graph.out_edges.get(nid, ())), None)
     leaf = graph.by_id.get(leaf_id)
-    name = leaf.names[0] if leaf is not None and leaf.names else "leaf"
+    name = leaf.names[0] if leaf is not None and leaf.names else t("leaf")
     after = frame.leaf_grads.get(leaf_id) if leaf_id else None
     if step is not None and step.leaf_after is not None:
         after = step.leaf_after
     # Without the call, .grad before is the leaf's .grad in the call's graph, which was
     # captured as the call started (an AccumulateGrad node runs once per call).
     before = step.leaf_before if step is not None else (leaf.grad if leaf is not None else None)
-    rows = [BadgeRow("", ".grad before", compact_value(before))]
+    rows = [BadgeRow("", t(".grad before"), compact_value(before))]
     if len(incoming) > 1:
         for inc in incoming:
             rows.append(BadgeRow("+", source(inc), compact_value(inc.value)))
@@ -123,9 +122,9 @@ def _accumulate_badge(graph: GraphData, frame: Frame, step: BackwardStep | None,
         else:  # straight from the root (x.backward() on a leaf's own graph)
             value = next((frame.edge_grads[edge_key(e)] for e in graph.in_edges.get(nid, ())
                           if edge_key(e) in frame.edge_grads), None)
-        rows.append(BadgeRow("+", "incoming", compact_value(value)))
-    rows.append(BadgeRow("=", ".grad after", compact_value(after)))
-    title = f"{name}.grad \u2190 AccumulateGrad" + (" \u00b7 \u03a3 fan-in" if len(incoming) > 1 else "")
+        rows.append(BadgeRow("+", t("incoming"), compact_value(value)))
+    rows.append(BadgeRow("=", t(".grad after"), compact_value(after)))
+    title = f"{name}.grad \u2190 AccumulateGrad" + (" \u00b7 \u03a3 " + t("fan-in") if len(incoming) > 1 else "")
     return title, tuple(rows)
 
 
@@ -266,34 +265,35 @@ def banner_anchor(roots: list[str], node_rects: Mapping[str, QRectF], bounds: QR
 
 def banner_title(error: ErrorInfo) -> str:
     """The banner's first line: the exception's type and the line it came from."""
-    return error.type + (f" (line {error.line})" if error.line else "")
+    return error.type + (" (" + t("line {line}", line=error.line) + ")" if error.line else "")
 
 
 def node_tooltip(node: GraphNode, freed: frozenset[str] = frozenset()) -> str:
     """Rich text describing a node: full op, shape, dtype, names, line, saved tensors (struck out
     when ``freed`` or freed by the call), attributes, hooks, small values and ``.grad``."""
-    kind_words = {ROOT: "root tensor", OP: "grad_fn node", ACCUMULATE: "AccumulateGrad (writes .grad)",
-                  LEAF: "leaf tensor", PARAM: "parameter"}
+    kind_words = {ROOT: t("root tensor"), OP: t("grad_fn node"), ACCUMULATE: t("AccumulateGrad (writes .grad)"),
+                  LEAF: t("leaf tensor"), PARAM: t("parameter")}
     esc = html.escape
     lines = [f"<b>{esc(node.op)}</b> <span style='color:gray'>{kind_words.get(node.kind, node.kind)}</span>"]
     if node.shape is not None:
-        lines.append(f"shape {esc(format_shape(node.shape))}" + (f" · {esc(node.dtype)}" if node.dtype else ""))
+        lines.append(t("shape {shape}", shape=esc(format_shape(node.shape)))
+                     + (f" · {esc(node.dtype)}" if node.dtype else ""))
     if node.names:
-        lines.append("names: " + esc(", ".join(node.names)))
+        lines.append(t("names: {names}", names=esc(", ".join(node.names))))
     if node.line is not None:
-        lines.append(f"line {node.line}")
+        lines.append(t("line {line}", line=node.line))
     if node.saved:
         parts = []
         for s in node.saved:
             shape = format_shape(s.shape, unknown="")
             text = f"{esc(s.name)} {esc(shape)} {esc(s.dtype)}"
-            parts.append(f"<s>{text}</s> (freed)" if s.freed or s.name in freed else text)
-        lines.append("saved: " + "; ".join(parts))
+            parts.append(f"<s>{text}</s> " + t("(freed)") if s.freed or s.name in freed else text)
+        lines.append(t("saved: {tensors}", tensors="; ".join(parts)))
     if node.attrs:
         lines.append(esc(", ".join(f"{k}={v}" for k, v in node.attrs)))
     lines.extend(esc(h.text) for h in node.hooks)
     if node.value is not None and node.value.data is not None and node.value.numel <= 6:
-        lines.append("value " + esc(compact_value(node.value)))
+        lines.append(t("value {value}", value=esc(compact_value(node.value))))
     if node.grad is not None:
         lines.append(".grad " + esc(compact_value(node.grad)))
     return "<br>".join(lines)

@@ -24,8 +24,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QStyleOptionGraphicsItem
 
+from gradviz.core import i18n
 from gradviz.core.result import LEAF, OP, PARAM, ROOT, GraphNode
 from gradviz.ui.canvas.frame_state import CURRENT, DONE, EDGE_ACTIVE, EDGE_CARRIED, EDGE_IDLE, IDLE
+from gradviz.ui.canvas.wrap import wrap_text
 from gradviz.ui.numbers import format_shape, split_op
 from gradviz.ui.theme import Theme
 
@@ -48,8 +50,15 @@ _NO_PEN = Qt.PenStyle.NoPen
 _LEFT = Qt.MouseButton.LeftButton
 _NO_BUTTON = Qt.MouseButton.NoButton
 
-_DEFAULT_NAMES = {ROOT: "output", LEAF: "tensor", PARAM: "parameter"}
-_KIND_WORDS = {ROOT: "root", LEAF: "leaf", PARAM: "param"}
+
+def _default_name(kind: str) -> str:
+    """What a tensor node without a name is called, in the current language."""
+    return {ROOT: i18n.t("output"), LEAF: i18n.t("tensor"), PARAM: i18n.t("parameter")}[kind]
+
+
+def _kind_word(kind: str) -> str:
+    """A tensor node's kind word under its name, in the current language."""
+    return {ROOT: i18n.t("root"), LEAF: i18n.t("leaf"), PARAM: i18n.t("param")}[kind]
 
 
 class Look:
@@ -173,10 +182,10 @@ def measure_node(node: GraphNode, look: Look) -> NodeShape:
     tm, sm = t.metrics("title"), t.metrics("subtitle")
     tensor = node.kind in (ROOT, LEAF, PARAM)
     if tensor:
-        title = ", ".join(node.names) if node.names else _DEFAULT_NAMES[node.kind]
+        title = ", ".join(node.names) if node.names else _default_name(node.kind)
         if len(title) > 40:
             title = title[:38] + "…"
-        subtitle = _KIND_WORDS[node.kind]
+        subtitle = _kind_word(node.kind)
         names = ""
     else:
         title, subtitle = split_op(node.op)
@@ -230,7 +239,7 @@ def _place_chips(node: GraphNode, look: Look, shape: NodeShape, left: float, con
     chips = []
     wanted = [(s.name, f"{s.name} {format_shape(s.shape)}" if s.shape is not None else s.name, s.freed, False)
               for s in node.saved]
-    wanted += [(f"hook:{h.name}", f"hook {h.name}", False, True) for h in node.hooks]
+    wanted += [(f"hook:{h.name}", i18n.t("hook {name}", name=h.name), False, True) for h in node.hooks]
     for name, text, freed, hook in wanted:
         w = look.width("chip", text) + px(10)
         if x > 0 and x + w > max_w:
@@ -729,9 +738,9 @@ class BannerItem(QGraphicsRectItem):
         self.title, self.message, self.hint = title, message, hint
         max_w = px(420)
         lines = [("banner_title", title)]
-        lines += [("banner", s) for s in _wrap(message, look, "banner", max_w)]
+        lines += [("banner", s) for s in wrap_text(message, look, "banner", max_w)]
         if hint:
-            lines += [("hint", s) for s in _wrap("Hint: " + hint, look, "banner", max_w)]
+            lines += [("hint", s) for s in wrap_text(i18n.t("Hint: {hint}", hint=hint), look, "banner", max_w)]
         self._lines = lines
         w = max(look.width("banner_title" if r == "banner_title" else "banner", s) for r, s in lines) + px(40)
         h = px(12) + sum(look.height("banner_title" if r == "banner_title" else "banner") + px(3)
@@ -765,21 +774,6 @@ class BannerItem(QGraphicsRectItem):
             painter.drawStaticText(QPointF(x, y), look.text(font_role, s))
             y += look.height(font_role) + px(3)
 
-
-def _wrap(text: str, look: Look, role: str, max_w: float) -> list[str]:
-    """Greedy word wrap of ``text`` to lines no wider than ``max_w`` pixels."""
-    lines: list[str] = []
-    for para in text.splitlines() or [""]:
-        line = ""
-        for word in para.split():
-            trial = f"{line} {word}" if line else word
-            if line and look.width(role, trial) > max_w:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
-    return lines
 
 
 class OverviewItem(QGraphicsItem):
