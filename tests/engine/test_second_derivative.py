@@ -5,12 +5,11 @@ import math
 import orjson
 import pytest
 import torch
+from runner_helpers import run_python
 
 from gradviz.core.request import RunRequest
 from gradviz.core.result import RunResult
 from gradviz.engine.run import run_request
-
-from runner_helpers import run_python
 
 GRAD_THEN_BACKWARD = """\
 import torch
@@ -86,7 +85,8 @@ def test_values_are_torchs_own():
         assert result.variable("x").grad.data == pytest.approx(namespace["x"].grad.tolist(), rel=1e-6)
     x = torch.tensor(1.0)
     d2 = 2 * torch.cos(x) - x * torch.sin(x)
-    assert run(GRAD_THEN_BACKWARD).variable("x").grad.data == pytest.approx(d2.item(), rel=1e-6)  # d2y/dx2 = 2cos x - x sin x
+    # d2y/dx2 = 2cos x - x sin x
+    assert run(GRAD_THEN_BACKWARD).variable("x").grad.data == pytest.approx(d2.item(), rel=1e-6)
     # backward(create_graph=True) then x.grad.backward(): the second pass adds d2y/dx2 into the
     # .grad that holds dy/dx, as torch does (sin 1 + cos 1 + 2 cos 1 - sin 1).
     twice = run(BACKWARD_TWICE)
