@@ -184,3 +184,16 @@ def test_render_png_and_gif_of_the_second_call(qtbot, tmp_path, result):
     assert not any(abs(first.pixelColor(x, y).red() - made.red()) + abs(first.pixelColor(x, y).green() - made.green())
                    + abs(first.pixelColor(x, y).blue() - made.blue()) < 30
                    for y in range(0, first.height(), 2) for x in range(0, first.width(), 2))
+
+
+def test_the_legend_speaks_the_language_of_gradviz_words(view, result):
+    from gradviz.core import i18n
+
+    before = i18n.language()
+    i18n.set_language("zh_CN")
+    try:
+        view.show_graph(result.backward_calls[1].graph)
+        legend = next(i for i in view.scene().items() if isinstance(i, MadeLegendItem))
+        assert legend.entries == ["由反向传播创建（create_graph=True）", "其反向计算创建了它的节点"]
+    finally:
+        i18n.set_language(before)
