@@ -67,8 +67,8 @@ def run_recording_parents(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any,
 def stamp_made(index: int, tensors: Iterable[torch.Tensor | None], ids: dict[Any, str], owned: bool) -> int:
     """Stamp the nodes call ``index`` made behind ``tensors`` with MADE_BY_KEY; how many.
 
-    The walk stops at nodes torch gave no parent (made before the call: a node only ever points
-    at older ones). ``ids`` maps the call's graph nodes to their ids; ``owned``: remove torch's keys.
+    The walk stops at nodes torch gave no parent or that are stamped already (made before the
+    call: a node only ever points at older ones). ``ids`` maps the call's graph nodes to their ids; ``owned``: remove torch's keys.
     """
     stack = [t.grad_fn for t in tensors if t is not None and t.grad_fn is not None]
     seen: set = set()
@@ -80,7 +80,7 @@ def stamp_made(index: int, tensors: Iterable[torch.Tensor | None], ids: dict[Any
         seen.add(node)
         metadata = node.metadata
         parent = metadata.get(_PARENT)
-        if parent is None:
+        if parent is None or MADE_BY_KEY in metadata:  # made before this call (stamped by its own)
             continue
         metadata[MADE_BY_KEY] = (index, parent, ids.get(parent))
         stamped += 1

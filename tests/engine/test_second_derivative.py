@@ -184,3 +184,14 @@ def test_a_program_in_anomaly_mode_keeps_it_and_its_nodes_are_marked_too():
            "    (g,) = torch.autograd.grad((x.sqrt() * 0).sum(), x, create_graph=True)\n")
     failed = run_request(RunRequest(nan))
     assert failed.error is not None and "returned nan values" in failed.error.message  # the program asked for it
+
+
+def test_each_node_keeps_the_call_that_made_it_over_several_create_graph_calls():
+    program = ("import torch\nx = torch.tensor(1.0, requires_grad=True)\n"
+               "torch.autograd.set_detect_anomaly(True, check_nan=False)\n"
+               "y = torch.sin(x) * x\ny.backward(create_graph=True)\ny.backward(create_graph=True)\n"
+               "x.grad.backward()\n")
+    result = run(program)
+    calls = {n.made_by.call for n in result.backward_calls[2].graph.nodes if n.made_by is not None}
+    assert calls == {0, 1}  # x.grad = (dy/dx of call 1) + (dy/dx of call 2): each part made by its call
+    assert result.variable("x").grad.data == pytest.approx(run_python(program)[1]["x"].grad.item(), rel=1e-6)
