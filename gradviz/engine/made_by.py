@@ -68,7 +68,8 @@ def stamp_made(index: int, tensors: Iterable[torch.Tensor | None], ids: dict[Any
     """Stamp the nodes call ``index`` made behind ``tensors`` with MADE_BY_KEY; how many.
 
     The walk stops at nodes torch gave no parent or that are stamped already (made before the
-    call: a node only ever points at older ones). ``ids`` maps the call's graph nodes to their ids; ``owned``: remove torch's keys.
+    call: a node only ever points at older ones). ``ids`` maps the call's graph nodes to their
+    ids; ``owned``: remove torch's keys.
     """
     stack = [t.grad_fn for t in tensors if t is not None and t.grad_fn is not None]
     seen: set = set()
