@@ -56,7 +56,10 @@ def _graph_json(graph: GraphData) -> dict:
         "nodes": [
             {"id": n.id, "kind": n.kind, "op": n.op, "shape": list(n.shape) if n.shape is not None else None,
              "names": list(n.names), "line": n.line,
-             "saved": [{"name": s.name, "shape": list(s.shape), "freed": s.freed} for s in n.saved]}
+             "saved": [{"name": s.name, "shape": list(s.shape), "freed": s.freed} for s in n.saved],
+             "made_by": None if n.made_by is None else
+             {"call": n.made_by.call, "op": n.made_by.op, "line": n.made_by.line, "node": n.made_by.node,
+              "here": n.made_by.here}}
             for n in graph.nodes
         ],
         "edges": [{"src": e.src, "dst": e.dst, "index": e.index} for e in graph.edges],

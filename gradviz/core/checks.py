@@ -48,6 +48,9 @@ def check_graph(graph: GraphData, where: str = "graph", seen: set[int] | None = 
         for s, saved in enumerate(node.saved):
             _check_shape(saved.shape, f"{where}.nodes[{k}].saved[{s}].shape")
             check_value(saved.value, f"{where}.nodes[{k}].saved[{s}].value", seen, MAX_WHOLE_IN_CALLS)
+    for k, node in enumerate(graph.nodes):
+        if node.made_by is not None and node.made_by.here is not None and node.made_by.here not in ids:
+            raise ValueError(f"{where}.nodes[{k}].made_by: {node.made_by.here!r} is not in the graph")
     for k, edge in enumerate(graph.edges):
         if edge.src not in ids or edge.dst not in ids:
             raise ValueError(f"{where}.edges[{k}]: joins a node that is not in the graph")

@@ -157,13 +157,31 @@ class HookRef:
 
 
 @dataclass(frozen=True)
+class MadeBy:
+    """Where a node made by a backward pass (``create_graph=True``) comes from.
+
+    ``call`` is the index of the backward call that made it; ``op`` and ``line`` name the node
+    whose backward made it (the node the engine was running then, as torch's anomaly mode records
+    it); ``node`` is that node's id in ``backward_calls[call].graph`` (None when that call was not
+    recorded step by step), ``here`` its id in the graph holding this node (None when not in it).
+    """
+
+    call: int
+    op: str
+    line: int | None = None
+    node: str | None = None
+    here: str | None = None
+
+
+@dataclass(frozen=True)
 class GraphNode:
     """One node of an autograd graph.
 
     ``kind`` is one of ROOT, OP, ACCUMULATE, LEAF, PARAM. ``names`` are the user's variable
     names that hold this node's tensor (qualified for parameters: ``lin.weight``); ``line``
     is the source line that created it; ``attrs`` are non-tensor saved values such as
-    ``("exponent", "2")``; ``hooks`` are the program's hooks that run at this node.
+    ``("exponent", "2")``; ``hooks`` are the program's hooks that run at this node;
+    ``made_by`` is set on a node a backward call with ``create_graph=True`` made (see MadeBy).
     """
 
     id: str
@@ -179,6 +197,7 @@ class GraphNode:
     grad: TensorValue | None = None
     sequence_nr: int | None = None
     hooks: tuple[HookRef, ...] = ()
+    made_by: MadeBy | None = None
 
     @property
     def label(self) -> str:

@@ -20,9 +20,11 @@ from gradviz.core.result import (
     GraphEdge,
     GraphNode,
     HookRef,
+    MadeBy,
     SavedTensor,
     TensorValue,
 )
+from gradviz.engine.made_by import MADE_BY_KEY
 from gradviz.engine.values import EDGE_LIMIT, dtype_name, tensor_values
 
 #: Key in ``Node.metadata`` holding the source line that created the node.
@@ -392,7 +394,7 @@ class GraphCapture:
                 dtype=dtype_name(meta[0].dtype) if meta else None,
                 names=tuple(names.get(node, ())), line=node.metadata.get(LINE_KEY),
                 saved=saved, attrs=attrs, sequence_nr=node._sequence_nr(),
-                hooks=tuple(node.metadata.get(HOOKS_KEY, ())),
+                hooks=tuple(node.metadata.get(HOOKS_KEY, ())), made_by=node.metadata.get(MADE_BY_KEY),
             )
             order.append(node)
             for nxt, _ in reversed(node.next_functions):
@@ -412,6 +414,13 @@ class GraphCapture:
             for key in ("value", "grad", "saved"):
                 f.pop(key, None)
 
+    def _made_by(self, stamp: tuple | None) -> MadeBy | None:
+        """The MadeBy of a node stamped by made_by.stamp_made: (call, origin node, its id there)."""
+        if stamp is None:
+            return None
+        call, origin, node = stamp
+        return MadeBy(call, type(origin).__name__, origin.metadata.get(LINE_KEY), node, self.node_ids.get(origin))
+
     def graph(self) -> GraphData:
         """The GraphData, with every tensor value converted in one batch."""
         tensors = [f.get(key) for f in self._nodes for key in ("value", "grad")]
@@ -427,5 +436,6 @@ class GraphCapture:
             nodes.append(GraphNode(
                 f["id"], f["kind"], f["op"], f.get("shape"), f.get("dtype"), tuple(f.get("names", ())),
                 f.get("line"), saved, f.get("attrs", ()), value, grad, f.get("sequence_nr"), f.get("hooks", ()),
+                self._made_by(f.get("made_by")),
             ))
         return GraphData(tuple(nodes), tuple(self.edges), tuple(self.roots))

@@ -31,6 +31,7 @@ from gradviz.core.result import (
 from gradviz.engine import capture as capture_module
 from gradviz.engine.capture import FormerNames, GraphCapture, NameIndex, reachable_leaves, tag_hook, tag_lines
 from gradviz.engine.hints import FREED_AT, SECOND_TIME
+from gradviz.engine.made_by import run_recording_parents, stamp_made
 from gradviz.engine.recorder import Recorder, StopRun
 from gradviz.engine.values import EDGE_LIMIT, LEAF_LIMIT, tensor_value, tensor_values
 
@@ -262,7 +263,10 @@ class Tracer(Recorder):
         self.calls_seen += 1
         if self.only_call is not None:
             if index != self.only_call:
-                return fn(*args, **kwargs)
+                if not create:
+                    return fn(*args, **kwargs)
+                leaves = {} if kind == "autograd.grad" else reachable_leaves(roots, capture_module.MAX_GRAPH_NODES)[0]
+                return self._call(index, create, fn, args, kwargs, leaves.values())
             self._run_detailed(kind, line, fn, args, kwargs, roots, retain, create, index)
             raise StopRun()  # the fetched call is recorded: nothing after it is needed
         light = index >= MAX_DETAILED_CALLS or self.detailed_nodes >= MAX_DETAILED_NODES  # see _run_detailed
@@ -328,7 +332,7 @@ class Tracer(Recorder):
         error: ErrorInfo | None = None
         start = time.perf_counter()
         try:
-            result = fn(*args, **kwargs)
+            result = self._call(index, create, fn, args, kwargs, capture.leaves.values(), capture.node_ids)
             if create:
                 # The backward pass built a graph of its own: its nodes come from this line.
                 tag_lines(result, line)
@@ -363,7 +367,7 @@ class Tracer(Recorder):
                 self.track_named_leaves(names)
         error = None
         try:
-            return fn(*args, **kwargs)
+            return self._call(index, create, fn, args, kwargs, leaves.values())
         except Exception as exc:
             self._note_freed_by(exc, None)
             message, hint = self.explain(exc) if self.explain else (str(exc), None)
@@ -374,6 +378,18 @@ class Tracer(Recorder):
             if len(self.calls) < MAX_LISTED_CALLS:
                 self.calls.append(BackwardCall(index, line, kind, GraphData(), retain_graph=retain,
                                                create_graph=create, error=error, recorded=False))
+
+    @staticmethod
+    def _call(index: int, create: bool, fn: Callable, args: tuple, kwargs: dict,
+              leaves: Iterable[torch.Tensor], ids: dict[Any, str] | None = None) -> Any:
+        """The backward call run; with create_graph, the nodes it made (behind what it returned and
+        the ``.grad`` of ``leaves``) stamped with it and their origin (``ids``: the call's graph)."""
+        if not create:
+            return fn(*args, **kwargs)
+        result, owned = run_recording_parents(fn, args, kwargs)
+        made_from = _as_tensors(result) + [leaf.grad for leaf in leaves if leaf.grad is not None]
+        stamp_made(index, made_from, ids or {}, owned)
+        return result
 
     def _note_freed_by(self, exc: Exception, graph: GraphData | None) -> None:
         """On a "backward a second time" error, tell the hint which earlier call freed the values:

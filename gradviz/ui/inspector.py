@@ -8,8 +8,20 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from gradviz.core.replay import Frame
-from gradviz.core.result import ACCUMULATE, LEAF, OP, PARAM, ROOT, BackwardCall, GraphData, GraphNode, SavedRef
+from gradviz.core.result import (
+    ACCUMULATE,
+    LEAF,
+    OP,
+    PARAM,
+    ROOT,
+    BackwardCall,
+    GraphData,
+    GraphNode,
+    MadeBy,
+    SavedRef,
+)
 from gradviz.core.rules import UPSTREAM, rule_for
+from gradviz.ui.canvas.made_by import SIGN, made_text
 from gradviz.ui.numbers import format_block, format_shape, format_value
 
 KIND_TEXT = {
@@ -35,9 +47,13 @@ class Inspector(QWidget):
     -------
     line_clicked(int)
         The source line link was clicked.
+    origin_clicked(int, str)
+        The origin of a node a backward pass made was clicked: the index of the backward call
+        that made it and the id of its node of origin in that call's graph ("" when unknown).
     """
 
     line_clicked = Signal(int)
+    origin_clicked = Signal(int, str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -108,6 +124,11 @@ class Inspector(QWidget):
         self._render()
 
     def _anchor(self, url: QUrl) -> None:
+        if url.scheme() == "origin":
+            call, _, node = (url.path() or url.toString().split(":", 1)[1]).partition("/")
+            if call.isdigit():
+                self.origin_clicked.emit(int(call), node)
+            return
         if url.scheme() == "line":
             try:
                 self.line_clicked.emit(int(url.path() or url.toString().split(":", 1)[1]))
@@ -151,6 +172,8 @@ class Inspector(QWidget):
             )
         node = self._graph.node(self._node_id)
         parts = [self._header(node), self._facts(node)]
+        if node.made_by is not None:
+            parts.append(self._made_by(node.made_by))
         parts.append(self._gradients(node))
         if node.saved or node.attrs:
             parts.append(self._saved(node))
@@ -184,6 +207,15 @@ class Inspector(QWidget):
         )
         title = "Tensor" if node.kind in (ROOT, LEAF, PARAM) else "Output"
         return f"<h3>{title}</h3><table>{cells}</table>"
+
+    def _made_by(self, made: MadeBy) -> str:
+        """Where a node a backward pass made comes from, with a link that shows it."""
+        title = self.tr("Made by a backward pass")
+        text = html.escape(made_text(made))
+        link = f"<a href='origin:{made.call}/{html.escape(made.node or '')}'>{text}</a>"
+        note = self.tr("create_graph=True: the backward pass built this node while it ran its origin, so "
+                       "the gradient has a graph of its own and can be differentiated again.")
+        return f"<h3>{html.escape(title)}</h3><p><b>{SIGN}</b> {link}</p><p class='muted'>{html.escape(note)}</p>"
 
     def _step_of(self, node_id: str):
         call = self._call

@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
             lambda i: setattr(self.settings, "speed", self.player_bar.speed.itemData(i))
         )
         self.inspector.line_clicked.connect(self.editor.go_to_line)
+        self.inspector.origin_clicked.connect(self.playback.go_to_origin)
         self.message_bar.line_clicked.connect(self.editor.go_to_line)
         self.editor.error_line_clicked.connect(lambda _l: self.message_bar.show())
         doc = self.editor.document()

@@ -136,6 +136,17 @@ class PlayerController:
         w = self.window
         w.grads.set_frame(frame, self.leaf_names(w.player.call), follow=self.state.pinned_node is None)
 
+    def go_to_origin(self, call: int, node_id: str) -> None:
+        """Show backward call ``call`` with ``node_id`` selected: where a node a backward pass made
+        comes from (the inspector's link; ``node_id`` "" when that call's graph was not recorded)."""
+        w, result = self.window, self.state.result
+        if result is None or not 0 <= call < len(result.backward_calls):
+            return
+        w.results.choose_graph(f"call:{call}")
+        if node_id and node_id in result.backward_calls[call].graph.by_id:
+            self._node_clicked(node_id)
+            w.view.center_on_node(node_id)
+
     def _node_clicked(self, node_id: str) -> None:
         w = self.window
         self.state.pinned_node = node_id or None

@@ -55,6 +55,7 @@ class Palette:
     error_text: str
     badge_bg: str
     badge_border: str
+    made: str  # nodes a backward pass made (create_graph=True): their mark, legend and origin links
     kinds: dict[str, str] = field(default_factory=dict)
     tints: dict[str, str] = field(default_factory=dict)
 
@@ -87,6 +88,7 @@ LIGHT = Palette(
     error_text="#6b1d1d",
     badge_bg="#fffaf5",
     badge_border="#f4b38a",
+    made="#a16207",
     kinds={ROOT: "#e0365e", OP: "#2f6fe4", ACCUMULATE: "#0e93ad", LEAF: "#19a058", PARAM: "#8b46d9"},
     tints={ROOT: "#fdeef2", OP: "#ffffff", ACCUMULATE: "#ffffff", LEAF: "#eaf7ef", PARAM: "#f4ecfc"},
 )
@@ -119,6 +121,7 @@ DARK = Palette(
     error_text="#ffd6d6",
     badge_bg="#241f1b",
     badge_border="#8a5230",
+    made="#e8b931",
     kinds={ROOT: "#ff6b8b", OP: "#5b95ff", ACCUMULATE: "#2cc5e0", LEAF: "#45d483", PARAM: "#b884ff"},
     tints={ROOT: "#2e1c23", OP: "#1c2029", ACCUMULATE: "#1c2029", LEAF: "#17291f", PARAM: "#261d33"},
 )

@@ -27,6 +27,7 @@ from gradviz.core.result import (
     TensorValue,
 )
 from gradviz.ui.canvas.items import BadgeRow
+from gradviz.ui.canvas.made_by import SIGN, made_text
 from gradviz.ui.numbers import compact_value, format_shape, split_op
 
 #: How far the error banner stands off the root's box (or the graph's top without a root).
@@ -296,4 +297,6 @@ def node_tooltip(node: GraphNode, freed: frozenset[str] = frozenset()) -> str:
         lines.append(t("value {value}", value=esc(compact_value(node.value))))
     if node.grad is not None:
         lines.append(".grad " + esc(compact_value(node.grad)))
+    if node.made_by is not None:
+        lines.append(f"<b>{SIGN}</b> " + esc(made_text(node.made_by)))
     return "<br>".join(lines)

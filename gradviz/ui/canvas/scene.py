@@ -55,6 +55,7 @@ from gradviz.ui.canvas.items import (
     NodeShape,
     OverviewItem,
 )
+from gradviz.ui.canvas.made_by import MadeMarkItem, MadeMarks
 from gradviz.ui.canvas.plan import EdgeGeometry, ScenePlan, node_shapes, plan_scene
 from gradviz.ui.numbers import compact_value
 from gradviz.ui.theme import Theme
@@ -139,6 +140,7 @@ class GraphScene(QGraphicsScene):
         self._next_node = 0
         self._next_edge = 0
         self._grid = DotGrid()  # the background dots
+        self.made: MadeMarks | None = None  # marks of nodes a backward pass made (create_graph=True)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
 
     # ----------------------------------------------------------------------------- building
@@ -176,6 +178,7 @@ class GraphScene(QGraphicsScene):
             self.addItem(item)
             setattr(self, layer, item)
         self._next_node = self._next_edge = 0
+        self.made = MadeMarks(self, plan.graph, plan.node_rects, plan.bounds, self.look)
         if self.lazy:
             self._build_overview()  # big graphs show it while their items are being made
         self._edges_changed([(key, EDGE_IDLE, None) for key in plan.parallel])  # their "#k" labels
@@ -244,6 +247,8 @@ class GraphScene(QGraphicsScene):
         freed = state.freed.get(nid)
         if freed:
             item.freed = freed
+        if node.made_by is not None:
+            MadeMarkItem(item, self.look)
         if self.lazy:
             # Big graphs: while the view follows the lit node it scrolls nearly every step and
             # repaints what it shows; cached node pictures make that a blit (Qt's pixmap cache
@@ -271,6 +276,7 @@ class GraphScene(QGraphicsScene):
         self._next_node = self._next_edge = 0
         self.node_items, self.edge_items, self.labels, self.grad_tags = {}, {}, {}, {}
         self.badge = self.banner = self.overview = self.overview_state = None
+        self.made = None
         self.frame = self.call = None
         self.detail = True
         self.frame_state = FrameState()
@@ -321,6 +327,9 @@ class GraphScene(QGraphicsScene):
                 rect = rect.united(self.badge.sceneBoundingRect())
         if self.banner is not None and self.banner.isVisible():
             rect = rect.united(self.banner.sceneBoundingRect())
+        legend = self.made.rect() if self.made is not None else None
+        if legend is not None:
+            rect = rect.united(legend)
         return rect
 
     def fit_rect(self) -> QRectF:
