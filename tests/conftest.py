@@ -11,6 +11,19 @@ from gradviz.core.request import RunRequest  # gradviz.core imports neither Qt n
 from gradviz.core.result import BackwardCall, RunResult
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# gradviz follows the locale: the tests (and the gradviz processes they start) speak English
+# whatever the machine's locale is; the Chinese tests ask for Chinese themselves.
+for _var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_var, None)
+os.environ["LANG"] = "C.UTF-8"
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked(monkeypatch):
+    """Each test starts in English; a test that switches the language is undone after it."""
+    from gradviz.core import i18n
+
+    monkeypatch.setattr(i18n, "_current", i18n.DEFAULT)
 
 #: The README's program (the first lesson's, without its last check): y = 2xᵀx, x = [0, 1, 2, 3].
 TWO_X_PROGRAM = """import torch
