@@ -196,6 +196,19 @@ def test_control_flow_gradient_is_d_over_a(lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_control_flow_with_the_negative_a_the_notes_suggest_takes_the_else_branch(lang):
+    _, session = lesson(lang, "05-control-flow")
+    ((line, old, new),) = follow(lang, session.notes)
+    result = engine(apply(session.program, line, old, new))
+    assert result.error is None
+    (call,) = result.backward_calls
+    # a = -1: b = -2 doubles to -1024 (2**10 * a), and c = 100 * b
+    assert leaf_after(call, "a") == [102400.0] and "102400" in session.notes
+    assert result.stdout.splitlines()[-1].endswith("tensor(True)")
+    assert len([n for n in call.graph.nodes if n.op == "MulBackward0"]) == 11  # one more: 100 * b
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_backward_twice_fails_on_line_7_and_the_notes_fix_accumulates_8x(lang):
     _, session = lesson(lang, "06-backward-twice")
     result = engine(session.program)
