@@ -304,7 +304,7 @@ class SessionController:
     def _add_lesson(self, menu, path: Path, title: str, name: str) -> None:
         action = menu.addAction(title)
         action.setObjectName(name)
-        action.setStatusTip(f"Open the lesson “{title}”")
+        action.setStatusTip(QCoreApplication.translate("SessionController", "Open the lesson “{0}”").format(title))
         action.triggered.connect(lambda _c=False, p=str(path): self.open_example(p))
 
     # -- drag and drop -------------------------------------------------------------------------------
