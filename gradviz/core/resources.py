@@ -42,3 +42,36 @@ def example_paths() -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.glob("*.gradviz") if p.is_file())
+
+
+#: Where the d2l-zh §2.5 lesson pack lives: one folder per language, the same lessons in each.
+LESSON_PACK = ("examples", "d2l")
+#: The pack shown for a language that has none of its own.
+LESSON_PACK_FALLBACK = "en"
+
+
+def lesson_pack_languages() -> list[str]:
+    """The languages the d2l lesson pack is written in (its folders' names), sorted."""
+    folder = resource_path(*LESSON_PACK)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir())
+
+
+def lesson_pack_paths(language: str) -> list[Path]:
+    """The d2l lesson pack in ``language`` (a code of ``gradviz.core.i18n.LANGUAGES``), in menu
+    order; the English pack for a language the pack isn't written in."""
+    for code in (language, LESSON_PACK_FALLBACK):
+        if code not in lesson_pack_languages():
+            continue
+        folder = resource_path(*LESSON_PACK, code)
+        return sorted(p for p in folder.glob("*.gradviz") if p.is_file())
+    return []
+
+
+def shipped_lesson_paths() -> list[Path]:
+    """Every lesson file that comes with gradviz: the classic lessons and the pack in every language."""
+    paths = example_paths()
+    for code in lesson_pack_languages():
+        paths += sorted(p for p in resource_path(*LESSON_PACK, code).glob("*.gradviz") if p.is_file())
+    return paths

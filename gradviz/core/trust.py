@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gradviz.core.resources import example_paths
+from gradviz.core.resources import shipped_lesson_paths
 
 #: Programs remembered at most (the oldest are forgotten first).
 MAX_REMEMBERED = 10_000
@@ -39,12 +39,12 @@ def fingerprint(program: str) -> str:
 
 
 def is_shipped_lesson(path: str | os.PathLike | None) -> bool:
-    """True for the lesson files that come with gradviz (``resources/examples``)."""
+    """True for the lesson files that come with gradviz (``resources/examples``, the d2l pack included)."""
     if path is None:
         return False
     try:
         target = Path(path).resolve()
-        return any(target == p.resolve() for p in example_paths())
+        return any(target == p.resolve() for p in shipped_lesson_paths())
     except (OSError, FileNotFoundError, ValueError):
         return False
 

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
+from PySide6.QtWidgets import QMenu
 
 from gradviz.core.session import Session, SessionError, ViewSettings, load_path, load_session, save_session
 from gradviz.core.trust import is_trusted
@@ -262,26 +263,49 @@ class SessionController:
         menu.setEnabled(bool(files))
 
     def fill_examples(self) -> None:
-        from gradviz.core.resources import example_paths
+        """Fill the Lessons menu and File > Examples: the d2l-zh §2.5 pack in the current language
+        (``gradviz.core.i18n.language()``) first, then the classic lessons in a submenu of their own.
+        Call again after the language changes."""
+        from gradviz.core.i18n import language
+        from gradviz.core.resources import example_paths, lesson_pack_paths
 
         w = self.window
-        w.examples_menu.clear()
-        w.lessons_menu.clear()
         try:
-            paths = example_paths()
+            pack, classic = self._lessons(lesson_pack_paths(language())), self._lessons(example_paths())
         except FileNotFoundError:
-            paths = []
+            pack, classic = [], []
+        for menu in (w.examples_menu, w.lessons_menu):
+            for old in menu.findChildren(QMenu, "classicLessons"):
+                old.setObjectName("")  # not found again before it is gone
+                old.deleteLater()  # clear() removes the submenu's action, not the submenu
+            menu.clear()
+            for path, title in pack:
+                self._add_lesson(menu, path, title, f"lesson:{path.parent.name}/{path.name}")
+            target = menu  # with no pack the classic lessons fill the menu, as they did before it
+            if pack and classic:
+                menu.addSeparator()
+                target = menu.addMenu(QCoreApplication.translate("SessionController", "&Classic Lessons"))
+                target.setObjectName("classicLessons")
+            for path, title in classic:
+                self._add_lesson(target, path, title, f"example:{path.name}")
+        w.examples_menu.setEnabled(bool(pack or classic))
+
+    @staticmethod
+    def _lessons(paths: list[Path]) -> list[tuple[Path, str]]:
+        """(path, title) of each lesson that loads; a broken file is left out of the menu."""
+        lessons = []
         for p in paths:
             try:
-                title = load_session(p).title or p.stem
+                lessons.append((p, load_session(p).title or p.stem))
             except SessionError:
                 continue
-            for menu in (w.examples_menu, w.lessons_menu):
-                action = menu.addAction(title)
-                action.setObjectName(f"example:{p.name}")
-                action.setStatusTip(f"Open the lesson “{title}”")
-                action.triggered.connect(lambda _c=False, path=str(p): self.open_example(path))
-        w.examples_menu.setEnabled(bool(paths))
+        return lessons
+
+    def _add_lesson(self, menu, path: Path, title: str, name: str) -> None:
+        action = menu.addAction(title)
+        action.setObjectName(name)
+        action.setStatusTip(QCoreApplication.translate("SessionController", "Open the lesson “{0}”").format(title))
+        action.triggered.connect(lambda _c=False, p=str(path): self.open_example(p))
 
     # -- drag and drop -------------------------------------------------------------------------------
 

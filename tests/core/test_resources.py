@@ -70,3 +70,21 @@ def test_stray_site_packages_resources_folder_is_not_taken(tmp_path, monkeypatch
 def test_resources_module_touches_no_qt():
     source = (CHECKOUT / "gradviz" / "core" / "resources.py").read_text(encoding="utf-8")
     assert "PySide6" not in source and "QPixmap" not in source and "QIcon" not in source
+
+
+def test_lesson_pack_paths_give_the_pack_of_a_language_in_order():
+    from gradviz.core.resources import lesson_pack_languages, lesson_pack_paths
+
+    assert lesson_pack_languages() == ["en", "zh_CN"]
+    zh, en = lesson_pack_paths("zh_CN"), lesson_pack_paths("en")
+    assert zh[0] == CHECKOUT / "resources" / "examples" / "d2l" / "zh_CN" / "01-dot-product.gradviz"
+    assert [p.name for p in zh] == [p.name for p in en] == sorted(p.name for p in en)
+    assert len(zh) >= 9 and all(p.is_file() for p in zh + en)
+    assert lesson_pack_paths("fr") == en  # no pack in that language: the English one
+    assert not set(zh + en) & set(example_paths())  # the classic lessons stay where they were
+
+
+def test_shipped_lesson_paths_are_the_classic_lessons_and_every_pack():
+    from gradviz.core.resources import lesson_pack_paths, shipped_lesson_paths
+
+    assert shipped_lesson_paths() == example_paths() + lesson_pack_paths("en") + lesson_pack_paths("zh_CN")

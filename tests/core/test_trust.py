@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gradviz.core.resources import example_paths
+from gradviz.core.resources import example_paths, lesson_pack_paths
 from gradviz.core.trust import TrustStore, fingerprint, is_shipped_lesson, is_trusted
 
 
@@ -15,6 +15,17 @@ def test_shipped_lessons_are_trusted_and_other_files_are_not(tmp_path, monkeypat
     assert not is_shipped_lesson(copy) and not is_trusted(copy, "print(1)")
     assert is_trusted(copy, "print(1)", told=True)
     assert not is_shipped_lesson(None)
+
+
+def test_the_d2l_lessons_are_shipped_lessons_in_every_language(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for lang in ("zh_CN", "en"):
+        lesson = lesson_pack_paths(lang)[-1]
+        copy = tmp_path / lang / lesson.name
+        copy.parent.mkdir()
+        copy.write_bytes(lesson.read_bytes())
+        assert is_shipped_lesson(lesson) and is_trusted(lesson, "anything")
+        assert not is_shipped_lesson(copy) and not is_trusted(copy, "print(2)")
 
 
 def test_a_trusted_program_is_remembered_by_its_text(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 from app_window import make_window, type_text
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QTextCursor
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 
 from gradviz.ui import keyboard
 
@@ -207,7 +207,9 @@ def test_help_menu_has_shortcuts_lessons_safety_and_about(window):
     assert "Lessons" in entries and "What Runs, and How Safely" in entries and "About gradviz" in entries
     lessons = next(a.menu() for a in help_menu(window).actions() if a.menu() is not None)
     assert lessons is window.lessons_menu
-    assert len([a for a in lessons.actions() if a.objectName().startswith("example:")]) >= 8
+    assert len([a for a in lessons.actions() if a.objectName().startswith("lesson:")]) >= 9  # the d2l pack
+    classic = lessons.findChild(QMenu, "classicLessons")
+    assert len([a for a in classic.actions() if a.objectName().startswith("example:")]) >= 8
 
 
 def test_shortcuts_dialog_lists_real_actions_with_their_keys(window, dialog_log):
