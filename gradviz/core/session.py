@@ -22,7 +22,8 @@ Decisions (the file is untrusted: lessons are written by others):
   names, numbers in range); saving writes version 3 only for a session that has limits, so a
   lesson without them still opens in a gradviz that knows version 2.
 - ``compare`` (version 4) is a second program shown beside the first in compare mode: an object
-  with ``program`` (required), ``title`` and ``seed`` (default: the session's), checked like the
+  with ``program`` (required), ``title``, ``seed`` (default: the session's) and ``title_a`` (the
+  first program's side, default: the session's title), checked like the
   top-level keys of the same names; unknown keys inside it are refused. Saving writes version 4
   only for a session that has one, so every other lesson still opens in a gradviz that knows 3.
 - Unknown keys are refused, at the top level and inside ``view``: a newer gradviz adds keys with
@@ -115,12 +116,14 @@ class ViewSettings:
 class CompareSide:
     """The second program of a compare session (shown on the right, "B").
 
-    ``seed`` None means the session's own seed.
+    ``seed`` None means the session's own seed; ``title_a`` names the first program's side when
+    the session's title is the lesson's ("With and without zero_grad"), "" for the session's title.
     """
 
     program: str
     title: str = ""
     seed: int | None = None
+    title_a: str = ""
 
 
 @dataclass(frozen=True)
@@ -285,7 +288,7 @@ _V1_KEYS = ("format", "version", "title", "notes", "program")
 _V2_KEYS = ("format", "version", "title", "notes", "seed", "program", "view")
 _V3_KEYS = (*_V2_KEYS, "limits")
 _V4_KEYS = (*_V3_KEYS, "compare")
-_COMPARE_KEYS = ("title", "program", "seed")
+_COMPARE_KEYS = ("title", "program", "seed", "title_a")
 _REQUIRED = ("format", "version", "program")
 
 
@@ -332,6 +335,7 @@ def _compare_from_plain(compare: Any) -> CompareSide | None:
         program=_check_text("compare.program", compare["program"]),
         title=_check_line("compare.title", compare.get("title", ""), MAX_TITLE_CHARS),
         seed=None if seed is None else _check_seed(seed, "compare.seed"),
+        title_a=_check_line("compare.title_a", compare.get("title_a", ""), MAX_TITLE_CHARS),
     )
 
 
@@ -529,6 +533,8 @@ def session_to_plain(session: Session) -> dict[str, Any]:
         plain["compare"] = {"title": side.title, "program": side.program}
         if side.seed is not None:
             plain["compare"]["seed"] = side.seed
+        if side.title_a:
+            plain["compare"]["title_a"] = side.title_a
     return plain
 
 

@@ -31,12 +31,14 @@ def v4(**compare) -> bytes:
 def test_compare_session_round_trips_as_version_4(tmp_path):
     session = Session(program="a = 1\n", title="With zero_grad", notes="n", seed=3,
                       view=ViewSettings(theme="dark"), limits=Limits(max_seconds=30.0),
-                      compare=CompareSide(program="b = 2\n", title="Without zero_grad", seed=7))
+                      compare=CompareSide(program="b = 2\n", title="Without zero_grad", seed=7,
+                                          title_a="With zero_grad"))
     path = tmp_path / "pair.gradviz"
     save_session(session, path)
     doc = json.loads(path.read_bytes())
     assert doc["version"] == 4
-    assert doc["compare"] == {"title": "Without zero_grad", "program": "b = 2\n", "seed": 7}
+    assert doc["compare"] == {"title": "Without zero_grad", "program": "b = 2\n", "seed": 7,
+                              "title_a": "With zero_grad"}
     assert load_session(path) == session
 
 
@@ -63,6 +65,7 @@ def test_sessions_without_compare_keep_their_old_version():
     (v4(title="a\nb"), r'"compare.title" contains the control character U\+000A'),
     (v4(seed=-1), r'"compare.seed" must be between 0 and 2\*\*64-1, got -1'),
     (v4(seed="1"), r'"compare.seed" must be an integer, got string'),
+    (v4(title_a=["A"]), r'"compare.title_a" must be a string, got list'),
     (json.dumps({"format": "gradviz-session", "version": 4, "program": "", "compare": [1]}).encode(),
      r'"compare" must be an object, got list'),
     (json.dumps({"format": "gradviz-session", "version": 3, "program": "",
