@@ -160,8 +160,8 @@ def _grads_differ(a: TensorValue | None, b: TensorValue | None, rtol: float, ato
         return (a is not None or b is not None), None
     if tuple(a.shape) != tuple(b.shape):
         return True, None
-    fa, fb = a.flat(), b.flat()
     if a.is_full and b.is_full:
+        fa, fb = a.flat(), b.flat()
         worst = _max_abs(a, b)
         differs = any(
             not (x == y or (math.isnan(x) and math.isnan(y)) or abs(x - y) <= atol + rtol * abs(y))
@@ -206,8 +206,7 @@ def compare_calls(a: BackwardCall, b: BackwardCall, rtol: float = RTOL, atol: fl
 
 
 def _leaf_node(graph: GraphData, node_id: str) -> str | None:
-    """The node to mark for a leaf: its own node, or (when the graph shows only its
-    AccumulateGrad) that one; None when the graph has neither."""
+    """The leaf's node when this call's graph holds it (the one to ring), else None."""
     return node_id if node_id in graph.by_id else None
 
 

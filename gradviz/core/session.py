@@ -530,11 +530,12 @@ def session_to_plain(session: Session) -> dict[str, Any]:
         plain["limits"] = {name: getattr(session.limits, name) for name in LIMIT_RANGES}
     if session.compare is not None:
         side = session.compare
-        plain["compare"] = {"title": side.title, "program": side.program}
+        compare: dict[str, Any] = {"title": side.title, "program": side.program}
         if side.seed is not None:
-            plain["compare"]["seed"] = side.seed
+            compare["seed"] = side.seed
         if side.title_a:
-            plain["compare"]["title_a"] = side.title_a
+            compare["title_a"] = side.title_a
+        plain["compare"] = compare
     return plain
 
 

@@ -225,6 +225,7 @@ class CompareController(QObject):
         w.takeCentralWidget()
         view.deleteLater()
         w.setCentralWidget(self._saved_central)
+        self._saved_central.show()  # taken out, a widget is hidden: put back, it must be shown again
         self._saved_central = None
         if self._saved_docks is not None:
             w.restoreState(self._saved_docks)

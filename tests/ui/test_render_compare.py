@@ -16,7 +16,6 @@ from PySide6.QtGui import QColor, QImage
 from gradviz import render
 from gradviz.core.request import RunRequest
 from gradviz.ui.canvas.compare_marks import GRAD, MARK_COLORS, ONLY
-from tests.conftest import run_in_process
 
 SQUARE = """import torch
 x = torch.tensor([1.0, 2.0], requires_grad=True)
