@@ -169,3 +169,16 @@ def test_real_engine_worker_renders_the_zero_grad_lesson(qtbot, tmp_path):
     texts = svg_texts(out.read_bytes())
     assert {"With zero_grad", "Without zero_grad", ".grad differs: w"} <= texts
     assert ".grad = [-5.625]" in texts and ".grad = [-20.62]" in texts  # one reset, one climbed
+
+
+def test_the_legend_speaks_the_language_of_gradviz_words(qtbot, tmp_path, files):
+    from gradviz.core import i18n
+
+    i18n.set_language("zh_CN")
+    try:
+        code, out = go(tmp_path, files["a"], files["b"], "--compare", out="zh.svg")
+    finally:
+        i18n.set_language("en")
+    # Qt writes a run of text per font (CJK from a CJK font): join them in document order.
+    drawn = "".join((t.text or "") for t in ET.fromstring(out.read_bytes()).iter("{http://www.w3.org/2000/svg}text"))
+    assert code == 0 and "只有一边有的节点（A 中 0 个，B 中 1 个）" in drawn and ".grad 不同：x" in drawn
