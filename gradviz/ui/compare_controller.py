@@ -231,6 +231,7 @@ class CompareController(QObject):
             w.restoreState(self._saved_docks)
             self._saved_docks = None
         self.action_leave.setEnabled(False)
+        QTimer.singleShot(0, w.refit)  # the canvas had no size while it was out: place its graph again
         self.left.emit()
 
     def close(self) -> None:
