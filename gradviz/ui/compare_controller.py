@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction
 from gradviz.core.compare import RunPair, pair_calls, pair_runs
 from gradviz.core.session import Session, SessionError, load_path
 from gradviz.core.trust import is_trusted
-from gradviz.ui import dialogs
+from gradviz.ui import dialogs, style
 from gradviz.ui.compare_view import CompareView
 from gradviz.ui.runner import Runner
 
@@ -80,6 +80,7 @@ class CompareController(QObject):
             run_menu.insertSeparator(w.actions["limits"])
         w.session_loaded.connect(self._session_loaded)
         w.state.subscribe("theme", self._theme_changed)
+        w.state.subscribe("presentation", self._presentation_changed)
 
     def _action(self, name: str, text: str, slot, tip: str) -> QAction:
         action = QAction(text, self.window)
@@ -111,6 +112,10 @@ class CompareController(QObject):
     def _theme_changed(self) -> None:
         if self.view is not None:
             self.view.set_theme(self.window.state.theme)
+
+    def _presentation_changed(self) -> None:
+        if self.view is not None:
+            self.view.set_font_scale(style.PRESENTATION_SCALE if self.window.state.presentation else 1.0)
 
     # -- entering --------------------------------------------------------------------------------
     def compare_with_file(self, path: str | None = None) -> bool:
@@ -198,6 +203,7 @@ class CompareController(QObject):
             self._saved_central = w.takeCentralWidget()
             self.view = CompareView(w.state.theme, w.state.root_at, w)
             self.view.leave_requested.connect(self.leave)
+            self._presentation_changed()
             w.setCentralWidget(self.view)
             # The two graphs get the room the docks gave up (once the layout has taken the change).
             QTimer.singleShot(0, self._narrow_docks)

@@ -250,6 +250,11 @@ class CompareView(QWidget):
         """The frame each canvas shows (for tests and the status bar)."""
         return self.panes["a"].step, self.panes["b"].step
 
+    def set_font_scale(self, scale: float) -> None:
+        """Presentation mode: both canvases with larger fonts (laid out again, marks made again)."""
+        for pane in self.panes.values():
+            pane.view.set_font_scale(scale)
+
     def set_theme(self, theme: str) -> None:
         self.theme = theme
         for pane in self.panes.values():

@@ -115,6 +115,18 @@ def test_marks_follow_the_theme(qtbot, window):
     assert mark.pen().color().name() == MARK_COLORS["dark"][GRAD]
 
 
+def test_presentation_mode_enlarges_both_canvases_and_keeps_the_marks(qtbot, window):
+    open_lesson(qtbot, window)
+    view = window.compare.view
+    window.actions["presentation"].setChecked(True)
+    qtbot.waitUntil(lambda: all(not p.view.building for p in view.panes.values()))
+    for pane in view.panes.values():
+        assert pane.view.font_scale > 1.0
+        (mark,) = pane.marks
+        assert mark.scene() is pane.view.scene()  # the canvas was laid out again, the ring made again
+    window.actions["presentation"].setChecked(False)
+
+
 def test_leaving_restores_the_window(qtbot, window):
     run_and_wait(qtbot, window)  # the default lesson, shown in the window's own panel
     central = window.centralWidget()

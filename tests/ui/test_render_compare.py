@@ -94,6 +94,9 @@ def test_png_has_both_graphs_side_by_side_with_their_marks(qtbot, tmp_path, file
     assert count_color(pair, grad, 0, half) > 20 and count_color(pair, grad, half, pair.width()) > 20  # x on both
     again = go(tmp_path, files["a"], files["b"], "--compare", out="again.png")[1]
     assert again.read_bytes() == out.read_bytes()  # same input, same bytes
+    code, big = go(tmp_path, files["a"], files["b"], "--compare", "--scale", "2", out="big.png")
+    big = QImage(str(big))
+    assert code == 0 and abs(big.width() - 2 * pair.width()) <= 4 and abs(big.height() - 2 * pair.height()) <= 4
 
 
 def test_svg_names_both_runs_the_legend_and_the_paired_step(qtbot, tmp_path, files):
