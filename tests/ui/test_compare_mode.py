@@ -166,3 +166,27 @@ def test_compare_calls_needs_two_calls(qtbot, window):
 def test_the_menus_hold_the_compare_entries(window):
     texts = {a.objectName() for top in window.menuBar().actions() if top.menu() for a in top.menu().actions()}
     assert {"compare_with", "compare_calls", "leave_compare"} <= texts
+
+
+@pytest.mark.parametrize("fmt, name", [("svg", "pair.svg"), ("gif", "pair.gif")])
+def test_export_in_compare_mode_writes_the_pair(qtbot, window, dialog_log, tmp_path, fmt, name):
+    import xml.etree.ElementTree as ET
+
+    from PIL import Image
+
+    from gradviz.ui.dialogs import ExportChoice
+
+    open_lesson(qtbot, window)
+    window.compare.view.player.seek(2)
+    dialog_log.export_answer = ExportChoice(fmt, 1.0, False, True)
+    dialog_log.export_path_answer = str(tmp_path / name)
+    assert window.actions["export"].trigger() is None and (tmp_path / name).exists()
+    if fmt == "svg":
+        svg = ET.fromstring((tmp_path / name).read_bytes())
+        texts = [(t.text or "").strip() for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+        assert {"With zero_grad", "Without zero_grad", ".grad differs: w"} <= set(texts)
+        assert texts.count("step 2 / 5 \u00b7 PowBackward0") == 2  # both sides at step 2
+    else:
+        with Image.open(tmp_path / name) as gif:
+            assert gif.n_frames == 6  # 5 steps + the frame before the first
+    assert window.compare.view.steps() == (2, 2)  # the canvases show what they showed before
