@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = Parser(prog="gradviz render", description="Render the autograd graph of a session or script.")
     add_render_arguments(parser)
-    return run_render(parser.parse_args(argv))
+    return run_render(parser.parse_intermixed_args(argv))
 
 
 if __name__ == "__main__":

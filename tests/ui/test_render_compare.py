@@ -185,3 +185,12 @@ def test_the_legend_speaks_the_language_of_gradviz_words(qtbot, tmp_path, files)
     # Qt writes a run of text per font (CJK from a CJK font): join them in document order.
     drawn = "".join((t.text or "") for t in ET.fromstring(out.read_bytes()).iter("{http://www.w3.org/2000/svg}text"))
     assert code == 0 and "只有一边有的节点（A 中 0 个，B 中 1 个）" in drawn and ".grad 不同：x" in drawn
+
+
+def test_the_command_takes_b_after_the_options(qtbot, tmp_path, files):
+    """`gradviz render A -o OUT B --compare`, through the real engine worker."""
+    from gradviz import cli
+
+    out = tmp_path / "cli.svg"
+    assert cli.main(["render", str(files["a"]), "-o", str(out), str(files["b"]), "--compare"]) == 0
+    assert {"a", "b", ".grad differs: x"} <= svg_texts(out.read_bytes())
