@@ -98,7 +98,8 @@ def _run_both(args, sessions, paths, runner, worker):
     from gradviz.core.trust import is_trusted
     from gradviz.engine.client import EngineClient
 
-    client = EngineClient(started=worker, ahead=False)
+    # Two programs: B's worker starts (and imports torch) while A runs.
+    client = EngineClient(started=worker, ahead=True)
     client.start()
     try:
         results = []
