@@ -311,7 +311,10 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False, worker=None) 
     after; ``worker``, an engine worker already started for a headless command."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in HEADLESS else "app"
-    args = build_parser(command).parse_args(argv[1:] if command != "app" else argv)
+    parser = build_parser(command)
+    # render's second file may come after the options (`render A -o OUT B --compare`): intermixed.
+    parse = parser.parse_intermixed_args if command == "render" else parser.parse_args
+    args = parse(argv[1:] if command != "app" else argv)
     if command in ("inspect", "render"):
         apply_language_option(args)
     if command == "inspect":

@@ -34,6 +34,8 @@ class RenderError(Exception):
 def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``gradviz render`` to ``parser``."""
     parser.add_argument("path", help="a .gradviz session or a .py script")
+    parser.add_argument("path_b", nargs="?", default=None, metavar="B",
+                        help="with --compare: the second session or script, drawn beside the first")
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="the file to write: .png, .svg, .gif or .apng (the extension picks the format)")
     parser.add_argument("--call", type=int, default=None, metavar="K",
@@ -52,6 +54,9 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transparent", action="store_true", help="no background (PNG, SVG and APNG)")
     parser.add_argument("--caption", action="store_true",
                         help="draw the lesson title, the backward statement and the step above the graph")
+    parser.add_argument("--compare", action="store_true",
+                        help="draw two runs side by side, differences marked: PATH and B, or a session "
+                             "with a second program (a GIF steps both together)")
     parser.add_argument("--trust", action="store_true",
                         help="run the program even where the system cannot contain the engine (see gradviz doctor)")
     add_limit_options(parser)
@@ -152,6 +157,19 @@ def run_render(args: argparse.Namespace, runner: Callable | None = None, exiting
         return _fail(str(exc))
     except OSError as exc:
         return _fail(t("cannot read {path}: {reason}", path=repr(args.path), reason=exc.strerror or exc))
+    compare = getattr(args, "compare", False)
+    path_b = getattr(args, "path_b", None)
+    if path_b is not None and not compare:
+        return _fail(t("a second file ({path}) is drawn only with --compare", path=repr(path_b)))
+    if compare or session.compare is not None:
+        from gradviz.render_compare import CompareError, load_other, render_compare
+
+        try:
+            other = load_other(args, session)
+        except CompareError as exc:
+            return _fail(str(exc))
+        with collector_paused():
+            return render_compare(args, fmt, session, other, runner, worker)
     # A one-shot command: the cyclic collector would only scan Qt's and the result's objects.
     with collector_paused():
         return _render(args, fmt, session, runner, exiting, worker)
@@ -324,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="gradviz render", description="Render the autograd graph of a session or script.")
     add_render_arguments(parser)
     add_language_option(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     apply_language_option(args)
     return run_render(args)
 

@@ -10,7 +10,8 @@ A session file is UTF-8 JSON, one object::
       "seed": 0,
       "program": "import torch\\n...",
       "view": {"root_at": "top", "theme": "light", ...},
-      "limits": {"max_seconds": 120, "max_memory_mb": 8192}
+      "limits": {"max_seconds": 120, "max_memory_mb": 8192},
+      "compare": {"title": "Without zero_grad", "program": "import torch\\n...", "seed": 0}
     }
 
 Decisions (the file is untrusted: lessons are written by others):
@@ -20,6 +21,11 @@ Decisions (the file is untrusted: lessons are written by others):
 - ``limits`` (version 3) sets the run's limits (``gradviz.core.request.LIMIT_RANGES``: known
   names, numbers in range); saving writes version 3 only for a session that has limits, so a
   lesson without them still opens in a gradviz that knows version 2.
+- ``compare`` (version 4) is a second program shown beside the first in compare mode: an object
+  with ``program`` (required), ``title``, ``seed`` (default: the session's) and ``title_a`` (the
+  first program's side, default: the session's title), checked like the
+  top-level keys of the same names; unknown keys inside it are refused. Saving writes version 4
+  only for a session that has one, so every other lesson still opens in a gradviz that knows 3.
 - Unknown keys are refused, at the top level and inside ``view``: a newer gradviz adds keys with
   a new version number, so an unknown key under a known version is a mistake, not the future.
 - Version 1 (the first lesson format: format, version, title, notes, program) migrates on load to
@@ -51,7 +57,7 @@ from gradviz.core import i18n
 from gradviz.core.request import LIMIT_RANGES, Limits, RunRequest, limits_with
 
 FORMAT = "gradviz-session"
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_SEED = 2**64 - 1
 MAX_TITLE_CHARS = 200
@@ -108,6 +114,20 @@ class ViewSettings:
 
 
 @dataclass(frozen=True)
+class CompareSide:
+    """The second program of a compare session (shown on the right, "B").
+
+    ``seed`` None means the session's own seed; ``title_a`` names the first program's side when
+    the session's title is the lesson's ("With and without zero_grad"), "" for the session's title.
+    """
+
+    program: str
+    title: str = ""
+    seed: int | None = None
+    title_a: str = ""
+
+
+@dataclass(frozen=True)
 class Session:
     """One lesson: the program and everything needed to show it the way its author did.
 
@@ -125,6 +145,8 @@ class Session:
         Display settings.
     limits
         The run's limits when the lesson needs other than the defaults (None: the defaults).
+    compare
+        A second program to show beside this one in compare mode (None: a single program).
     """
 
     program: str = ""
@@ -133,6 +155,15 @@ class Session:
     seed: int = 0
     view: ViewSettings = field(default_factory=ViewSettings)
     limits: Limits | None = None
+    compare: CompareSide | None = None
+
+    def compared(self) -> Session | None:
+        """The second program as a session of its own (same view and limits), or None."""
+        side = self.compare
+        if side is None:
+            return None
+        return Session(program=side.program, title=side.title, notes=self.notes,
+                       seed=self.seed if side.seed is None else side.seed, view=self.view, limits=self.limits)
 
     def request(self, **options: Any) -> RunRequest:
         """The RunRequest that runs this session's program: its seed, its limits (or the defaults);
@@ -260,6 +291,8 @@ def _refuse_constant(token: str) -> Any:
 _V1_KEYS = ("format", "version", "title", "notes", "program")
 _V2_KEYS = ("format", "version", "title", "notes", "seed", "program", "view")
 _V3_KEYS = (*_V2_KEYS, "limits")
+_V4_KEYS = (*_V3_KEYS, "compare")
+_COMPARE_KEYS = ("title", "program", "seed", "title_a")
 _REQUIRED = ("format", "version", "program")
 
 
@@ -280,7 +313,7 @@ def _session_from_document(document: Any) -> Session:
         )
     if version < 1:
         raise SessionError(f"unknown session version {version}")
-    allowed = {1: _V1_KEYS, 2: _V2_KEYS}.get(version, _V3_KEYS)
+    allowed = {1: _V1_KEYS, 2: _V2_KEYS, 3: _V3_KEYS}.get(version, _V4_KEYS)
     _check_keys(document, allowed, _REQUIRED, where=f"session (version {version})")
     if version == 1:
         document = _migrate_v1(document)
@@ -291,6 +324,22 @@ def _session_from_document(document: Any) -> Session:
         seed=_check_seed(document.get("seed", 0)),
         view=_view_from_plain(document.get("view", {})),
         limits=_limits_from_plain(document.get("limits")),
+        compare=_compare_from_plain(document.get("compare")),
+    )
+
+
+def _compare_from_plain(compare: Any) -> CompareSide | None:
+    if compare is None:
+        return None
+    if not isinstance(compare, dict):
+        raise SessionError(f'"compare" must be an object, got {_json_type(compare)}')
+    _check_keys(compare, _COMPARE_KEYS, ("program",), where='"compare"')
+    seed = compare.get("seed")
+    return CompareSide(
+        program=_check_text("compare.program", compare["program"]),
+        title=_check_line("compare.title", compare.get("title", ""), MAX_TITLE_CHARS),
+        seed=None if seed is None else _check_seed(seed, "compare.seed"),
+        title_a=_check_line("compare.title_a", compare.get("title_a", ""), MAX_TITLE_CHARS),
     )
 
 
@@ -357,10 +406,10 @@ def _check_bool(key: str, value: Any) -> bool:
     return value
 
 
-def _check_seed(value: Any) -> int:
-    seed = _check_int("seed", value)
+def _check_seed(value: Any, key: str = "seed") -> int:
+    seed = _check_int(key, value)
     if not 0 <= seed <= MAX_SEED:
-        raise SessionError(f'"seed" must be between 0 and 2**64-1, got {_show(seed)}')
+        raise SessionError(f"{_quote(key)} must be between 0 and 2**64-1, got {_show(seed)}")
     return seed
 
 
@@ -474,7 +523,7 @@ def session_to_plain(session: Session) -> dict[str, Any]:
     view = session.view
     plain = {
         "format": FORMAT,
-        "version": CURRENT_VERSION if session.limits is not None else 2,
+        "version": 4 if session.compare is not None else 3 if session.limits is not None else 2,
         "title": session.title,
         "notes": session.notes,
         "seed": session.seed,
@@ -483,6 +532,14 @@ def session_to_plain(session: Session) -> dict[str, Any]:
     }
     if session.limits is not None:
         plain["limits"] = {name: getattr(session.limits, name) for name in LIMIT_RANGES}
+    if session.compare is not None:
+        side = session.compare
+        compare: dict[str, Any] = {"title": side.title, "program": side.program}
+        if side.seed is not None:
+            compare["seed"] = side.seed
+        if side.title_a:
+            compare["title_a"] = side.title_a
+        plain["compare"] = compare
     return plain
 
 

@@ -384,9 +384,14 @@ def gif_bytes(scene: GraphScene, call: BackwardCall, scale: float = 1.0,
     All frames share one 255-colour palette taken from the first, middle and last frame, and
     are mapped to it without dithering (flat areas stay flat; same input, same bytes).
     """
+    frames = [_to_pil(im).convert("RGB") for im in animation_images(scene, call, scale, False, caption)]
+    return encode_gif(frames, frame_ms)
+
+
+def encode_gif(frames: list, frame_ms: int = FRAME_MS) -> bytes:
+    """RGB PIL frames as a looping GIF with one shared palette (see ``gif_bytes``)."""
     from PIL import Image
 
-    frames = [_to_pil(im).convert("RGB") for im in animation_images(scene, call, scale, False, caption)]
     picks = sorted({0, len(frames) // 2, len(frames) - 1})
     sample = Image.new("RGB", (frames[0].width, frames[0].height * len(picks)))
     for i, k in enumerate(picks):

@@ -56,6 +56,11 @@ class ExportController:
         from gradviz.ui import export
 
         w = self.window
+        compare = getattr(w, "compare", None)
+        if compare is not None and compare.active:  # compare mode: the pair it shows
+            from gradviz.ui.compare_export_action import export_pair
+
+            return export_pair(w, compare.view)
         if not self._has_graph():
             w.statusBar().showMessage("Nothing to export yet: run a program that builds a graph", 5000)
             return False

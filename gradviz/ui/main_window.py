@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 from gradviz.core.result import BackwardCall, RunResult
 from gradviz.core.session import Session, SessionError, load_session
 from gradviz.ui import style, window_build
+from gradviz.ui.compare_controller import CompareController
 from gradviz.ui.export_controller import ExportController
 from gradviz.ui.player_controller import PlayerController
 from gradviz.ui.result_controller import Prepared, ResultController
@@ -61,9 +62,9 @@ class MainWindow(QMainWindow):
     ----------
     state
         The `WindowState`: session, result shown, graph chosen, run mode, look.
-    sessions, runs, results, playback, exports
+    sessions, runs, results, playback, exports, compare
         The controllers (`SessionController`, `RunController`, `ResultController`, `PlayerController`,
-        `ExportController`).
+        `ExportController`, `CompareController`).
 
     Signals
     -------
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self.setMinimumSize(QSize(900, 600))
         window_build.build(self)
+        self.compare = CompareController(self)  # compare mode: its menu entries, following sessions
+        self.compare.install()
         self._connect()
         window_build.apply_look(self)
         window_build.restore_layout(self)
@@ -340,6 +343,7 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.sessions.stop()
         self.player.pause()
+        self.compare.close()
         self.runner.close()
         self.results.background.close()
         event.accept()

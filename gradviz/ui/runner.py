@@ -92,6 +92,11 @@ class Runner(QObject):
         return self._latest
 
     @property
+    def client_factory(self) -> Callable[[], Any]:
+        """What makes this runner's EngineClient (compare mode makes its own runner from it)."""
+        return self._factory
+
+    @property
     def client(self):
         return self._client
 

@@ -108,6 +108,7 @@ class SessionController:
             notes=w.notes_text.toPlainText(),
             seed=state.seed,
             limits=state.limits,
+            compare=state.compare,
             view=ViewSettings(root_at=state.root_at, theme=state.theme, presentation=state.presentation, zoom=zoom,
                               selected_variable=state.chosen_variable, backward_call=call, step=step),
         )
@@ -120,7 +121,7 @@ class SessionController:
         """
         w, state = self.window, self.state
         state.update(path=path, seed=session.seed, limits=session.limits, trusted=trusted, step_after=None,
-                     pending_view=session.view)
+                     pending_view=session.view, compare=session.compare)
         w.editor.setPlainText(session.program)
         w.editor.clear_error()
         w.editor.set_step_line(None)

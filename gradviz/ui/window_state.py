@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "trusted": True,
     "dirty": False,
     "pending_view": None,
+    # The session's second program, shown beside the first in compare mode (a core.session
+    # CompareSide), kept so that saving writes it back.
+    "compare": None,
     # The result shown; the graph chosen ("call:<index>" or "var:<name>", None for none); the
     # GraphData on the canvas and the BackwardCall animated over it; a node the user clicked.
     "result": None,
@@ -68,7 +71,7 @@ class WindowState:
 
     Attributes
     ----------
-    path, seed, limits, trusted, dirty, pending_view
+    path, seed, limits, trusted, dirty, pending_view, compare
         The session (see `DEFAULTS`).
     result, graph_choice, graph, graph_call, pinned_node
         The result shown and the graph chosen from it.

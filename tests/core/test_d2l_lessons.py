@@ -86,10 +86,11 @@ def run_for_real(program: str, seed: int) -> tuple[str, BaseException | None]:
 
 # -- the pack ------------------------------------------------------------------------------------------
 
-def test_the_pack_has_the_same_nine_lessons_in_chinese_and_english():
+def test_the_pack_has_the_same_lessons_in_chinese_and_english():
+    """The nine d2l lessons, and compare mode's "with and without zero_grad" (tests/core/test_compare_lessons.py)."""
     assert lesson_pack_languages() == ["en", "zh_CN"]
     for lang in LANGS:
-        assert [p.stem for p in lesson_pack_paths(lang)] == STEMS
+        assert [p.stem for p in lesson_pack_paths(lang)] == [*STEMS, "10-compare-zero-grad"]
 
 
 def test_a_language_without_a_pack_gets_the_english_one():

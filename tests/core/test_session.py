@@ -283,7 +283,7 @@ def test_version_1_saved_again_becomes_version_2(tmp_path):
     path = tmp_path / "old.gradviz"
     path.write_bytes(V1)
     save_session(load_session(path), path)
-    assert json.loads(path.read_bytes())["version"] == 2 and CURRENT_VERSION == 3
+    assert json.loads(path.read_bytes())["version"] == 2 and CURRENT_VERSION == 4
 
 
 def test_limits_are_kept_and_checked(tmp_path):
@@ -339,7 +339,7 @@ DEEP = b'{"format": "gradviz-session", "version": 2, "program": "", "view": ' + 
 MALFORMED = {
     "missing format": (b'{"version": 2, "program": ""}', 'not a gradviz session: missing "format"'),
     "other format": (v2(format="jupyter"), 'not a gradviz session: "format" is "jupyter"'),
-    "newer version": (v2(version=7), "session version 7 is newer than this gradviz (3); update gradviz"),
+    "newer version": (v2(version=7), "session version 7 is newer than this gradviz (4); update gradviz"),
     "version zero": (v2(version=0), "unknown session version 0"),
     "version as string": (v2(version="2"), '"version" must be an integer, got string'),
     "version as bool": (v2(version=True), '"version" must be an integer, got boolean'),

@@ -30,6 +30,14 @@ EXPECTED_STDOUT = {
     "05-retain-graph": "tensor([2., 4., 6.])\ntensor([ 4.,  8., 12.])\n",
     "06-detach-and-no-grad": "tensor([0., 1., 4., 9.])\ntensor([True, True, True, True])\nFalse None\n",
     "07-fan-in": "tensor(10., grad_fn=<AddBackward0>)\ntensor(7.)\n",
+    "09-zero-grad-compare": "step 0 w.grad = tensor([-10.])\nstep 1 w.grad = tensor([-7.5000])\n"
+                            "step 2 w.grad = tensor([-5.6250])\n",
+}
+
+# The second program of a compare lesson (shown on the right): without zero_grad, w.grad climbs.
+EXPECTED_COMPARE_STDOUT = {
+    "09-zero-grad-compare": "step 0 w.grad = tensor([-10.])\nstep 1 w.grad = tensor([-17.5000])\n"
+                            "step 2 w.grad = tensor([-20.6250])\n",
 }
 
 # Lessons that end in an error on purpose (their notes say so): lesson -> (type, message part).
@@ -63,7 +71,10 @@ def test_lesson_is_a_clean_current_session(path):
     data = path.read_bytes()
     session = load_session(path)
     assert dumps_session(session) == data  # stored exactly as gradviz saves it
-    assert session.limits is None and b'"version": 2' in data  # no limits: opens in older gradviz too
+    # No limits: opens in older gradviz too; a compare lesson needs version 4 (and says so).
+    version = b'"version": 4' if session.compare is not None else b'"version": 2'
+    assert session.limits is None and version in data
+    assert (session.compare is not None) == (path.stem in EXPECTED_COMPARE_STDOUT)
     assert 5 <= len(session.title) <= 60
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", session.notes.strip()) if s]
     assert 2 <= len(sentences) <= 5, sentences
@@ -84,6 +95,10 @@ def test_lesson_runs_in_real_torch(path):
         assert error is None, f"{type(error).__name__}: {error}"
     if path.stem in EXPECTED_STDOUT:
         assert stdout == EXPECTED_STDOUT[path.stem]
+    if session.compare is not None:
+        other = session.compared()
+        stdout, error = run_for_real(other.program, other.seed)
+        assert error is None and stdout == EXPECTED_COMPARE_STDOUT[path.stem]
 
 
 def test_mlp_lesson_loss_falls():

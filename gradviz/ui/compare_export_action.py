@@ -1,0 +1,63 @@
+"""File > Export Graph… in compare mode: the pair as shown (PNG, SVG) or both passes stepping together
+(GIF, APNG), through the export dialog the single graph uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QApplication
+
+from gradviz.ui import compare_export, dialogs, export
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("CompareExport", text)
+
+
+def export_pair(window, view) -> bool:
+    """Ask how and where, then write the pair ``view`` (a CompareView) shows; True when written."""
+    pair = view.pair
+    if pair is None or pair.comparison is None:
+        window.statusBar().showMessage(_tr("Nothing to export yet: both runs need a backward call"), 5000)
+        return False
+    choice = dialogs.ask_export(window, animation=True)
+    if choice is None:
+        return False
+    if choice.format == "frames":
+        dialogs.show_error(window, _tr("Cannot export"), _tr("Compare mode exports PNG, SVG, GIF or APNG"))
+        return False
+    suffix = dialogs.EXPORT_FORMATS[choice.format][2]
+    target = dialogs.export_path(window, choice.format, "compare" + suffix)
+    if not target:
+        return False
+    fmt, why_not = dialogs.export_format(choice.format, target, True)
+    if why_not:
+        dialogs.show_error(window, _tr("Cannot export"), why_not)
+        return False
+    sides = []
+    for pane in view.panes.values():
+        pane.view.finish_build()
+        caption = export.Caption(pane.title.text())
+        if fmt in ("png", "svg") and pane.call is not None and pane.step is not None:
+            caption = export.step_caption(pane.call, pane.step, caption)
+        sides.append(compare_export.Side(pane.view.scene(), pane.call, caption))
+    left, right = sides
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        if fmt == "png":
+            data = compare_export.png_pair(left, right, pair.comparison, choice.scale, choice.transparent)
+        elif fmt == "svg":
+            data = compare_export.svg_pair(left, right, pair.comparison, choice.transparent)
+        elif fmt == "gif":
+            data = compare_export.gif_pair(left, right, pair.comparison, choice.scale)
+        else:
+            data = compare_export.apng_pair(left, right, pair.comparison, choice.scale, choice.transparent)
+        Path(target).write_bytes(data)
+    except OSError as exc:
+        dialogs.show_error(window, _tr("Cannot export"), f"{target}: {exc.strerror or exc}")
+        return False
+    finally:
+        QApplication.restoreOverrideCursor()
+    window.statusBar().showMessage(_tr("Exported {name}").format(name=Path(target).name), 5000)
+    return True
