@@ -124,7 +124,12 @@ def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir
     there is no display.
     """
     if not has_display():
-        sys.stderr.write(HEADLESS_MESSAGE)
+        # No Qt yet (it would abort): said in the language of gradviz's own words.
+        from gradviz.core import i18n
+        from gradviz.ui.language import choose
+
+        i18n.set_language(choose(lang, None))
+        sys.stderr.write(i18n.t(HEADLESS_MESSAGE))
         return 2
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication

@@ -329,11 +329,15 @@ class Inspector(QWidget):
             "backward hook": translate("Inspector", "runs here, as the gradient passes on to the module's inputs"),
             "tensor hook": translate("Inspector", "runs on the gradient arriving here (and may change it)"),
         }
+        kinds = {"forward hook": translate("Inspector", "forward hook"),
+                 "backward hook": translate("Inspector", "backward hook"),
+                 "tensor hook": translate("Inspector", "tensor hook")}
         rows = []
         for h in node.hooks:
             link = html.escape(translate("Inspector", "line {line}").format(line=h.line))
             line = f" <a href='line:{h.line}'>{link}</a>" if h.line else ""
-            rows.append(f"<tr><td class='mono'>{html.escape(h.name)}</td><td>{html.escape(h.kind)}{line}</td>"
+            kind = html.escape(kinds.get(h.kind, h.kind))
+            rows.append(f"<tr><td class='mono'>{html.escape(h.name)}</td><td>{kind}{line}</td>"
                         f"<td class='muted'>{html.escape(where.get(h.kind, ''))}</td></tr>")
         return f"<h3>{html.escape(translate('Inspector', 'Hooks'))}</h3><table>{''.join(rows)}</table>"
 

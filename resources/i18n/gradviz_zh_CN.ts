@@ -495,6 +495,18 @@ or zero_grad() set it back to None.</source>
         <translation>作用于到达这里的梯度（并可能修改它）</translation>
     </message>
     <message>
+        <source>forward hook</source>
+        <translation>forward 钩子</translation>
+    </message>
+    <message>
+        <source>backward hook</source>
+        <translation>backward 钩子</translation>
+    </message>
+    <message>
+        <source>tensor hook</source>
+        <translation>张量钩子</translation>
+    </message>
+    <message>
         <source>Rule</source>
         <translation>法则</translation>
     </message>
