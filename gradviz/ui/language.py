@@ -54,7 +54,8 @@ def install(app: QApplication, code: str) -> str:
     for old in _installed:
         app.removeTranslator(old)
     _installed.clear()
-    QLocale.setDefault(QLocale(code if code != i18n.DEFAULT else "en_US"))
+    # Numbers in spin boxes and Qt's dialogs: Chinese conventions in Chinese, else the system's as before.
+    QLocale.setDefault(QLocale(code) if code != i18n.DEFAULT else QLocale.system())
     if code == i18n.DEFAULT:
         return code
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)

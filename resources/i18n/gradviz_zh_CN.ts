@@ -1029,7 +1029,7 @@ or zero_grad() set it back to None.</source>
     </message>
     <message>
         <source>Call {index} of {count}: </source>
-        <translation>第 {index} 次调用，共 {count} 次：</translation>
+        <translation>调用 {index}/{count}：</translation>
     </message>
     <message>
         <source>  ⚠ failed</source>
@@ -1109,7 +1109,7 @@ or zero_grad() set it back to None.</source>
     </message>
     <message>
         <source>backward call {index} · line {line}</source>
-        <translation>第 {index} 次 backward 调用 · 第 {line} 行</translation>
+        <translation>第 {index} 次 backward · 第 {line} 行</translation>
     </message>
     <message>
         <source>backward at line {line}</source>
