@@ -227,3 +227,45 @@ def test_choosing_the_language_shown_rebuilds_nothing(qtbot, tmp_path, dialog_lo
     with qtbot.assertNotEmitted(window.language_chosen):
         window.language_actions["en"].trigger()
     assert window.isVisible() and window.settings.language == "en"
+
+
+@pytest.mark.parametrize(("remembered", "lang", "first_menu"), [
+    (None, "zh_CN", "文件(&F)"),  # --lang alone
+    ("zh_CN", None, "文件(&F)"),  # the remembered menu choice
+    ("zh_CN", "en", "&File"),  # --lang wins over it
+    ("en", "zh", "文件(&F)"),
+])
+def test_run_app_opens_the_window_in_the_chosen_language(qtbot, tmp_path, dialog_log, qapp, monkeypatch,
+                                                         remembered, lang, first_menu):
+    """The whole app path: run_app installs the language before it builds the window, and tells
+    gradviz.core.i18n (the engine's requests, the canvas and the lessons follow it)."""
+    from app_fixtures import FakeClient
+    from PySide6.QtCore import QTimer
+
+    from gradviz.ui import app as app_module
+    from gradviz.ui import language
+    from gradviz.ui.settings import Settings
+
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    settings = Settings(tmp_path / "config")
+    settings.language = remembered
+    settings.sync()
+    seen = {}
+
+    def look() -> None:
+        window = app_module._windows[0]
+        qtbot.addWidget(window)
+        seen.update(menu=menu_titles(window)[0], language=i18n.language())
+        qapp.quit()
+
+    QTimer.singleShot(300, look)
+    try:
+        code = app_module.run_app(settings_dir=str(tmp_path / "config"), client_factory=FakeClient, lang=lang)
+    finally:
+        language.install(qapp, "en")
+    assert code == 0
+    assert seen["menu"] == first_menu
+    assert seen["language"] == ("en" if first_menu == "&File" else "zh_CN")
