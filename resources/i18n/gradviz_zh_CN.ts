@@ -252,7 +252,7 @@ Restore that text?</source>
     </message>
     <message>
         <source>Wrapped</source>
-        <translation>已从头开始</translation>
+        <translation>已从另一端继续</translation>
     </message>
 </context>
 <context>
