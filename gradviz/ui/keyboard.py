@@ -109,10 +109,15 @@ def show_shortcuts(w: MainWindow) -> None:
 
 
 def safety_note() -> str:
-    """The README's section "What runs, and how safely" (markdown), shipped as a resource."""
+    """The README's section "What runs, and how safely" (markdown), shipped as a resource; in the
+    window's language where it has a translation (``safety.<lang>.md``)."""
+    from gradviz.core import i18n
     from gradviz.core.resources import resource_path
 
+    translated = resource_path("help", f"safety.{i18n.language()}.md")
     try:
+        if i18n.language() != i18n.DEFAULT and translated.is_file():
+            return translated.read_text(encoding="utf-8")
         return resource_path("help", "safety.md").read_text(encoding="utf-8")
     except OSError:
         return (f"## {translate('Keyboard', SAFETY_TITLE)}\n\n"

@@ -259,7 +259,7 @@ def test_run_app_opens_the_window_in_the_chosen_language(qtbot, tmp_path, dialog
         window = app_module._windows[0]
         qtbot.addWidget(window)
         seen.update(menu=menu_titles(window)[0], language=i18n.language())
-        qapp.quit()
+        window.close()  # the last window: the app's event loop ends, as when a user closes it
 
     QTimer.singleShot(300, look)
     try:
@@ -269,3 +269,25 @@ def test_run_app_opens_the_window_in_the_chosen_language(qtbot, tmp_path, dialog
     assert code == 0
     assert seen["menu"] == first_menu
     assert seen["language"] == ("en" if first_menu == "&File" else "zh_CN")
+
+
+def test_chinese_safety_note_follows_the_english_one(qtbot, tmp_path, dialog_log, chinese):
+    """Help ▸ 运行什么，有多安全 shows the Chinese note; it says what the English one says: the same
+    numbers (attacks, hostile programs, nodes, kernel versions ...), code names and table rows, so
+    an English note that changes fails here until the Chinese follows."""
+    from gradviz.ui import keyboard
+
+    window, _ = make_window(qtbot, tmp_path)
+    window.actions["safety"].trigger()
+    (_name, title, text, fmt), = dialog_log.named("show_document")
+    assert title == "运行什么，有多安全" and fmt == "markdown" and text.startswith("## 运行什么，有多安全")
+    english = (ROOT / "resources" / "help" / "safety.md").read_text(encoding="utf-8")
+
+    def facts(note: str):
+        numbers = sorted(re.findall(r"\d[\d,.]*\d|\d", note))
+        code = sorted(re.findall(r"`[^`]+`", note))
+        rows = [line.count("|") for line in note.splitlines() if line.startswith("|")]
+        return numbers, code, rows
+
+    assert facts(text) == facts(english)
+    assert keyboard.safety_note() == text
