@@ -339,7 +339,8 @@ class Inspector(QWidget):
             kind = html.escape(kinds.get(h.kind, h.kind))
             rows.append(f"<tr><td class='mono'>{html.escape(h.name)}</td><td>{kind}{line}</td>"
                         f"<td class='muted'>{html.escape(where.get(h.kind, ''))}</td></tr>")
-        return f"<h3>{html.escape(translate('Inspector', 'Hooks'))}</h3><table>{''.join(rows)}</table>"
+        title = html.escape(translate("Inspector", "Hooks"))
+        return f"<h3>{title}</h3><table>{''.join(rows)}</table>"
 
     def _rule(self, node: GraphNode) -> str:
         if node.kind in (LEAF, PARAM):

@@ -331,7 +331,8 @@ class ResultController:
         for v in result.variables:
             if result.graph_holding(v) is not None and (v.grad_fn or v.requires_grad):
                 shape = "×".join(str(s) for s in v.shape) or translate("Results", "scalar")
-                combo.addItem(f"{v.name}  ({v.grad_fn or translate('Results', 'leaf')}, {shape})", f"var:{v.name}")
+                made_by = v.grad_fn or translate("Results", "leaf")
+                combo.addItem(f"{v.name}  ({made_by}, {shape})", f"var:{v.name}")
         choice = result.default_graph()
         if choice is not None:
             combo.setCurrentIndex(combo.findData(f"{choice[0]}:{choice[1]}"))

@@ -507,6 +507,10 @@ or zero_grad() set it back to None.</source>
         <translation>张量钩子</translation>
     </message>
     <message>
+        <source>Hooks</source>
+        <translation>钩子</translation>
+    </message>
+    <message>
         <source>Rule</source>
         <translation>法则</translation>
     </message>
@@ -1122,6 +1126,10 @@ or zero_grad() set it back to None.</source>
     <message>
         <source>scalar</source>
         <translation>标量</translation>
+    </message>
+    <message>
+        <source>leaf</source>
+        <translation>叶子</translation>
     </message>
     <message>
         <source>No autograd graph</source>

@@ -291,3 +291,27 @@ def test_chinese_safety_note_follows_the_english_one(qtbot, tmp_path, dialog_log
 
     assert facts(text) == facts(english)
     assert keyboard.safety_note() == text
+
+
+def source_texts() -> set[tuple[str, str]]:
+    """(context, text) of every translate("Context", "text", ...) and QT_TRANSLATE_NOOP in the
+    UI's sources, read with Python's own parser (pyside6-lupdate's skips a call it can't follow)."""
+    import ast
+
+    found = set()
+    for path in [*sorted((ROOT / "gradviz" / "ui").rglob("*.py")), ROOT / "gradviz" / "launch.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            context, text = node.args[:2]
+            if name in ("translate", "QT_TRANSLATE_NOOP") and isinstance(context, ast.Constant) \
+                    and isinstance(text, ast.Constant):
+                found.add((context.value, text.value))
+    return found
+
+
+def test_every_translated_text_of_the_sources_is_in_the_ts():
+    texts = source_texts()
+    assert len(texts) == len(messages(TS))
+    assert texts == set(messages(TS))
