@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.gradviz-installed
 
-.PHONY: run test lint setup fonts bench clean
+.PHONY: run test lint setup fonts bench clean translations
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check gradviz tests benchmarks
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
+
+# The window's translations (Qt's own tools): pyside6-lupdate collects every translate()/tr() text
+# of the UI into resources/i18n/gradviz_<lang>.ts (kept in git, translated there; no line numbers,
+# so a moved line changes nothing), pyside6-lrelease compiles it to the .qm the app loads (also in
+# git: the wheel ships resources/ as it is). tests/ui/test_translations.py fails when either is stale.
+TS_LANGS := zh_CN
+TS_SOURCES := gradviz/ui gradviz/launch.py
+translations: $(STAMP)
+	for lang in $(TS_LANGS); do \
+		$(BIN)/pyside6-lupdate -silent -extensions py -locations none -no-obsolete $(TS_SOURCES) \
+			-ts resources/i18n/gradviz_$$lang.ts && \
+		$(BIN)/pyside6-lrelease -silent resources/i18n/gradviz_$$lang.ts -qm resources/i18n/gradviz_$$lang.qm \
+			|| exit 1; \
+	done
 
 # Benchmarks (issue 5): installs the benchmark-only anchors (torchviz; graphviz's `dot` via apt
 # when missing) and prints the tables the README shows. Not part of the tests.

@@ -269,6 +269,17 @@ def cmd_doctor(args: argparse.Namespace, worker=None) -> int:
 
 
 # --- entry point --------------------------------------------------------------------------------
+def language_code(value: str) -> str:
+    """``--lang``: a language gradviz speaks, normalized (``zh``, ``zh-CN`` -> ``zh_CN``); argparse's
+    error for any other, naming the choices."""
+    from gradviz.core import i18n
+
+    found = i18n.normalize(value)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"unknown language {value!r}: choose one of {', '.join(i18n.LANGUAGES)}")
+    return found
+
+
 class _Parser(argparse.ArgumentParser):
     """Exit code 2 with a one-line message for unusable arguments (argparse's own convention)."""
 
@@ -303,6 +314,9 @@ def build_parser(command: str) -> argparse.ArgumentParser:
                        "gradviz doctor (how the engine is contained)")
     p.add_argument("path", nargs="?", help="a .gradviz session or .py script to open")
     p.add_argument("--version", action="version", version=f"gradviz {__version__}")
+    p.add_argument("--lang", metavar="LANG", type=language_code,
+                   help="the window's language: zh_CN or en (default: the one chosen in View > Language, "
+                        "else the system's)")
     return p
 
 
@@ -327,4 +341,4 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False, worker=None) 
         return run_render(args, exiting=exiting, worker=worker)
     from gradviz.ui.app import run_app
 
-    return run_app(args.path)
+    return run_app(args.path, lang=args.lang)

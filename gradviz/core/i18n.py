@@ -83,6 +83,12 @@ def catalog(code: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items() if not str(k).startswith("//")}
 
 
+def _N(text: str) -> str:  # noqa: N802 (gettext's name for it)
+    """Marks ``text`` for the catalog (``tests/core/test_catalog.py`` finds it) where it is kept
+    in a table or a constant; it is translated where it is used, in the language of that moment."""
+    return text
+
+
 def t(text: str, /, **fields: object) -> str:
     """``text`` in the current language, with ``{name}`` fields filled from ``fields``."""
     out = catalog(_current).get(text, text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 
-from gradviz.core.i18n import t
-from gradviz.engine.refusals import _N, explain_refusal
+from gradviz.core.i18n import _N, t
+from gradviz.engine.refusals import explain_refusal
 
 # Each rule: (pattern searched in the error text, hint). The first match wins; the hint is
 # translated when it is given (the run's language is set after this module is imported).

@@ -16,9 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 
-from gradviz.core.i18n import t
+from gradviz.core.i18n import _N, t
 from gradviz.core.request import Limits, how_to_raise
-from gradviz.engine.refusals import _N
 
 #: Seconds between two looks of the watchdog (clock, cancel flag, memory).
 WATCH_EVERY = 0.02

@@ -12,14 +12,7 @@ import errno
 import os
 from collections.abc import Iterator
 
-from gradviz.core.i18n import t
-
-
-def _N(text: str) -> str:
-    """Marks ``text`` for the catalog (``tests/core/test_catalog.py`` finds it); it is translated
-    where it is used, in the language of the run."""
-    return text
-
+from gradviz.core.i18n import _N, t
 
 #: Packages people import that the engine's environment does not have, and what to do instead.
 _MISSING = {

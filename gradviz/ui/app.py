@@ -1,4 +1,5 @@
-"""Start the desktop app: check for a display, set up QApplication, show the window, start the engine."""
+"""Start the desktop app: check for a display, set up QApplication and its language, show the window, start
+the engine."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gradviz.core.i18n import _N
+
 _X11_SOCKETS = "/tmp/.X11-unix"
+#: The windows open now: a window rebuilt in another language replaces its predecessor here.
+_windows: list = []
 
 #: What to do instead when there is no display; printed rather than letting Qt abort.
-HEADLESS_MESSAGE = """\
+HEADLESS_MESSAGE = _N("""\
 gradviz: no display found (DISPLAY and WAYLAND_DISPLAY are not set, or the X server is gone),
 so the window cannot open.
 
@@ -22,7 +27,7 @@ Run gradviz without a window instead:
 or give Qt a screen of its own:
   xvfb-run gradviz [FILE]                     a virtual X server (apt install xvfb)
   QT_QPA_PLATFORM=offscreen gradviz [FILE]    runs without showing anything
-"""
+""")
 
 
 def has_display(environ: dict[str, str] | None = None, platform: str | None = None) -> bool:
@@ -63,17 +68,70 @@ def create_window(settings_dir: str | None = None, client_factory: Callable | No
     # Fonts and style first: widgets made afterwards start with the right ones.
     style.apply(QApplication.instance(), settings.theme, settings.presentation)
     window = MainWindow(settings, runner)
+    window.language_chosen.connect(
+        lambda code: switch_language(window, code, settings_dir=settings_dir, client_factory=client_factory))
     return window
 
 
+def switch_language(old, code: str, settings_dir: str | None = None, client_factory: Callable | None = None):
+    """View ▸ Language: the window again, in language ``code``, with nothing lost; returns the new window.
+
+    Qt shows a new language in widgets made after its translator is installed, so the window is
+    rebuilt rather than every text set again by hand (a second list of every string, that would
+    drift from the first): the new window takes the old one's place and size, its session (text,
+    file, notes, unsaved state, the graph and step shown) and runs the program again if it had
+    been run, so the graph and gradients are back as they were. Only the editor's undo history
+    stays behind. The old window closes without asking: its text lives on in the new one.
+    """
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from gradviz.core import i18n
+    from gradviz.ui import language
+
+    session = old.current_session()
+    state = old.state
+    path, dirty, trusted, had_result = state.path, state.dirty, state.trusted, state.result is not None
+    old.save_layout()  # the new window opens with the old one's docks and size
+    language.install(QApplication.instance(), code)
+    new = create_window(settings_dir, client_factory)
+    new.ensure_panels()
+    new.setGeometry(old.geometry())
+    new.restoreState(old.saveState())
+    new.set_session(session, path, run=had_result, dirty=dirty, trusted=trusted)
+    cursor = old.editor.textCursor()
+    moved = new.editor.textCursor()
+    moved.setPosition(min(cursor.position(), len(new.editor.toPlainText())))
+    new.editor.setTextCursor(moved)
+    if old.isMaximized():
+        new.showMaximized()
+    else:
+        new.show()
+    old.replaced = True
+    old.close()
+    if old in _windows:
+        _windows.remove(old)
+    _windows.append(new)
+    new.statusBar().showMessage(QCoreApplication.translate("MainWindow", "The window now speaks {language}.").format(
+        language=i18n.LANGUAGES.get(i18n.language(), code)), 5000)
+    return new
+
+
 def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir: str | None = None,
-            client_factory: Callable | None = None) -> int:
+            client_factory: Callable | None = None, lang: str | None = None) -> int:
     """Open the gradviz window on ``path`` (a ``.gradviz`` session or ``.py`` script) or the 2xᵀx example.
 
-    Returns the exit code: 0 when the window was closed, 2 when there is no display.
+    ``lang`` (``gradviz --lang``) wins over the language remembered from View ▸ Language, which
+    wins over the system's locale. Returns the exit code: 0 when the window was closed, 2 when
+    there is no display.
     """
     if not has_display():
-        sys.stderr.write(HEADLESS_MESSAGE)
+        # No Qt yet (it would abort): said in the language of gradviz's own words.
+        from gradviz.core import i18n
+        from gradviz.ui.language import choose
+
+        i18n.set_language(choose(lang, None))
+        sys.stderr.write(i18n.t(HEADLESS_MESSAGE))
         return 2
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -83,7 +141,12 @@ def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir
     app.setApplicationDisplayName("gradviz")
     app.setOrganizationName("gradviz")
     app.setDesktopFileName("gradviz")
+    from gradviz.ui import language
+    from gradviz.ui.settings import Settings
+
+    language.install(app, language.choose(lang, Settings(settings_dir).language))
     window = create_window(settings_dir, client_factory)  # the engine starts importing torch
+    _windows.append(window)
     window.ensure_panels()  # meanwhile pyqtgraph, on this (the GUI) thread, before anything paints
     window.show()
     timing = os.environ.get("GRADVIZ_TIMING")
@@ -112,5 +175,7 @@ def run_app(path: str | None = None, argv: list[str] | None = None, settings_dir
 
     QTimer.singleShot(0, after_show)
     code = app.exec()
-    window.runner.close()  # also when the app quit without closing the window
+    for shown in dict.fromkeys([window, *_windows]):
+        shown.runner.close()  # also when the app quit without closing the window
+    _windows.clear()
     return code

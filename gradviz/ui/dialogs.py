@@ -9,15 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from gradviz.core.request import LIMIT_RANGES, LIMIT_WORDS, Limits, limits_with
 
-#: File-dialog filters.
-SESSION_FILTER = "gradviz sessions (*.gradviz)"
-OPEN_FILTER = ("gradviz sessions and Python scripts (*.gradviz *.py);;gradviz sessions (*.gradviz);;"
-               "Python scripts (*.py)")
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
+
+#: File-dialog filters (English; each dialog shows them in the window's language).
+SESSION_FILTER = QT_TRANSLATE_NOOP("Dialogs", "gradviz sessions (*.gradviz)")
+OPEN_FILTER = QT_TRANSLATE_NOOP("Dialogs", "gradviz sessions and Python scripts (*.gradviz *.py);;"
+                                "gradviz sessions (*.gradviz);;Python scripts (*.py)")
 
 # Answers of ask_unsaved.
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
@@ -25,13 +27,15 @@ SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 
 def open_file(parent: QWidget | None, directory: str = "") -> str | None:
     """Ask for a session or script to open; None when the user cancels."""
-    path, _ = QFileDialog.getOpenFileName(parent, "Open session or script", directory, OPEN_FILTER)
+    path, _ = QFileDialog.getOpenFileName(parent, translate("Dialogs", "Open session or script"), directory,
+                                          translate("Dialogs", OPEN_FILTER))
     return path or None
 
 
 def save_file(parent: QWidget | None, suggested: str = "") -> str | None:
     """Ask where to save a session; None when the user cancels. Adds ``.gradviz`` if missing."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Save session", suggested, SESSION_FILTER)
+    path, _ = QFileDialog.getSaveFileName(parent, translate("Dialogs", "Save session"), suggested,
+                                          translate("Dialogs", SESSION_FILTER))
     if not path:
         return None
     return path if path.endswith(".gradviz") else path + ".gradviz"
@@ -41,9 +45,9 @@ def ask_unsaved(parent: QWidget | None, name: str) -> str:
     """Ask what to do with unsaved changes: SAVE, DISCARD or CANCEL."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Unsaved changes")
-    box.setText(f"Save the changes to “{name}”?")
-    box.setInformativeText("Your changes are lost if you don't save them.")
+    box.setWindowTitle(translate("Dialogs", "Unsaved changes"))
+    box.setText(translate("Dialogs", "Save the changes to “{name}”?").format(name=name))
+    box.setInformativeText(translate("Dialogs", "Your changes are lost if you don't save them."))
     box.setStandardButtons(
         QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
     )
@@ -60,8 +64,9 @@ def ask_recover(parent: QWidget | None, title: str, when: str) -> bool:
     """Offer to restore the text autosaved before gradviz last stopped; True to recover."""
     answer = QMessageBox.question(
         parent,
-        "Recover unsaved work",
-        f"gradviz stopped before “{title}” was saved (autosaved {when}).\n\nRestore that text?",
+        translate("Dialogs", "Recover unsaved work"),
+        translate("Dialogs", "gradviz stopped before “{title}” was saved (autosaved {when}).\n\n"
+                  "Restore that text?").format(title=title, when=when),
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.Yes,
     )
@@ -72,13 +77,14 @@ def ask_trust(parent: QWidget | None, name: str, why: str) -> bool:
     """Where the system cannot contain the engine: run a program that came from elsewhere? True to trust it."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Trust this program?")
-    box.setText(f"“{name}” came from outside gradviz, and this system cannot contain the engine that runs it.")
-    box.setInformativeText(
-        f"{why}\n\nRunning it gives it the same access to your files, your network and your accounts as any "
+    box.setWindowTitle(translate("Dialogs", "Trust this program?"))
+    box.setText(translate("Dialogs", "“{name}” came from outside gradviz, and this system cannot contain the engine "
+                                     "that runs it.").format(name=name))
+    box.setInformativeText(why + "\n\n" + translate(
+        "Dialogs", "Running it gives it the same access to your files, your network and your accounts as any "
         "program you start yourself. Run it only if you trust where it came from; gradviz remembers your answer "
-        "for this program.")
-    trust = box.addButton("Trust and Run", QMessageBox.ButtonRole.AcceptRole)
+        "for this program."))
+    trust = box.addButton(translate("Dialogs", "Trust and Run"), QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.exec()
@@ -112,12 +118,16 @@ def show_about(parent: QWidget | None, title: str, text: str, details: str = "")
 # -- export ------------------------------------------------------------------------------------
 
 #: Export formats: key -> (menu text, file filter, suffix). "frames" writes a folder of PNGs.
+#: The texts are English; the dialogs show them through translate("Dialogs", ...).
 EXPORT_FORMATS = {
-    "png": ("PNG image", "PNG images (*.png)", ".png"),
-    "svg": ("SVG drawing (labels stay text)", "SVG drawings (*.svg)", ".svg"),
-    "gif": ("Animated GIF of the backward pass", "GIF animations (*.gif)", ".gif"),
-    "apng": ("Animated PNG of the backward pass", "Animated PNG (*.png *.apng)", ".png"),
-    "frames": ("Numbered PNG frames of the backward pass", "", ""),
+    "png": (QT_TRANSLATE_NOOP("Dialogs", "PNG image"), QT_TRANSLATE_NOOP("Dialogs", "PNG images (*.png)"), ".png"),
+    "svg": (QT_TRANSLATE_NOOP("Dialogs", "SVG drawing (labels stay text)"),
+            QT_TRANSLATE_NOOP("Dialogs", "SVG drawings (*.svg)"), ".svg"),
+    "gif": (QT_TRANSLATE_NOOP("Dialogs", "Animated GIF of the backward pass"),
+            QT_TRANSLATE_NOOP("Dialogs", "GIF animations (*.gif)"), ".gif"),
+    "apng": (QT_TRANSLATE_NOOP("Dialogs", "Animated PNG of the backward pass"),
+             QT_TRANSLATE_NOOP("Dialogs", "Animated PNG (*.png *.apng)"), ".png"),
+    "frames": (QT_TRANSLATE_NOOP("Dialogs", "Numbered PNG frames of the backward pass"), "", ""),
 }
 ANIMATED = ("gif", "apng", "frames")
 
@@ -159,11 +169,11 @@ def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | Non
 
     last = last or ExportChoice()
     dialog = QDialog(parent)
-    dialog.setWindowTitle("Export graph")
+    dialog.setWindowTitle(translate("Dialogs", "Export graph"))
     form = QFormLayout()
     fmt = QComboBox(dialog)
     for key, (text, _f, _s) in EXPORT_FORMATS.items():
-        fmt.addItem(text, key)
+        fmt.addItem(translate("Dialogs", text), key)
         if key in ANIMATED and not animation:
             fmt.model().item(fmt.count() - 1).setEnabled(False)
     fmt.setCurrentIndex(max(0, fmt.findData(last.format if (animation or last.format not in ANIMATED) else "png")))
@@ -172,19 +182,20 @@ def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | Non
         scale.addItem(f"{s:g}×", s)
     scale.setCurrentIndex(max(0, scale.findData(last.scale)))
     background = QComboBox(dialog)
-    background.addItem("Theme colour", False)
-    background.addItem("Transparent", True)
+    background.addItem(translate("Dialogs", "Theme colour"), False)
+    background.addItem(translate("Dialogs", "Transparent"), True)
     background.setCurrentIndex(1 if last.transparent else 0)
-    caption = QCheckBox("Lesson title, statement and step above the graph", dialog)
+    caption = QCheckBox(translate("Dialogs", "Lesson title, statement and step above the graph"), dialog)
     caption.setChecked(last.caption)
-    form.addRow("Format", fmt)
-    form.addRow("Scale", scale)
-    form.addRow("Background", background)
-    form.addRow("Caption", caption)
-    note = QLabel("What is exported looks like the canvas now: the same step, lit node and labels.", dialog)
+    form.addRow(translate("Dialogs", "Format"), fmt)
+    form.addRow(translate("Dialogs", "Scale"), scale)
+    form.addRow(translate("Dialogs", "Background"), background)
+    form.addRow(translate("Dialogs", "Caption"), caption)
+    note = QLabel(translate("Dialogs", "What is exported looks like the canvas now: the same step, lit node and "
+                                       "labels."), dialog)
     note.setWordWrap(True)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
-    buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export…")
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(translate("Dialogs", "Export…"))
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
 
@@ -204,11 +215,19 @@ def ask_limits(parent: QWidget | None, current: Limits) -> Limits | None:
     from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
 
     dialog = QDialog(parent)
-    dialog.setWindowTitle("Limits of a run")
+    dialog.setWindowTitle(translate("Dialogs", "Limits of a run"))
     form = QFormLayout()
     fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
-    units = {"max_seconds": " s", "max_memory_mb": " MB", "max_output_chars": " characters", "max_result_mb": " MB",
-             "max_elements": " elements", "max_steps": " operations"}
+    units = {"max_seconds": " s", "max_memory_mb": " MB", "max_output_chars": translate("Dialogs", " characters"),
+             "max_result_mb": " MB", "max_elements": translate("Dialogs", " elements"),
+             "max_steps": translate("Dialogs", " operations")}
+    # The fields' names (gradviz.core.request.LIMIT_WORDS, capitalised), in the window's language.
+    words = {"max_seconds": translate("Dialogs", "Time limit in seconds"),
+             "max_memory_mb": translate("Dialogs", "Memory limit in MB"),
+             "max_elements": translate("Dialogs", "Most elements in one tensor"),
+             "max_steps": translate("Dialogs", "Most torch operations the program may call"),
+             "max_output_chars": translate("Dialogs", "Most characters the program may print"),
+             "max_result_mb": translate("Dialogs", "Largest result in MB (past it values are summarised)")}
     for name, (low, high, integer) in LIMIT_RANGES.items():
         box: QSpinBox | QDoubleSpinBox
         if integer:
@@ -224,9 +243,9 @@ def ask_limits(parent: QWidget | None, current: Limits) -> Limits | None:
         box.setGroupSeparatorShown(True)
         box.setObjectName(name)
         fields[name] = box
-        form.addRow(LIMIT_WORDS[name][0].upper() + LIMIT_WORDS[name][1:], box)
-    note = QLabel("They are saved with the session. A run that reaches one stops with a message that names it.",
-                  dialog)
+        form.addRow(words.get(name) or LIMIT_WORDS[name][0].upper() + LIMIT_WORDS[name][1:], box)
+    note = QLabel(translate("Dialogs", "They are saved with the session. A run that reaches one stops with a message "
+                                       "that names it."), dialog)
     note.setWordWrap(True)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
                                | QDialogButtonBox.StandardButton.RestoreDefaults, dialog)
@@ -251,10 +270,11 @@ def export_path(parent: QWidget | None, fmt: str, suggested: str) -> str | None:
     (``export_format`` then picks the format it names, or says why it cannot).
     """
     if fmt == "frames":
-        folder = QFileDialog.getExistingDirectory(parent, "Folder for the PNG frames", suggested)
+        folder = QFileDialog.getExistingDirectory(parent, translate("Dialogs", "Folder for the PNG frames"), suggested)
         return folder or None
     _text, filt, suffix = EXPORT_FORMATS[fmt]
-    path, _ = QFileDialog.getSaveFileName(parent, "Export graph", suggested, filt)
+    path, _ = QFileDialog.getSaveFileName(parent, translate("Dialogs", "Export graph"), suggested,
+                                          translate("Dialogs", filt))
     if not path:
         return None
     return path if Path(path).suffix else path + suffix
@@ -277,7 +297,8 @@ def export_format(fmt: str, path: str, animation: bool) -> tuple[str, str | None
     extension = Path(path).suffix.lower()
     if extension not in _EXTENSION_FORMATS:
         names = ", ".join(sorted(_EXTENSION_FORMATS))
-        return fmt, f"“{Path(path).name}”: gradviz exports {names}. Give the file one of these extensions."
+        return fmt, translate("Dialogs", "“{name}”: gradviz exports {names}. Give the file one of these "
+                                        "extensions.").format(name=Path(path).name, names=names)
     still, animated = _EXTENSION_FORMATS[extension]
     if extension == ".png" and fmt == "apng":
         return fmt, None  # an animated PNG is a .png too
@@ -285,15 +306,17 @@ def export_format(fmt: str, path: str, animation: bool) -> tuple[str, str | None
         return still, None
     if animated is not None and (fmt in ANIMATED or still is None):
         if not animation:
-            return fmt, (f"“{Path(path).name}” names an animation of the backward pass, and none is shown: "
-                         "step into a backward call first, or save a still as .png or .svg.")
+            return fmt, translate("Dialogs", "“{name}” names an animation of the backward pass, and none is shown: "
+                                  "step into a backward call first, or save a still as .png or .svg.").format(
+                name=Path(path).name)
         return animated, None
     return still or fmt, None
 
 
 def screenshot_path(parent: QWidget | None, suggested: str) -> str | None:
     """Where to save a screenshot of the window; None when cancelled."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Save window screenshot", suggested, "PNG images (*.png)")
+    path, _ = QFileDialog.getSaveFileName(parent, translate("Dialogs", "Save window screenshot"), suggested,
+                                          translate("Dialogs", "PNG images (*.png)"))
     if not path:
         return None
     return path if path.lower().endswith(".png") else path + ".png"

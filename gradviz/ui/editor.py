@@ -6,7 +6,7 @@ import keyword
 import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,7 @@ class CodeEditor(QPlainTextEdit):
         if line is not None and not 1 <= line <= self.blockCount():
             line = None
         self._error_line = line
-        self._error_tip = message + (f"\n\nHint: {hint}" if hint else "")
+        self._error_tip = message + ("\n\n" + translate("Editor", "Hint: {hint}").format(hint=hint) if hint else "")
         self._refresh_selections()
         self._gutter.update()
 
@@ -525,13 +527,13 @@ class MessageBar(QFrame):
         self._hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._goto = QToolButton(self)
         self._goto.setObjectName("messageGoto")
-        self._goto.setText("Go to line")
+        self._goto.setText(translate("Editor", "Go to line"))
         self._goto.setCursor(Qt.CursorShape.PointingHandCursor)
         self._goto.clicked.connect(lambda: self._line is not None and self.line_clicked.emit(self._line))
         close = QToolButton(self)
         close.setObjectName("messageClose")
         close.setText("✕")
-        close.setToolTip("Hide this message")
+        close.setToolTip(translate("Editor", "Hide this message"))
         close.setCursor(Qt.CursorShape.PointingHandCursor)
         close.clicked.connect(self.hide)
         texts = QVBoxLayout()
@@ -579,7 +581,7 @@ class MessageBar(QFrame):
         self._line = line
         self._goto.setVisible(line is not None)
         if line is not None:
-            self._goto.setText(f"Go to line {line}")
+            self._goto.setText(translate("Editor", "Go to line {line}").format(line=line))
         # Re-polish so the [kind="..."] stylesheet selectors apply.
         for w in (self, self._icon, self._title, self._body, self._hint):
             w.style().unpolish(w)
@@ -588,8 +590,10 @@ class MessageBar(QFrame):
 
     def show_error(self, error_type: str, message: str, hint: str | None, line: int | None) -> None:
         """An error of the program: "Line 5 · RuntimeError" over the plain message and the hint."""
-        title = " · ".join(p for p in (f"Line {line}" if line is not None else "", error_type) if p)
-        self.show_message("error", title, f"Hint: {hint}" if hint else None, line, body=message)
+        where = translate("Editor", "Line {line}").format(line=line) if line is not None else ""
+        title = " · ".join(p for p in (where, error_type) if p)
+        self.show_message("error", title, translate("Editor", "Hint: {hint}").format(hint=hint) if hint else None,
+                          line, body=message)
 
     def clear(self) -> None:
         self._line = None

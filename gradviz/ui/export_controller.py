@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication
 
 from gradviz.ui import dialogs
 from gradviz.ui.session_controller import slug
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 if TYPE_CHECKING:
     from gradviz.ui.export import Caption
@@ -62,7 +64,8 @@ class ExportController:
 
             return export_pair(w, compare.view)
         if not self._has_graph():
-            w.statusBar().showMessage("Nothing to export yet: run a program that builds a graph", 5000)
+            w.statusBar().showMessage(translate("Exports", "Nothing to export yet: run a program that builds a graph"),
+                                      5000)
             return False
         call = self.state.graph_call if self.state.graph_call is w.player.call else None
         choice = dialogs.ask_export(w, animation=call is not None, last=self._last_export)
@@ -79,7 +82,7 @@ class ExportController:
             return False
         fmt, why_not = dialogs.export_format(choice.format, target, call is not None)
         if why_not:
-            dialogs.show_error(w, "Cannot export", why_not)
+            dialogs.show_error(w, translate("Exports", "Cannot export"), why_not)
             return False
         scene = w.view.scene()
         caption = self._caption() if choice.caption else None
@@ -99,11 +102,11 @@ class ExportController:
             if data is not None:
                 Path(target).write_bytes(data)
         except OSError as exc:
-            dialogs.show_error(w, "Cannot export", f"{target}: {exc.strerror or exc}")
+            dialogs.show_error(w, translate("Exports", "Cannot export"), f"{target}: {exc.strerror or exc}")
             return False
         finally:
             QApplication.restoreOverrideCursor()
-        w.statusBar().showMessage(f"Exported {Path(target).name}", 5000)
+        w.statusBar().showMessage(translate("Exports", "Exported {name}").format(name=Path(target).name), 5000)
         return True
 
     def copy_graph_image(self) -> bool:
@@ -114,7 +117,7 @@ class ExportController:
             return False
         image = export.render_image(self.window.view.scene(), 2.0, False, self._caption())
         QApplication.clipboard().setImage(image)
-        self.window.statusBar().showMessage("Copied the graph image to the clipboard", 4000)
+        self.window.statusBar().showMessage(translate("Exports", "Copied the graph image to the clipboard"), 4000)
         return True
 
     def save_screenshot(self) -> bool:
@@ -124,7 +127,7 @@ class ExportController:
         if not path:
             return False
         if not w.grab().save(path, "PNG"):
-            dialogs.show_error(w, "Cannot save screenshot", path)
+            dialogs.show_error(w, translate("Exports", "Cannot save screenshot"), path)
             return False
-        w.statusBar().showMessage(f"Saved {Path(path).name}", 4000)
+        w.statusBar().showMessage(translate("Sessions", "Saved {name}").format(name=Path(path).name), 4000)
         return True

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QTextCursor, QTextDocument
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QToolButton, QWidget
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 
 class FindBar(QFrame):
@@ -20,7 +22,7 @@ class FindBar(QFrame):
         self.editor = editor
         self.field = QLineEdit(self)
         self.field.setObjectName("findField")
-        self.field.setPlaceholderText("Find in the program")
+        self.field.setPlaceholderText(translate("FindBar", "Find in the program"))
         self.field.setClearButtonEnabled(True)
         self.field.installEventFilter(self)
         editor.installEventFilter(self)  # Esc in the editor closes the bar too, as in most editors
@@ -33,9 +35,10 @@ class FindBar(QFrame):
         row.addWidget(self.field, 1)
         row.addWidget(self.status)
         for name, text, tip, slot in (
-            ("findPrevious", "↑", "Previous match  (Shift+Enter, Shift+F3)", lambda: self.find(backward=True)),
-            ("findNext", "↓", "Next match  (Enter, F3)", lambda: self.find()),
-            ("findClose", "✕", "Close  (Esc)", self.close_bar),
+            ("findPrevious", "↑", translate("FindBar", "Previous match  (Shift+Enter, Shift+F3)"),
+             lambda: self.find(backward=True)),
+            ("findNext", "↓", translate("FindBar", "Next match  (Enter, F3)"), lambda: self.find()),
+            ("findClose", "✕", translate("FindBar", "Close  (Esc)"), self.close_bar),
         ):
             button = QToolButton(self)
             button.setObjectName(name)
@@ -90,7 +93,10 @@ class FindBar(QFrame):
             if not found:
                 editor.setTextCursor(cursor)
         # "Wrapped" only when moving on from a match: a first match found by typing is no news.
-        self.status.setText("Not found" if not found else "Wrapped" if wrapped and not from_start_of_selection else "")
+        if not found:
+            self.status.setText(translate("FindBar", "Not found"))
+        else:
+            self.status.setText(translate("FindBar", "Wrapped") if wrapped and not from_start_of_selection else "")
         return found
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt virtual)

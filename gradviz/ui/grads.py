@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +29,8 @@ from gradviz.core.replay import Frame
 from gradviz.core.result import BACKWARD, SET, SET_NONE, ZEROED, LeafHistory, RunResult, TensorValue
 from gradviz.ui.elided import ElidedLabel
 from gradviz.ui.numbers import format_block, format_number, format_shape, format_value, nice_step, norm
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 #: Tensors with at most this many elements are shown as numbers; larger matrices as a heatmap.
 NUMBERS_MAX = 16
@@ -199,7 +201,8 @@ class GradsPanel(QWidget):
         self.table = _LeafTable(self)
         self.table.setObjectName("gradsTable")
         self.table.setColumnCount(3)
-        self.table.setHeaderLabels(["Leaf / parameter", "Shape", ".grad"])
+        self.table.setHeaderLabels([translate("GradsPanel", "Leaf / parameter"), translate("GradsPanel", "Shape"),
+                                    ".grad"])
         self.table.setRootIsDecorated(False)
         self.table.setUniformRowHeights(True)
         self.table.setAlternatingRowColors(True)
@@ -243,7 +246,7 @@ class GradsPanel(QWidget):
         self._heat_plot.addItem(self.image)
         self._colorbar = pg.ColorBarItem(colorMap=pg.colormap.get("CET-D1"), interactive=False, width=12)
         self._colorbar.setImageItem(self.image, insert_in=self._heat_plot)
-        self.empty = QLabel("Run a program to see each leaf's .grad", self)
+        self.empty = QLabel(translate("GradsPanel", "Run a program to see each leaf's .grad"), self)
         self.empty.setObjectName("emptyLabel")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -287,7 +290,8 @@ class GradsPanel(QWidget):
         for name, shape, grad, node_id, is_param in (leaf_rows(result) if result else []):
             item = QTreeWidgetItem([name, format_shape(shape), format_value(grad, 60)])
             item.setData(0, Qt.ItemDataRole.UserRole, name)
-            item.setToolTip(0, "nn.Parameter" if is_param else "leaf tensor (requires_grad=True)")
+            item.setToolTip(0, "nn.Parameter" if is_param else translate("GradsPanel",
+                                                                         "leaf tensor (requires_grad=True)"))
             item.setFont(2, font)
             items.append(item)
             self._rows[name] = item
@@ -432,7 +436,8 @@ class GradsPanel(QWidget):
         value = self._shown.get(name)
         if value is None:
             self.title.setText(f"{name}.grad")
-            self.numbers.setText("None\n\nNo backward pass has written it yet,\nor zero_grad() set it back to None.")
+            self.numbers.setText("None\n\n" + translate("GradsPanel", "No backward pass has written it yet,\n"
+                                                          "or zero_grad() set it back to None."))
             self.detail.setCurrentWidget(self.numbers_view)
             return
         size = format_number(norm(value) or 0.0, 4)
@@ -627,19 +632,20 @@ class HistoryPlot(QWidget):
         self.markers: list[tuple[float, str]] = []
         self.mode = QComboBox(self)
         self.mode.setObjectName("historyMode")
-        self.mode.addItem("‖.grad‖ (norm)", "norm")
-        self.mode.addItem("each element", "elements")
-        self.mode.setToolTip("Plot the norm of each .grad, or every element of one small leaf")
+        self.mode.addItem(translate("HistoryPlot", "‖.grad‖ (norm)"), "norm")
+        self.mode.addItem(translate("HistoryPlot", "each element"), "elements")
+        self.mode.setToolTip(translate("HistoryPlot",
+                                       "Plot the norm of each .grad, or every element of one small leaf"))
         self.leaf = QComboBox(self)
         self.leaf.setObjectName("historyLeaf")
-        self.leaf.setToolTip("Which leaves to plot")
+        self.leaf.setToolTip(translate("HistoryPlot", "Which leaves to plot"))
         self.caption = ElidedLabel("", self)
         self.caption.setObjectName("historyCaption")
         self.plot = pg.PlotWidget(self)
         self.plot.setObjectName("historyPlotWidget")
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
-        self.plot.setLabel("bottom", "backward call")
+        self.plot.setLabel("bottom", translate("HistoryPlot", "backward call"))
         self.plot.setLabel("left", "‖.grad‖")
         self.plot.getAxis("bottom").setTickSpacing(1, 1)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
@@ -652,7 +658,9 @@ class HistoryPlot(QWidget):
         self.legend_label.setMinimumWidth(1)
         self.legend_label.installEventFilter(self)
         self.legend_entries: list[tuple[str, str, str]] = []  # (colour, mark, text)
-        self.empty = QLabel("No .grad history yet: the plot fills in when a program calls backward()", self)
+        self.empty = QLabel(translate("HistoryPlot",
+                                      "No .grad history yet: the plot fills in when a program calls backward()"),
+                            self)
         self.empty.setObjectName("emptyLabel")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -683,7 +691,7 @@ class HistoryPlot(QWidget):
         current = self.leaf.currentData()
         self.leaf.blockSignals(True)
         self.leaf.clear()
-        self.leaf.addItem("all leaves", None)
+        self.leaf.addItem(translate("HistoryPlot", "all leaves"), None)
         for h in self._histories:
             self.leaf.addItem(h.name, h.name)
         i = self.leaf.findData(current)
@@ -748,7 +756,7 @@ class HistoryPlot(QWidget):
             n = math.prod(h.shape)
             for i in range(n):
                 series.append((f"{h.name}[{_index(i, h.shape)}]", history_points(h, i)))
-            self.plot.setLabel("left", f"{h.name}.grad elements")
+            self.plot.setLabel("left", translate("HistoryPlot", "{name}.grad elements").format(name=h.name))
         else:
             shown = histories
             if len(histories) > MAX_SERIES:
@@ -798,7 +806,8 @@ class HistoryPlot(QWidget):
                     line = pg.InfiniteLine(pos=p.x, angle=90, pen=pen)
                     line.setZValue(-5)
                     self.plot.addItem(line)
-        for kind, text in ((SET_NONE, ".grad = None"), (ZEROED, ".grad zeroed"), (SET, ".grad set")):
+        for kind, text in ((SET_NONE, ".grad = None"), (ZEROED, translate("HistoryPlot", ".grad zeroed")),
+                           (SET, translate("HistoryPlot", ".grad set"))):
             if any(k == kind for _x, k in self.markers):
                 color = t["none"] if kind == SET_NONE else t["zero"]
                 mark = {ZEROED: "■", SET_NONE: "✕", SET: "◆"}[kind]
@@ -829,9 +838,13 @@ class HistoryPlot(QWidget):
         zeroes = sum(1 for _x, k in self.markers if k in (ZEROED, SET_NONE))
         hidden = len(histories) - len(series) if mode != "elements" else 0
         self.caption.setText(
-            (f"largest {len(series)} of {len(histories)} leaves · " if hidden > 0 else "")
-            + f"{calls} backward call{'s' if calls != 1 else ''}"
-            + (f" · .grad reset {zeroes}×" if zeroes else " · never reset: .grad accumulates")
+            (translate("HistoryPlot", "largest {shown} of {all} leaves · ").format(shown=len(series),
+                                                                                   all=len(histories))
+             if hidden > 0 else "")
+            + (translate("HistoryPlot", "%n backward call", None, calls) if calls == 1
+               else translate("HistoryPlot", "%n backward calls", None, calls))
+            + (translate("HistoryPlot", " · .grad reset {count}×").format(count=zeroes) if zeroes
+               else translate("HistoryPlot", " · never reset: .grad accumulates"))
         )
 
     def resizeEvent(self, event) -> None:
@@ -889,7 +902,7 @@ class HistoryPlot(QWidget):
         keep = len(series)
         while lines is None:  # one series fewer each time (an entry alone on a line always fits)
             keep = max(0, keep - 1)
-            more = f"+{len(series) - keep} more"
+            more = translate("HistoryPlot", "+{count} more").format(count=len(series) - keep)
             shown = series[:keep] + markers
             lines = _pack(shown + [-1], sizes + [drawn_width(entry(-1))], gap, width, LEGEND_LINES)
             if lines is None and keep == 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from gradviz.core.replay import Frame
@@ -24,12 +24,15 @@ from gradviz.core.rules import UPSTREAM, rule_for
 from gradviz.ui.canvas.made_by import SIGN, made_text
 from gradviz.ui.numbers import format_block, format_shape, format_value
 
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
+
+#: What each kind of node is (English; shown through translate("Inspector", ...)).
 KIND_TEXT = {
-    ROOT: "root tensor (where backward starts)",
-    OP: "operation (grad_fn)",
-    ACCUMULATE: "AccumulateGrad (writes .grad)",
-    LEAF: "leaf tensor",
-    PARAM: "parameter",
+    ROOT: QT_TRANSLATE_NOOP("Inspector", "root tensor (where backward starts)"),
+    OP: QT_TRANSLATE_NOOP("Inspector", "operation (grad_fn)"),
+    ACCUMULATE: QT_TRANSLATE_NOOP("Inspector", "AccumulateGrad (writes .grad)"),
+    LEAF: QT_TRANSLATE_NOOP("Inspector", "leaf tensor"),
+    PARAM: QT_TRANSLATE_NOOP("Inspector", "parameter"),
 }
 
 COLORS = {
@@ -164,12 +167,12 @@ class Inspector(QWidget):
 
     def _body(self) -> str:
         if self._graph is None or not self._graph.nodes:
-            return "<p class='muted'>Run a program, then click a node of the graph to inspect it.</p>"
+            return "<p class='muted'>{}</p>".format(html.escape(
+                translate("Inspector", "Run a program, then click a node of the graph to inspect it.")))
         if self._node_id is None:
-            return (
-                "<p class='muted'>Click a node of the graph to see its op, shape, saved tensors, the gradients "
-                "flowing through it at the current step, and its derivative rule.</p>"
-            )
+            return "<p class='muted'>{}</p>".format(html.escape(translate(
+                "Inspector", "Click a node of the graph to see its op, shape, saved tensors, the gradients "
+                "flowing through it at the current step, and its derivative rule.")))
         node = self._graph.node(self._node_id)
         parts = [self._header(node), self._facts(node)]
         if node.made_by is not None:
@@ -184,9 +187,10 @@ class Inspector(QWidget):
 
     def _header(self, node: GraphNode) -> str:
         title = node.op if node.kind in (OP, ACCUMULATE) else (", ".join(node.names) or node.op)
-        sub = KIND_TEXT.get(node.kind, node.kind)
+        sub = html.escape(translate("Inspector", KIND_TEXT[node.kind]) if node.kind in KIND_TEXT else node.kind)
         if node.kind in (OP, ACCUMULATE) and node.names:
-            sub += f" · output held by <b>{html.escape(', '.join(node.names))}</b>"
+            sub += " · " + html.escape(translate("Inspector", "output held by {names}")).format(
+                names=f"<b>{html.escape(', '.join(node.names))}</b>")
         elif node.kind in (ROOT, LEAF, PARAM) and node.op and node.op != "Tensor":
             sub += f" · {html.escape(node.op)}"
         return f"<h2>{html.escape(title)}</h2><div class='muted'>{sub}</div>"
@@ -196,16 +200,21 @@ class Inspector(QWidget):
         if node.names:
             rows.append(("names", ", ".join(node.names)))
         if node.line is not None:
-            rows.append(("line", f"<a href='line:{node.line}'>line {node.line}</a>"))
+            link = html.escape(translate("Inspector", "line {line}").format(line=node.line))
+            rows.append(("line", f"<a href='line:{node.line}'>{link}</a>"))
         if node.sequence_nr is not None:
             rows.append(("sequence_nr", str(node.sequence_nr)))
         if node.value is not None and node.kind in (ROOT, LEAF, PARAM):
             rows.append(("value", f"<span class='mono'>{html.escape(format_value(node.value, 60))}</span>"))
+        words = {"shape": translate("Inspector", "shape"), "names": translate("Inspector", "names"),
+                 "line": translate("Inspector", "line"), "value": translate("Inspector", "value")}
         cells = "".join(
-            f"<tr><td class='muted'>{k}</td><td>{v if k in ('line', 'value') else html.escape(v)}</td></tr>"
+            f"<tr><td class='muted'>{html.escape(words.get(k, k))}</td>"
+            f"<td>{v if k in ('line', 'value') else html.escape(v)}</td></tr>"
             for k, v in rows
         )
-        title = "Tensor" if node.kind in (ROOT, LEAF, PARAM) else "Output"
+        title = translate("Inspector",
+                          "Tensor") if node.kind in (ROOT, LEAF, PARAM) else translate("Inspector", "Output")
         return f"<h3>{title}</h3><table>{cells}</table>"
 
     def _made_by(self, made: MadeBy) -> str:
@@ -241,21 +250,25 @@ class Inspector(QWidget):
         if call is None:
             if node.grad is not None:
                 return f"<h3>.grad</h3><pre>{html.escape(format_block(node.grad))}</pre>"
-            return "<h3>Gradient</h3><p class='muted'>No backward call has run through this graph.</p>"
+            return "<h3>{}</h3><p class='muted'>{}</p>".format(
+                html.escape(translate("Inspector", "Gradient")),
+                html.escape(translate("Inspector", "No backward call has run through this graph.")))
         if node.id not in call.graph.by_id:
-            return (
-                "<h3>Gradient</h3><p class='muted'>This node is not part of the graph of the backward call being "
-                f"replayed (call {call.index + 1}, line {call.line}).</p>"
-            )
+            return "<h3>{}</h3><p class='muted'>{}</p>".format(html.escape(translate("Inspector", "Gradient")),
+                                                               html.escape(
+                translate("Inspector", "This node is not part of the graph of the backward call being replayed "
+                          "(call {call}, line {line}).").format(call=call.index + 1, line=call.line)))
         step = frame.step if frame is not None else len(call.steps)
         index, st = self._step_of(node.id)
-        head = f"<h3>Gradient · step {step} of {len(call.steps)}</h3>"
+        head = "<h3>{}</h3>".format(html.escape(
+            translate("Inspector", "Gradient · step {step} of {steps}").format(step=step, steps=len(call.steps))))
         if node.kind in (LEAF, PARAM):
             value = frame.leaf_grads.get(node.id) if frame is not None else None
             if frame is None or node.id not in frame.leaf_grads:
                 lg = next((lg for lg in call.leaves if lg.node_id == node.id), None)
                 value = lg.after if lg else node.grad
-            return head + f"<div class='muted'>.grad now</div><pre>{html.escape(format_block(value))}</pre>"
+            now = html.escape(translate("Inspector", ".grad now"))
+            return head + f"<div class='muted'>{now}</div><pre>{html.escape(format_block(value))}</pre>"
         if node.kind == ROOT and index is None:
             seed = None
             for e in call.graph.out_edges.get(node.id, ()):
@@ -263,36 +276,43 @@ class Inspector(QWidget):
                 if child is not None and child.grad_in:
                     seed = child.grad_in[0]
             text = format_block(seed) if seed is not None else "1"
-            return (head + f"<div class='muted'>backward starts here with ∂L/∂{html.escape(node.label)} =</div>"
-                    f"<pre>{html.escape(text)}</pre>")
+            starts = html.escape(translate("Inspector", "backward starts here with ∂L/∂{name} =").format(
+                name=node.label))
+            return head + f"<div class='muted'>{starts}</div><pre>{html.escape(text)}</pre>"
         if st is None:
-            return head + "<p class='muted'>The engine did not run this node in this call (no gradient reached it).</p>"
+            return head + "<p class='muted'>{}</p>".format(html.escape(translate(
+                "Inspector", "The engine did not run this node in this call (no gradient reached it).")))
         if step <= index:
-            return head + f"<p class='muted'>Not run yet: the engine runs it at step {index + 1}.</p>"
+            return head + "<p class='muted'>{}</p>".format(html.escape(translate(
+                "Inspector", "Not run yet: the engine runs it at step {step}.").format(step=index + 1)))
         current = frame is not None and frame.current == node.id
         parts = [head]
         if current:
-            parts.append("<p class='accent'><b>▶ running now</b></p>")
+            parts.append("<p class='accent'><b>{}</b></p>".format(html.escape(translate("Inspector", "▶ running now"))))
         # What came in: one contribution per consumer edge; several are summed (fan-in).
         incoming = self._incoming_of(node.id, index)
         if len(incoming) > 1:
             terms = " + ".join(html.escape(format_value(i.value, 40)) for i in incoming)
-            parts.append(f"<div class='muted'>fan-in: {len(incoming)} gradients arrive and are summed</div>"
-                         f"<pre>{terms}</pre>")
+            fan_in = html.escape(translate("Inspector", "fan-in: {count} gradients arrive and are summed").format(
+                count=len(incoming)))
+            parts.append(f"<div class='muted'>{fan_in}</div><pre>{terms}</pre>")
         grad_in = st.grad_in[0] if len(st.grad_in) == 1 else None
         if len(st.grad_in) == 1:
-            parts.append("<div class='muted'>gradient in (∂L/∂output)</div>"
-                         f"<pre>{html.escape(format_block(grad_in))}</pre>")
+            gradient_in = html.escape(translate("Inspector", "gradient in (∂L/∂output)"))
+            parts.append(f"<div class='muted'>{gradient_in}</div>"
+                         + f"<pre>{html.escape(format_block(grad_in))}</pre>")
         elif st.grad_in:
             lines = "\n".join(f"[{k}] {format_value(v, 60)}" for k, v in enumerate(st.grad_in))
-            parts.append(f"<div class='muted'>gradients in</div><pre>{html.escape(lines)}</pre>")
+            parts.append("<div class='muted'>{}</div>".format(html.escape(translate("Inspector", "gradients in")))
+                         + f"<pre>{html.escape(lines)}</pre>")
         if node.kind == ACCUMULATE:
             before = format_value(st.leaf_before, 50)
             after = format_value(st.leaf_after, 50)
             summed = format_value(st.grad_in[0] if st.grad_in else None, 50)
             parts.append(
-                "<div class='muted'>.grad before + incoming = after</div>"
-                f"<pre>{html.escape(before)}\n+ {html.escape(summed)}\n= {html.escape(after)}</pre>"
+                "<div class='muted'>{}</div>".format(html.escape(translate("Inspector",
+                                                                           ".grad before + incoming = after")))
+                + f"<pre>{html.escape(before)}\n+ {html.escape(summed)}\n= {html.escape(after)}</pre>"
             )
             return "".join(parts)
         outs = []
@@ -303,10 +323,12 @@ class Inspector(QWidget):
             if dst is not None and dst.kind == ACCUMULATE:
                 leaf = next((call.graph.by_id.get(x.dst) for x in call.graph.out_edges.get(dst.id, ())), None)
                 target = f"{leaf.label}.grad" if leaf else target
-            outs.append(f"→ {target} [input {e.index}]: {format_value(value, 60)}")
+            outs.append(translate("Inspector", "→ {target} [input {index}]: {value}").format(
+                target=target, index=e.index, value=format_value(value, 60)))
         if outs:
-            parts.append("<div class='muted'>gradients out, one per input</div>"
-                         f"<pre>{html.escape(chr(10).join(outs))}</pre>")
+            parts.append("<div class='muted'>{}</div>".format(html.escape(translate("Inspector",
+                                                                               "gradients out, one per input")))
+                         + f"<pre>{html.escape(chr(10).join(outs))}</pre>")
         return "".join(parts)
 
     def _saved(self, node: GraphNode) -> str:
@@ -316,7 +338,7 @@ class Inspector(QWidget):
             freed = s.freed or SavedRef(node.id, s.name) in freed_now
             value = format_value(s.value, 40) if s.value is not None else ""
             cls = "faded" if freed else ""
-            note = " <i>(freed)</i>" if freed else ""
+            note = " <i>{}</i>".format(html.escape(translate("Inspector", "(freed)"))) if freed else ""
             rows.append(
                 f"<tr class='{cls}'><td class='{cls or 'mono'}'>{html.escape(s.name)}</td>"
                 f"<td class='{cls}'>{html.escape(format_shape(s.shape))}</td>"
@@ -326,39 +348,48 @@ class Inspector(QWidget):
             rows.append(f"<tr><td class='mono'>{html.escape(k)}</td>"
                         f"<td colspan='2' class='mono'>{html.escape(v)}</td></tr>")
         freed_any = any(s.freed or SavedRef(node.id, s.name) in freed_now for s in node.saved)
-        tail = (
-            "<p class='muted'>Freed saved tensors are gone: a second backward through this node needs "
-            "<span class='mono'>retain_graph=True</span> on the first.</p>" if freed_any else ""
-        )
-        return f"<h3>Saved for backward</h3><table>{''.join(rows)}</table>{tail}"
+        tail = "<p class='muted'>{}</p>".format(html.escape(translate(
+            "Inspector", "Freed saved tensors are gone: a second backward through this node needs {code} on the "
+            "first.")).format(code="<span class='mono'>retain_graph=True</span>")) if freed_any else ""
+        title = html.escape(translate("Inspector", "Saved for backward"))
+        return f"<h3>{title}</h3><table>{''.join(rows)}</table>{tail}"
 
     def _hooks(self, node: GraphNode) -> str:
         """The program's hooks that run at this node, each with the line that registered it."""
         where = {
-            "forward hook": "ran after the module's forward made this node",
-            "backward hook": "runs here, as the gradient passes on to the module's inputs",
-            "tensor hook": "runs on the gradient arriving here (and may change it)",
+            "forward hook": translate("Inspector", "ran after the module's forward made this node"),
+            "backward hook": translate("Inspector", "runs here, as the gradient passes on to the module's inputs"),
+            "tensor hook": translate("Inspector", "runs on the gradient arriving here (and may change it)"),
         }
+        kinds = {"forward hook": translate("Inspector", "forward hook"),
+                 "backward hook": translate("Inspector", "backward hook"),
+                 "tensor hook": translate("Inspector", "tensor hook")}
         rows = []
         for h in node.hooks:
-            line = f" <a href='line:{h.line}'>line {h.line}</a>" if h.line else ""
-            rows.append(f"<tr><td class='mono'>{html.escape(h.name)}</td><td>{html.escape(h.kind)}{line}</td>"
+            link = html.escape(translate("Inspector", "line {line}").format(line=h.line))
+            line = f" <a href='line:{h.line}'>{link}</a>" if h.line else ""
+            kind = html.escape(kinds.get(h.kind, h.kind))
+            rows.append(f"<tr><td class='mono'>{html.escape(h.name)}</td><td>{kind}{line}</td>"
                         f"<td class='muted'>{html.escape(where.get(h.kind, ''))}</td></tr>")
-        return f"<h3>Hooks</h3><table>{''.join(rows)}</table>"
+        title = html.escape(translate("Inspector", "Hooks"))
+        return f"<h3>{title}</h3><table>{''.join(rows)}</table>"
 
     def _rule(self, node: GraphNode) -> str:
         if node.kind in (LEAF, PARAM):
-            return ("<h3>Rule</h3><p class='muted'>A leaf has no grad_fn: gradients end here, added into "
-                    "<span class='mono'>.grad</span> by its AccumulateGrad node.</p>")
+            return "<h3>{}</h3><p class='muted'>{}</p>".format(html.escape(translate("Inspector", "Rule")), html.escape(
+                translate("Inspector", "A leaf has no grad_fn: gradients end here, added into {grad} by its "
+                          "AccumulateGrad node.")).format(grad="<span class='mono'>.grad</span>"))
         if node.kind == ROOT:
             return ""
         rule = rule_for(node.op, dict(node.attrs))
         if rule is None:
-            return f"<h3>Local derivative</h3><p class='muted'>No formula written for {html.escape(node.op)} yet.</p>"
+            return "<h3>{}</h3><p class='muted'>{}</p>".format(
+                html.escape(translate("Inspector", "Local derivative")),
+                html.escape(translate("Inspector", "No formula written for {op} yet.").format(op=node.op)))
         lines = "<br>".join(html.escape(g) for g in rule.grads)
         note = f"<p class='muted'>{html.escape(rule.note)}</p>" if rule.note else ""
         return (
-            f"<h3>Local derivative · {html.escape(rule.name)}</h3>"
-            f"<div class='rule'>{html.escape(rule.forward)}<br>{lines}</div>"
+            "<h3>{} · {}</h3>".format(html.escape(translate("Inspector", "Local derivative")), html.escape(rule.name))
+            + f"<div class='rule'>{html.escape(rule.forward)}<br>{lines}</div>"
             f"<p class='muted'>{html.escape(UPSTREAM)}.</p>{note}"
         )

@@ -6,10 +6,14 @@ import re
 from html import escape
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QTextEdit
 
 from gradviz.ui import dialogs
+from gradviz.ui.language import plain_text
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMenu
@@ -17,16 +21,19 @@ if TYPE_CHECKING:
     from gradviz.ui.main_window import MainWindow
 
 #: Keys of the editor that are no action of the window (so the shortcuts list can't learn them from one).
+#: (English; the list shows them through translate("Keyboard", ...)).
 EDITOR_KEYS = (
-    ("Indent the line, or the selected lines", "Tab"),
-    ("Unindent the selected lines", "Shift+Tab"),
-    ("Move focus out of the editor", "Ctrl+Tab  ·  Esc then Tab"),
-    ("Move focus out of the editor, backwards", "Ctrl+Shift+Tab  ·  Esc then Shift+Tab"),
-    ("Find: next / previous match (in the find bar)", "Enter  ·  Shift+Enter"),
-    ("Close the find bar", "Esc"),
+    (QT_TRANSLATE_NOOP("Keyboard", "Indent the line, or the selected lines"), "Tab"),
+    (QT_TRANSLATE_NOOP("Keyboard", "Unindent the selected lines"), "Shift+Tab"),
+    (QT_TRANSLATE_NOOP("Keyboard", "Move focus out of the editor"), QT_TRANSLATE_NOOP("Keyboard",
+                                                                                      "Ctrl+Tab  ·  Esc then Tab")),
+    (QT_TRANSLATE_NOOP("Keyboard", "Move focus out of the editor, backwards"),
+     QT_TRANSLATE_NOOP("Keyboard", "Ctrl+Shift+Tab  ·  Esc then Shift+Tab")),
+    (QT_TRANSLATE_NOOP("Keyboard", "Find: next / previous match (in the find bar)"), "Enter  ·  Shift+Enter"),
+    (QT_TRANSLATE_NOOP("Keyboard", "Close the find bar"), "Esc"),
 )
 
-SAFETY_TITLE = "What runs, and how safely"
+SAFETY_TITLE = QT_TRANSLATE_NOOP("Keyboard", "What runs, and how safely")
 
 
 def text_target(w: MainWindow) -> QPlainTextEdit | QTextEdit | QLineEdit:
@@ -58,7 +65,7 @@ def _menu_rows(menu: QMenu, seen: set) -> list[tuple[str, str]]:
         keys = shortcut_text(action)
         if keys:
             seen.add(action)
-            rows.append((action.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…."), keys))
+            rows.append((plain_text(action.text()).rstrip("…."), keys))
     return rows
 
 
@@ -75,12 +82,13 @@ def shortcut_sections(w: MainWindow) -> list[tuple[str, list[tuple[str, str]]]]:
             continue
         rows = _menu_rows(menu, seen)
         if rows:
-            sections.append((menu_action.text().replace("&", ""), rows))
-    others = [(a.text().replace("&", "").rstrip("…."), shortcut_text(a)) for a in w.actions.values()
+            sections.append((plain_text(menu_action.text()), rows))
+    others = [(plain_text(a.text()).rstrip("…."), shortcut_text(a)) for a in w.actions.values()
               if a not in seen and shortcut_text(a)]
     if others:
-        sections.append(("Other", others))
-    sections.append(("Editor", list(EDITOR_KEYS)))
+        sections.append((translate("Keyboard", "Other"), others))
+    sections.append((translate("Keyboard", "Editor"),
+                     [(translate("Keyboard", name), translate("Keyboard", keys)) for name, keys in EDITOR_KEYS]))
     return sections
 
 
@@ -97,23 +105,29 @@ def shortcuts_html(w: MainWindow) -> str:
 
 def show_shortcuts(w: MainWindow) -> None:
     """Help ▸ Keyboard Shortcuts."""
-    dialogs.show_document(w, "Keyboard shortcuts", shortcuts_html(w), "html")
+    dialogs.show_document(w, translate("Keyboard", "Keyboard shortcuts"), shortcuts_html(w), "html")
 
 
 def safety_note() -> str:
-    """The README's section "What runs, and how safely" (markdown), shipped as a resource."""
+    """The README's section "What runs, and how safely" (markdown), shipped as a resource; in the
+    window's language where it has a translation (``safety.<lang>.md``)."""
+    from gradviz.core import i18n
     from gradviz.core.resources import resource_path
 
+    translated = resource_path("help", f"safety.{i18n.language()}.md")
     try:
+        if i18n.language() != i18n.DEFAULT and translated.is_file():
+            return translated.read_text(encoding="utf-8")
         return resource_path("help", "safety.md").read_text(encoding="utf-8")
     except OSError:
-        return (f"## {SAFETY_TITLE}\n\nThe note is missing from this installation; "
-                "run `gradviz doctor` to see how the engine is contained.")
+        return (f"## {translate('Keyboard', SAFETY_TITLE)}\n\n"
+                + translate("Keyboard", "The note is missing from this installation; run `gradviz doctor` to see how "
+                                        "the engine is contained."))
 
 
 def show_safety(w: MainWindow) -> None:
     """Help ▸ What runs, and how safely."""
-    dialogs.show_document(w, SAFETY_TITLE, safety_note(), "markdown")
+    dialogs.show_document(w, translate("Keyboard", SAFETY_TITLE), safety_note(), "markdown")
 
 
 def readme_section(readme: str, title: str) -> str:

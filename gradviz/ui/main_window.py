@@ -74,11 +74,14 @@ class MainWindow(QMainWindow):
         A session or script was opened (its path, or "" for an example or a new session).
     graph_shown(object)
         The canvas now shows this GraphData.
+    language_chosen(str)
+        View ▸ Language chose another language (its code); `gradviz.ui.app` rebuilds the window in it.
     """
 
     result_shown = Signal(object)
     session_loaded = Signal(str)
     graph_shown = Signal(object)
+    language_chosen = Signal(str)
 
     def __init__(self, settings: Settings | None = None, runner: Runner | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -93,6 +96,7 @@ class MainWindow(QMainWindow):
         self.history = None
         self._sized = False
         self.normal_layout = None  # the dock layout to come back to after presentation mode (QByteArray)
+        self.replaced = False  # a window in another language took this one's place: close without asking
 
         # Controllers first (they only keep the window), then the parts whose actions call them.
         self.sessions = SessionController(self)
@@ -296,6 +300,18 @@ class MainWindow(QMainWindow):
             # Once the canvas has its new size: the whole graph if it is readable so, else readable on its root.
             QTimer.singleShot(0, self.view.fit_or_focus)
 
+    def choose_language(self, code: str) -> None:
+        """View ▸ Language: remember the choice (it wins over the system's locale from now on) and,
+        when it is not the language shown, ask for the window in it (``language_chosen``)."""
+        from gradviz.core import i18n
+
+        self.settings.language = code
+        self.settings.sync()
+        for other, action in self.language_actions.items():
+            window_build.set_checked(action, other == i18n.language())
+        if code != i18n.language():
+            self.language_chosen.emit(code)
+
     def fullscreen_toggled(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()
 
@@ -336,7 +352,7 @@ class MainWindow(QMainWindow):
         window_build.save_layout(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.sessions.maybe_keep_changes():
+        if not self.replaced and not self.sessions.maybe_keep_changes():
             event.ignore()
             return
         self.state.closing = True

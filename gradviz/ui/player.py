@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 from gradviz.core.replay import Frame, Replay
 from gradviz.core.result import BackwardCall
 from gradviz.ui.elided import ElidedLabel
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 #: Animation speeds offered, as multiples of BASE_STEPS_PER_SECOND.
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -282,8 +284,10 @@ class Timeline(QWidget):
             self._hover = i
             if i >= 0:
                 call = self._calls[i]
-                tip = f"backward call {i + 1} of {len(self._calls)} · line {call.line} · " + (
-                    f"{len(call.steps)} steps" if call.recorded else "its steps are recorded when you pick it")
+                tip = translate("Player", "backward call {index} of {count} · line {line} · ").format(
+                    index=i + 1, count=len(self._calls), line=call.line) + (
+                    translate("Player", "{count} steps").format(count=len(call.steps)) if call.recorded
+                    else translate("Player", "its steps are recorded when you pick it"))
                 if call.error:
                     tip += f"\n{call.error.type}: {call.error.message}"
                 self.setToolTip(tip)
@@ -314,21 +318,21 @@ class PlayerBar(QWidget):
         self.player = player
         self.buttons: dict[str, QToolButton] = {}
         # Labels never force the bar wider (presentation fonts): they end in "…", the tooltip keeps all.
-        self.call_label = ElidedLabel("No backward call yet", self, min_width=60)
+        self.call_label = ElidedLabel(translate("Player", "No backward call yet"), self, min_width=60)
         self.call_label.setObjectName("callLabel")
         self.timeline = Timeline(self)
         self.timeline.call_clicked.connect(player.select_call)
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setObjectName("scrubSlider")
         self.slider.setRange(0, 0)
-        self.slider.setToolTip("Scrub through the backward pass")
+        self.slider.setToolTip(translate("Player", "Scrub through the backward pass"))
         self.slider.valueChanged.connect(self._slider_moved)
         self.step_label = ElidedLabel("", self, min_width=60, prefer_whole=True)
         self.step_label.setObjectName("stepLabel")
         self.slider.setMinimumWidth(120)
         self.speed = QComboBox(self)
         self.speed.setObjectName("speedCombo")
-        self.speed.setToolTip("Animation speed")
+        self.speed.setToolTip(translate("Player", "Animation speed"))
         for s in SPEEDS:
             self.speed.addItem(f"{s:g}×", s)
         self.speed.setCurrentIndex(SPEEDS.index(1.0))
@@ -378,7 +382,7 @@ class PlayerBar(QWidget):
         self.timeline.set_calls(calls)
         self.timeline.setVisible(len(calls) > 1)
         if not calls:
-            self.call_label.setText("No backward call yet: run a program that calls backward()")
+            self.call_label.setText(translate("Player", "No backward call yet: run a program that calls backward()"))
             self.call_label.show()
             self.slider.setRange(0, 0)
             self.step_label.setText("")
@@ -391,11 +395,11 @@ class PlayerBar(QWidget):
             return
         n = len(self.player.calls)
         kind = {"autograd.grad": "autograd.grad", "autograd.backward": "autograd.backward"}.get(call.kind, "backward")
-        text = f"{kind} at line {call.line}"
+        text = translate("Player", "{kind} at line {line}").format(kind=kind, line=call.line)
         if n > 1:
-            text = f"Call {index + 1} of {n}: " + text
+            text = translate("Player", "Call {index} of {count}: ").format(index=index + 1, count=n) + text
         if call.error:
-            text += "  ⚠ failed"
+            text += translate("Player", "  ⚠ failed")
         self.call_label.setText(text)
         # One call that ran: the canvas header already names it; its row goes to the graph.
         self.call_label.setVisible(n > 1 or bool(call.error))
@@ -411,10 +415,10 @@ class PlayerBar(QWidget):
         self.slider.blockSignals(False)
         call = self.player.call
         if frame.step == 0:
-            text = f"start · {frame.total} steps"
+            text = translate("Player", "start · {count} steps").format(count=frame.total)
         else:
             op = call.steps[frame.step - 1].op if call else ""
-            text = f"step {frame.step}/{frame.total} · {op}"
+            text = translate("Player", "step {step}/{count} · {op}").format(step=frame.step, count=frame.total, op=op)
         self.step_label.setText(text)
 
     def _slider_moved(self, value: int) -> None:

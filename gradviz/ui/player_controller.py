@@ -6,10 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QCoreApplication
+
 from gradviz.core.replay import Frame
 from gradviz.core.result import ACCUMULATE, LEAF, PARAM, BackwardCall
 from gradviz.ui import style
 from gradviz.ui.icons import icon
+from gradviz.ui.language import plain_text
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 if TYPE_CHECKING:
     from gradviz.ui.main_window import MainWindow
@@ -68,7 +73,10 @@ class PlayerController:
 
     def playing_changed(self, playing: bool) -> None:
         a = self.window.actions["play"]
-        a.setText("&Pause" if playing else "&Play")
+        text = translate("MainWindow", "&Pause") if playing else translate("MainWindow", "&Play")
+        a.setText(text)
+        if "(&" in text:  # as window_build.add_action: the button shows no "(P)"
+            a.setIconText(plain_text(text))
         colors = style.theme_colors(self.state.theme)
         a.setIcon(icon("pause" if playing else "play", colors["text"], colors["faint"]))
 

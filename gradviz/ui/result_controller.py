@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 
 from gradviz.core.collector import collector_paused
 from gradviz.core.result import WORKER_CRASHED, BackwardCall, GraphData, RunResult
@@ -15,6 +15,8 @@ from gradviz.ui import cjk_fonts
 from gradviz.ui.run_controller import top_level_statements
 from gradviz.ui.runner import Background
 from gradviz.ui.window_state import RUN, STEP, TO_CURSOR
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 if TYPE_CHECKING:
     from gradviz.ui.main_window import MainWindow
@@ -113,7 +115,7 @@ class ResultController:
             # The result's objects (hundreds of thousands, no cycles) are frozen first: every
             # young collection would scan them again, each a visible stall with all threads held.
             gc.freeze()
-            w.run_label.setText(f"Preparing {len(last.graph.nodes)} nodes…")
+            w.run_label.setText(translate("Results", "Preparing {count} nodes…").format(count=len(last.graph.nodes)))
             self.background.submit(("prepared", run_id, mode, stop_after, result), prepare_result, result,
                                    w.view, self.state.root_at)
             return
@@ -133,7 +135,7 @@ class ResultController:
             w.history.set_histories(())
         w.view.clear()
         w.run_label.setText("")  # the previous program's numbers say nothing about this one
-        w.graph_title.setText("Graph")
+        w.graph_title.setText(translate("MainWindow", "Graph"))
         w.graph_subtitle.setText("")
 
     def merge_call(self, index: int, fetched: RunResult) -> None:
@@ -141,8 +143,10 @@ class ResultController:
         call = next((c for c in fetched.backward_calls if c.index == index and c.recorded), None)
         result = self.state.result
         if call is None or result is None or not 0 <= index < len(result.backward_calls):
-            why = fetched.error.message if fetched.error else "the run did not reach it"
-            self.window.graph_subtitle.setText(f"backward call {index + 1} could not be recorded: {why}")
+            why = fetched.error.message if fetched.error else translate("Results", "the run did not reach it")
+            self.window.graph_subtitle.setText(
+                translate("Results", "backward call {index} could not be recorded: {why}").format(index=index + 1,
+                                                                                                  why=why))
             return
         calls = list(result.backward_calls)
         calls[index] = call
@@ -214,10 +218,12 @@ class ResultController:
         else:
             w.editor.clear_error()
             if error is not None:  # cancelled
-                where = f" at line {error.line}" if error.line else ""
-                w.message_bar.show_message("info", f"Stopped{where}.", "What ran before is shown.", error.line)
+                stopped = (translate("Results", "Stopped at line {line}.").format(line=error.line) if error.line
+                           else translate("Results", "Stopped."))
+                w.message_bar.show_message("info", stopped, translate("Results", "What ran before is shown."),
+                                           error.line)
             elif result.notes:  # e.g. a graph too big to record whole
-                w.message_bar.show_message("info", "Not all of this run is recorded.", None, None,
+                w.message_bar.show_message("info", translate("Results", "Not all of this run is recorded."), None, None,
                                            body=" ".join(result.notes))
             elif w.message_bar.kind != "warning" or w.runner.is_ready:
                 w.message_bar.clear()
@@ -243,12 +249,13 @@ class ResultController:
         if last is not None:
             # A bare expression on the last line that ran: its value, as a notebook shows it.
             value = last.value if "\n" not in last.value else "\n" + last.value
-            out += ("" if not out or out.endswith("\n") else "\n") + f"line {last.line} → {value}\n"
+            out += ("" if not out or out.endswith("\n") else "\n") + translate(
+                "Results", "line {line} → {value}").format(line=last.line, value=value) + "\n"
         if error is not None:
-            where = f"line {error.line}: " if error.line else ""
+            where = translate("Results", "line {line}: ").format(line=error.line) if error.line else ""
             out += ("" if not out or out.endswith("\n") else "\n") + f"{where}{error.type}: {error.message}\n"
             if error.hint:
-                out += f"Hint: {error.hint}\n"
+                out += translate("Editor", "Hint: {hint}").format(hint=error.hint) + "\n"
         self.window.output.setPlainText(out)
 
     def _summary(self, result: RunResult, mode: str) -> str:
@@ -257,11 +264,16 @@ class ResultController:
         calls = len(result.backward_calls)
         took = (f"{result.duration:.2f} s" if result.duration else
                 f"{time.monotonic() - self.window.runs.run_started_at:.2f} s")
-        state = "Failed" if error is not None and error.type != "Cancelled" else ("Stopped" if error else "Ran")
+        if error is not None and error.type != "Cancelled":
+            state = translate("Results", "Failed in {time}")
+        else:
+            state = translate("Results", "Stopped in {time}") if error else translate("Results", "Ran in {time}")
         if mode in (STEP, TO_CURSOR) and result.stopped_at:
-            state = f"Stopped after line {result.stopped_at}"
+            state = translate("Results", "Stopped after line {line} in {time}")
         nodes = len(result.backward_calls[-1].graph.nodes) if calls else len(result.graph.nodes)
-        return f"{state} in {took} · {nodes} nodes · {calls} backward call{'s' if calls != 1 else ''}"
+        made = (translate("Results", " · {nodes} nodes · %n backward call", None, calls) if calls == 1
+                else translate("Results", " · {nodes} nodes · %n backward calls", None, calls))
+        return state.format(time=took, line=result.stopped_at) + made.format(nodes=nodes)
 
     # -- the gradients panels --------------------------------------------------------------------------
 
@@ -308,16 +320,21 @@ class ResultController:
         combo.clear()
         n = len(result.backward_calls)
         for call in result.backward_calls:
-            label = f"backward call {call.index + 1} · line {call.line}" if n > 1 else f"backward at line {call.line}"
+            if n > 1:
+                label = translate("Results", "backward call {index} · line {line}").format(index=call.index + 1,
+                                                                                            line=call.line)
+            else:
+                label = translate("Results", "backward at line {line}").format(line=call.line)
             if call.error:
-                label += "  (failed)"
+                label += translate("Results", "  (failed)")
             combo.addItem(label, f"call:{call.index}")
         if n:
             combo.insertSeparator(combo.count())
         for v in result.variables:
             if result.graph_holding(v) is not None and (v.grad_fn or v.requires_grad):
-                shape = "×".join(str(s) for s in v.shape) or "scalar"
-                combo.addItem(f"{v.name}  ({v.grad_fn or 'leaf'}, {shape})", f"var:{v.name}")
+                shape = "×".join(str(s) for s in v.shape) or translate("Results", "scalar")
+                made_by = v.grad_fn or translate("Results", "leaf")
+                combo.addItem(f"{v.name}  ({made_by}, {shape})", f"var:{v.name}")
         choice = result.default_graph()
         if choice is not None:
             combo.setCurrentIndex(combo.findData(f"{choice[0]}:{choice[1]}"))
@@ -346,8 +363,8 @@ class ResultController:
         if not isinstance(data, str):
             self.state.graph_choice = None
             self._show_graph(("none",), GraphData(), None)
-            w.graph_title.setText("No autograd graph")
-            w.graph_subtitle.setText("Make a tensor with requires_grad=True and compute with it")
+            w.graph_title.setText(translate("Results", "No autograd graph"))
+            w.graph_subtitle.setText(translate("Results", "Make a tensor with requires_grad=True and compute with it"))
             return
         self.state.graph_choice = data
         kind, key = data.split(":", 1)
@@ -358,9 +375,13 @@ class ResultController:
                 w.player.select_call(key)
             call = result.backward_calls[key]
             self._show_graph(("call", id(result), key, root_at), call.graph, call)
-            w.graph_title.setText(f"Backward call {key + 1}" if len(result.backward_calls) > 1 else "Backward pass")
-            steps = f"{len(call.steps)} step{'s' if len(call.steps) != 1 else ''}"
-            w.graph_subtitle.setText(f"line {call.line} · {len(call.graph.nodes)} nodes · {steps}")
+            w.graph_title.setText(translate("Results", "Backward call {index}").format(index=key + 1)
+                                  if len(result.backward_calls) > 1 else translate("Results", "Backward pass"))
+            count = len(call.steps)
+            steps = (translate("Results", "%n step", None, count) if count == 1
+                     else translate("Results", "%n steps", None, count))
+            w.graph_subtitle.setText(translate("Results", "line {line} · {nodes} nodes · {steps}").format(
+                line=call.line, nodes=len(call.graph.nodes), steps=steps))
             if not call.recorded:
                 w.runs.fetch_call(key)
         else:
@@ -370,8 +391,8 @@ class ResultController:
             player_call = w.player.call
             call = player_call if v and player_call and v.graph_call == player_call.index else None
             self._show_graph(("var", id(result), key, root_at), graph, call)
-            w.graph_title.setText(f"Graph of {key}")
-            w.graph_subtitle.setText(f"{len(graph.nodes)} nodes")
+            w.graph_title.setText(translate("Results", "Graph of {name}").format(name=key))
+            w.graph_subtitle.setText(translate("Results", "{count} nodes").format(count=len(graph.nodes)))
 
     # -- the canvas ------------------------------------------------------------------------------------
 
@@ -396,7 +417,7 @@ class ResultController:
             w.playback.refresh_frame()
             # Layout is pure Python: on a worker thread the window keeps painting meanwhile
             # (the canvas measures node sizes with fonts of its own there).
-            w.run_label.setText(f"Laying out {len(graph.nodes)} nodes…")
+            w.run_label.setText(translate("Results", "Laying out {count} nodes…").format(count=len(graph.nodes)))
             self.background.submit((self._layout_token, key), layout_in_background, w.view, graph, state.root_at)
             return
         self._put_graph(graph, None)

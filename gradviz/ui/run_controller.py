@@ -8,7 +8,7 @@ from dataclasses import replace
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTimer
 
 from gradviz.core import i18n
 from gradviz.core.request import Limits, RunRequest
@@ -17,14 +17,19 @@ from gradviz.core.trust import TrustStore
 from gradviz.ui import dialogs
 from gradviz.ui.window_state import FETCH, IDLE, RUN, STEP, TO_CURSOR
 
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
+
 if TYPE_CHECKING:
     from gradviz.ui.main_window import MainWindow
 
 #: A run longer than this (ms) shows the progress bar.
 PROGRESS_DELAY_MS = 300
 #: The status bar while a run of each mode is going.
-RUNNING_TEXT = {RUN: "Running", TO_CURSOR: "Running to the cursor", STEP: "Stepping",
-                FETCH: "Recording the backward call"}
+#: (English; the status bar shows them through translate("Runs", ...)).
+RUNNING_TEXT = {RUN: QT_TRANSLATE_NOOP("Runs", "Running"), TO_CURSOR: QT_TRANSLATE_NOOP("Runs",
+                                                                                        "Running to the cursor"),
+                STEP: QT_TRANSLATE_NOOP("Runs", "Stepping"), FETCH: QT_TRANSLATE_NOOP("Runs",
+                                                                                      "Recording the backward call")}
 
 
 def top_level_statements(source: str) -> list[tuple[int, int]] | None:
@@ -69,7 +74,8 @@ class RunController:
 
     def connect(self) -> None:
         r = self.window.runner
-        r.engine_starting.connect(lambda: self._engine_state("starting", "● Engine starting…  (loading PyTorch)"))
+        r.engine_starting.connect(lambda: self._engine_state(
+            "starting", translate("Runs", "● Engine starting…  (loading PyTorch)")))
         r.engine_ready.connect(self._engine_ready)
         r.engine_failed.connect(self._engine_failed)
         r.engine_crashed.connect(self._engine_crashed)
@@ -113,10 +119,12 @@ class RunController:
         w = self.window
         shown = self._shown_request
         if shown is None or shown.program != w.editor.toPlainText():
-            w.graph_subtitle.setText("The program changed since this run: run it again to see this call")
+            w.graph_subtitle.setText(translate("Runs",
+                                               "The program changed since this run: run it again to see this call"))
             return None
         run_id = self._send(replace(shown, stop_after_line=None, detail_calls=(), only_call=index), FETCH, index)
-        w.graph_subtitle.setText(f"recording backward call {index + 1} step by step…")
+        w.graph_subtitle.setText(translate("Runs",
+                                           "recording backward call {index} step by step…").format(index=index + 1))
         return run_id
 
     def run_all(self) -> int:
@@ -150,7 +158,7 @@ class RunController:
 
     def cancel_run(self) -> None:
         self.window.runner.cancel()
-        self.window.statusBar().showMessage("Stopping the program…", 3000)
+        self.window.statusBar().showMessage(translate("Runs", "Stopping the program…"), 3000)
 
     def edit_limits(self) -> None:
         """Run → Limits…: the limits of this session's runs (saved with it); None keeps the defaults."""
@@ -159,7 +167,7 @@ class RunController:
         if chosen is None or chosen == current:
             return
         self.state.update(limits=None if chosen == Limits() else chosen, dirty=True)
-        self.window.statusBar().showMessage("The new limits apply from the next run.", 5000)
+        self.window.statusBar().showMessage(translate("Runs", "The new limits apply from the next run."), 5000)
 
     def restart_engine(self) -> None:
         runner = self.window.runner
@@ -174,7 +182,7 @@ class RunController:
             return
         self._run_started_at = time.monotonic()
         mode = self._modes.get(run_id, (RUN, None))[0]
-        self.window.run_label.setText(f"{RUNNING_TEXT[mode]}…")
+        self.window.run_label.setText(translate("Runs", RUNNING_TEXT[mode]) + "…")
         self.window.message_bar.clear()  # the last run's message (an engine that stopped...) is over
         self.progress_timer.start()
 
@@ -183,18 +191,16 @@ class RunController:
             return
         line = info.get("line")
         done = info.get("statements_done")
-        text = "Running"
-        if line:
-            text += f" line {line}"
+        text = translate("Runs", "Running line {line}").format(line=line) if line else translate("Runs", "Running")
         if done:
-            text += f" · {done} statements"
+            text += translate("Runs", " · {count} statements").format(count=done)
         self.window.run_label.setText(text + "…")
 
     def _show_progress(self) -> None:
         w = self.window
         if w.runner.is_busy:
             w.progress.show()
-            w.statusBar().showMessage("Running… press Shift+F5 to stop", 3000)
+            w.statusBar().showMessage(translate("Runs", "Running… press Shift+F5 to stop"), 3000)
 
     def _busy_changed(self, busy: bool) -> None:
         if not busy:
@@ -220,7 +226,8 @@ class RunController:
             self._ask_trust(mode, stop_after, result.error.message)
             return
         if mode == FETCH:
-            w.run_label.setText(f"Recorded backward call {stop_after + 1} in {result.duration:.2f} s")
+            w.run_label.setText(translate("Runs", "Recorded backward call {index} in {time} s").format(
+                index=stop_after + 1, time=f"{result.duration:.2f}"))
             w.results.merge_call(stop_after, result)
             return
         crashed = result.error is not None and result.error.type == WORKER_CRASHED
@@ -238,11 +245,12 @@ class RunController:
     def _ask_trust(self, mode: str, stop_after: int | None, why: str) -> None:
         """The engine cannot be contained here and the program came from elsewhere: ask, then run or not."""
         w = self.window
-        w.run_label.setText("Not run")
+        w.run_label.setText(translate("Runs", "Not run"))
         if not dialogs.ask_trust(w, w.sessions.display_name(), why):
             w.message_bar.show_message(
-                "warning", "Not run: this program came from elsewhere.",
-                "This system cannot contain the engine (Help ▸ About gradviz says why). Run it again to trust it.")
+                "warning", translate("Runs", "Not run: this program came from elsewhere."),
+                translate("Runs", "This system cannot contain the engine (Help ▸ About gradviz says why). "
+                                  "Run it again to trust it."))
             return
         self.state.trusted = True
         try:
@@ -264,28 +272,30 @@ class RunController:
         """Ready, and how the system holds the engine: a warning colour where it is not contained."""
         containment = self.window.runner.containment
         if containment is not None and not containment.contained:
-            self._engine_state("starting", "● Engine ready · not contained")
+            self._engine_state("starting", translate("Runs", "● Engine ready · not contained"))
         else:
-            self._engine_state("ready", "● Engine ready")
+            self._engine_state("ready", translate("Runs", "● Engine ready"))
         if containment is not None:
-            self.window.engine_label.setToolTip(f"The engine runs each program in a fresh process; "
-                                                f"{containment.summary()} (Help ▸ About gradviz)")
+            self.window.engine_label.setToolTip(translate(
+                "Runs", "The engine runs each program in a fresh process; {summary} (Help ▸ About gradviz)").format(
+                summary=containment.summary()))
 
     def engine_hint(self) -> None:
         if not self.window.runner.is_ready:
             self.window.statusBar().showMessage(
-                "The engine is starting (PyTorch loads once); your run starts when it is ready", 5000)
+                translate("Runs", "The engine is starting (PyTorch loads once); your run starts when it is ready"),
+                5000)
 
     def _engine_failed(self, message: str) -> None:
-        self._engine_state("failed", "● Engine failed")
+        self._engine_state("failed", translate("Runs", "● Engine failed"))
         self.window.engine_label.setToolTip(message)
-        self.window.message_bar.show_message("error", "The engine could not start.", message)
+        self.window.message_bar.show_message("error", translate("Runs", "The engine could not start."), message)
 
     def _engine_crashed(self, why: str) -> None:
-        self._engine_state("starting", "● Engine restarting…")
+        self._engine_state("starting", translate("Runs", "● Engine restarting…"))
         self.window.message_bar.show_message(
-            "warning", f"The engine stopped while running your program ({why}).",
-            "It is starting again; run the program once it is ready. Your text is safe.",
+            "warning", translate("Runs", "The engine stopped while running your program ({why}).").format(why=why),
+            translate("Runs", "It is starting again; run the program once it is ready. Your text is safe."),
         )
 
     def show_about(self) -> None:
@@ -294,18 +304,24 @@ class RunController:
 
         containment = self.window.runner.containment
         if containment is None:
-            held, details = "<p>The engine has not started yet; its walls are shown once it has.</p>", ""
+            held = "<p>{}</p>".format(escape(translate("Runs",
+                                                  "The engine has not started yet; its walls are shown once it has.")))
+            details = ""
         else:
             marks = " · ".join(f"{'✔' if layer.active else '✘'} {escape(layer.name.replace('_', ' '))}"
                                for layer in containment.layers)
-            where = ("Every program runs inside these walls." if containment.contained else
-                     "A program from elsewhere runs only once you trust it.")
-            held = (f"<p><b>Engine:</b> {escape(containment.summary())}.<br>{where}</p>"
-                    f"<p style='color:gray'>{marks}</p><p>Details below, or run <tt>gradviz doctor</tt>.</p>")
+            where = (translate("Runs", "Every program runs inside these walls.") if containment.contained else
+                     translate("Runs", "A program from elsewhere runs only once you trust it."))
+            engine = escape(translate("Runs", "Engine:"))
+            below = escape(translate("Runs", "Details below, or run {command}.")).format(
+                command="<tt>gradviz doctor</tt>")
+            held = (f"<p><b>{engine}</b> {escape(containment.summary())}.<br>{escape(where)}</p>"
+                    f"<p style='color:gray'>{marks}</p><p>{below}</p>")
             details = containment.report()
         dialogs.show_about(
-            self.window, "About gradviz",
-            f"<b>gradviz {__version__}</b><p>Make PyTorch autograd visible: run real code, draw the graph, "
-            f"animate the backward pass, watch .grad accumulate.</p>{held}",
+            self.window, translate("Runs", "About gradviz"),
+            f"<b>gradviz {__version__}</b><p>" + escape(translate(
+                "Runs", "Make PyTorch autograd visible: run real code, draw the graph, animate the backward pass, "
+                "watch .grad accumulate.")) + f"</p>{held}",
             details,
         )

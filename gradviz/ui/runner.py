@@ -10,10 +10,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from gradviz.core.request import RunRequest
 from gradviz.core.result import WORKER_CRASHED, ErrorInfo, RunResult
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 #: Seconds to wait for the worker to import torch and say it is ready.
 READY_TIMEOUT = 120.0
@@ -190,7 +192,8 @@ class Runner(QObject):
         if ok:
             self._emit(self.engine_ready)
         else:
-            self._emit(self.engine_failed, f"the engine did not start within {READY_TIMEOUT:.0f} s")
+            self._emit(self.engine_failed, translate("Runner", "the engine did not start within {seconds} s").format(
+                seconds=f"{READY_TIMEOUT:.0f}"))
         return self._ready
 
     def _loop(self) -> None:
@@ -233,14 +236,16 @@ class Runner(QObject):
             result = client.run(request, on_progress=progress, trusted=trusted)
         except Exception as exc:  # noqa: BLE001 — a client bug must not kill the thread
             detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            result = RunResult(error=ErrorInfo(WORKER_CRASHED, f"the engine failed: {detail}"),
+            result = RunResult(error=ErrorInfo(WORKER_CRASHED,
+                                               translate("Runner",
+                                                         "the engine failed: {detail}").format(detail=detail)),
                                duration=time.monotonic() - started)
         with self._lock:
             self._running = None
         crashed = result.error is not None and result.error.type == WORKER_CRASHED
         if crashed:
             self._ready = False
-            why = "it was stopped" if self._killed else result.error.message
+            why = translate("Runner", "it was stopped") if self._killed else result.error.message
             self._emit(self.engine_crashed, why)
         if not crashed and not getattr(self._client, "alive", True):
             self._ready = False  # a cancelled run that ignored the signal: the worker was killed

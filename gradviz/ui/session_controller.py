@@ -13,6 +13,8 @@ from gradviz.core.session import Session, SessionError, ViewSettings, load_path,
 from gradviz.core.trust import is_trusted
 from gradviz.ui import dialogs
 
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
+
 if TYPE_CHECKING:
     from gradviz.ui.main_window import MainWindow
 
@@ -190,8 +192,9 @@ class SessionController:
         try:
             session = load_path(path)
         except SessionError as exc:
-            dialogs.show_error(self.window, "Cannot open file", f"{Path(path).name}: {exc}")
-            self.window.statusBar().showMessage(f"Could not open {Path(path).name}: {exc}", 8000)
+            dialogs.show_error(self.window, translate("Sessions", "Cannot open file"), f"{Path(path).name}: {exc}")
+            self.window.statusBar().showMessage(
+                translate("Sessions", "Could not open {name}: {why}").format(name=Path(path).name, why=exc), 8000)
             return False
         self.discard_recovery()
         # A script is not overwritten with JSON: Save asks where the session goes.
@@ -208,7 +211,7 @@ class SessionController:
         try:
             session = load_session(path)
         except SessionError as exc:
-            dialogs.show_error(self.window, "Cannot open example", f"{Path(path).name}: {exc}")
+            dialogs.show_error(self.window, translate("Sessions", "Cannot open example"), f"{Path(path).name}: {exc}")
             return False
         self.discard_recovery()
         self.set_session(session, path=None)
@@ -232,7 +235,7 @@ class SessionController:
         try:
             save_session(self.current_session(), path)
         except SessionError as exc:
-            dialogs.show_error(w, "Cannot save", str(exc))
+            dialogs.show_error(w, translate("Sessions", "Cannot save"), str(exc))
             return False
         self.state.path = str(Path(path).resolve())
         w.editor.document().setModified(False)
@@ -240,7 +243,7 @@ class SessionController:
         self.show_title()
         self._remember_recent(self.state.path)
         self.discard_recovery()
-        w.statusBar().showMessage(f"Saved {Path(path).name}", 4000)
+        w.statusBar().showMessage(translate("Sessions", "Saved {name}").format(name=Path(path).name), 4000)
         return True
 
     # -- menus: recent files and examples ------------------------------------------------------------
@@ -260,7 +263,8 @@ class SessionController:
             action.triggered.connect(lambda _c=False, p=f: self.open_path(p))
         if files:
             menu.addSeparator()
-            menu.addAction("Clear Recent Files", lambda: (settings.clear_recent_files(), self.fill_recent()))
+            menu.addAction(translate("Sessions", "Clear Recent Files"), lambda: (settings.clear_recent_files(),
+                                                                                 self.fill_recent()))
         menu.setEnabled(bool(files))
 
     def fill_examples(self) -> None:
@@ -285,7 +289,7 @@ class SessionController:
             target = menu  # with no pack the classic lessons fill the menu, as they did before it
             if pack and classic:
                 menu.addSeparator()
-                target = menu.addMenu(QCoreApplication.translate("SessionController", "&Classic Lessons"))
+                target = menu.addMenu(translate("Sessions", "&Classic Lessons"))
                 target.setObjectName("classicLessons")
             for path, title in classic:
                 self._add_lesson(target, path, title, f"example:{path.name}")
@@ -305,7 +309,7 @@ class SessionController:
     def _add_lesson(self, menu, path: Path, title: str, name: str) -> None:
         action = menu.addAction(title)
         action.setObjectName(name)
-        action.setStatusTip(QCoreApplication.translate("SessionController", "Open the lesson “{0}”").format(title))
+        action.setStatusTip(translate("Sessions", "Open the lesson “{title}”").format(title=title))
         action.triggered.connect(lambda _c=False, p=str(path): self.open_example(p))
 
     # -- drag and drop -------------------------------------------------------------------------------
@@ -373,14 +377,15 @@ class SessionController:
             return False
         when = str(settings._qs.value("recovery/time", "earlier"))
         original = str(settings._qs.value("recovery/path", "") or "")
-        name = Path(original).name if original else (session.title or "Untitled")
+        name = Path(original).name if original else (session.title or translate("MainWindow", "Untitled"))
         if not dialogs.ask_recover(self.window, name, when):
             self.discard_recovery()
             return False
         trusted = str(settings._qs.value("recovery/trusted", "no")) == "yes" or is_trusted(None, session.program)
         # Not run at once: the text may be what stopped gradviz last time (a hang, a huge run).
         self.set_session(session, path=original or None, run=False, dirty=True, trusted=trusted)
-        self.window.statusBar().showMessage("Recovered the autosaved text: Run (Ctrl+Enter) runs it", 8000)
+        self.window.statusBar().showMessage(translate("Sessions",
+                                                      "Recovered the autosaved text: Run (Ctrl+Enter) runs it"), 8000)
         return True
 
     def stop(self) -> None:

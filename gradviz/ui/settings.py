@@ -1,4 +1,4 @@
-"""The app's remembered settings (QSettings): window layout, theme, recent files, autosave place.
+"""The app's remembered settings (QSettings): window layout, theme, language, recent files, autosave place.
 
 Tests and demos pass their own directory (or set ``GRADVIZ_CONFIG_DIR``) so the user's real
 configuration is never touched.
@@ -79,6 +79,16 @@ class Settings:
     @root_at.setter
     def root_at(self, value: str) -> None:
         self._qs.setValue("view/root_at", value)
+
+    @property
+    def language(self) -> str | None:
+        """The language chosen in View ▸ Language (``en``, ``zh_CN``), or None: follow the system."""
+        value = self._get("view/language", "", str)
+        return value or None
+
+    @language.setter
+    def language(self, value: str | None) -> None:
+        self._qs.setValue("view/language", value or "")
 
     @property
     def speed(self) -> float:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QCoreApplication, QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -33,10 +33,13 @@ from gradviz.ui.elided import ElidedLabel
 from gradviz.ui.find import FindBar
 from gradviz.ui.icons import icon
 from gradviz.ui.inspector import Inspector
+from gradviz.ui.language import plain_text
 from gradviz.ui.player import Player, PlayerBar
 
 if TYPE_CHECKING:
     from gradviz.ui.main_window import MainWindow
+
+translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
 PLAYER_BAR_ACTIONS = ("first", "step_back", "play", "step_forward", "last")
 
@@ -64,7 +67,10 @@ def add_action(w: MainWindow, name: str, text: str, slot, shortcut=None, icon_na
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     action.setCheckable(checkable)
-    label = tip or text.replace("&", "").rstrip(".…")
+    # "&Open…" -> "Open"; a Chinese "打开(&O)…" -> "打开" (the accelerator in brackets goes too)
+    label = tip or plain_text(text).rstrip(".…")
+    if "(&" in text:  # Qt strips "&" from a toolbar button's text, but not the "(R)" around it
+        action.setIconText(plain_text(text).rstrip(".…"))
     if action.shortcut().toString():
         label += f"  ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
     action.setToolTip(label)
@@ -87,65 +93,88 @@ def build_actions(w: MainWindow) -> None:
         return add_action(w, *args, **kwargs)
 
     SK = QKeySequence.StandardKey
-    a("new", "&New", sessions.new_session, SK.New, "new", "New session")
-    a("open", "&Open…", sessions.open_dialog, SK.Open, "open", "Open a session or a Python script")
-    a("save", "&Save", sessions.save, SK.Save, "save", "Save the session")
-    a("save_as", "Save &As…", sessions.save_as, SK.SaveAs, None, "Save the session under a new name")
-    a("quit", "&Quit", w.close, SK.Quit)
-    a("undo", "&Undo", lambda: w.editor.undo(), SK.Undo, "undo", "Undo")
-    a("redo", "&Redo", lambda: w.editor.redo(), SK.Redo, "redo", "Redo")
-    a("comment", "Toggle Co&mment", lambda: w.editor.toggle_comment(), "Ctrl+/")
+    a("new", translate("MainWindow", "&New"), sessions.new_session, SK.New, "new",
+      translate("MainWindow", "New session"))
+    a("open", translate("MainWindow", "&Open…"), sessions.open_dialog, SK.Open, "open",
+      translate("MainWindow", "Open a session or a Python script"))
+    a("save", translate("MainWindow", "&Save"), sessions.save, SK.Save, "save",
+      translate("MainWindow", "Save the session"))
+    a("save_as", translate("MainWindow", "Save &As…"), sessions.save_as, SK.SaveAs, None,
+      translate("MainWindow", "Save the session under a new name"))
+    a("quit", translate("MainWindow", "&Quit"), w.close, SK.Quit)
+    a("undo", translate("MainWindow", "&Undo"), lambda: w.editor.undo(), SK.Undo, "undo",
+      translate("MainWindow", "Undo"))
+    a("redo", translate("MainWindow", "&Redo"), lambda: w.editor.redo(), SK.Redo, "redo",
+      translate("MainWindow", "Redo"))
+    a("comment", translate("MainWindow", "Toggle Co&mment"), lambda: w.editor.toggle_comment(), "Ctrl+/")
     # Clipboard commands from the menu act on the focused text widget (editor, output, notes). Their
     # keys are shown but left to the focused widget itself (WidgetShortcut on the window never fires):
     # text fields handle them natively, and a table or the canvas keeps its own Ctrl+C / Ctrl+A.
-    for name, text, key, method in (("cut", "Cu&t", SK.Cut, "cut"), ("copy", "&Copy", SK.Copy, "copy"),
-                                    ("paste", "&Paste", SK.Paste, "paste"),
-                                    ("select_all", "Select &All", SK.SelectAll, "selectAll")):
+    for name, text, key, method in (("cut", translate("MainWindow", "Cu&t"), SK.Cut, "cut"),
+                                    ("copy", translate("MainWindow", "&Copy"), SK.Copy, "copy"),
+                                    ("paste", translate("MainWindow", "&Paste"), SK.Paste, "paste"),
+                                    ("select_all", translate("MainWindow", "Select &All"), SK.SelectAll, "selectAll")):
         a(name, text, lambda m=method: keyboard.edit_command(w, m), key).setShortcutContext(
             Qt.ShortcutContext.WidgetShortcut)
-    a("find", "&Find…", lambda: w.find_bar.open_bar(), SK.Find, None, "Find in the program")
-    a("find_next", "Find &Next", lambda: w.find_bar.find_again(), ["F3", "Ctrl+G"], None,
-      "Next match in the program")
-    a("find_previous", "Find Pre&vious", lambda: w.find_bar.find_again(backward=True),
-      ["Shift+F3", "Ctrl+Shift+G"], None, "Previous match in the program")
-    a("run", "&Run", runs.run_all, ["Ctrl+Return", "Ctrl+Enter"], "run", "Run the whole program")
-    a("run_to_cursor", "Run to &Cursor", runs.run_to_cursor, ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
-      "run-cursor", "Run up to the statement at the cursor")
-    a("step", "S&tep", runs.step, "F10", "step", "Run one more statement, like a debugger")
-    a("cancel", "&Stop", runs.cancel_run, "Shift+F5", "stop", "Stop the running program")
-    a("restart_engine", "Restart &Engine", runs.restart_engine, "Ctrl+Shift+F5", "restart",
-      "Kill the engine process and start a fresh one")
-    a("limits", "&Limits…", runs.edit_limits, None, None)
-    a("play", "&Play", playback.toggle_play, "F8", "play", "Play or pause the backward pass")
-    a("step_forward", "Step &Forward", lambda: playback.player_step(1), "Alt+Right", "step-forward",
-      "Next step of the backward pass")
-    a("step_back", "Step &Back", lambda: playback.player_step(-1), "Alt+Left", "step-back",
-      "Previous step of the backward pass")
-    a("first", "To &Start", lambda: w.player.to_start(), "Alt+Home", "first", "Before the first step")
-    a("last", "To &End", lambda: w.player.to_end(), "Alt+End", "last", "After the last step")
-    a("previous_call", "Previous Backward Call", lambda: w.player.previous_call(), "Alt+Up", None)
-    a("next_call", "Next Backward Call", lambda: w.player.next_call(), "Alt+Down", None)
-    a("zoom_in", "Zoom &In", lambda: w.view.zoom_in(), SK.ZoomIn, "zoom-in", "Zoom in")
-    a("zoom_out", "Zoom &Out", lambda: w.view.zoom_out(), SK.ZoomOut, "zoom-out", "Zoom out")
-    a("fit", "&Fit Graph", lambda: w.view.fit_all(), "Ctrl+0", "fit", "Fit the whole graph in view")
-    a("reset_zoom", "Actual &Size", lambda: w.view.reset_zoom(), "Ctrl+1", None, "Zoom to 100 %")
-    a("dark", "&Dark Theme", w.dark_toggled, "Ctrl+Shift+D", "theme", "Dark theme", checkable=True)
-    a("presentation", "&Presentation Mode", w.presentation_toggled, "Ctrl+Shift+P", "present",
-      "Large fonts for projectors", checkable=True)
-    a("fullscreen", "&Full Screen", w.fullscreen_toggled, SK.FullScreen, None, "Full screen", checkable=True)
-    a("root_bottom", "Root at the &Bottom", w.root_toggled, None, None,
-      "Draw the loss at the bottom of the graph", checkable=True)
-    a("export", "&Export Graph…", exports.export_graph, "Ctrl+E", "export",
-      "Export the graph: PNG, SVG, or the backward pass as GIF, APNG or PNG frames")
-    a("copy_image", "&Copy Graph Image", exports.copy_graph_image, "Ctrl+Shift+C", None,
-      "Copy the graph as an image to the clipboard")
-    a("screenshot", "Save Window &Screenshot…", exports.save_screenshot, None, None,
-      "Save a PNG of the whole window")
-    a("shortcuts", "&Keyboard Shortcuts", lambda: keyboard.show_shortcuts(w), "F1", None,
-      "Every shortcut of the window and the editor")
-    a("safety", "&What Runs, and How Safely", lambda: keyboard.show_safety(w), None, None,
-      "How the engine is contained: the README's safety note")
-    a("about", "&About gradviz", runs.show_about)
+    a("find", translate("MainWindow", "&Find…"), lambda: w.find_bar.open_bar(), SK.Find, None,
+      translate("MainWindow", "Find in the program"))
+    a("find_next", translate("MainWindow", "Find &Next"), lambda: w.find_bar.find_again(), ["F3", "Ctrl+G"], None,
+      translate("MainWindow", "Next match in the program"))
+    a("find_previous", translate("MainWindow", "Find Pre&vious"), lambda: w.find_bar.find_again(backward=True),
+      ["Shift+F3", "Ctrl+Shift+G"], None, translate("MainWindow", "Previous match in the program"))
+    a("run", translate("MainWindow", "&Run"), runs.run_all, ["Ctrl+Return", "Ctrl+Enter"], "run",
+      translate("MainWindow", "Run the whole program"))
+    a("run_to_cursor", translate("MainWindow", "Run to &Cursor"), runs.run_to_cursor, ["Ctrl+Shift+Return",
+                                                                                       "Ctrl+Shift+Enter"],
+      "run-cursor", translate("MainWindow", "Run up to the statement at the cursor"))
+    a("step", translate("MainWindow", "S&tep"), runs.step, "F10", "step",
+      translate("MainWindow", "Run one more statement, like a debugger"))
+    a("cancel", translate("MainWindow", "&Stop"), runs.cancel_run, "Shift+F5", "stop",
+      translate("MainWindow", "Stop the running program"))
+    a("restart_engine", translate("MainWindow", "Restart &Engine"), runs.restart_engine, "Ctrl+Shift+F5", "restart",
+      translate("MainWindow", "Kill the engine process and start a fresh one"))
+    a("limits", translate("MainWindow", "&Limits…"), runs.edit_limits, None, None)
+    a("play", translate("MainWindow", "&Play"), playback.toggle_play, "F8", "play",
+      translate("MainWindow", "Play or pause the backward pass"))
+    a("step_forward", translate("MainWindow", "Step &Forward"), lambda: playback.player_step(1), "Alt+Right",
+      "step-forward",
+      translate("MainWindow", "Next step of the backward pass"))
+    a("step_back", translate("MainWindow", "Step &Back"), lambda: playback.player_step(-1), "Alt+Left", "step-back",
+      translate("MainWindow", "Previous step of the backward pass"))
+    a("first", translate("MainWindow", "To &Start"), lambda: w.player.to_start(), "Alt+Home", "first",
+      translate("MainWindow", "Before the first step"))
+    a("last", translate("MainWindow", "To &End"), lambda: w.player.to_end(), "Alt+End", "last",
+      translate("MainWindow", "After the last step"))
+    a("previous_call", translate("MainWindow", "Previous Backward Call"), lambda: w.player.previous_call(), "Alt+Up",
+      None)
+    a("next_call", translate("MainWindow", "Next Backward Call"), lambda: w.player.next_call(), "Alt+Down", None)
+    a("zoom_in", translate("MainWindow", "Zoom &In"), lambda: w.view.zoom_in(), SK.ZoomIn, "zoom-in",
+      translate("MainWindow", "Zoom in"))
+    a("zoom_out", translate("MainWindow", "Zoom &Out"), lambda: w.view.zoom_out(), SK.ZoomOut, "zoom-out",
+      translate("MainWindow", "Zoom out"))
+    a("fit", translate("MainWindow", "&Fit Graph"), lambda: w.view.fit_all(), "Ctrl+0", "fit",
+      translate("MainWindow", "Fit the whole graph in view"))
+    a("reset_zoom", translate("MainWindow", "Actual &Size"), lambda: w.view.reset_zoom(), "Ctrl+1", None,
+      translate("MainWindow", "Zoom to 100 %"))
+    a("dark", translate("MainWindow", "&Dark Theme"), w.dark_toggled, "Ctrl+Shift+D", "theme",
+      translate("MainWindow", "Dark theme"), checkable=True)
+    a("presentation", translate("MainWindow", "&Presentation Mode"), w.presentation_toggled, "Ctrl+Shift+P", "present",
+      translate("MainWindow", "Large fonts for projectors"), checkable=True)
+    a("fullscreen", translate("MainWindow", "&Full Screen"), w.fullscreen_toggled, SK.FullScreen, None,
+      translate("MainWindow", "Full screen"), checkable=True)
+    a("root_bottom", translate("MainWindow", "Root at the &Bottom"), w.root_toggled, None, None,
+      translate("MainWindow", "Draw the loss at the bottom of the graph"), checkable=True)
+    a("export", translate("MainWindow", "&Export Graph…"), exports.export_graph, "Ctrl+E", "export",
+      translate("MainWindow", "Export the graph: PNG, SVG, or the backward pass as GIF, APNG or PNG frames"))
+    a("copy_image", translate("MainWindow", "&Copy Graph Image"), exports.copy_graph_image, "Ctrl+Shift+C", None,
+      translate("MainWindow", "Copy the graph as an image to the clipboard"))
+    a("screenshot", translate("MainWindow", "Save Window &Screenshot…"), exports.save_screenshot, None, None,
+      translate("MainWindow", "Save a PNG of the whole window"))
+    a("shortcuts", translate("MainWindow", "&Keyboard Shortcuts"), lambda: keyboard.show_shortcuts(w), "F1", None,
+      translate("MainWindow", "Every shortcut of the window and the editor"))
+    a("safety", translate("MainWindow", "&What Runs, and How Safely"), lambda: keyboard.show_safety(w), None, None,
+      translate("MainWindow", "How the engine is contained: the README's safety note"))
+    a("about", translate("MainWindow", "&About gradviz"), runs.show_about)
 
 
 # -- the canvas in the middle, the docks around it ----------------------------------------------------
@@ -155,13 +184,14 @@ def build_central(w: MainWindow) -> None:
     central.setObjectName("centralPanel")
     header = QWidget(central)
     header.setObjectName("graphHeader")
-    w.graph_title = QLabel("Graph", header)
+    w.graph_title = QLabel(translate("MainWindow", "Graph"), header)
     w.graph_title.setObjectName("graphTitle")
     w.graph_subtitle = ElidedLabel("", header, min_width=20)
     w.graph_subtitle.setObjectName("graphSubtitle")
     w.graph_combo = QComboBox(header)
     w.graph_combo.setObjectName("graphCombo")
-    w.graph_combo.setToolTip("Which graph to draw: a backward call's, or the graph behind any tensor variable")
+    w.graph_combo.setToolTip(translate(
+        "MainWindow", "Which graph to draw: a backward call's, or the graph behind any tensor variable"))
     w.graph_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     w.graph_combo.setMinimumContentsLength(18)
     row = QHBoxLayout(header)
@@ -169,7 +199,7 @@ def build_central(w: MainWindow) -> None:
     row.setSpacing(8)
     row.addWidget(w.graph_title)
     row.addWidget(w.graph_subtitle, 1)
-    row.addWidget(QLabel("Show", header))
+    row.addWidget(QLabel(translate("MainWindow", "Show"), header))
     row.addWidget(w.graph_combo)
 
     w.view = GraphView(central, theme=w.state.theme, root_at=w.state.root_at)
@@ -215,39 +245,39 @@ def build_docks(w: MainWindow) -> None:
     col.setSpacing(0)
     col.addWidget(w.editor, 1)
     col.addWidget(w.message_bar)
-    add_dock(w, "programDock", "Program", program, left)
+    add_dock(w, "programDock", translate("MainWindow", "Program"), program, left)
     # Output: what the program printed.
     w.output = QPlainTextEdit(w)
     w.output.setObjectName("outputText")
     w.output.setReadOnly(True)
-    w.output.setPlaceholderText("What the program prints appears here.")
-    add_dock(w, "outputDock", "Output", w.output, left)
+    w.output.setPlaceholderText(translate("MainWindow", "What the program prints appears here."))
+    add_dock(w, "outputDock", translate("MainWindow", "Output"), w.output, left)
     # Lesson notes: title and notes of the session, editable by teachers.
     notes = QWidget(w)
     w.notes_title = QLineEdit(notes)
     w.notes_title.setObjectName("notesTitle")
-    w.notes_title.setPlaceholderText("Lesson title")
+    w.notes_title.setPlaceholderText(translate("MainWindow", "Lesson title"))
     w.notes_text = QPlainTextEdit(notes)
     w.notes_text.setObjectName("notesText")
-    w.notes_text.setPlaceholderText("Notes for this lesson: what to look at, what to try.")
+    w.notes_text.setPlaceholderText(translate("MainWindow", "Notes for this lesson: what to look at, what to try."))
     ncol = QVBoxLayout(notes)
     ncol.setContentsMargins(6, 6, 6, 6)
     ncol.setSpacing(4)
     ncol.addWidget(w.notes_title)
     ncol.addWidget(w.notes_text, 1)
-    add_dock(w, "notesDock", "Lesson", notes, left)
+    add_dock(w, "notesDock", translate("MainWindow", "Lesson"), notes, left)
     w.tabifyDockWidget(w.docks["outputDock"], w.docks["notesDock"])
     w.docks["notesDock"].raise_()
     # Inspector, gradients and history on the right. The pyqtgraph panels are built by
     # build_panels (importing pyqtgraph costs ~0.3 s); placeholders hold their place until then.
     w.inspector = Inspector(w)
-    add_dock(w, "inspectorDock", "Inspector", w.inspector, right)
+    add_dock(w, "inspectorDock", translate("MainWindow", "Inspector"), w.inspector, right)
     w.grads_holder = QWidget(w)
     QVBoxLayout(w.grads_holder).setContentsMargins(0, 0, 0, 0)
     w.history_holder = QWidget(w)
     QVBoxLayout(w.history_holder).setContentsMargins(0, 0, 0, 0)
-    add_dock(w, "gradsDock", "Gradients (.grad)", w.grads_holder, right)
-    add_dock(w, "historyDock", ".grad history", w.history_holder, right)
+    add_dock(w, "gradsDock", translate("MainWindow", "Gradients (.grad)"), w.grads_holder, right)
+    add_dock(w, "historyDock", translate("MainWindow", ".grad history"), w.history_holder, right)
 
 
 def build_panels(w: MainWindow) -> None:
@@ -292,7 +322,7 @@ def keep_dock_shares(w: MainWindow, old_width: int, new_width: int) -> None:
 # -- toolbar, menus, status bar -----------------------------------------------------------------------
 
 def build_toolbar(w: MainWindow) -> None:
-    bar = QToolBar("Main", w)
+    bar = QToolBar(translate("MainWindow", "Main"), w)
     bar.setObjectName("mainToolBar")
     bar.setMovable(False)
     bar.setIconSize(QSize(18, 18))
@@ -346,11 +376,11 @@ def build_keyboard(w: MainWindow) -> None:
 def build_menus(w: MainWindow) -> None:
     m = w.menuBar()
     actions = w.actions
-    file = m.addMenu("&File")
+    file = m.addMenu(translate("MainWindow", "&File"))
     for n in ("new", "open"):
         file.addAction(actions[n])
-    w.recent_menu = file.addMenu("Open &Recent")
-    w.examples_menu = file.addMenu("&Examples")
+    w.recent_menu = file.addMenu(translate("MainWindow", "Open &Recent"))
+    w.examples_menu = file.addMenu(translate("MainWindow", "&Examples"))
     file.addSeparator()
     for n in ("save", "save_as"):
         file.addAction(actions[n])
@@ -359,37 +389,38 @@ def build_menus(w: MainWindow) -> None:
         file.addAction(actions[n])
     file.addSeparator()
     file.addAction(actions["quit"])
-    edit = m.addMenu("&Edit")
+    edit = m.addMenu(translate("MainWindow", "&Edit"))
     for n in ("undo", "redo", None, "cut", "copy", "paste", "select_all", None, "find", "find_next",
               "find_previous", None, "comment"):
         if n is None:
             edit.addSeparator()
         else:
             edit.addAction(actions[n])
-    run = m.addMenu("&Run")
+    run = m.addMenu(translate("MainWindow", "&Run"))
     for n in ("run", "run_to_cursor", "step", "cancel"):
         run.addAction(actions[n])
     run.addSeparator()
     run.addAction(actions["limits"])
     run.addAction(actions["restart_engine"])
-    anim = m.addMenu("&Backward")
+    anim = m.addMenu(translate("MainWindow", "&Backward"))
     for n in ("play", "step_back", "step_forward", "first", "last"):
         anim.addAction(actions[n])
     anim.addSeparator()
     anim.addAction(actions["previous_call"])
     anim.addAction(actions["next_call"])
-    view = m.addMenu("&View")
+    view = m.addMenu(translate("MainWindow", "&View"))
     for n in ("zoom_in", "zoom_out", "fit", "reset_zoom"):
         view.addAction(actions[n])
     view.addSeparator()
     for n in ("root_bottom", "dark", "presentation", "fullscreen"):
         view.addAction(actions[n])
     view.addSeparator()
-    panels = view.addMenu("&Panels")
+    build_language_menu(w, view.addMenu(translate("MainWindow", "&Language")))
+    panels = view.addMenu(translate("MainWindow", "&Panels"))
     for dock in w.docks.values():
         panels.addAction(dock.toggleViewAction())
-    w.lessons_menu = m.addMenu("&Lessons")
-    help_menu = m.addMenu("&Help")
+    w.lessons_menu = m.addMenu(translate("MainWindow", "&Lessons"))
+    help_menu = m.addMenu(translate("MainWindow", "&Help"))
     help_menu.addAction(actions["shortcuts"])
     help_menu.addMenu(w.lessons_menu)  # the same menu as the menu bar's, so it lists the same lessons
     help_menu.addAction(actions["safety"])
@@ -397,6 +428,26 @@ def build_menus(w: MainWindow) -> None:
     help_menu.addAction(actions["about"])
     w.sessions.fill_examples()
     w.sessions.fill_recent()
+
+
+def build_language_menu(w: MainWindow, menu) -> None:
+    """View ▸ Language: each language gradviz speaks, named in itself (a reader who can't read the
+    current language still finds their own); the one shown is checked."""
+    from gradviz.core import i18n
+
+    w.language_menu = menu
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    w.language_actions = {}
+    for code, name in i18n.LANGUAGES.items():
+        action = menu.addAction(name)
+        action.setObjectName(f"language:{code}")
+        action.setCheckable(True)
+        action.setChecked(code == i18n.language())
+        action.setData(code)
+        group.addAction(action)
+        action.triggered.connect(lambda _checked=False, c=code: w.choose_language(c))
+        w.language_actions[code] = action
 
 
 def build_statusbar(w: MainWindow) -> None:
@@ -408,10 +459,11 @@ def build_statusbar(w: MainWindow) -> None:
     w.progress.setTextVisible(False)
     w.progress.setFixedWidth(140)
     w.progress.hide()
-    w.engine_label = QLabel("● Engine starting…", w)
+    w.engine_label = QLabel(translate("MainWindow", "● Engine starting…"), w)
     w.engine_label.setObjectName("engineStatus")
     w.engine_label.setProperty("state", "starting")
-    w.engine_label.setToolTip("The engine runs your program in a process of its own (PyTorch loads there)")
+    w.engine_label.setToolTip(translate("MainWindow",
+                                        "The engine runs your program in a process of its own (PyTorch loads there)"))
     bar.addWidget(w.run_label, 1)
     bar.addPermanentWidget(w.progress)
     bar.addPermanentWidget(w.engine_label)

@@ -163,4 +163,6 @@ class WindowState:
         """What the window calls the session: its file's name, else the lesson ``title``, else Untitled."""
         if self.path:
             return Path(self.path).name
-        return title or "Untitled"
+        from PySide6.QtCore import QCoreApplication
+
+        return title or QCoreApplication.translate("MainWindow", "Untitled")
