@@ -13,10 +13,10 @@ XVFB=$!
 trap 'kill $XVFB' EXIT
 sleep 1
 
-shot() {  # shot FILE OUT.png [xdotool keys | sleepN]...
+shot() {  # [SHOT_ARGS="--lang zh_CN"] shot FILE OUT.png [xdotool keys | sleepN]...
   local file=$1 out=$2; shift 2
   local cfg; cfg=$(mktemp -d)
-  GRADVIZ_CONFIG_DIR=$cfg $GRADVIZ "$file" >/dev/null 2>&1 &
+  GRADVIZ_CONFIG_DIR=$cfg $GRADVIZ ${SHOT_ARGS:-} "$file" >/dev/null 2>&1 &
   local pid=$!
   sleep 8
   xdotool windowfocus --sync "$(xdotool search --onlyvisible --name gradviz | head -1)"
@@ -36,6 +36,10 @@ shot $E/05-retain-graph.gradviz app-second-backward-error.png
 shot $E/07-fan-in.gradviz app-fan-in-dark.png alt+Home alt+Right alt+Right ctrl+shift+d
 shot $E/08-mlp-training-loop.gradviz app-mlp-training.png
 shot $E/08-mlp-training-loop.gradviz app-mlp-presentation.png ctrl+shift+p sleep2
+shot $E/09-zero-grad-compare.gradviz app-compare-zero-grad.png sleep4
+shot $E/d2l/en/07-second-derivative.gradviz app-second-derivative.png alt+Home alt+Right alt+Right alt+Right
+SHOT_ARGS="--lang zh_CN" shot $E/d2l/zh_CN/01-dot-product.gradviz app-zh-d2l-dot-product.png alt+Home alt+Right alt+Right
+SHOT_ARGS="--lang zh_CN" shot $E/d2l/zh_CN/10-compare-zero-grad.gradviz app-zh-compare-zero-grad.png sleep4
 python3 - <<'PY' > /tmp/gradviz-transformer.py
 import sys; sys.path.insert(0, "benchmarks"); import programs; print(programs.transformer(82))
 PY
