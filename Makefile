@@ -33,10 +33,10 @@ fonts:
 	  fi; \
 	fi
 
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(BIN)/gradviz
 
-test: $(STAMP)
+test: $(STAMP) fonts
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # The code's form: ruff (pyproject's rule set), the layer contracts (import-linter; indirect
