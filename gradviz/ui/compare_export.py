@@ -14,7 +14,7 @@ import io
 import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 
 from gradviz.core.compare import Comparison
@@ -122,8 +122,6 @@ def png_pair(left: Side, right: Side, comparison: Comparison | None, scale: floa
 
 def svg_pair(left: Side, right: Side, comparison: Comparison | None, transparent: bool = False) -> bytes:
     """Both scenes as one SVG; node labels, edge labels and both titles stay ``<text>``."""
-    from PySide6.QtSvg import QSvgGenerator
-
     scene = left.scene
     entries = legend_entries(comparison)
     legend_h = _legend_height(scene)
@@ -135,35 +133,22 @@ def svg_pair(left: Side, right: Side, comparison: Comparison | None, transparent
             sizes.append((rect, *export._layout(side.scene, rect, side.caption)))
     width = max(sizes[0][1] + GAP + sizes[1][1], _legend_width(scene, entries))
     height = legend_h + max(sizes[0][2], sizes[1][2])
-    data = QByteArray()
-    buf = QBuffer(data)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    gen = QSvgGenerator()
-    gen.setOutputDevice(buf)
-    gen.setSize(QSize(math.ceil(width), math.ceil(height)))
-    gen.setViewBox(QRectF(0, 0, math.ceil(width), math.ceil(height)))
-    gen.setTitle("gradviz: two runs compared")
-    gen.setDescription("Made with gradviz")
-    gen.setResolution(96)
-    painter = QPainter(gen)
-    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-    if not transparent:
-        painter.fillRect(QRectF(0, 0, width, height), scene.look.brush("background"))
-    _draw_legend(painter, scene, entries, width)
-    x = 0.0
-    for side, (rect, w, h, cap_h) in zip((left, right), sizes, strict=True):
-        with export._Prepared(side.scene, transparent):
-            painter.save()
-            painter.translate(x, legend_h)
-            export._paint(painter, side.scene, rect, side.caption, transparent, w, h, cap_h, filled=True)
-            painter.restore()
-        x += w + GAP
-    painter.setPen(scene.look.pen("border", 1.0))
-    divider = sizes[0][1] + GAP / 2
-    painter.drawLine(QPointF(divider, legend_h + 8), QPointF(divider, height - 8))
-    painter.end()
-    buf.close()
-    return export._generic_fallbacks(bytes(data.data()))
+    with export.svg_document(width, height, "gradviz: two runs compared") as (painter, out):
+        if not transparent:
+            painter.fillRect(QRectF(0, 0, width, height), scene.look.brush("background"))
+        _draw_legend(painter, scene, entries, width)
+        x = 0.0
+        for side, (rect, w, h, cap_h) in zip((left, right), sizes, strict=True):
+            with export._Prepared(side.scene, transparent):
+                painter.save()
+                painter.translate(x, legend_h)
+                export._paint(painter, side.scene, rect, side.caption, transparent, w, h, cap_h, filled=True)
+                painter.restore()
+            x += w + GAP
+        painter.setPen(scene.look.pen("border", 1.0))
+        divider = sizes[0][1] + GAP / 2
+        painter.drawLine(QPointF(divider, legend_h + 8), QPointF(divider, height - 8))
+    return out.data
 
 
 def animation_pair(left: Side, right: Side, comparison: Comparison, scale: float = 1.0,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -268,28 +270,46 @@ def png_bytes(scene: GraphScene, scale: float = 1.0, transparent: bool = False,
 def svg_bytes(scene: GraphScene, caption: Caption | None = None, transparent: bool = False,
               title: str = "gradviz autograd graph") -> bytes:
     """The scene at its current frame as SVG; node and edge labels stay ``<text>`` elements."""
-    from PySide6.QtSvg import QSvgGenerator
-
     with _Prepared(scene, transparent) as prepared:
         prepared.labels_for(1.0)
         rect = export_rect(scene)
         width, height, cap_h = _layout(scene, rect, caption)
-        data = QByteArray()
-        buf = QBuffer(data)
-        buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        gen = QSvgGenerator()
-        gen.setOutputDevice(buf)
-        gen.setSize(QSize(math.ceil(width), math.ceil(height)))
-        gen.setViewBox(QRectF(0, 0, math.ceil(width), math.ceil(height)))
-        gen.setTitle(title)
-        gen.setDescription("Made with gradviz")
-        gen.setResolution(96)
-        painter = QPainter(gen)
-        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-        _paint(painter, scene, rect, caption, transparent, width, height, cap_h)
+        with svg_document(width, height, title) as (painter, out):
+            _paint(painter, scene, rect, caption, transparent, width, height, cap_h)
+    return out.data
+
+
+class SvgOut:
+    """What svg_document leaves: the finished SVG (with generic font fallbacks) once the block ends."""
+
+    data: bytes = b""
+
+
+@contextmanager
+def svg_document(width: float, height: float, title: str) -> Iterator[tuple[QPainter, SvgOut]]:
+    """A painter on an SVG document of ``width`` x ``height`` pixels; at the end of the block the
+    document is finished and its bytes are in the SvgOut."""
+    from PySide6.QtSvg import QSvgGenerator
+
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    gen = QSvgGenerator()
+    gen.setOutputDevice(buf)
+    gen.setSize(QSize(math.ceil(width), math.ceil(height)))
+    gen.setViewBox(QRectF(0, 0, math.ceil(width), math.ceil(height)))
+    gen.setTitle(title)
+    gen.setDescription("Made with gradviz")
+    gen.setResolution(96)
+    painter = QPainter(gen)
+    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    out = SvgOut()
+    try:
+        yield painter, out
+    finally:
         painter.end()
         buf.close()
-    return _generic_fallbacks(bytes(data.data()))
+    out.data = _generic_fallbacks(bytes(data.data()))
 
 
 #: What an SVG viewer without any of the listed fonts should fall back to: without a generic family
