@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction
 from gradviz.core.compare import RunPair, pair_calls, pair_runs
 from gradviz.core.session import Session, SessionError, load_path
 from gradviz.core.trust import is_trusted
-from gradviz.ui import dialogs, style
+from gradviz.ui import dialogs, window_build
 from gradviz.ui.compare_view import CompareView
 from gradviz.ui.runner import Runner
 
@@ -53,6 +53,7 @@ class CompareController(QObject):
         self._results: dict[str, object] = {}
         self._sessions: dict[str, Session] = {}
         self._titles = ("A", "B")
+        self._calls: tuple[int, int] | None = None  # comparing two calls of the window's run
 
     @property
     def active(self) -> bool:
@@ -64,8 +65,9 @@ class CompareController(QObject):
         w = self.window
         self.action_with = self._action("compare_with", self.tr("Compare &With…"), self.compare_with_file,
                                         self.tr("Run another session or script beside this one, differences marked"))
-        self.action_calls = self._action("compare_calls", self.tr("Compare &Backward Calls"), self.compare_calls,
-                                         self.tr("The first and the last backward call of this run side by side"))
+        self.action_calls = self._action("compare_calls", self.tr("Compare &Backward Calls…"), self.compare_calls,
+                                         self.tr("Two backward calls of this run side by side (first and last, "
+                                                 "or any two you pick)"))
         self.action_leave = self._action("leave_compare", self.tr("&Leave Compare"), self.leave,
                                          self.tr("Back to the single graph"))
         self.action_leave.setEnabled(False)
@@ -79,6 +81,7 @@ class CompareController(QObject):
             run_menu.insertAction(w.actions["limits"], self.action_calls)
             run_menu.insertSeparator(w.actions["limits"])
         w.session_loaded.connect(self._session_loaded)
+        w.result_shown.connect(self._window_ran)
         w.state.subscribe("theme", self._theme_changed)
         w.state.subscribe("presentation", self._presentation_changed)
 
@@ -115,7 +118,7 @@ class CompareController(QObject):
 
     def _presentation_changed(self) -> None:
         if self.view is not None:
-            self.view.set_font_scale(style.PRESENTATION_SCALE if self.window.state.presentation else 1.0)
+            self.view.set_font_scale(window_build.look_scale(self.window))
 
     # -- entering --------------------------------------------------------------------------------
     def compare_with_file(self, path: str | None = None) -> bool:
@@ -136,25 +139,52 @@ class CompareController(QObject):
         return True
 
     def compare_calls(self) -> bool:
-        """The first and the last backward call of the run shown, side by side (no new run)."""
+        """Two backward calls of the run shown, side by side (no new run): with two calls those two,
+        with more the two the user picks (first and last to start with)."""
         w = self.window
         result = w.state.result
         calls = result.backward_calls if result is not None else ()
-        recorded = [c.index for c in calls if c.recorded]
+        recorded = [c for c in calls if c.recorded]
         if len(recorded) < 2:
             w.statusBar().showMessage(self.tr("Compare needs a run with two backward calls recorded step by step"),
                                       8000)
             return False
+        first, second = 0, len(recorded) - 1
+        if len(recorded) > 2:
+            labels = [self.tr("#{n} · backward at line {line}").format(n=c.index + 1, line=c.line) for c in recorded]
+            picked = dialogs.ask_two_calls(w, labels, first, second)
+            if picked is None:
+                return False
+            first, second = picked
+        self._calls = (recorded[first].index, recorded[second].index)
+        self._sessions = {}
         self._enter()
-        pair = pair_calls(result, recorded[0], recorded[-1], w.notes_title.text())
+        pair = pair_calls(result, *self._calls, w.notes_title.text())
         self.view.show_running(pair.title_a, pair.title_b)
         self._show(pair, [])
         return True
+
+    def _window_ran(self, result) -> None:
+        """Run in compare mode runs the editor's program: it becomes the left side again (the right
+        side's run is kept: its program did not change), or, comparing calls, the same calls of the new run."""
+        if not self.active or self._pending:
+            return
+        if self._sessions:
+            if "b" not in self._results:
+                return
+            self._results["a"] = result
+            self._sessions["a"] = self.window.current_session()
+            self._show(pair_runs(result, self._results["b"], *self._titles), self._failures())
+        elif self._calls is not None:
+            indexes = {c.index for c in result.backward_calls if c.recorded}
+            if set(self._calls) <= indexes:
+                self._show(pair_calls(result, *self._calls, self.window.notes_title.text()), [])
 
     def start(self, a: Session, b: Session, title_a: str, title_b: str, trusted_b: bool = True) -> None:
         """Enter compare mode and run ``a`` and ``b`` (one after the other); the pair shows when both are done."""
         self._enter()
         self._titles = (title_a, title_b)
+        self._calls = None
         self._sessions = {"a": a, "b": b}
         self._results = {}
         self.view.show_running(title_a, title_b)
@@ -178,6 +208,11 @@ class CompareController(QObject):
             b = self._sessions["b"]
             self._pending = {self._runner.run(b.request(), trusted=self._trusted_b): "b"}
             return
+        pair = pair_runs(self._results["a"], self._results["b"], *self._titles)
+        self._show(pair, self._failures())
+
+    def _failures(self) -> list[str]:
+        """One line for each side whose program failed."""
         failures = []
         for key, title in zip(("a", "b"), self._titles, strict=True):
             error = self._results[key].error
@@ -185,8 +220,7 @@ class CompareController(QObject):
                 where = self.tr(" (line {line})").format(line=error.line) if error.line else ""
                 failures.append(self.tr("{side} failed{where}: {type}: {message}").format(
                     side=title, where=where, type=error.type, message=error.message))
-        pair = pair_runs(self._results["a"], self._results["b"], *self._titles)
-        self._show(pair, failures)
+        return failures
 
     def _show(self, pair: RunPair, failures: list[str]) -> None:
         self.view.show_pair(pair, failures)

@@ -209,6 +209,33 @@ def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | Non
     return ExportChoice(fmt.currentData(), scale.currentData(), bool(background.currentData()), caption.isChecked())
 
 
+def ask_two_calls(parent: QWidget | None, labels: list[str], first: int, second: int) -> tuple[int, int] | None:
+    """Ask which two of a run's backward calls (``labels``, in order) to compare, ``first`` and
+    ``second`` chosen to start with; the two positions in ``labels``, or None when cancelled."""
+    from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel
+
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(translate("Dialogs", "Compare backward calls"))
+    form = QFormLayout()
+    boxes = []
+    for row, chosen in ((translate("Dialogs", "Left"), first), (translate("Dialogs", "Right"), second)):
+        box = QComboBox(dialog)
+        box.addItems(labels)
+        box.setCurrentIndex(chosen)
+        form.addRow(row, box)
+        boxes.append(box)
+    note = QLabel(translate("Dialogs", "Both calls are shown side by side, stepping together; what differs is marked."),
+                  dialog)
+    note.setWordWrap(True)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(translate("Dialogs", "Compare"))
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    if not _accepted(dialog, form, note, buttons):
+        return None
+    return boxes[0].currentIndex(), boxes[1].currentIndex()
+
+
 def ask_limits(parent: QWidget | None, current: Limits) -> Limits | None:
     """Ask for the run's limits (time, memory, output, result size), each in its allowed range;
     None when cancelled. "Restore Defaults" puts the defaults back in the fields."""

@@ -13,12 +13,12 @@
         <translation>在旁边运行另一个课程或脚本，并标出差别</translation>
     </message>
     <message>
-        <source>Compare &amp;Backward Calls</source>
-        <translation>对比 backward 调用(&amp;B)</translation>
+        <source>Compare &amp;Backward Calls…</source>
+        <translation>对比 backward 调用(&amp;B)…</translation>
     </message>
     <message>
-        <source>The first and the last backward call of this run side by side</source>
-        <translation>并排显示本次运行的第一次和最后一次 backward 调用</translation>
+        <source>Two backward calls of this run side by side (first and last, or any two you pick)</source>
+        <translation>并排显示本次运行的两次 backward 调用（第一次和最后一次，或你选的任意两次）</translation>
     </message>
     <message>
         <source>&amp;Leave Compare</source>
@@ -43,6 +43,10 @@
     <message>
         <source>Compare needs a run with two backward calls recorded step by step</source>
         <translation>对比需要一次运行里至少有两次逐步记录的 backward 调用</translation>
+    </message>
+    <message>
+        <source>#{n} · backward at line {line}</source>
+        <translation>#{n} · 第 {line} 行的 backward</translation>
     </message>
     <message>
         <source> (line {line})</source>
@@ -266,6 +270,26 @@ Restore that text?</source>
     <message>
         <source>Export…</source>
         <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Compare backward calls</source>
+        <translation>对比 backward 调用</translation>
+    </message>
+    <message>
+        <source>Left</source>
+        <translation>左边</translation>
+    </message>
+    <message>
+        <source>Right</source>
+        <translation>右边</translation>
+    </message>
+    <message>
+        <source>Both calls are shown side by side, stepping together; what differs is marked.</source>
+        <translation>两次调用并排显示、同步步进，不同之处会被标出。</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
     </message>
     <message>
         <source>Limits of a run</source>

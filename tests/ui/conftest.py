@@ -62,6 +62,10 @@ class DialogLog:
                   lambda parent, animation, last=None: self._log("ask_export", animation) or self.export_answer)
         m.setattr(dialogs, "export_path",
                   lambda parent, fmt, suggested: self._log("export_path", fmt, suggested) or self.export_path_answer)
+        self.two_calls_answer: tuple[int, int] | None = None  # None: the calls the dialog proposes
+        m.setattr(dialogs, "ask_two_calls",
+                  lambda parent, labels, first, second: self._log("ask_two_calls", labels, first, second)
+                  or self.two_calls_answer or (first, second))
         m.setattr(dialogs, "screenshot_path",
                   lambda parent, suggested: self._log("screenshot_path", suggested) or self.export_path_answer)
 

@@ -21,6 +21,7 @@ y = (x * x).sum()
 y.backward()
 """
 TIMES_3 = SQUARE.replace("(x * x).sum()", "(x * x * 3).sum()")
+TWICE = SQUARE.replace("y.backward()", "y.backward(retain_graph=True)\ny.backward()")
 THREE_CALLS = """import torch
 w = torch.tensor([1.0, 2.0], requires_grad=True)
 for step in range(3):
@@ -35,7 +36,7 @@ LESSON = next(p for p in example_paths() if p.stem == "09-zero-grad-compare")
 def engine_results():
     """The engine's own results of every program these tests run (made once, in this process)."""
     lesson = load_session(LESSON)
-    programs = [SQUARE, TIMES_3, THREE_CALLS, lesson.program, lesson.compare.program]
+    programs = [SQUARE, TIMES_3, TWICE, THREE_CALLS, lesson.program, lesson.compare.program]
     return {p: run_in_process(RunRequest(p)) for p in programs}
 
 
@@ -154,6 +155,48 @@ def test_compare_backward_calls_of_one_run(qtbot, window):
     (grad,) = pair.comparison.grads
     assert grad.a.flat() == [2.0, 4.0] and grad.b.flat() == [6.0, 12.0]
     assert window.compare.view.panes["b"].title.text().endswith("#3")
+
+
+def test_compare_backward_calls_asks_which_two_when_there_are_more(qtbot, window, dialog_log):
+    type_text(window, THREE_CALLS)
+    run_and_wait(qtbot, window)
+    dialog_log.two_calls_answer = (0, 1)
+    with qtbot.waitSignal(window.compare.pair_shown) as blocker:
+        window.actions["compare_calls"].trigger()
+    (_name, labels, first, second), = dialog_log.named("ask_two_calls")
+    assert labels == ["#1 · backward at line 5", "#2 · backward at line 5", "#3 · backward at line 5"]
+    assert (first, second) == (0, 2)  # proposed: the first and the last
+    pair = blocker.args[0]
+    assert (pair.call_a, pair.call_b) == (0, 1)
+    (grad,) = pair.comparison.grads
+    assert grad.a.flat() == [2.0, 4.0] and grad.b.flat() == [4.0, 8.0]
+    dialog_log.two_calls_answer = None
+    dialog_log.calls.clear()
+    window.compare.leave()
+    type_text(window, TWICE)
+    run_and_wait(qtbot, window)
+    with qtbot.waitSignal(window.compare.pair_shown):
+        window.actions["compare_calls"].trigger()
+    assert dialog_log.named("ask_two_calls") == []  # two calls: nothing to choose
+
+
+def test_run_in_compare_mode_runs_the_left_side_again(qtbot, window, dialog_log, tmp_path):
+    """The editor's program is the left side: changed and run, the pair shows the new run beside the
+    same right side (whose program did not change) and the differences are marked again."""
+    b = tmp_path / "times3.py"
+    b.write_text(TIMES_3)
+    type_text(window, SQUARE)
+    dialog_log.open_answer = str(b)
+    with qtbot.waitSignal(window.compare.pair_shown, timeout=10_000) as blocker:
+        window.actions["compare_with"].trigger()
+    assert blocker.args[0].comparison.only_b
+    type_text(window, TIMES_3)
+    with qtbot.waitSignal(window.compare.pair_shown, timeout=10_000) as blocker:
+        window.actions["run"].trigger()
+    c = blocker.args[0].comparison
+    assert c.only_a == c.only_b == () and c.grads == ()
+    assert "No differences" in window.compare.view.summary.text()
+    assert window.compare.active and window.compare.view.panes["b"].title.text() == "times3"
 
 
 def test_compare_calls_needs_two_calls(qtbot, window):
