@@ -122,6 +122,10 @@ def _step_node(graph: GraphData, node_id: str, op: str) -> str:
     elif node is not None and node.kind == ACCUMULATE:  # the leaf whose .grad it writes
         leaves = [graph.by_id[e.dst] for e in graph.out_edges.get(node_id, ()) if e.dst in graph.by_id]
         where.extend(f"{', '.join(leaf.names)}.grad" for leaf in leaves if leaf.names)
+    if node is not None and node.made_by is not None:  # built by a create_graph=True backward
+        made = node.made_by
+        where.append(t("∂ of {op}, line {line}, call {call}", op=made.op, line=made.line, call=made.call + 1)
+                     if made.line is not None else t("∂ of {op}, call {call}", op=made.op, call=made.call + 1))
     return f"{op} ({'; '.join(where)})"
 
 

@@ -228,3 +228,14 @@ def test_one_step_is_not_steps(tmp_path):
     path.write_text("import torch\nx = torch.tensor(3.0, requires_grad=True)\nx.backward()\n")
     report = gradviz("inspect", str(path)).stdout
     assert "Backward call 1 (backward, line 3): 1 step\n" in report
+
+
+def test_the_report_says_which_nodes_a_create_graph_backward_made(tmp_path):
+    path = tmp_path / "second.py"
+    path.write_text("import torch\nx = torch.tensor(1.0, requires_grad=True)\ny = torch.sin(x) * x\n"
+                    "(g,) = torch.autograd.grad(y, x, create_graph=True)\ng.backward()\n")
+    report = gradviz("inspect", str(path)).stdout
+    first, second = report.split("Backward call 2")
+    assert "∂ of" not in first.split("Backward call 1")[1]  # the first graph was made by the program
+    made = [line for line in second.splitlines() if "∂ of SinBackward0, line 3, call 1" in line]
+    assert len(made) >= 3 and any("CosBackward0" in line for line in made)
