@@ -83,11 +83,11 @@ def switch_language(old, code: str, settings_dir: str | None = None, client_fact
     been run, so the graph and gradients are back as they were. Only the editor's undo history
     stays behind. The old window closes without asking: its text lives on in the new one.
     """
-    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QApplication
 
     from gradviz.core import i18n
-    from gradviz.ui import language
+    from gradviz.ui import language, window_build
 
     session = old.current_session()
     state = old.state
@@ -97,8 +97,10 @@ def switch_language(old, code: str, settings_dir: str | None = None, client_fact
     new = create_window(settings_dir, client_factory)
     new.ensure_panels()
     new.setGeometry(old.geometry())
-    new.restoreState(old.saveState())
+    new.restoreState(window_build.layout_outside_modes(old))  # presentation mode hides them again when shown
     new.set_session(session, path, run=had_result, dirty=dirty, trusted=trusted)
+    if old.compare.active and not new.compare.active:  # a compare the session file does not carry
+        new.compare.resume(old.compare)
     cursor = old.editor.textCursor()
     moved = new.editor.textCursor()
     moved.setPosition(min(cursor.position(), len(new.editor.toPlainText())))
@@ -108,6 +110,7 @@ def switch_language(old, code: str, settings_dir: str | None = None, client_fact
     else:
         new.show()
     old.replaced = True
+    old.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # closures hold it: without this it stays
     old.close()
     if old in _windows:
         _windows.remove(old)

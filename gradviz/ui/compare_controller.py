@@ -47,12 +47,13 @@ class CompareController(QObject):
         self.window = window
         self.view: CompareView | None = None
         self._saved_central = None
-        self._saved_docks = None  # the window's dock layout before compare mode (QByteArray)
+        self.saved_docks = None  # the window's dock layout before compare mode (QByteArray)
         self._runner: Runner | None = None
         self._pending: dict[int, str] = {}  # run id -> "a" / "b"
         self._results: dict[str, object] = {}
         self._sessions: dict[str, Session] = {}
         self._titles = ("A", "B")
+        self._trusted_b = True
         self._calls: tuple[int, int] | None = None  # comparing two calls of the window's run
 
     @property
@@ -164,6 +165,26 @@ class CompareController(QObject):
         self._show(pair, [])
         return True
 
+    def resume(self, other: CompareController) -> None:
+        """Compare again what ``other`` (the controller of the window this one replaces) compared:
+        the same two programs, or the same two calls once this window's run is back."""
+        if other._sessions:
+            a = self.window.current_session()
+            self.start(a, other._sessions["b"], *other._titles, trusted_b=other._trusted_b)
+        elif other._calls is not None:
+            calls = other._calls
+
+            def shown(result) -> None:
+                self.window.result_shown.disconnect(shown)
+                indexes = {c.index for c in result.backward_calls if c.recorded}
+                if set(calls) <= indexes:
+                    self._calls = calls
+                    self._sessions = {}
+                    self._enter()
+                    self._show(pair_calls(result, *calls, self.window.notes_title.text()), [])
+
+            self.window.result_shown.connect(shown)
+
     def _window_ran(self, result) -> None:
         """Run in compare mode runs the editor's program: it becomes the left side again (the right
         side's run is kept: its program did not change), or, comparing calls, the same calls of the new run."""
@@ -230,7 +251,7 @@ class CompareController(QObject):
         w = self.window
         if self.view is None:
             w.player.pause()
-            self._saved_docks = w.saveState()
+            self.saved_docks = window_build.layout_outside_modes(w)
             for name in ONE_RUN_DOCKS:
                 if name in w.docks:
                     w.docks[name].hide()
@@ -267,9 +288,12 @@ class CompareController(QObject):
         w.setCentralWidget(self._saved_central)
         self._saved_central.show()  # taken out, a widget is hidden: put back, it must be shown again
         self._saved_central = None
-        if self._saved_docks is not None:
-            w.restoreState(self._saved_docks)
-            self._saved_docks = None
+        if self.saved_docks is not None:
+            w.restoreState(self.saved_docks)
+            self.saved_docks = None
+            if w.state.presentation:  # the docks stay aside, the layout outside it remembered again
+                w.normal_layout = None
+                window_build.docks_aside(w)
         self.action_leave.setEnabled(False)
         QTimer.singleShot(0, w.refit)  # the canvas had no size while it was out: place its graph again
         self.left.emit()

@@ -255,6 +255,11 @@ class CompareView(QWidget):
         for pane in self.panes.values():
             pane.view.set_font_scale(scale)
 
+    def set_root_at(self, where: str) -> None:
+        """Root at the top or the bottom of both canvases (laid out again, marks made again)."""
+        for pane in self.panes.values():
+            pane.view.set_root_at(where)
+
     def set_theme(self, theme: str) -> None:
         self.theme = theme
         for pane in self.panes.values():

@@ -153,10 +153,12 @@ def _accepted(dialog, form, note, buttons) -> bool:
     return dialog.exec() == QDialog.DialogCode.Accepted
 
 
-def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | None = None) -> ExportChoice | None:
+def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | None = None,
+               frames: bool = True) -> ExportChoice | None:
     """Ask how to export the graph (format, scale, background, caption); None when cancelled.
 
     ``animation`` is False when no backward call is shown: the animated formats are then off.
+    ``frames`` False leaves numbered PNG frames out (compare mode writes one picture or animation).
     """
     from PySide6.QtWidgets import (
         QCheckBox,
@@ -173,6 +175,8 @@ def ask_export(parent: QWidget | None, animation: bool, last: ExportChoice | Non
     form = QFormLayout()
     fmt = QComboBox(dialog)
     for key, (text, _f, _s) in EXPORT_FORMATS.items():
+        if key == "frames" and not frames:
+            continue
         fmt.addItem(translate("Dialogs", text), key)
         if key in ANIMATED and not animation:
             fmt.model().item(fmt.count() - 1).setEnabled(False)

@@ -113,6 +113,11 @@ class ExportController:
         """Put the graph, as shown now, on the clipboard (2× for sharp slides)."""
         from gradviz.ui import export
 
+        compare = getattr(self.window, "compare", None)
+        if compare is not None and compare.active:  # compare mode: the pair it shows
+            from gradviz.ui.compare_export_action import copy_pair
+
+            return copy_pair(self.window, compare.view)
         if not self._has_graph():
             return False
         image = export.render_image(self.window.view.scene(), 2.0, False, self._caption())

@@ -39,10 +39,16 @@ DEFAULT_EXAMPLE = "01-two-x-squared.gradviz"
 
 
 def default_session() -> Session:
-    """The 2xᵀx lesson shipped in resources/examples (its notes included), or a built-in copy."""
-    from gradviz.core.resources import resource_path
+    """The 2xᵀx lesson: the d2l pack's first in the window's language where it has one (its
+    notes included), else the classic one shipped in resources/examples, or a built-in copy."""
+    from gradviz.core.i18n import DEFAULT, language
+    from gradviz.core.resources import lesson_pack_paths, resource_path
 
     try:
+        if language() != DEFAULT:
+            pack = lesson_pack_paths(language())
+            if pack:
+                return load_session(pack[0])
         return load_session(resource_path("examples", DEFAULT_EXAMPLE))
     except (SessionError, FileNotFoundError, ValueError):
         return Session(program=DEFAULT_PROGRAM, title=DEFAULT_TITLE)
@@ -319,6 +325,8 @@ class MainWindow(QMainWindow):
         self.state.root_at = "bottom" if on else "top"
         self.settings.root_at = self.state.root_at
         self.view.set_root_at(self.state.root_at)
+        if self.compare.active:
+            self.compare.view.set_root_at(self.state.root_at)
 
     def refit(self) -> None:
         """Place the graph in view again as it was placed, unless the user zoomed since."""
@@ -347,6 +355,16 @@ class MainWindow(QMainWindow):
         if watched is self.view and event.type() == QEvent.Type.Resize and self.view.placement is not None:
             QTimer.singleShot(0, self.refit)
         return super().eventFilter(watched, event)
+
+    def shown_player(self):
+        """The player the Backward menu and its keys drive: compare mode's while it shows."""
+        compare = self.compare
+        return compare.view.player if compare.active else self.player
+
+    def shown_views(self) -> list:
+        """The canvases zoom and fit act on: compare mode's two while it shows, else the window's."""
+        compare = self.compare
+        return [pane.view for pane in compare.view.panes.values()] if compare.active else [self.view]
 
     def save_layout(self) -> None:
         window_build.save_layout(self)

@@ -64,10 +64,10 @@ class PlayerController:
     # -- the player's actions ----------------------------------------------------------------------
 
     def toggle_play(self) -> None:
-        self.window.player.toggle()
+        self.window.shown_player().toggle()
 
     def player_step(self, delta: int) -> None:
-        player = self.window.player
+        player = self.window.shown_player()
         player.pause()
         player.seek(player.step + delta)
 

@@ -171,7 +171,7 @@ class ResultController:
         error = result.error
         if error is not None and error.type == WORKER_CRASHED:
             # Keep what was shown: the crash is the engine's problem, not the program's.
-            w.run_label.setText("The engine stopped; the next run gets a new one")
+            w.run_label.setText(translate("Results", "The engine stopped; the next run gets a new one"))
             w.result_shown.emit(result)
             return
         self.state.result = result

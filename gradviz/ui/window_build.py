@@ -141,21 +141,23 @@ def build_actions(w: MainWindow) -> None:
       translate("MainWindow", "Next step of the backward pass"))
     a("step_back", translate("MainWindow", "Step &Back"), lambda: playback.player_step(-1), "Alt+Left", "step-back",
       translate("MainWindow", "Previous step of the backward pass"))
-    a("first", translate("MainWindow", "To &Start"), lambda: w.player.to_start(), "Alt+Home", "first",
+    a("first", translate("MainWindow", "To &Start"), lambda: w.shown_player().to_start(), "Alt+Home", "first",
       translate("MainWindow", "Before the first step"))
-    a("last", translate("MainWindow", "To &End"), lambda: w.player.to_end(), "Alt+End", "last",
+    a("last", translate("MainWindow", "To &End"), lambda: w.shown_player().to_end(), "Alt+End", "last",
       translate("MainWindow", "After the last step"))
-    a("previous_call", translate("MainWindow", "Previous Backward Call"), lambda: w.player.previous_call(), "Alt+Up",
-      None)
-    a("next_call", translate("MainWindow", "Next Backward Call"), lambda: w.player.next_call(), "Alt+Down", None)
-    a("zoom_in", translate("MainWindow", "Zoom &In"), lambda: w.view.zoom_in(), SK.ZoomIn, "zoom-in",
-      translate("MainWindow", "Zoom in"))
-    a("zoom_out", translate("MainWindow", "Zoom &Out"), lambda: w.view.zoom_out(), SK.ZoomOut, "zoom-out",
-      translate("MainWindow", "Zoom out"))
-    a("fit", translate("MainWindow", "&Fit Graph"), lambda: w.view.fit_all(), "Ctrl+0", "fit",
-      translate("MainWindow", "Fit the whole graph in view"))
-    a("reset_zoom", translate("MainWindow", "Actual &Size"), lambda: w.view.reset_zoom(), "Ctrl+1", None,
-      translate("MainWindow", "Zoom to 100 %"))
+    a("previous_call", translate("MainWindow", "Previous Backward Call"),
+      lambda: w.shown_player().previous_call(), "Alt+Up", None)
+    a("next_call", translate("MainWindow", "Next Backward Call"),
+      lambda: w.shown_player().next_call(), "Alt+Down", None)
+    # In compare mode zoom and fit act on both canvases (w.shown_views).
+    a("zoom_in", translate("MainWindow", "Zoom &In"), lambda: [v.zoom_in() for v in w.shown_views()],
+      SK.ZoomIn, "zoom-in", translate("MainWindow", "Zoom in"))
+    a("zoom_out", translate("MainWindow", "Zoom &Out"), lambda: [v.zoom_out() for v in w.shown_views()],
+      SK.ZoomOut, "zoom-out", translate("MainWindow", "Zoom out"))
+    a("fit", translate("MainWindow", "&Fit Graph"), lambda: [v.fit_all() for v in w.shown_views()],
+      "Ctrl+0", "fit", translate("MainWindow", "Fit the whole graph in view"))
+    a("reset_zoom", translate("MainWindow", "Actual &Size"), lambda: [v.reset_zoom() for v in w.shown_views()],
+      "Ctrl+1", None, translate("MainWindow", "Zoom to 100 %"))
     a("dark", translate("MainWindow", "&Dark Theme"), w.dark_toggled, "Ctrl+Shift+D", "theme",
       translate("MainWindow", "Dark theme"), checkable=True)
     a("presentation", translate("MainWindow", "&Presentation Mode"), w.presentation_toggled, "Ctrl+Shift+P", "present",
@@ -579,7 +581,16 @@ def docks_back(w: MainWindow) -> None:
         w.restoreState(layout)
 
 
+def layout_outside_modes(w: MainWindow):
+    """The dock layout the window has outside presentation and compare modes (both hide docks):
+    what is saved for the next start and what a window rebuilt in another language takes."""
+    compare = getattr(w, "compare", None)
+    if compare is not None and compare.active and compare.saved_docks is not None:
+        return compare.saved_docks
+    return w.normal_layout if w.normal_layout is not None else w.saveState()
+
+
 def save_layout(w: MainWindow) -> None:
-    # Closed in presentation mode, the window opens next time with the docks it had before it.
-    w.settings.save_layout(w.saveGeometry(), w.normal_layout if w.normal_layout is not None else w.saveState())
+    # Closed in presentation or compare mode, the window opens next time with the docks it had before.
+    w.settings.save_layout(w.saveGeometry(), layout_outside_modes(w))
     w.settings.sync()

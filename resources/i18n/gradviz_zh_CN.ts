@@ -58,6 +58,25 @@
     </message>
 </context>
 <context>
+    <name>CompareExport</name>
+    <message>
+        <source>Nothing to export yet: both runs need a backward call</source>
+        <translation>还没有可导出的内容：两边都需要调用 backward()</translation>
+    </message>
+    <message>
+        <source>Copied both graphs to the clipboard</source>
+        <translation>已把两张计算图复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Cannot export</source>
+        <translation>无法导出</translation>
+    </message>
+    <message>
+        <source>Exported {name}</source>
+        <translation>已导出 {name}</translation>
+    </message>
+</context>
+<context>
     <name>CompareHistoryPlot</name>
     <message>
         <source>‖.grad‖ of both runs, per backward call</source>
@@ -1253,6 +1272,10 @@ or zero_grad() set it back to None.</source>
     <message>
         <source>backward call {index} could not be recorded: {why}</source>
         <translation>无法记录第 {index} 次 backward 调用：{why}</translation>
+    </message>
+    <message>
+        <source>The engine stopped; the next run gets a new one</source>
+        <translation>引擎已停止；下次运行会启动一个新的引擎</translation>
     </message>
     <message>
         <source>Stopped at line {line}.</source>

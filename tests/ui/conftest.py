@@ -59,7 +59,8 @@ class DialogLog:
         self.export_answer: dialogs.ExportChoice | None = None
         self.export_path_answer: str | None = None
         m.setattr(dialogs, "ask_export",
-                  lambda parent, animation, last=None: self._log("ask_export", animation) or self.export_answer)
+                  lambda parent, animation, last=None, frames=True: self._log("ask_export", animation, frames)
+                  or self.export_answer)
         m.setattr(dialogs, "export_path",
                   lambda parent, fmt, suggested: self._log("export_path", fmt, suggested) or self.export_path_answer)
         self.two_calls_answer: tuple[int, int] | None = None  # None: the calls the dialog proposes
@@ -87,3 +88,15 @@ def dialog_log(monkeypatch):
 def two_x_client(two_x):
     """A fake engine whose every run answers the engine's own 2xᵀx result (tests/conftest.py)."""
     return FakeClient(respond=lambda request: two_x.result)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):
+    """pytest-qt closes the windows a test made; one the app deleted itself (the window replaced
+    by its rebuild in another language) is gone already and is left out."""
+    from shiboken6 import isValid
+
+    widgets = getattr(item, "qt_widgets", None)
+    if widgets:
+        item.qt_widgets = [(ref, close) for ref, close in widgets if ref() is None or isValid(ref())]
+    return (yield)

@@ -233,3 +233,42 @@ def test_export_in_compare_mode_writes_the_pair(qtbot, window, dialog_log, tmp_p
         with Image.open(tmp_path / name) as gif:
             assert gif.n_frames == 6  # 5 steps + the frame before the first
     assert window.compare.view.steps() == (2, 2)  # the canvases show what they showed before
+
+
+def test_the_window_keys_and_menus_act_on_compare_mode(qtbot, window, dialog_log, tmp_path):
+    """The Backward menu and its keys step the pair, zoom and fit act on both canvases, Root at the
+    Bottom turns both, Copy Graph Image copies the pair, and Export offers no PNG frames; closed in
+    compare mode, the window saves the panels it had outside it."""
+    from PySide6.QtWidgets import QApplication
+
+    open_lesson(qtbot, window)
+    view = window.compare.view
+    window.actions["first"].trigger()
+    assert view.steps() == (0, 0)
+    window.actions["step_forward"].trigger()
+    window.actions["step_forward"].trigger()
+    assert view.steps() == (2, 2) and window.player.step != 2
+    window.actions["last"].trigger()
+    assert view.steps() == (5, 5)
+    scales = [p.view.scale_factor() for p in view.panes.values()]
+    window.actions["zoom_in"].trigger()
+    assert all(p.view.scale_factor() > s for p, s in zip(view.panes.values(), scales, strict=True))
+    window.actions["root_bottom"].trigger()
+    qtbot.waitUntil(lambda: all(not p.view.building for p in view.panes.values()))
+    assert {p.view.root_at for p in view.panes.values()} == {"bottom"}
+    assert all(p.marks and p.marks[0].scene() is p.view.scene() for p in view.panes.values())
+    window.actions["root_bottom"].trigger()
+    qtbot.waitUntil(lambda: all(not p.view.building for p in view.panes.values()))
+    QApplication.clipboard().clear()
+    window.actions["copy_image"].trigger()
+    image = QApplication.clipboard().image()
+    from gradviz.ui import export
+
+    one = export.render_image(view.panes["a"].view.scene(), 2.0, False)
+    assert not image.isNull() and image.width() > 1.9 * one.width()  # both graphs side by side
+    assert "both graphs" in window.statusBar().currentMessage()
+    window.actions["export"].trigger()
+    assert dialog_log.named("ask_export")[-1] == ("ask_export", True, False)
+    window.save_layout()
+    again, _ = make_window(qtbot, tmp_path, FakeClient())
+    assert again.docks["inspectorDock"].isVisible() and again.docks["historyDock"].isVisible()

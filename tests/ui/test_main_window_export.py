@@ -24,7 +24,7 @@ def test_png_scale_follows_the_choice(window, tmp_path, dialog_log):
         assert window.export_graph()
         sizes[scale] = Image.open(tmp_path / f"g{scale:g}.png").size
     assert sizes[2.0][0] == pytest.approx(2 * sizes[1.0][0], abs=2)
-    assert dialog_log.named("ask_export")[0] == ("ask_export", True)
+    assert dialog_log.named("ask_export")[0] == ("ask_export", True, True)
     assert dialog_log.named("export_path")[0][2].endswith("-call1-step3.png")
 
 

@@ -325,3 +325,63 @@ def test_every_translated_text_of_the_sources_is_in_the_ts():
     texts = source_texts()
     assert len(texts) == len(messages(TS))
     assert texts == set(messages(TS))
+
+
+def test_switching_language_keeps_presentation_and_compare_mode_and_frees_the_old_window(
+        qtbot, tmp_path, dialog_log, qapp, two_x_client):
+    """Switched in presentation mode, the panels come back when it ends (the rebuilt window once
+    took the hidden layout for the normal one); switched in compare mode, the new window compares
+    the same pair and leaving it brings the panels back; the replaced window is deleted."""
+    from app_window import run_and_wait
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from shiboken6 import isValid
+
+    from gradviz.ui import app as app_module
+
+    window, _ = make_window(qtbot, tmp_path, two_x_client)
+    run_and_wait(qtbot, window)
+    window.actions["presentation"].trigger()
+    assert not window.docks["programDock"].isVisible()
+    try:
+        with qtbot.waitSignal(window.language_chosen):
+            window.language_actions["zh_CN"].trigger()
+        new = app_module._windows[-1]
+        qtbot.addWidget(new)
+        qtbot.waitUntil(lambda: new.state.result is not None)
+        assert new.state.presentation and not new.docks["programDock"].isVisible()
+        new.actions["presentation"].trigger()
+        assert new.docks["programDock"].isVisible() and new.docks["inspectorDock"].isVisible()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        assert not isValid(window)  # closed and deleted, not kept alive by its signal connections
+        other = tmp_path / "b.py"
+        other.write_text("import torch\n")
+        dialog_log.open_answer = str(other)
+        with qtbot.waitSignal(new.compare.pair_shown, timeout=10_000):
+            new.actions["compare_with"].trigger()
+        assert not new.docks["inspectorDock"].isVisible()
+        with qtbot.waitSignal(new.language_chosen):
+            new.language_actions["en"].trigger()
+        back = app_module._windows[-1]
+        qtbot.addWidget(back)
+        qtbot.waitUntil(lambda: back.compare.active and back.compare.view.pair is not None, timeout=10_000)
+        assert back.compare.view.panes["b"].title.text() == "b"
+        back.compare.leave()
+        assert back.docks["inspectorDock"].isVisible() and back.docks["programDock"].isVisible()
+    finally:
+        language_module_reset(qapp)
+        app_module._windows.clear()
+
+
+def language_module_reset(qapp) -> None:
+    from gradviz.ui import language
+
+    language.install(qapp, "en")
+
+
+def test_the_window_opens_on_the_first_lesson_of_its_language():
+    from gradviz.ui.main_window import default_session
+
+    assert default_session().title == "The gradient of 2xᵀx"
+    i18n.set_language("zh_CN")  # undone after the test (tests/conftest.py)
+    session = default_session()
+    assert session.title == "y = 2xᵀx 的梯度" and "torch.dot(x, x)" in session.program
