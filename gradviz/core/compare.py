@@ -163,16 +163,26 @@ def _grads_differ(a: TensorValue | None, b: TensorValue | None, rtol: float, ato
     if a.is_full and b.is_full:
         fa, fb = a.flat(), b.flat()
         worst = _max_abs(a, b)
-        differs = any(
-            not (x == y or (math.isnan(x) and math.isnan(y)) or abs(x - y) <= atol + rtol * abs(y))
-            for x, y in zip(fa, fb, strict=True)
-        )
+        differs = any(not _close(x, y, rtol, atol) for x, y in zip(fa, fb, strict=True))
         return differs, worst
     worst = _max_abs(a, b)
     if worst is None:
         return False, None
+    if a.stats and b.stats:
+        pairs = [(getattr(a.stats, f), getattr(b.stats, f)) for f in ("min", "max", "mean", "norm")]
+        if any(not (math.isfinite(x) and math.isfinite(y)) for x, y in pairs):  # infinities or NaN
+            return any(not _close(x, y, rtol, atol) for x, y in pairs), worst
     scale = max(abs(a.stats.norm), abs(b.stats.norm)) if a.stats and b.stats else 0.0
     return worst > atol + rtol * scale, worst
+
+
+def _close(x: float, y: float, rtol: float, atol: float) -> bool:
+    """torch.allclose's rule for two numbers: NaN only equals NaN, an infinity only itself."""
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    if math.isinf(x) or math.isinf(y):
+        return x == y
+    return abs(x - y) <= atol + rtol * abs(y)
 
 
 def compare_calls(a: BackwardCall, b: BackwardCall, rtol: float = RTOL, atol: float = ATOL) -> Comparison:

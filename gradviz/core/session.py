@@ -293,6 +293,9 @@ _V2_KEYS = ("format", "version", "title", "notes", "seed", "program", "view")
 _V3_KEYS = (*_V2_KEYS, "limits")
 _V4_KEYS = (*_V3_KEYS, "compare")
 _COMPARE_KEYS = ("title", "program", "seed", "title_a")
+#: The limits version 3 knew; version 4 added max_elements and max_steps. A file keeps version 3
+#: while those two are at their defaults, so the gradviz before them still opens it.
+_V3_LIMITS = ("max_seconds", "max_memory_mb", "max_output_chars", "max_result_mb")
 _REQUIRED = ("format", "version", "program")
 
 
@@ -323,32 +326,34 @@ def _session_from_document(document: Any) -> Session:
         notes=_check_notes(document.get("notes", "")),
         seed=_check_seed(document.get("seed", 0)),
         view=_view_from_plain(document.get("view", {})),
-        limits=_limits_from_plain(document.get("limits")),
-        compare=_compare_from_plain(document.get("compare")),
+        limits=_limits_from_plain(document.get("limits"), _V3_LIMITS if version == 3 else tuple(LIMIT_RANGES)),
+        compare=_compare_from_plain(document.get("compare", _ABSENT)),
     )
 
 
+_ABSENT = object()
+
+
 def _compare_from_plain(compare: Any) -> CompareSide | None:
-    if compare is None:
+    if compare is _ABSENT:
         return None
-    if not isinstance(compare, dict):
+    if not isinstance(compare, dict):  # null too: a file without a second program leaves the key out
         raise SessionError(f'"compare" must be an object, got {_json_type(compare)}')
     _check_keys(compare, _COMPARE_KEYS, ("program",), where='"compare"')
-    seed = compare.get("seed")
     return CompareSide(
         program=_check_text("compare.program", compare["program"]),
         title=_check_line("compare.title", compare.get("title", ""), MAX_TITLE_CHARS),
-        seed=None if seed is None else _check_seed(seed, "compare.seed"),
+        seed=_check_seed(compare["seed"], "compare.seed") if "seed" in compare else None,
         title_a=_check_line("compare.title_a", compare.get("title_a", ""), MAX_TITLE_CHARS),
     )
 
 
-def _limits_from_plain(limits: Any) -> Limits | None:
+def _limits_from_plain(limits: Any, known: tuple[str, ...]) -> Limits | None:
     if limits is None:
         return None
     if not isinstance(limits, dict):
         raise SessionError(f'"limits" must be an object, got {_json_type(limits)}')
-    _check_keys(limits, tuple(LIMIT_RANGES), (), where='"limits"')
+    _check_keys(limits, known, (), where='"limits"')
     try:
         return limits_with(Limits(), limits)
     except ValueError as exc:
@@ -518,12 +523,22 @@ def _quote(key: str) -> str:
 # Saving
 
 
+def _version_of(session: Session) -> int:
+    """The oldest version that holds the session: readers before it open what it writes."""
+    defaults = Limits()
+    new_limits = session.limits is not None and any(
+        getattr(session.limits, name) != getattr(defaults, name) for name in LIMIT_RANGES if name not in _V3_LIMITS)
+    if session.compare is not None or new_limits:
+        return 4
+    return 3 if session.limits is not None else 2
+
+
 def session_to_plain(session: Session) -> dict[str, Any]:
     """The JSON object of a session, keys in the file's fixed order."""
     view = session.view
     plain = {
         "format": FORMAT,
-        "version": 4 if session.compare is not None else 3 if session.limits is not None else 2,
+        "version": _version_of(session),
         "title": session.title,
         "notes": session.notes,
         "seed": session.seed,
@@ -531,7 +546,8 @@ def session_to_plain(session: Session) -> dict[str, Any]:
         "view": {name: getattr(view, name) for name in _VIEW_KEYS},
     }
     if session.limits is not None:
-        plain["limits"] = {name: getattr(session.limits, name) for name in LIMIT_RANGES}
+        names = _V3_LIMITS if plain["version"] == 3 else tuple(LIMIT_RANGES)
+        plain["limits"] = {name: getattr(session.limits, name) for name in names}
     if session.compare is not None:
         side = session.compare
         compare: dict[str, Any] = {"title": side.title, "program": side.program}

@@ -38,23 +38,34 @@ def _no_stack() -> list[str]:
     return []
 
 
-def run_recording_parents(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, bool]:
+def next_sequence_nr() -> int:
+    """The sequence number the next autograd node made in this thread gets (one is spent to see it)."""
+    with torch._C.DisableTorchFunction(), torch.enable_grad():
+        node = torch.empty((), requires_grad=True).view(()).grad_fn
+    return node._sequence_nr() + 1
+
+
+def run_recording_parents(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, bool, tuple[int, int]]:
     """Run the backward call ``fn(*args, **kwargs)`` with torch recording each new node's parent.
 
-    Returns the call's result and whether gradviz switched anomaly mode on (then the keys torch
-    added are gradviz's to remove; a program that turned anomaly mode on itself keeps them).
-    Exceptions are the call's own, worded as without anomaly mode.
+    Returns the call's result, whether gradviz switched anomaly mode on (then the keys torch
+    added are gradviz's to remove; a program that turned anomaly mode on itself keeps them), and
+    the range of sequence numbers of the nodes the call made (CPU backward runs in the calling
+    thread, whose counter numbers them). Exceptions are the call's own, worded as without anomaly mode.
     """
+    first = next_sequence_nr()
     if torch.is_anomaly_enabled():
-        return fn(*args, **kwargs), False
+        return fn(*args, **kwargs), False, (first, next_sequence_nr())
     check_nan = torch.is_anomaly_check_nan_enabled()
     format_stack = fx_traceback.format_stack
-    fx_traceback.format_stack = _no_stack  # type: ignore[assignment]
-    torch.set_anomaly_enabled(True, False)
+    shown = warnings.showwarning
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Error detected in ")
-            return fn(*args, **kwargs), True
+        fx_traceback.format_stack = _no_stack  # type: ignore[assignment]
+        # anomaly mode's own "Error detected in ..." is dropped; the program's warnings pass as they
+        # would (catch_warnings would reset the once-per-place memory: a warning shown again each call)
+        warnings.showwarning = _without_anomaly_notes(shown)
+        torch.set_anomaly_enabled(True, False)
+        return fn(*args, **kwargs), True, (first, next_sequence_nr())
     except RuntimeError as exc:
         if exc.args and isinstance(exc.args[0], str) and _ANOMALY_HINT in exc.args[0]:
             exc.args = (exc.args[0].replace(_ANOMALY_HINT, _PLAIN_HINT), *exc.args[1:])
@@ -62,15 +73,28 @@ def run_recording_parents(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any,
     finally:
         torch.set_anomaly_enabled(False, check_nan)
         fx_traceback.format_stack = format_stack  # type: ignore[assignment]
+        warnings.showwarning = shown
 
 
-def stamp_made(index: int, tensors: Iterable[torch.Tensor | None], ids: dict[Any, str], owned: bool) -> int:
+def _without_anomaly_notes(shown: Callable) -> Callable:
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not str(message).startswith("Error detected in "):
+            shown(message, category, filename, lineno, file, line)
+    return show
+
+
+def stamp_made(index: int, tensors: Iterable[torch.Tensor | None], ids: dict[Any, str], owned: bool,
+               ranges: list[tuple[int, int, int]] | None = None) -> int:
     """Stamp the nodes call ``index`` made behind ``tensors`` with MADE_BY_KEY; how many.
 
-    The walk stops at nodes torch gave no parent or that are stamped already (made before the
-    call: a node only ever points at older ones). ``ids`` maps the call's graph nodes to their
-    ids; ``owned``: remove torch's keys.
+    A node is stamped with the call whose range of sequence numbers (``ranges``: (call, first,
+    end) of each create_graph call so far, this one last) holds its own: a node an earlier call
+    made but left unstamped (it was reached neither from what that call returned nor from a
+    leaf's .grad, e.g. a retain_grad() tensor's .grad) gets that call, not this one. The walk
+    stops at nodes torch gave no parent or that are stamped already. ``ids`` maps this call's
+    graph nodes to their ids; ``owned``: remove torch's keys.
     """
+    ranges = ranges or []
     stack = [t.grad_fn for t in tensors if t is not None and t.grad_fn is not None]
     seen: set = set()
     stamped = 0
@@ -83,7 +107,9 @@ def stamp_made(index: int, tensors: Iterable[torch.Tensor | None], ids: dict[Any
         parent = metadata.get(_PARENT)
         if parent is None or MADE_BY_KEY in metadata:  # made before this call (stamped by its own)
             continue
-        metadata[MADE_BY_KEY] = (index, parent, ids.get(parent))
+        seq = node._sequence_nr()
+        maker = next((call for call, first, end in reversed(ranges) if first <= seq < end), index)
+        metadata[MADE_BY_KEY] = (maker, parent, ids.get(parent) if maker == index else None)
         stamped += 1
         if owned:
             metadata.pop(_PARENT, None)

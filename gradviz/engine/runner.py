@@ -26,6 +26,7 @@ import builtins
 import functools
 import io
 import linecache
+import operator
 import random
 import sys
 import types
@@ -224,9 +225,12 @@ def _requested_elements(func, args, kwargs) -> int | None:
         size = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list, torch.Size)) else rest
     count = 1
     for n in size:
-        if not isinstance(n, int) or isinstance(n, bool):
+        if isinstance(n, bool):
             return None
-        count *= max(int(n), 0)
+        try:
+            count *= max(operator.index(n), 0)  # ints, numpy ints
+        except TypeError:
+            return None
     return count
 
 
@@ -248,7 +252,11 @@ class _StepBudget:
 
     def check(self, out) -> None:
         if isinstance(out, torch.Tensor) and out._base is None and out.numel() > self.max_elements:
-            self.too_big(out.numel())
+            # What was allocated: an alias of an expanded view (.detach(), .data) has its elements
+            # but not its storage.
+            held = out.untyped_storage().nbytes() // max(out.element_size(), 1)
+            if held > self.max_elements:
+                self.too_big(held)
 
     def too_big(self, elements: int) -> None:
         raise limit_error(self.limits, "max_elements", t("The program made a tensor of {n:,} elements", n=elements))

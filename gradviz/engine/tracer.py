@@ -196,6 +196,8 @@ class Tracer(Recorder):
         record that one call step by step, nothing else, and end the run after it (StopRun)."""
         self.detail_calls = frozenset(detail_calls)
         self.only_call = only_call
+        #: (call index, first, last + 1) sequence numbers of the nodes each create_graph call made.
+        self.made_ranges: list[tuple[int, int, int]] = []
         self.calls: list[BackwardCall] = []
         self.history: dict[int, _TrackedLeaf] = {}
         self.statements: list[StatementRecord] = []
@@ -379,16 +381,16 @@ class Tracer(Recorder):
                 self.calls.append(BackwardCall(index, line, kind, GraphData(), retain_graph=retain,
                                                create_graph=create, error=error, recorded=False))
 
-    @staticmethod
-    def _call(index: int, create: bool, fn: Callable, args: tuple, kwargs: dict,
+    def _call(self, index: int, create: bool, fn: Callable, args: tuple, kwargs: dict,
               leaves: Iterable[torch.Tensor], ids: dict[Any, str] | None = None) -> Any:
         """The backward call run; with create_graph, the nodes it made (behind what it returned and
         the ``.grad`` of ``leaves``) stamped with it and their origin (``ids``: the call's graph)."""
         if not create:
             return fn(*args, **kwargs)
-        result, owned = run_recording_parents(fn, args, kwargs)
+        result, owned, (first, end) = run_recording_parents(fn, args, kwargs)
+        self.made_ranges.append((index, first, end))
         made_from = _as_tensors(result) + [leaf.grad for leaf in leaves if leaf.grad is not None]
-        stamp_made(index, made_from, ids or {}, owned)
+        stamp_made(index, made_from, ids or {}, owned, self.made_ranges)
         return result
 
     def _note_freed_by(self, exc: Exception, graph: GraphData | None) -> None:

@@ -108,3 +108,18 @@ def test_a_run_without_backward_has_nothing_to_compare(runs):
     plain = run_in_process(RunRequest("import torch\nx = torch.ones(2, requires_grad=True)\ny = x * 2\n"))
     pair = pair_runs(runs["square"], plain)
     assert pair.comparison is None and pair.call_b is None and pair.call_a == 0
+
+
+def test_infinities_differ_unless_equal_whichever_side_they_are_on():
+    """|x - y| <= atol + rtol * |y| holds whenever y is infinite: 1 against inf, and inf against
+    -inf, were "the same" one way round. As torch.allclose: an infinity only equals itself."""
+    def run(k: str):
+        program = ("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+                   f"(x * torch.tensor([{k}, 1.0])).sum().backward()\n")
+        return run_in_process(RunRequest(program))
+
+    one, inf, minus = run("1.0"), run("float('inf')"), run("float('-inf')")
+    for a, b in [(one, inf), (inf, one), (inf, minus), (minus, inf)]:
+        (grad,) = pair_runs(a, b).comparison.grads
+        assert grad.name == "x"
+    assert pair_runs(inf, inf).comparison.grads == ()

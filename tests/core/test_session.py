@@ -293,16 +293,22 @@ def test_limits_are_kept_and_checked(tmp_path):
     session = Session(program="import torch\n", limits=Limits(max_seconds=120.0, max_memory_mb=8192))
     save_session(session, path)
     doc = json.loads(path.read_bytes())
+    # max_elements/max_steps at their defaults: version 3, which the gradviz before them opens
     assert doc["version"] == 3 and doc["limits"] == {"max_seconds": 120.0, "max_memory_mb": 8192,
-                                                      "max_output_chars": 1_000_000, "max_result_mb": 32,
-                                                      "max_elements": 250_000_000, "max_steps": 20_000_000}
+                                                      "max_output_chars": 1_000_000, "max_result_mb": 32}
     assert load_session(path) == session
     doc["limits"] = {"max_seconds": 90}
     path.write_text(json.dumps(doc))
     assert load_session(path).limits == Limits(max_seconds=90)
-    doc["limits"] = {"max_steps": 5000, "max_elements": 1000}
+    doc["limits"] = {"max_steps": 5000}
     path.write_text(json.dumps(doc))
+    with pytest.raises(SessionError, match='unknown key "max_steps" in "limits"'):
+        load_session(path)  # version 3 did not have it
+    save_session(Session(program="import torch\n", limits=Limits(max_steps=5000, max_elements=1000)), path)
+    four = json.loads(path.read_bytes())
+    assert four["version"] == 4 and four["limits"]["max_steps"] == 5000 and four["limits"]["max_elements"] == 1000
     assert load_session(path).limits == Limits(max_steps=5000, max_elements=1000)
+    doc["version"] = 4
     for limits, message in [
         ({"max_depth": 5}, 'unknown key "max_depth" in "limits"'),
         ({"max_steps": 0}, '"limits": max_steps must be between 1 and 2,000,000,000, got 0'),

@@ -65,9 +65,12 @@ def test_sessions_without_compare_keep_their_old_version():
     (v4(title="a\nb"), r'"compare.title" contains the control character U\+000A'),
     (v4(seed=-1), r'"compare.seed" must be between 0 and 2\*\*64-1, got -1'),
     (v4(seed="1"), r'"compare.seed" must be an integer, got string'),
+    (v4(seed=None), r'"compare.seed" must be an integer, got null'),
     (v4(title_a=["A"]), r'"compare.title_a" must be a string, got list'),
     (json.dumps({"format": "gradviz-session", "version": 4, "program": "", "compare": [1]}).encode(),
      r'"compare" must be an object, got list'),
+    (json.dumps({"format": "gradviz-session", "version": 4, "program": "", "compare": None}).encode(),
+     r'"compare" must be an object, got null'),
     (json.dumps({"format": "gradviz-session", "version": 3, "program": "",
                  "compare": {"program": ""}}).encode(), r'unknown key "compare" in session \(version 3\)'),
 ])

@@ -282,8 +282,12 @@ def test_tensor_size_and_operation_limits():
         assert result.error.line == line
         assert result.error.message.startswith(f"The program made a tensor of {elements:,} elements")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # 10**10 floats: 40 GB
-    view = run_request(RunRequest("import torch\nv = torch.ones(1, 1).expand(10**5, 10**5)\n", limits=limits))
-    assert view.error is None
+    view = run_request(RunRequest("import torch\nv = torch.ones(1, 1).expand(10**5, 10**5)\n"
+                                  "d = v.detach()\ne = v.data\n", limits=limits))
+    assert view.error is None  # a view and its aliases allocate nothing
+    sized = run_request(RunRequest("import torch, numpy as np\nz = torch.zeros(np.int64(10**5), np.int64(10**5))\n",
+                                   limits=limits))
+    assert sized.error.limit == "max_elements" and "10,000,000,000 elements" in sized.error.message
     assert view.variable("v").value.stats.norm == 1e5 and view.variable("v").value.stats.mean == 1.0
     loop = "import torch\nx = torch.ones(3, requires_grad=True)\nfor i in range(10_000):\n    y = (x * 2).sum()\n"
     result = run_request(RunRequest(loop, limits=Limits(max_steps=1000)))

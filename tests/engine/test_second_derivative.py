@@ -195,3 +195,44 @@ def test_each_node_keeps_the_call_that_made_it_over_several_create_graph_calls()
     calls = {n.made_by.call for n in result.backward_calls[2].graph.nodes if n.made_by is not None}
     assert calls == {0, 1}  # x.grad = (dy/dx of call 1) + (dy/dx of call 2): each part made by its call
     assert result.variable("x").grad.data == pytest.approx(run_python(program)[1]["x"].grad.item(), rel=1e-6)
+
+
+RETAINED = """\
+import torch
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+h = x * x
+h.retain_grad()
+(h ** 3).sum().backward(create_graph=True)
+hg = h.grad
+g2, = torch.autograd.grad((hg * hg).sum(), x, create_graph=True)
+g2.sum().backward()
+print(sorted(hg.grad_fn.metadata))
+"""
+
+
+def test_a_node_is_credited_to_the_call_that_made_it_even_when_found_later():
+    """h.grad (a retain_grad tensor) is made by the first call but reached only from the second:
+    it was credited to the second; the call is the one whose sequence numbers hold the node's."""
+    torch.set_anomaly_enabled(False)  # as in a fresh worker (an earlier program here may have left it on)
+    result = run(RETAINED)
+    assert result.error is None
+    graph = result.backward_calls[-1].graph  # g2.sum().backward(): the graph of the gradient of the gradient
+    (node,) = [n for n in graph.nodes if n.names == ("hg",)]
+    assert node.op == "CloneBackward0" and node.made_by.call == 0
+    second = [n for n in graph.nodes if n.made_by is not None and n.made_by.call == 1]
+    assert second and all(n.made_by.line in (3, 5, 7) for n in second)
+    assert "parent_" not in result.stdout and "traceback_" not in result.stdout  # torch's anomaly keys: off
+
+
+def test_the_programs_own_warnings_show_once_as_in_python():
+    """In a fresh process (pytest records warnings itself): shown once, as plain Python shows it."""
+    import subprocess
+    import sys
+
+    program = ("import torch, warnings\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+               "for i in range(5):\n    warnings.warn('careful')\n"
+               "    g, = torch.autograd.grad((x ** 3).sum(), x, create_graph=True)\n")
+    code = ("import sys\nfrom gradviz.core.request import RunRequest\nfrom gradviz.engine.run import run_request\n"
+            "r = run_request(RunRequest(sys.argv[1]))\nprint(r.error, r.stderr.count('UserWarning: careful'))\n")
+    out = subprocess.run([sys.executable, "-c", code, program], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["None", "1"], out.stderr
