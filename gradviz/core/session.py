@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from gradviz.core import i18n
+from gradviz.core.i18n import t
 from gradviz.core.request import LIMIT_RANGES, Limits, RunRequest, limits_with
 
 FORMAT = "gradviz-session"
@@ -188,7 +189,7 @@ def load_program(path: str | os.PathLike) -> Session:
     path = Path(path)
     text = _decode_utf8(_read_bounded(path))  # Python itself accepts a BOM in a source file
     if "\x00" in text:
-        raise SessionError("the script contains NUL bytes; it is not a text file")
+        raise SessionError(t("the script contains NUL bytes; it is not a text file"))
     # Universal newlines, as Python reads a source file.
     program = text.replace("\r\n", "\n").replace("\r", "\n")
     return Session(program=program, title=_safe_title(path.stem))
@@ -211,13 +212,14 @@ def parse_session(data: bytes) -> Session:
     except SessionError:
         raise
     except RecursionError:
-        raise SessionError("not a gradviz session: the JSON is nested too deeply") from None
+        raise SessionError(t("not a gradviz session: the JSON is nested too deeply")) from None
     except json.JSONDecodeError as exc:
         ended = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
-        hint = " (the file looks truncated)" if ended else ""
-        raise SessionError(f"not valid JSON{hint}: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        hint = t(" (the file looks truncated)") if ended else ""
+        raise SessionError(t("not valid JSON{hint}: {msg} (line {lineno}, column {colno})",
+                             hint=hint, msg=exc.msg, lineno=exc.lineno, colno=exc.colno)) from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise SessionError(f"not valid JSON: {str(exc).split(';')[0]}") from None
+        raise SessionError(t("not valid JSON: {reason}", reason=str(exc).split(';')[0])) from None
     return _session_from_document(document)
 
 
@@ -230,23 +232,23 @@ def _read_bounded(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise SessionError(f"{path}: no such file") from None
+        raise SessionError(t("{path}: no such file", path=path)) from None
     except IsADirectoryError:
-        raise SessionError(f"{path} is a directory, not a file") from None
+        raise SessionError(t("{path} is a directory, not a file", path=path)) from None
     except OSError as exc:
-        raise SessionError(f"cannot read {path}: {_os_reason(exc)}") from None
+        raise SessionError(t("cannot read {path}: {reason}", path=path, reason=_os_reason(exc))) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise SessionError(f"{path} is a directory, not a file")
+            raise SessionError(t("{path} is a directory, not a file", path=path))
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never ends
-            raise SessionError(f"{path} is not a regular file")
+            raise SessionError(t("{path} is not a regular file", path=path))
         if info.st_size > MAX_FILE_BYTES:
             raise SessionError(_too_large(info.st_size))
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since fstat
     except OSError as exc:
-        raise SessionError(f"cannot read {path}: {_os_reason(exc)}") from None
+        raise SessionError(t("cannot read {path}: {reason}", path=path, reason=_os_reason(exc))) from None
     finally:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:
@@ -255,7 +257,8 @@ def _read_bounded(path: Path) -> bytes:
 
 
 def _too_large(size: int) -> str:
-    return f"the file is too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes)"
+    return t("the file is too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes)",
+             size=size, MAX_FILE_BYTES=MAX_FILE_BYTES)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -269,20 +272,21 @@ def _decode_utf8(data: bytes) -> str:
         return data[skip:].decode("utf-8")
     except UnicodeDecodeError as exc:
         offset = skip + exc.start  # counted in the file, BOM included
-        raise SessionError(f"not UTF-8 text: invalid byte 0x{data[offset]:02x} at offset {offset}") from None
+        raise SessionError(t("not UTF-8 text: invalid byte 0x{byte:02x} at offset {offset}",
+                             byte=data[offset], offset=offset)) from None
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise SessionError(f"duplicate key {_quote(key)}")
+            raise SessionError(t("duplicate key {key}", key=_quote(key)))
         result[key] = value
     return result
 
 
 def _refuse_constant(token: str) -> Any:
-    raise SessionError(f"{token} is not allowed in a session file (JSON has no {token})")
+    raise SessionError(t("{token} is not allowed in a session file (JSON has no {token})", token=token))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,22 +306,24 @@ _REQUIRED = ("format", "version", "program")
 def _session_from_document(document: Any) -> Session:
     if not isinstance(document, dict):
         top = _json_type(document, article=True)
-        raise SessionError(f"not a gradviz session: the top level is {top}, not an object")
+        raise SessionError(t("not a gradviz session: the top level is {top}, not an object", top=top))
     if "format" not in document:
-        raise SessionError('not a gradviz session: missing "format"')
+        raise SessionError(t('not a gradviz session: missing "format"'))
     if document["format"] != FORMAT:
-        raise SessionError(f"not a gradviz session: \"format\" is {_show(document['format'])}, expected \"{FORMAT}\"")
+        raise SessionError(t('not a gradviz session: "format" is {value}, expected "{FORMAT}"',
+                             value=_show(document["format"]), FORMAT=FORMAT))
     if "version" not in document:
-        raise SessionError('missing "version"')
+        raise SessionError(t('missing "version"'))
     version = _check_int("version", document["version"])
     if version > CURRENT_VERSION:
         raise SessionError(
-            f"session version {version} is newer than this gradviz ({CURRENT_VERSION}); update gradviz"
+            t("session version {version} is newer than this gradviz ({CURRENT_VERSION}); update gradviz",
+              version=version, CURRENT_VERSION=CURRENT_VERSION)
         )
     if version < 1:
-        raise SessionError(f"unknown session version {version}")
+        raise SessionError(t("unknown session version {version}", version=version))
     allowed = {1: _V1_KEYS, 2: _V2_KEYS, 3: _V3_KEYS}.get(version, _V4_KEYS)
-    _check_keys(document, allowed, _REQUIRED, where=f"session (version {version})")
+    _check_keys(document, allowed, _REQUIRED, where=t("session (version {version})", version=version))
     if version == 1:
         document = _migrate_v1(document)
     return Session(
@@ -338,7 +344,7 @@ def _compare_from_plain(compare: Any) -> CompareSide | None:
     if compare is _ABSENT:
         return None
     if not isinstance(compare, dict):  # null too: a file without a second program leaves the key out
-        raise SessionError(f'"compare" must be an object, got {_json_type(compare)}')
+        raise SessionError(t('"compare" must be an object, got {got}', got=_json_type(compare)))
     _check_keys(compare, _COMPARE_KEYS, ("program",), where='"compare"')
     return CompareSide(
         program=_check_text("compare.program", compare["program"]),
@@ -352,12 +358,12 @@ def _limits_from_plain(limits: Any, known: tuple[str, ...]) -> Limits | None:
     if limits is None:
         return None
     if not isinstance(limits, dict):
-        raise SessionError(f'"limits" must be an object, got {_json_type(limits)}')
+        raise SessionError(t('"limits" must be an object, got {got}', got=_json_type(limits)))
     _check_keys(limits, known, (), where='"limits"')
     try:
         return limits_with(Limits(), limits)
     except ValueError as exc:
-        raise SessionError(f'"limits": {exc}') from None
+        raise SessionError(t('"limits": {exc}', exc=exc)) from None
 
 
 def _migrate_v1(document: dict[str, Any]) -> dict[str, Any]:
@@ -368,10 +374,10 @@ def _migrate_v1(document: dict[str, Any]) -> dict[str, Any]:
 def _check_keys(obj: dict[str, Any], allowed: tuple[str, ...], required: tuple[str, ...], where: str) -> None:
     for key in obj:
         if key not in allowed:
-            raise SessionError(f"unknown key {_quote(key)} in {where}")
+            raise SessionError(t("unknown key {key} in {where}", key=_quote(key), where=where))
     for key in required:
         if key not in obj:
-            raise SessionError(f"missing {_quote(key)} in {where}")
+            raise SessionError(t("missing {key} in {where}", key=_quote(key), where=where))
 
 
 _VIEW_KEYS = tuple(ViewSettings.__dataclass_fields__)
@@ -379,7 +385,7 @@ _VIEW_KEYS = tuple(ViewSettings.__dataclass_fields__)
 
 def _view_from_plain(view: Any) -> ViewSettings:
     if not isinstance(view, dict):
-        raise SessionError(f'"view" must be an object, got {_json_type(view)}')
+        raise SessionError(t('"view" must be an object, got {got}', got=_json_type(view)))
     _check_keys(view, _VIEW_KEYS, (), where='"view"')
     default = ViewSettings()
     get = view.get
@@ -401,64 +407,68 @@ def _optional(check, key: str, value: Any) -> Any:
 def _check_int(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):  # bool is an int subclass in Python
         got = _show(value) if isinstance(value, float) else _json_type(value)
-        raise SessionError(f"{_quote(key)} must be an integer, got {got}")
+        raise SessionError(t("{key} must be an integer, got {got}", key=_quote(key), got=got))
     return value
 
 
 def _check_bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise SessionError(f"{_quote(key)} must be true or false, got {_json_type(value)}")
+        raise SessionError(t("{key} must be true or false, got {got}", key=_quote(key), got=_json_type(value)))
     return value
 
 
 def _check_seed(value: Any, key: str = "seed") -> int:
     seed = _check_int(key, value)
     if not 0 <= seed <= MAX_SEED:
-        raise SessionError(f"{_quote(key)} must be between 0 and 2**64-1, got {_show(seed)}")
+        raise SessionError(t("{key} must be between 0 and 2**64-1, got {value}", key=_quote(key), value=_show(seed)))
     return seed
 
 
 def _check_index(key: str, value: Any) -> int:
     index = _check_int(key, value)
     if not 0 <= index <= MAX_INDEX:
-        raise SessionError(f"{_quote(key)} must be between 0 and {MAX_INDEX}, got {_show(index)}")
+        raise SessionError(t("{key} must be between 0 and {MAX_INDEX}, got {value}",
+                             key=_quote(key), MAX_INDEX=MAX_INDEX, value=_show(index)))
     return index
 
 
 def _check_zoom(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SessionError(f'"view.zoom" must be a number, got {_json_type(value)}')
+        raise SessionError(t('"view.zoom" must be a number, got {got}', got=_json_type(value)))
     low, high = ZOOM_RANGE
     # 1e400 parses to inf without any NaN token: the range check catches it.
     if not (math.isfinite(value) and low <= value <= high):
-        raise SessionError(f'"view.zoom" must be between {low} and {high}, got {_show(value)}')
+        raise SessionError(t('"view.zoom" must be between {low} and {high}, got {value}',
+                             low=low, high=high, value=_show(value)))
     return float(value)
 
 
 def _check_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices or not isinstance(value, str):
         options = " or ".join(f'"{c}"' for c in choices)
-        raise SessionError(f"{_quote(key)} must be {options}, got {_show(value)}")
+        raise SessionError(t("{key} must be {options}, got {value}",
+                             key=_quote(key), options=options, value=_show(value)))
     return value
 
 
 def _check_text(key: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise SessionError(f"{_quote(key)} must be a string, got {_json_type(value)}")
+        raise SessionError(t("{key} must be a string, got {got}", key=_quote(key), got=_json_type(value)))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # "\ud800" escapes decode to lone surrogates nobody can save
-        raise SessionError(f"{_quote(key)} contains an invalid \\u escape (a lone surrogate)") from None
+        raise SessionError(t("{key} contains an invalid \\u escape (a lone surrogate)", key=_quote(key))) from None
     return value
 
 
 def _check_line(key: str, value: Any, limit: int) -> str:
     text = _check_text(key, value)
     if len(text) > limit:
-        raise SessionError(f"{_quote(key)} is too long ({len(text)} characters; the limit is {limit})")
+        raise SessionError(t("{key} is too long ({length} characters; the limit is {limit})",
+                             key=_quote(key), length=len(text), limit=limit))
     for ch in text:
         if _is_control(ch) or ch in "\n\r\t":
-            raise SessionError(f"{_quote(key)} contains the control character U+{ord(ch):04X}")
+            raise SessionError(t("{key} contains the control character U+{code:04X}", key=_quote(key), code=ord(ch)))
     return text
 
 
@@ -469,10 +479,11 @@ def _check_name(key: str, value: Any) -> str:
 def _check_notes(value: Any) -> str:
     text = _check_text("notes", value)
     if len(text) > MAX_NOTES_CHARS:
-        raise SessionError(f'"notes" is too long ({len(text)} characters; the limit is {MAX_NOTES_CHARS})')
+        raise SessionError(t('"notes" is too long ({length} characters; the limit is {MAX_NOTES_CHARS})',
+                             length=len(text), MAX_NOTES_CHARS=MAX_NOTES_CHARS))
     for ch in text:
         if ch not in "\n\t" and _is_control(ch):
-            raise SessionError(f'"notes" contains the control character U+{ord(ch):04X}')
+            raise SessionError(t('"notes" contains the control character U+{code:04X}', code=ord(ch)))
     return text
 
 
@@ -571,13 +582,13 @@ def dumps_session(session: Session) -> bytes:
         text = json.dumps(session_to_plain(session), indent=2, ensure_ascii=False, allow_nan=True)
         data = (text + "\n").encode("utf-8")
     except TypeError as exc:  # a field holding something JSON cannot represent
-        raise SessionError(f"cannot save: {exc}") from None
+        raise SessionError(t("cannot save: {exc}", exc=exc)) from None
     except UnicodeEncodeError:
-        raise SessionError("cannot save: the session contains a lone surrogate character") from None
+        raise SessionError(t("cannot save: the session contains a lone surrogate character")) from None
     try:
         parse_session(data)
     except SessionError as exc:
-        raise SessionError(f"cannot save: {exc}") from None
+        raise SessionError(t("cannot save: {exc}", exc=exc)) from None
     return data
 
 
@@ -610,7 +621,7 @@ def save_session(session: Session, path: str | os.PathLike) -> None:
                 pass
             raise
     except OSError as exc:
-        raise SessionError(f"cannot save {path}: {_os_reason(exc)}") from None
+        raise SessionError(t("cannot save {path}: {reason}", path=path, reason=_os_reason(exc))) from None
     _fsync_directory(target.parent)
 
 

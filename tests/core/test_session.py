@@ -538,3 +538,16 @@ def test_load_path_picks_the_reader_by_suffix(tmp_path):
     other.write_text("print(2)\n", encoding="utf-8")
     with pytest.raises(SessionError, match="not valid JSON"):
         load_path(other)
+
+
+def test_a_refused_file_is_explained_in_the_language_of_the_window():
+    from gradviz.core import i18n
+
+    data = json.dumps({"format": "gradviz-session", "version": 2, "program": "", "colour": 1}).encode()
+    with pytest.raises(SessionError, match=r'^unknown key "colour" in session \(version 2\)$'):
+        parse_session(data)
+    i18n.set_language("zh_CN")  # undone after the test (tests/conftest.py)
+    with pytest.raises(SessionError, match=r'^课程文件（版本 2）里有未知的键 "colour"$'):
+        parse_session(data)
+    with pytest.raises(SessionError, match=r"^不是有效的 JSON（文件看起来被截断了）："):
+        parse_session(b'{"format": "gradviz-session"')
