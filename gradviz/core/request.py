@@ -38,6 +38,8 @@ class Limits:
         Torch operations the program may call (each call of a torch function or tensor method
         from the program's code): a loop that would run for hours stops with a count instead
         of a timeout. At the default the time limit comes first for any ordinary program.
+        Both are counted in the program's main thread (torch's function modes are per thread);
+        a thread the program starts is bounded by the time and memory limits.
     """
 
     max_seconds: float = 60.0
