@@ -593,8 +593,10 @@ def test_calling_grad_fn_nodes_and_optimizer_state_tricks_stay_inside(engine, ar
     # Calling a node is ordinary torch (SumBackward0 of ones: ones).
     assert result.stdout.startswith("[tensor([1., 1., 1.])]")
     # The fused kernel then writes past the short state: undefined behaviour, which may raise, crash
-    # the engine or go unnoticed (it did each). Whatever it does stays in that run's process.
-    assert result.error is None or result.error.type in ("RuntimeError", "WorkerCrashed", "IndexError")
+    # the engine, hang until the time limit or go unnoticed (it did each). Whatever it does stays
+    # in that run's process.
+    assert result.error is None or result.error.type in ("RuntimeError", "WorkerCrashed", "IndexError") \
+        or result.error.limit == "max_seconds"
     assert engine.run(RunRequest("print('fine')")).stdout == "fine\n"
 
 
