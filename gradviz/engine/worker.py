@@ -107,6 +107,12 @@ def _read_request(fd: int) -> bytes:
 #: Address space allowed past the memory limit, for gradviz's own work once the program is done
 #: (the result): the program may raise its soft limit only this far (the hard limit is this).
 RESULT_MARGIN = 512 * 1024 * 1024
+#: Address space a program may reserve past its memory limit without using it: each thread it
+#: starts maps a stack (8 MB), and each of those that runs torch may start its own OpenMP team.
+#: 16 threads under a 300 MB limit reserved up to 257 MB and, on a loaded machine, once reached
+#: the cap and crashed (a failed mapping inside torch is a SIGSEGV, not an error). Memory itself
+#: stays bounded by the watchdog, which counts resident memory.
+THREAD_RESERVE = 512 * 1024 * 1024
 
 
 #: glibc's mallopt parameter for the number of malloc arenas.
@@ -130,15 +136,16 @@ def _cap_malloc_arenas() -> None:
 def _limit_resources(limits) -> None:
     """Address space and CPU time of the run, as hard limits the program cannot lift.
 
-    RLIMIT_AS: what the engine uses now plus ``max_memory_mb`` and the watchdog's margin (soft:
-    the watchdog stops the program once its address space has grown by ``max_memory_mb``), and
+    RLIMIT_AS: what the engine uses now plus ``max_memory_mb``, THREAD_RESERVE and the watchdog's
+    margin (soft: the watchdog stops the program once its address space reaches the soft limit
+    less the margin, or its resident memory has grown by ``max_memory_mb``), and
     RESULT_MARGIN more (hard), raised to after the program for the result. RLIMIT_CPU: the
     deadline on every core and half a minute: a worker whose parent is gone and that ignores
     everything still ends.
     """
     _cap_malloc_arenas()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = memory_bytes()[0] + int(limits.max_memory_mb) * 1024 * 1024 + ADDRESS_MARGIN
+    cap = memory_bytes()[0] + int(limits.max_memory_mb) * 1024 * 1024 + THREAD_RESERVE + ADDRESS_MARGIN
     ceiling = cap + RESULT_MARGIN if hard == resource.RLIM_INFINITY else min(cap + RESULT_MARGIN, hard)
     resource.setrlimit(resource.RLIMIT_AS, (min(cap, ceiling), ceiling))
     cpu = int(float(limits.max_seconds) * max(1, os.cpu_count() or 1)) + 30
