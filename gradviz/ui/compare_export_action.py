@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
 from gradviz.ui import compare_export, dialogs, export
+from gradviz.ui.export_controller import write_export
 
 translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Context", "literal")
 
@@ -25,25 +24,28 @@ def _sides(view, with_step: bool) -> list[compare_export.Side]:
     return sides
 
 
-def copy_pair(window, view) -> bool:
-    """Edit > Copy Graph Image in compare mode: the pair as shown, at 2x, on the clipboard."""
-    pair = view.pair
-    if pair is None or pair.comparison is None:
+def _ready(window, view) -> bool:
+    """Both runs have a backward call to draw; else the status bar says so."""
+    if view.pair is None or view.pair.comparison is None:
         window.statusBar().showMessage(
             translate("CompareExport", "Nothing to export yet: both runs need a backward call"), 5000)
         return False
+    return True
+
+
+def copy_pair(window, view) -> bool:
+    """Edit > Copy Graph Image in compare mode: the pair as shown, at 2x, on the clipboard."""
+    if not _ready(window, view):
+        return False
     left, right = _sides(view, with_step=True)
-    QApplication.clipboard().setImage(compare_export.render_pair(left, right, pair.comparison, 2.0))
+    QApplication.clipboard().setImage(compare_export.render_pair(left, right, view.pair.comparison, 2.0))
     window.statusBar().showMessage(translate("CompareExport", "Copied both graphs to the clipboard"), 4000)
     return True
 
 
 def export_pair(window, view) -> bool:
     """Ask how and where, then write the pair ``view`` (a CompareView) shows; True when written."""
-    pair = view.pair
-    if pair is None or pair.comparison is None:
-        window.statusBar().showMessage(
-            translate("CompareExport", "Nothing to export yet: both runs need a backward call"), 5000)
+    if not _ready(window, view):
         return False
     choice = dialogs.ask_export(window, animation=True, frames=False)
     if choice is None:
@@ -54,24 +56,18 @@ def export_pair(window, view) -> bool:
         return False
     fmt, why_not = dialogs.export_format(choice.format, target, True)
     if why_not:
-        dialogs.show_error(window, translate("CompareExport", "Cannot export"), why_not)
+        dialogs.show_error(window, translate("Exports", "Cannot export"), why_not)
         return False
     left, right = _sides(view, with_step=fmt in ("png", "svg"))
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
+    comparison = view.pair.comparison
+
+    def produce() -> bytes:
         if fmt == "png":
-            data = compare_export.png_pair(left, right, pair.comparison, choice.scale, choice.transparent)
-        elif fmt == "svg":
-            data = compare_export.svg_pair(left, right, pair.comparison, choice.transparent)
-        elif fmt == "gif":
-            data = compare_export.gif_pair(left, right, pair.comparison, choice.scale)
-        else:
-            data = compare_export.apng_pair(left, right, pair.comparison, choice.scale, choice.transparent)
-        Path(target).write_bytes(data)
-    except OSError as exc:
-        dialogs.show_error(window, translate("CompareExport", "Cannot export"), f"{target}: {exc.strerror or exc}")
-        return False
-    finally:
-        QApplication.restoreOverrideCursor()
-    window.statusBar().showMessage(translate("CompareExport", "Exported {name}").format(name=Path(target).name), 5000)
-    return True
+            return compare_export.png_pair(left, right, comparison, choice.scale, choice.transparent)
+        if fmt == "svg":
+            return compare_export.svg_pair(left, right, comparison, choice.transparent)
+        if fmt == "gif":
+            return compare_export.gif_pair(left, right, comparison, choice.scale)
+        return compare_export.apng_pair(left, right, comparison, choice.scale, choice.transparent)
+
+    return write_export(window, target, produce)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,24 @@ translate = QCoreApplication.translate  # pyside6-lupdate reads translate("Conte
 if TYPE_CHECKING:
     from gradviz.ui.export import Caption
     from gradviz.ui.main_window import MainWindow
+
+
+def write_export(window, target: str, produce: Callable[[], bytes | None]) -> bool:
+    """Write what ``produce`` makes (None: it wrote its files itself) to ``target`` under a wait
+    cursor; a failure is said in a dialog, success in the status bar. The single graph's exports
+    and compare mode's share it."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        data = produce()
+        if data is not None:
+            Path(target).write_bytes(data)
+    except OSError as exc:
+        dialogs.show_error(window, translate("Exports", "Cannot export"), f"{target}: {exc.strerror or exc}")
+        return False
+    finally:
+        QApplication.restoreOverrideCursor()
+    window.statusBar().showMessage(translate("Exports", "Exported {name}").format(name=Path(target).name), 5000)
+    return True
 
 
 class ExportController:
@@ -58,11 +77,10 @@ class ExportController:
         from gradviz.ui import export
 
         w = self.window
-        compare = getattr(w, "compare", None)
-        if compare is not None and compare.active:  # compare mode: the pair it shows
+        if w.compare.active:  # compare mode: the pair it shows
             from gradviz.ui.compare_export_action import export_pair
 
-            return export_pair(w, compare.view)
+            return export_pair(w, w.compare.view)
         if not self._has_graph():
             w.statusBar().showMessage(translate("Exports", "Nothing to export yet: run a program that builds a graph"),
                                       5000)
@@ -86,38 +104,29 @@ class ExportController:
             return False
         scene = w.view.scene()
         caption = self._caption() if choice.caption else None
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
+
+        def produce() -> bytes | None:
             if fmt == "png":
-                data = export.png_bytes(scene, choice.scale, choice.transparent, caption)
-            elif fmt == "svg":
-                data = export.svg_bytes(scene, caption, choice.transparent)
-            elif fmt == "gif":
-                data = export.gif_bytes(scene, call, choice.scale, caption)
-            elif fmt == "apng":
-                data = export.apng_bytes(scene, call, choice.scale, choice.transparent, caption)
-            else:
-                export.write_png_frames(scene, call, target, choice.scale, choice.transparent, caption)
-                data = None
-            if data is not None:
-                Path(target).write_bytes(data)
-        except OSError as exc:
-            dialogs.show_error(w, translate("Exports", "Cannot export"), f"{target}: {exc.strerror or exc}")
-            return False
-        finally:
-            QApplication.restoreOverrideCursor()
-        w.statusBar().showMessage(translate("Exports", "Exported {name}").format(name=Path(target).name), 5000)
-        return True
+                return export.png_bytes(scene, choice.scale, choice.transparent, caption)
+            if fmt == "svg":
+                return export.svg_bytes(scene, caption, choice.transparent)
+            if fmt == "gif":
+                return export.gif_bytes(scene, call, choice.scale, caption)
+            if fmt == "apng":
+                return export.apng_bytes(scene, call, choice.scale, choice.transparent, caption)
+            export.write_png_frames(scene, call, target, choice.scale, choice.transparent, caption)
+            return None
+
+        return write_export(w, target, produce)
 
     def copy_graph_image(self) -> bool:
         """Put the graph, as shown now, on the clipboard (2× for sharp slides)."""
         from gradviz.ui import export
 
-        compare = getattr(self.window, "compare", None)
-        if compare is not None and compare.active:  # compare mode: the pair it shows
+        if self.window.compare.active:  # compare mode: the pair it shows
             from gradviz.ui.compare_export_action import copy_pair
 
-            return copy_pair(self.window, compare.view)
+            return copy_pair(self.window, self.window.compare.view)
         if not self._has_graph():
             return False
         image = export.render_image(self.window.view.scene(), 2.0, False, self._caption())

@@ -584,9 +584,8 @@ def docks_back(w: MainWindow) -> None:
 def layout_outside_modes(w: MainWindow):
     """The dock layout the window has outside presentation and compare modes (both hide docks):
     what is saved for the next start and what a window rebuilt in another language takes."""
-    compare = getattr(w, "compare", None)
-    if compare is not None and compare.active and compare.saved_docks is not None:
-        return compare.saved_docks
+    if w.compare.active and w.compare.saved_docks is not None:
+        return w.compare.saved_docks
     return w.normal_layout if w.normal_layout is not None else w.saveState()
 
 

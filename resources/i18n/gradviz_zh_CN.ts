@@ -67,14 +67,6 @@
         <source>Copied both graphs to the clipboard</source>
         <translation>已把两张计算图复制到剪贴板</translation>
     </message>
-    <message>
-        <source>Cannot export</source>
-        <translation>无法导出</translation>
-    </message>
-    <message>
-        <source>Exported {name}</source>
-        <translation>已导出 {name}</translation>
-    </message>
 </context>
 <context>
     <name>CompareHistoryPlot</name>

@@ -10,7 +10,6 @@ _CJK = "\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _CLOSING = "，。、；：！？）」』”’》〉】"
 # One token: a CJK character with the closing marks after it, a run of other non-space text, or space.
 _TOKEN = re.compile(f"[{_CJK}][{_CLOSING}]*|[^\\s{_CJK}]+|\\s+")
-_HAS_CJK = re.compile(f"[{_CJK}]")
 
 
 class _Measures(Protocol):
@@ -18,38 +17,24 @@ class _Measures(Protocol):
 
 
 def wrap_text(text: str, look: _Measures, role: str, max_w: float) -> list[str]:
-    """``text`` as lines no wider than ``max_w`` pixels (a single word wider than that stays whole)."""
+    """``text`` as lines no wider than ``max_w`` pixels (a single word wider than that stays whole).
+
+    Words are runs of non-space text, each CJK character a word of its own: for text without
+    CJK this is the plain greedy word wrap (spaces between words collapse to one)."""
     lines: list[str] = []
     for para in text.splitlines() or [""]:
-        if _HAS_CJK.search(para):
-            lines.extend(_wrap_cjk(para, look, role, max_w))
-            continue
         line = ""
-        for word in para.split():
-            trial = f"{line} {word}" if line else word
+        space = False  # a space came between the line so far and the next token
+        for token in _TOKEN.findall(para.strip()):
+            if token.isspace():
+                space = True
+                continue
+            trial = line + (" " if space and line else "") + token
+            space = False
             if line and look.width(role, trial) > max_w:
                 lines.append(line)
-                line = word
+                line = token
             else:
                 line = trial
         lines.append(line)
-    return lines
-
-
-def _wrap_cjk(para: str, look: _Measures, role: str, max_w: float) -> list[str]:
-    lines: list[str] = []
-    line = ""
-    space = False  # a space came between the line so far and the next token
-    for token in _TOKEN.findall(para.strip()):
-        if token.isspace():
-            space = True
-            continue
-        trial = line + (" " if space and line else "") + token
-        space = False
-        if line and look.width(role, trial) > max_w:
-            lines.append(line)
-            line = token
-        else:
-            line = trial
-    lines.append(line)
     return lines
